@@ -1,0 +1,1 @@
+"""Beat Guide training side (PyTorch): model definitions, training and ONNX export."""

@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     t.add_argument("--limit", type=int, default=0, help="use only the first N training windows (smoke runs)")
     t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    t.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("export", help="export a trained run to ONNX under models/ (needs the train extra)")

@@ -72,3 +72,6 @@ def _check_pitch(p) -> None:
 
 GMD_MAP = DrumMap(GMD_PITCHES, DEFAULT_OUTPUT_PITCHES)
 GM_MAP = DrumMap(GM_PITCHES, DEFAULT_OUTPUT_PITCHES)
+# A tapped groove may use any pitch: every pitch reads as one class, so the loudest tap per step wins.
+TAP_MAP = DrumMap((tuple(range(128)),) + ((),) * (N_CLASSES - 1), DEFAULT_OUTPUT_PITCHES)
+INPUT_MAPS = {"gm": GM_MAP, "gmd": GMD_MAP}

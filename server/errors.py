@@ -46,7 +46,19 @@ class DrumMapError(BeatGuideError):
 class InputError(BeatGuideError):
     """A malformed value: wrong shape, NaN, out of range."""
 
-    code = "bad_input"
+    code = "bad_value"
+
+
+class NoInputError(BeatGuideError):
+    """The gestures given are not enough for the model (e.g. the baseline without a score)."""
+
+    code = "no_input"
+
+
+class UnknownModelError(BeatGuideError):
+    """A model name that is not loaded."""
+
+    code = "unknown_model"
 
 
 class ModelError(BeatGuideError):

@@ -1,0 +1,48 @@
+"""The training objective: reconstruction + auxiliary reconstructions + beta * KL above free bits."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from .models import N_DRUMS, DrumVAE, free_nats, kl_per_latent
+
+
+def loop_terms(raw, target) -> dict:
+    """Hit BCE + velocity and offset squared error, summed over steps and drums, mean over the batch."""
+    n = raw.shape[0]
+    return {
+        "hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], target[..., :N_DRUMS], reduction="sum") / n,
+        "velocity": ((torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]) - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n,
+        "offset": ((torch.tanh(raw[..., 2 * N_DRUMS:]) - target[..., 2 * N_DRUMS:]) ** 2).sum() / n,
+    }
+
+
+def aux_terms(aux: dict, gestures: dict) -> dict:
+    """Loss of each auxiliary decoder against the gesture it rebuilds."""
+    out = {}
+    for name, raw in aux.items():
+        x = gestures[name]
+        n = x.shape[0]
+        if name == "groove":
+            out["aux_groove"] = (F.binary_cross_entropy_with_logits(raw[..., 0], x[..., 0], reduction="sum")
+                                 + ((torch.sigmoid(raw[..., 1]) - x[..., 1]) ** 2).sum()
+                                 + ((torch.tanh(raw[..., 2]) - x[..., 2]) ** 2).sum()) / n
+        else:
+            out[f"aux_{name}"] = F.binary_cross_entropy_with_logits(raw, x, reduction="sum") / n
+    return out
+
+
+def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float):
+    """(loss, terms): every term is a detached float for logging; KL per latent group in nats."""
+    terms = loop_terms(raw, target)
+    terms.update(aux_terms(aux, gestures))
+    kls = kl_per_latent(model, post)
+    free = free_nats(model)
+    kl_pen = sum(torch.clamp(kls[k] - free[k], min=0.0) for k in kls)
+    loss = sum(terms.values()) + beta * kl_pen
+    logged = {k: float(v.detach()) for k, v in terms.items()}
+    logged["kl"] = float(sum(kls.values()).detach())
+    logged.update({f"kl_{k}": float(v.detach()) for k, v in kls.items()})
+    logged["loss"] = float(loss.detach())
+    return loss, logged

@@ -1,0 +1,253 @@
+"""The four models of the paper: baseline VAE, factorized VAE, AG-VAE (2 inputs), AG-VAE (11 inputs).
+
+Every model maps gestures -> one or more latents -> an autoregressive LSTM decoder -> a (32, 27)
+loop (hit logits, velocities, offsets). The AG-VAEs add auxiliary decoders that rebuild each
+gesture from its own latent alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+STEPS, N_DRUMS, WIDTH = 32, 9, 27
+MODEL_KINDS = ("baseline", "factorized", "agvae2", "agvae11")
+
+
+@dataclass
+class Latent:
+    """One latent: its name, size, the gesture it encodes and how many of them sit side by side."""
+
+    name: str
+    dim: int
+    gesture: str
+    groups: int = 1  # agvae11's nine lane latents are one Latent with groups=9
+
+    @property
+    def size(self) -> int:
+        return self.dim * self.groups
+
+
+@dataclass
+class ModelConfig:
+    kind: str
+    enc_hidden: int = 192
+    mlp_hidden: int = 256
+    dec_hidden: int = 256
+    dec_layers: int = 2
+    z_dims: dict = field(default_factory=dict)
+    free_bits: dict = field(default_factory=lambda: {"z": 48.0})  # per latent group, in bits
+    max_beta: float = 0.2
+    dropout: float = 0.1
+    prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
+
+    def latents(self) -> list[Latent]:
+        z = self.z_dims
+        if self.kind == "baseline":
+            return [Latent("z", z.get("z", 128), "score")]
+        if self.kind in ("factorized", "agvae2"):
+            return [Latent("score", z.get("score", 64), "score"), Latent("groove", z.get("groove", 64), "groove")]
+        if self.kind == "agvae11":
+            return [Latent("lanes", z.get("lanes", 8), "lanes", groups=N_DRUMS),
+                    Latent("groove", z.get("groove", 32), "groove"), Latent("accents", z.get("accents", 8), "accents")]
+        raise ValueError(f"unknown model kind {self.kind!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+GESTURE_SHAPES = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
+
+
+class Gaussian(nn.Module):
+    """Linear head giving a diagonal Gaussian: mean and standard deviation (softplus)."""
+
+    def __init__(self, d_in: int, d_out: int):
+        super().__init__()
+        self.mu = nn.Linear(d_in, d_out)
+        self.sigma = nn.Linear(d_in, d_out)
+
+    def forward(self, h):
+        return self.mu(h), F.softplus(self.sigma(h)) + 1e-4
+
+
+class LSTMEncoder(nn.Module):
+    """Bidirectional LSTM over a (B, 32, D) gesture -> Gaussian over a latent."""
+
+    def __init__(self, d_in: int, hidden: int, z: int):
+        super().__init__()
+        self.rnn = nn.LSTM(d_in, hidden, batch_first=True, bidirectional=True)
+        self.head = Gaussian(2 * hidden, z)
+
+    def forward(self, x):
+        _, (h, _) = self.rnn(x)
+        return self.head(torch.cat([h[0], h[1]], dim=-1))
+
+
+class MLPEncoder(nn.Module):
+    """Feed-forward encoder of a flattened gesture, with ``groups`` independent copies side by side."""
+
+    def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1):
+        super().__init__()
+        self.groups, self.z = groups, z
+        self.w1 = nn.Parameter(torch.randn(groups, d_in, hidden) * d_in ** -0.5)
+        self.b1 = nn.Parameter(torch.zeros(groups, hidden))
+        self.w2 = nn.Parameter(torch.randn(groups, hidden, 2 * z) * hidden ** -0.5)
+        self.b2 = nn.Parameter(torch.zeros(groups, 2 * z))
+
+    def forward(self, x):  # x: (B, groups, d_in)
+        h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1) + self.b1)
+        out = torch.einsum("bgh,gho->bgo", h, self.w2) + self.b2
+        mu, s = out[..., : self.z], out[..., self.z:]
+        return mu.reshape(x.shape[0], -1), (F.softplus(s) + 1e-4).reshape(x.shape[0], -1)
+
+
+class MLPDecoder(nn.Module):
+    """Feed-forward auxiliary decoder: a latent (with ``groups`` copies) -> a flattened gesture."""
+
+    def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1):
+        super().__init__()
+        self.groups, self.zdim = groups, z
+        self.w1 = nn.Parameter(torch.randn(groups, z, hidden) * z ** -0.5)
+        self.b1 = nn.Parameter(torch.zeros(groups, hidden))
+        self.w2 = nn.Parameter(torch.randn(groups, hidden, d_out) * hidden ** -0.5)
+        self.b2 = nn.Parameter(torch.zeros(groups, d_out))
+
+    def forward(self, z):  # z: (B, groups * zdim) -> (B, groups, d_out)
+        z = z.reshape(z.shape[0], self.groups, self.zdim)
+        h = F.relu(torch.einsum("bgi,gih->bgh", z, self.w1) + self.b1)
+        return torch.einsum("bgh,gho->bgo", h, self.w2) + self.b2
+
+
+class LoopDecoder(nn.Module):
+    """Autoregressive LSTM: z -> 32 steps of (hit logits, velocities, offsets); the previous step is fed back."""
+
+    def __init__(self, z: int, hidden: int, layers: int, dropout: float):
+        super().__init__()
+        self.layers, self.hidden = layers, hidden
+        self.init = nn.Linear(z, 2 * layers * hidden)
+        self.rnn = nn.LSTM(WIDTH + z, hidden, num_layers=layers, batch_first=True,
+                           dropout=dropout if layers > 1 else 0.0)
+        self.out = nn.Linear(hidden, WIDTH)
+
+    def _state(self, z):
+        s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
+        return s[0].contiguous(), s[1].contiguous()
+
+    def teacher_forced(self, z, target):
+        """Raw outputs (B, 32, 27) given the true previous steps."""
+        prev = torch.cat([torch.zeros_like(target[:, :1]), target[:, :-1]], dim=1)
+        x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1)], dim=-1)
+        h, _ = self.rnn(x, self._state(z))
+        return self.out(h)
+
+    def sample(self, z, uniforms, temperature):
+        """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature); velocity and offset
+        kept only where a hit is drawn. ``uniforms`` (B, 32, 9) make sampling reproducible."""
+        state = self._state(z)
+        prev = torch.zeros(z.shape[0], WIDTH, dtype=z.dtype)
+        steps = []
+        for t in range(STEPS):
+            h, state = self.rnn(torch.cat([prev, z], dim=-1)[:, None], state)
+            raw = self.out(h[:, 0])
+            hits = (uniforms[:, t] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
+            vel = torch.sigmoid(raw[:, N_DRUMS:2 * N_DRUMS]) * hits
+            off = torch.tanh(raw[:, 2 * N_DRUMS:]) * hits
+            prev = torch.cat([hits, vel, off], dim=-1)
+            steps.append(prev)
+        return torch.stack(steps, dim=1)
+
+
+class DrumVAE(nn.Module):
+    """One of the four models, chosen by ``config.kind``."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = c = config
+        self.latents = c.latents()
+        self.encoders = nn.ModuleDict()
+        for lat in self.latents:
+            if c.kind == "agvae11":
+                d_in = {"lanes": STEPS, "groove": STEPS * 3, "accents": STEPS}[lat.gesture]
+                hidden = c.mlp_hidden if lat.gesture == "groove" else 64
+                self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups)
+            else:
+                self.encoders[lat.name] = LSTMEncoder(GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim)
+        self.z_size = sum(lat.size for lat in self.latents)
+        self.decoder = LoopDecoder(self.z_size, c.dec_hidden, c.dec_layers, c.dropout)
+        self.aux = nn.ModuleDict()
+        if c.kind in ("agvae2", "agvae11"):
+            for lat in self.latents:
+                d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
+                hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else 64
+                self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
+
+    # -- gestures -> latents
+    def encode(self, gestures: dict) -> dict:
+        """{latent name: (mu, sigma)} for the gestures given (tensors shaped as GESTURE_SHAPES)."""
+        out = {}
+        for lat in self.latents:
+            x = gestures[lat.gesture]
+            if self.config.kind == "agvae11":
+                x = x.reshape(x.shape[0], lat.groups, -1)
+            out[lat.name] = self.encoders[lat.name](x)
+        return out
+
+    def join(self, zs: dict):
+        return torch.cat([zs[lat.name] for lat in self.latents], dim=-1)
+
+    # -- latents -> auxiliary reconstructions (raw: logits for hits, pre-activations otherwise)
+    def reconstruct(self, zs: dict) -> dict:
+        out = {}
+        for lat in self.latents:
+            if lat.name not in self.aux:
+                continue
+            r = self.aux[lat.name](zs[lat.name])
+            out[lat.gesture] = r.reshape((r.shape[0],) + GESTURE_SHAPES[lat.gesture])
+        return out
+
+    def forward(self, gestures: dict, target, sample: bool = True):
+        """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs."""
+        post = self.encode(gestures)
+        zs = {}
+        for lat in self.latents:
+            mu, sigma = post[lat.name]
+            z = mu + sigma * torch.randn_like(mu) if sample else mu
+            if self.training and self.config.prior_dropout > 0:
+                n = mu.shape[0]
+                drop = torch.rand(n, lat.groups, 1) < self.config.prior_dropout
+                prior = torch.randn(n, lat.groups, lat.dim)
+                z = torch.where(drop, prior, z.reshape(n, lat.groups, lat.dim)).reshape(n, -1)
+            zs[lat.name] = z
+        return post, self.decoder.teacher_forced(self.join(zs), target), self.reconstruct(zs)
+
+
+def kl_per_latent(model: DrumVAE, post: dict) -> dict:
+    """KL(q || N(0, I)) in nats, summed over dimensions, mean over the batch; one entry per latent group."""
+    out = {}
+    for lat in model.latents:
+        mu, sigma = post[lat.name]
+        kl = 0.5 * (mu ** 2 + sigma ** 2 - 1.0) - torch.log(sigma)
+        kl = kl.reshape(mu.shape[0], lat.groups, lat.dim).sum(-1).mean(0)
+        for g in range(lat.groups):
+            out[lat.name if lat.groups == 1 else f"{lat.name}{g}"] = kl[g]
+    return out
+
+
+def free_nats(model: DrumVAE) -> dict:
+    """Free bits of each latent group, in nats (bits * ln 2). A latent with several groups (agvae11's
+    nine lanes) gives each group the latent's allowance."""
+    bits = model.config.free_bits
+    out = {}
+    for lat in model.latents:
+        for g in range(lat.groups):
+            out[lat.name if lat.groups == 1 else f"{lat.name}{g}"] = bits[lat.name] * math.log(2.0)
+    return out
+
+
+def build(kind: str, **overrides) -> DrumVAE:
+    return DrumVAE(ModelConfig(kind=kind, **overrides))

@@ -1,0 +1,130 @@
+"""Export a trained run to ONNX under models/NAME/: encoder, decoder, auxiliary decoders, model.json
+and a model card. Sampling stays reproducible: the decoder takes the hit uniforms as an input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from beatguide.errors import BeatGuideError
+
+from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig
+
+OPSET = 17
+ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
+
+
+class EncoderGraph(nn.Module):
+    """gestures -> (mu, sigma) of every latent."""
+
+    def __init__(self, model: DrumVAE):
+        super().__init__()
+        self.model = model
+        self.gestures = sorted({lat.gesture for lat in model.latents})
+
+    def forward(self, *inputs):
+        post = self.model.encode(dict(zip(self.gestures, inputs)))
+        return tuple(t for lat in self.model.latents for t in post[lat.name])
+
+
+class DecoderGraph(nn.Module):
+    """z, hit uniforms, temperature -> loop (B, 32, 27) of hits, velocities, offsets."""
+
+    def __init__(self, model: DrumVAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z, uniforms, temperature):
+        return self.model.decoder.sample(z, uniforms, temperature)
+
+
+class AuxGraph(nn.Module):
+    """z -> each gesture as the model reads it: hit probabilities, velocities, offsets."""
+
+    def __init__(self, model: DrumVAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z):
+        zs, i = {}, 0
+        for lat in self.model.latents:
+            zs[lat.name] = z[:, i:i + lat.size]
+            i += lat.size
+        raw = self.model.reconstruct(zs)
+        outs = []
+        for lat in self.model.latents:
+            r = raw[lat.gesture]
+            if lat.gesture == "groove":
+                r = torch.stack([torch.sigmoid(r[..., 0]), torch.sigmoid(r[..., 1]), torch.tanh(r[..., 2])], -1)
+            else:
+                r = torch.sigmoid(r)
+            outs.append(r)
+        return tuple(outs)
+
+
+def load_run(run: Path) -> tuple[DrumVAE, dict]:
+    ck_path = Path(run) / "best.pt"
+    if not ck_path.is_file():
+        raise BeatGuideError(f"{ck_path}: no trained checkpoint (train first)")
+    ck = torch.load(ck_path, weights_only=False)
+    cfg = dict(ck["config"])
+    model = DrumVAE(ModelConfig(**cfg))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    summary_path = Path(run) / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    return model, summary
+
+
+def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
+    dyn = {n: {0: "batch"} for n in inputs + outputs if n != "temperature"}
+    torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, opset_version=OPSET,
+                      dynamic_axes=dyn, dynamo=False)
+
+
+def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None) -> dict:
+    """Write encoder.onnx, decoder.onnx, aux.onnx (AG-VAEs) and model.json into out_dir; returns the metadata."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    b = 2
+    enc = EncoderGraph(model)
+    enc_in = tuple(torch.zeros((b,) + ENCODER_INPUTS[g]) for g in enc.gestures)
+    enc_out = [f"{k}_{lat.name}" for lat in model.latents for k in ("mu", "sigma")]
+    files = {}
+    with torch.no_grad():
+        _export(enc, enc_in, out_dir / "encoder.onnx", enc.gestures, enc_out)
+        files["encoder"] = "encoder.onnx"
+        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, N_DRUMS), torch.tensor([1.0]))
+        _export(DecoderGraph(model), dec_in, out_dir / "decoder.onnx", ["z", "uniforms", "temperature"], ["loop"])
+        files["decoder"] = "decoder.onnx"
+        if len(model.aux):
+            aux_out = [f"aux_{lat.gesture}" for lat in model.latents]
+            _export(AuxGraph(model), (torch.zeros(b, model.z_size),), out_dir / "aux.onnx", ["z"], aux_out)
+            files["aux"] = "aux.onnx"
+    meta = {
+        "name": out_dir.name, "kind": model.config.kind, "format_version": 1,
+        "latents": [{"name": lat.name, "dim": lat.dim, "groups": lat.groups, "gesture": lat.gesture}
+                    for lat in model.latents],
+        "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
+        "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
+        "exported": dt.date.today().isoformat(), "torch": torch.__version__,
+        "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in files.values()},
+        "training": summary or {},
+    }
+    (out_dir / "model.json").write_text(json.dumps(meta, indent=2))
+    return meta
+
+
+def export_cli(args) -> int:
+    model, summary = load_run(args.run)
+    out = Path(args.models) / model.config.kind
+    meta = export_model(model, out, summary)
+    from .model_card import write_card
+    write_card(out, meta)
+    print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")
+    return 0

@@ -1,0 +1,128 @@
+"""Fast CPU checks of the four PyTorch models (skipped without the train extra)."""
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from beatguide_export.losses import total_loss  # noqa: E402
+from beatguide_export.models import MODEL_KINDS, build, free_nats, kl_per_latent  # noqa: E402
+
+SMALL = dict(enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
+
+
+def _batch(n=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    hits = (torch.rand(n, 32, 9, generator=g) < 0.15).float()
+    target = torch.cat([hits, hits * torch.rand(n, 32, 9, generator=g),
+                        hits * (torch.rand(n, 32, 9, generator=g) - 0.5)], -1)
+    from beatguide_export.data import gesture_arrays
+    gest = {k: torch.from_numpy(v) for k, v in gesture_arrays(target.numpy()).items()}
+    return gest, target
+
+
+def _model(kind, **kw):
+    free = {"baseline": {"z": 48.0}, "factorized": {"score": 64.0, "groove": 48.0},
+            "agvae2": {"score": 64.0, "groove": 48.0}, "agvae11": {"lanes": 8.0, "groove": 16.0, "accents": 8.0}}[kind]
+    torch.manual_seed(0)
+    return build(kind, **{**SMALL, "free_bits": free, **kw})
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_output_shapes(kind):
+    m = _model(kind)
+    gest, target = _batch()
+    post, raw, aux = m(gest, target)
+    assert raw.shape == (8, 32, 27)
+    assert set(post) == {lat.name for lat in m.latents}
+    expected_aux = {"agvae2": {"score", "groove"}, "agvae11": {"lanes", "groove", "accents"}}.get(kind, set())
+    assert set(aux) == expected_aux
+    for name, r in aux.items():
+        assert r.shape == gest[name].shape
+    z = torch.randn(3, m.z_size)
+    out = m.decoder.sample(z, torch.rand(3, 32, 9), torch.tensor(1.0))
+    assert out.shape == (3, 32, 27)
+    hits = out[..., :9]
+    assert set(hits.unique().tolist()) <= {0.0, 1.0}
+    assert torch.all(out[..., 9:18][hits == 0] == 0) and torch.all(out[..., 18:][hits == 0] == 0)
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_a_few_steps_lower_the_loss(kind):
+    m = _model(kind, dropout=0.0, prior_dropout=0.0)
+    gest, target = _batch()
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    torch.manual_seed(1)
+    losses = []
+    for _ in range(30):
+        post, raw, aux = m(gest, target, sample=False)
+        loss, _ = total_loss(m, post, raw, aux, gest, target, beta=0.2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_free_bits_split_and_penalty():
+    m = _model("agvae11")
+    free = free_nats(m)
+    assert free["lanes0"] == pytest.approx(8.0 * math.log(2)) and len([k for k in free if k.startswith("lanes")]) == 9
+    assert free["groove"] == pytest.approx(16.0 * math.log(2))
+    m = _model("agvae2")
+    gest, target = _batch()
+    post, raw, aux = m(gest, target)
+    kls = kl_per_latent(m, post)
+    _, base = total_loss(m, post, raw, aux, gest, target, beta=0.0)
+    for beta in (0.1, 0.2):
+        loss, _ = total_loss(m, post, raw, aux, gest, target, beta=beta)
+        expected = base["loss"] + beta * sum(max(kls[k].item() - free_nats(m)[k], 0.0) for k in kls)
+        assert loss.item() == pytest.approx(expected, rel=1e-5)
+    # KL under the free allowance gives the encoder no gradient from the KL term
+    mu = torch.zeros(4, 64, requires_grad=True)
+    sigma = torch.full((4, 64), 0.9, requires_grad=True)
+    post = {"score": (mu, sigma), "groove": (torch.zeros(4, 64), torch.ones(4, 64))}
+    kl = kl_per_latent(m, post)["score"]
+    assert kl.item() < free_nats(m)["score"]
+    torch.clamp(kl - free_nats(m)["score"], min=0.0).backward()
+    assert sigma.grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize("kind", ["agvae2", "agvae11"])
+def test_each_auxiliary_decoder_reaches_only_its_own_latent(kind):
+    m = _model(kind)
+    gest, _ = _batch()
+    post = m.encode(gest)
+    zs = {k: mu.detach().clone().requires_grad_(True) for k, (mu, _) in post.items()}
+    aux = m.reconstruct(zs)
+    for lat in m.latents:
+        for z in zs.values():
+            z.grad = None
+        aux[lat.gesture].sum().backward(retain_graph=True)
+        for other, z in zs.items():
+            touched = z.grad is not None and z.grad.abs().sum() > 0
+            assert touched == (other == lat.name), (lat.gesture, other)
+    if kind == "agvae11":  # and each lane's decoder only its own lane's latent
+        z = zs["lanes"]
+        z.grad = None
+        aux["lanes"][:, 3].sum().backward()
+        g = z.grad.reshape(8, 9, -1).abs().sum(dim=(0, 2))
+        assert g[3] > 0 and g.sum() == g[3]
+
+
+def test_eleven_input_model_runs_with_any_subset():
+    m = _model("agvae11").eval()
+    gest, _ = _batch(4)
+    post = m.encode(gest)
+    for mask in range(2 ** 11):
+        zs = {}
+        lanes_mu, _ = post["lanes"]
+        lane_given = torch.tensor([(mask >> i) & 1 for i in range(9)], dtype=torch.bool)
+        lanes = torch.where(lane_given.repeat_interleave(lanes_mu.shape[1] // 9), lanes_mu, torch.randn_like(lanes_mu))
+        zs["lanes"] = lanes
+        zs["groove"] = post["groove"][0] if mask >> 9 & 1 else torch.randn_like(post["groove"][0])
+        zs["accents"] = post["accents"][0] if mask >> 10 & 1 else torch.randn_like(post["accents"][0])
+        if mask % 97 == 0:  # decoding every subset is slow; the latents above cover all of them
+            out = m.decoder.sample(m.join(zs), torch.rand(4, 32, 9), torch.tensor(1.0))
+            assert torch.isfinite(out).all()

@@ -43,7 +43,13 @@ class ModelConfig:
     free_bits: dict = field(default_factory=lambda: {"z": 48.0})  # per latent group, in bits
     max_beta: float = 0.2
     dropout: float = 0.1
+    enc_readout: str = "steps"  # LSTM encoders: "steps" (all outputs) or "final" (final states, GrooVAE)
+    plan: int = 16  # per-step plan features the decoder expands from z (0: none, the original GrooVAE)
     prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
+            self.free_bits = {lat.name: float(self.free_bits) for lat in self.latents()}
 
     def latents(self) -> list[Latent]:
         z = self.z_dims
@@ -76,15 +82,22 @@ class Gaussian(nn.Module):
 
 
 class LSTMEncoder(nn.Module):
-    """Bidirectional LSTM over a (B, 32, D) gesture -> Gaussian over a latent."""
+    """Bidirectional LSTM over a (B, 32, D) gesture -> Gaussian over a latent.
 
-    def __init__(self, d_in: int, hidden: int, z: int):
+    ``readout="final"`` reads the two final states (GrooVAE); ``"steps"`` reads the outputs of all 32
+    steps, which learns a precise code of a pattern far faster.
+    """
+
+    def __init__(self, d_in: int, hidden: int, z: int, readout: str = "steps"):
         super().__init__()
+        self.readout = readout
         self.rnn = nn.LSTM(d_in, hidden, batch_first=True, bidirectional=True)
-        self.head = Gaussian(2 * hidden, z)
+        self.head = Gaussian(2 * hidden * (STEPS if readout == "steps" else 1), z)
 
     def forward(self, x):
-        _, (h, _) = self.rnn(x)
+        out, (h, _) = self.rnn(x)
+        if self.readout == "steps":
+            return self.head(out.reshape(out.shape[0], -1))
         return self.head(torch.cat([h[0], h[1]], dim=-1))
 
 
@@ -124,13 +137,17 @@ class MLPDecoder(nn.Module):
 
 
 class LoopDecoder(nn.Module):
-    """Autoregressive LSTM: z -> 32 steps of (hit logits, velocities, offsets); the previous step is fed back."""
+    """Autoregressive LSTM: z and per-step controls -> 32 steps of (hit logits, velocities, offsets).
 
-    def __init__(self, z: int, hidden: int, layers: int, dropout: float):
+    At each step the LSTM reads the previous step's output, z, and that step's row of the controls:
+    a 32-step plan expanded from z by an MLP, plus (AG-VAEs) the auxiliary decoders' readings.
+    """
+
+    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float):
         super().__init__()
         self.layers, self.hidden = layers, hidden
         self.init = nn.Linear(z, 2 * layers * hidden)
-        self.rnn = nn.LSTM(WIDTH + z, hidden, num_layers=layers, batch_first=True,
+        self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(hidden, WIDTH)
 
@@ -138,21 +155,21 @@ class LoopDecoder(nn.Module):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
         return s[0].contiguous(), s[1].contiguous()
 
-    def teacher_forced(self, z, target):
+    def teacher_forced(self, z, controls, target):
         """Raw outputs (B, 32, 27) given the true previous steps."""
         prev = torch.cat([torch.zeros_like(target[:, :1]), target[:, :-1]], dim=1)
-        x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1)], dim=-1)
+        x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1), controls], dim=-1)
         h, _ = self.rnn(x, self._state(z))
         return self.out(h)
 
-    def sample(self, z, uniforms, temperature):
+    def sample(self, z, controls, uniforms, temperature):
         """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature); velocity and offset
         kept only where a hit is drawn. ``uniforms`` (B, 32, 9) make sampling reproducible."""
         state = self._state(z)
         prev = torch.zeros(z.shape[0], WIDTH, dtype=z.dtype)
         steps = []
         for t in range(STEPS):
-            h, state = self.rnn(torch.cat([prev, z], dim=-1)[:, None], state)
+            h, state = self.rnn(torch.cat([prev, z, controls[:, t]], dim=-1)[:, None], state)
             raw = self.out(h[:, 0])
             hits = (uniforms[:, t] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             vel = torch.sigmoid(raw[:, N_DRUMS:2 * N_DRUMS]) * hits
@@ -176,15 +193,18 @@ class DrumVAE(nn.Module):
                 hidden = c.mlp_hidden if lat.gesture == "groove" else 64
                 self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups)
             else:
-                self.encoders[lat.name] = LSTMEncoder(GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim)
+                self.encoders[lat.name] = LSTMEncoder(GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim, c.enc_readout)
         self.z_size = sum(lat.size for lat in self.latents)
-        self.decoder = LoopDecoder(self.z_size, c.dec_hidden, c.dec_layers, c.dropout)
         self.aux = nn.ModuleDict()
+        aux_width = 0
         if c.kind in ("agvae2", "agvae11"):
             for lat in self.latents:
                 d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else 64
                 self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
+                aux_width += d_out * lat.groups // STEPS
+        self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
+        self.decoder = LoopDecoder(self.z_size, c.plan + aux_width, c.dec_hidden, c.dec_layers, c.dropout)
 
     # -- gestures -> latents
     def encode(self, gestures: dict) -> dict:
@@ -210,6 +230,26 @@ class DrumVAE(nn.Module):
             out[lat.gesture] = r.reshape((r.shape[0],) + GESTURE_SHAPES[lat.gesture])
         return out
 
+    def controls(self, z, aux: dict):
+        """Per-step decoder controls (B, 32, C): the plan from z, then each auxiliary reading
+        (hit probabilities, velocities, offsets) laid out by step."""
+        parts = [] if self.plan is None else [self.plan(z).reshape(z.shape[0], STEPS, -1)]
+        for lat in self.latents:
+            if lat.gesture in aux:
+                parts.append(step_major(lat.gesture, activate(lat.gesture, aux[lat.gesture])))
+        return torch.cat(parts, dim=-1) if parts else z.new_zeros(z.shape[0], STEPS, 0)
+
+    def sample(self, z, uniforms, temperature):
+        """Free-running decode of joined latents (B, z) into loops (B, 32, 27)."""
+        return self.decoder.sample(z, self.controls(z, self.reconstruct(self.split(z))), uniforms, temperature)
+
+    def split(self, z) -> dict:
+        zs, i = {}, 0
+        for lat in self.latents:
+            zs[lat.name] = z[:, i:i + lat.size]
+            i += lat.size
+        return zs
+
     def forward(self, gestures: dict, target, sample: bool = True):
         """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs."""
         post = self.encode(gestures)
@@ -223,7 +263,25 @@ class DrumVAE(nn.Module):
                 prior = torch.randn(n, lat.groups, lat.dim)
                 z = torch.where(drop, prior, z.reshape(n, lat.groups, lat.dim)).reshape(n, -1)
             zs[lat.name] = z
-        return post, self.decoder.teacher_forced(self.join(zs), target), self.reconstruct(zs)
+        z = self.join(zs)
+        aux = self.reconstruct(zs)
+        return post, self.decoder.teacher_forced(z, self.controls(z, aux), target), aux
+
+
+def activate(gesture: str, raw):
+    """Raw auxiliary outputs -> probabilities (hits, accents), velocities (sigmoid), offsets (tanh)."""
+    if gesture == "groove":
+        return torch.stack([torch.sigmoid(raw[..., 0]), torch.sigmoid(raw[..., 1]), torch.tanh(raw[..., 2])], -1)
+    return torch.sigmoid(raw)
+
+
+def step_major(gesture: str, x):
+    """A gesture laid out as (B, 32, features)."""
+    if gesture == "lanes":
+        return x.transpose(1, 2)
+    if gesture == "accents":
+        return x[..., None]
+    return x
 
 
 def kl_per_latent(model: DrumVAE, post: dict) -> dict:

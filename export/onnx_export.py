@@ -13,7 +13,7 @@ from torch import nn
 
 from beatguide.errors import BeatGuideError
 
-from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig
+from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 
 OPSET = 17
 ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
@@ -40,7 +40,7 @@ class DecoderGraph(nn.Module):
         self.model = model
 
     def forward(self, z, uniforms, temperature):
-        return self.model.decoder.sample(z, uniforms, temperature)
+        return self.model.sample(z, uniforms, temperature)
 
 
 class AuxGraph(nn.Module):
@@ -51,20 +51,8 @@ class AuxGraph(nn.Module):
         self.model = model
 
     def forward(self, z):
-        zs, i = {}, 0
-        for lat in self.model.latents:
-            zs[lat.name] = z[:, i:i + lat.size]
-            i += lat.size
-        raw = self.model.reconstruct(zs)
-        outs = []
-        for lat in self.model.latents:
-            r = raw[lat.gesture]
-            if lat.gesture == "groove":
-                r = torch.stack([torch.sigmoid(r[..., 0]), torch.sigmoid(r[..., 1]), torch.tanh(r[..., 2])], -1)
-            else:
-                r = torch.sigmoid(r)
-            outs.append(r)
-        return tuple(outs)
+        raw = self.model.reconstruct(self.model.split(z))
+        return tuple(activate(lat.gesture, raw[lat.gesture]) for lat in self.model.latents)
 
 
 def load_run(run: Path) -> tuple[DrumVAE, dict]:

@@ -27,7 +27,8 @@ from .models import N_DRUMS, DrumVAE, ModelConfig
 FACTORIZED = dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"score": 64, "groove": 64},
                   free_bits={"score": 256.0, "groove": 48.0}, prior_dropout=0.2)
 DEFAULT_SIZES = {
-    "baseline": dict(enc_hidden=128, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 48.0}),
+    "baseline": dict(enc_hidden=128, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 48.0},
+                     enc_readout="final", plan=0),
     "factorized": FACTORIZED,
     "agvae2": FACTORIZED,
     "agvae11": dict(mlp_hidden=256, dec_hidden=256, dec_layers=1, z_dims={"lanes": 8, "groove": 32, "accents": 8},
@@ -59,7 +60,7 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0):
             eps = torch.randn(mu.shape, generator=g)
             zs[lat.name] = mu + sigma * eps if lat.gesture in ("score", "lanes") else eps
         u = torch.rand(n, 32, N_DRUMS, generator=g)
-        outs.append(model.decoder.sample(model.join(zs), u, torch.tensor(1.0)))
+        outs.append(model.sample(model.join(zs), u, torch.tensor(1.0)))
     return torch.stack(outs)
 
 

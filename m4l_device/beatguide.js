@@ -310,8 +310,10 @@ function write_aux(v) {
     var clips = [];
     for (var i = 0; i < r.replies.variations.length; i++) {
         var a = r.replies.variations[i];
+        if (a.auxScore === null) continue;  // lost datagram
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux score"),
             notes: bgScoreNotes(a.auxScore, r.req.state.output) });
+        if (a.auxGroove === null) continue;  // lost datagram
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux groove"),
             notes: bgGrooveNotes(a.auxGroove, r.req.state.output[0]) });
     }

@@ -5,12 +5,9 @@ var BG_STEPS = 32;
 var BG_CLASSES = 9;
 var BG_LOOP_BEATS = 8;
 var BG_STEP_BEATS = 0.25;
-var BG_CLASS_NAMES = ["kick", "snare", "closed HH", "open HH", "low tom", "mid tom", "high tom", "crash", "ride"];
 var BG_MODELS = ["baseline", "factorized", "agvae2", "agvae11"];
-var BG_AUX_MODELS = { agvae2: true, agvae11: true };
-var BG_LANE_AUTO = 0;
+// Lane modes (agvae11): 0 model decides, 1 given (the mask), 2 empty.
 var BG_LANE_GIVEN = 1;
-var BG_LANE_EMPTY = 2;
 var BG_FLAG_SCORE = 1;
 var BG_FLAG_GROOVE = 2;
 var BG_FLAG_ACCENTS = 4;
@@ -283,7 +280,6 @@ function bgGrooveNotes(groove, pitch) {
 if (typeof module !== "undefined") {
     module.exports = {
         BG_STEPS: BG_STEPS, BG_CLASSES: BG_CLASSES, BG_MODELS: BG_MODELS, BG_DEFAULT_OUTPUT: BG_DEFAULT_OUTPUT,
-        BG_LANE_AUTO: BG_LANE_AUTO, BG_LANE_GIVEN: BG_LANE_GIVEN, BG_LANE_EMPTY: BG_LANE_EMPTY,
         bgDefaultInputMap: bgDefaultInputMap, bgMask: bgMask, bgSteps: bgSteps, bgQuantize: bgQuantize,
         bgScoreFromNotes: bgScoreFromNotes, bgGrooveFromNotes: bgGrooveFromNotes,
         bgAccentsFromNotes: bgAccentsFromNotes, bgEmptyState: bgEmptyState, bgStateToList: bgStateToList,

@@ -52,6 +52,7 @@ class Result:
     score_seed: int = 0
     groove_seed: int = 0
     elapsed_ms: float = 0.0
+    z: np.ndarray | None = None  # (N, z size): the latents decoded, in the model's latent order
 
 
 def derive_seed(seed: int, stream: int) -> int:
@@ -129,28 +130,49 @@ class Engine:
         return sorted(self.models)
 
     def generate(self, req: Request) -> Result:
+        """N variations of one request, in one batched run."""
+        return self.generate_batch([req])[0]
+
+    def generate_batch(self, reqs: list[Request]) -> list[Result]:
+        """Many requests to one model at one temperature in one batched run (evaluation, bulk work);
+        each result is exactly what ``generate`` gives for that request alone."""
         t0 = time.perf_counter()
-        model = self.models.get(req.model)
+        model = self.models.get(reqs[0].model)
         if model is None:
-            raise UnknownModelError(f"unknown model {req.model!r}; loaded: {', '.join(self.names)}")
-        n, temp = _check_scalars(req)
-        given, gest = _gestures(model, req)
-        post = model.encode(gest)
-        score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
-        groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
-        zs = []
-        for i, lat in enumerate(model.latents):
-            size = lat["dim"] * lat["groups"]
-            side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
-            eps = np.random.default_rng([side, i]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
-            mu, sigma = post[lat["name"]]
-            encoded = np.repeat(given[lat["name"]].astype(np.float32), lat["dim"])  # (size,) 1 where given
-            zs.append(encoded * mu[0] + temp * (encoded * sigma[0] + (1 - encoded)) * eps)
-        z = np.concatenate(zs, axis=1).astype(np.float32)
-        uniforms = np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, N_CLASSES), np.float32)[:n]
-        loops = model.decode(z, uniforms, temp)
+            raise UnknownModelError(f"unknown model {reqs[0].model!r}; loaded: {', '.join(self.names)}")
+        if any(r.model != reqs[0].model for r in reqs):
+            raise InputError("a batch goes to one model")
+        checked = [_check_scalars(r) for r in reqs]
+        temp = checked[0][1]
+        if any(t != temp for _, t in checked):
+            raise InputError("a batch uses one temperature")
+        parsed = [_gestures(model, r) for r in reqs]
+        post = model.encode({g: np.concatenate([gest[g] for _, gest in parsed]) for g in model.gestures})
+        zs, uniforms, seeds = [], [], []
+        for i, (req, (n, _), (given, _)) in enumerate(zip(reqs, checked, parsed)):
+            score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
+            groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
+            parts = []
+            for j, lat in enumerate(model.latents):
+                size = lat["dim"] * lat["groups"]
+                side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
+                eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
+                mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
+                encoded = np.repeat(given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
+                parts.append(encoded * mu + temp * (encoded * sigma + (1 - encoded)) * eps)
+            zs.append(np.concatenate(parts, axis=1))
+            uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, N_CLASSES), np.float32)[:n])
+            seeds.append((score_seed, groove_seed))
+        z = np.concatenate(zs).astype(np.float32)
+        loops = model.decode(z, np.concatenate(uniforms), temp)
         aux = model.reconstruct(z)
-        return Result(loops, aux, score_seed, groove_seed, (time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        out, k = [], 0
+        for (n, _), (score_seed, groove_seed) in zip(checked, seeds):
+            out.append(Result(loops[k:k + n], {g: a[k:k + n] for g, a in aux.items()}, score_seed, groove_seed, ms,
+                              z[k:k + n]))
+            k += n
+        return out
 
 
 def _check_scalars(req: Request) -> tuple[int, float]:

@@ -25,3 +25,21 @@ def models_dir() -> Path:
     if not any(path.glob("*/model.json")):
         pytest.skip(f"no exported models in {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """All four models, small and freshly initialised, exported to ONNX (needs the train extra).
+    Returns (folder, {kind: torch model})."""
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import MODEL_KINDS, build
+    from beatguide_export.onnx_export import export_model
+
+    out = tmp_path_factory.mktemp("tiny_models")
+    models = {}
+    for kind in MODEL_KINDS:
+        torch.manual_seed(0)
+        m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1).eval()
+        export_model(m, out / kind)
+        models[kind] = m
+    return out, models

@@ -41,7 +41,7 @@ def test_output_shapes(kind):
     for name, r in aux.items():
         assert r.shape == gest[name].shape
     z = torch.randn(3, m.z_size)
-    out = m.decoder.sample(z, torch.rand(3, 32, 9), torch.tensor(1.0))
+    out = m.sample(z, torch.rand(3, 32, 9), torch.tensor(1.0))
     assert out.shape == (3, 32, 27)
     hits = out[..., :9]
     assert set(hits.unique().tolist()) <= {0.0, 1.0}
@@ -124,5 +124,5 @@ def test_eleven_input_model_runs_with_any_subset():
         zs["groove"] = post["groove"][0] if mask >> 9 & 1 else torch.randn_like(post["groove"][0])
         zs["accents"] = post["accents"][0] if mask >> 10 & 1 else torch.randn_like(post["accents"][0])
         if mask % 97 == 0:  # decoding every subset is slow; the latents above cover all of them
-            out = m.decoder.sample(m.join(zs), torch.rand(4, 32, 9), torch.tensor(1.0))
+            out = m.sample(m.join(zs), torch.rand(4, 32, 9), torch.tensor(1.0))
             assert torch.isfinite(out).all()

@@ -8,6 +8,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { spawn } = require("node:child_process");
 const { FakeLive, loadDevice, encodeOSC, decodeOSC } = require("./helpers.js");
+const { BG_MODELS } = require("../bg_core.js");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BEATGUIDE = process.env.BG_BEATGUIDE || path.join(ROOT, ".venv", "bin", "beatguide");
@@ -77,7 +78,7 @@ test("round trip against beatguide serve over UDP", { skip: skipReason() || fals
   }
   assert.match(dev.status(), /connected/);
   const model = pongModels.includes("agvae2") ? "agvae2" : pongModels[0];
-  dev.send("model", ["baseline", "factorized", "agvae2", "agvae11"].indexOf(model));
+  dev.send("model", BG_MODELS.indexOf(model));
 
   // A drawn beat for the score, a tapped clip for the groove.
   const beat = [];

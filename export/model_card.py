@@ -1,0 +1,69 @@
+"""MODEL_CARD.md next to each exported model, written from model.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DESCRIPTIONS = {
+    "baseline": "GrooVAE humanize: a bidirectional LSTM encodes the drum score into one latent; an "
+                "autoregressive LSTM decoder writes the performance (hits, velocities, offsets).",
+    "factorized": "Factorized VAE: the score and the groove each get a bidirectional LSTM encoder and a "
+                  "latent; the two latents are concatenated and decoded by one LSTM (no auxiliary decoders).",
+    "agvae2": "Auxiliary Guided VAE, 2 inputs: the factorized VAE plus auxiliary decoders rebuilding the "
+              "score from the score latent alone and the groove from the groove latent alone.",
+    "agvae11": "Auxiliary Guided VAE, 11 inputs: nine per-drum lane latents, a groove latent and an accent "
+               "latent, small MLP encoders and auxiliary decoders, an LSTM main decoder.",
+}
+
+
+def write_card(folder: Path, meta: dict, metrics_md: str = "") -> Path:
+    t = meta.get("training", {})
+    val = t.get("validation", {})
+    latents = ", ".join(f"{l['name']} {l['dim']}" + (f" x {l['groups']}" if l["groups"] > 1 else "")
+                        for l in meta["latents"])
+    free = ", ".join(f"{k} {v:g}" for k, v in meta["config"].get("free_bits", {}).items())
+    lines = [
+        f"# Model card: {meta['name']}",
+        "",
+        DESCRIPTIONS[meta["kind"]],
+        "",
+        "## Architecture",
+        f"- Parameters: {meta['parameters']:,}",
+        f"- Latents: {latents} (total {meta['z_size']}); free bits per latent: {free}",
+        f"- Encoder hidden {meta['config']['enc_hidden']} (LSTM) / {meta['config']['mlp_hidden']} (MLP); "
+        f"decoder LSTM {meta['config']['dec_layers']} x {meta['config']['dec_hidden']}; max beta "
+        f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}",
+        f"- ONNX opset {meta['opset']}, exported {meta['exported']} with torch {meta['torch']}. Files: "
+        + ", ".join(f"`{f}`" for f in meta["files"].values()),
+        "- Decoder inputs: `z` (batch, z), `uniforms` (batch, 32, 9) — a hit is drawn where "
+        "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed — `temperature` (1).",
+        "",
+        "## Training data",
+        "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
+        "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
+        f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
+        f"({t.get('validation_windows', '?')} windows); the test split was not used.",
+        "",
+        "## Training run",
+        f"- Wall time {t.get('train_seconds', 0) / 60:.1f} min on {t.get('hardware', '?')}; "
+        f"{t.get('epochs_run', '?')} epochs, best epoch {t.get('best_epoch', '?')}, batch {t.get('batch_size', '?')}, "
+        f"lr {t.get('lr', '?')}, seed {t.get('seed', '?')}",
+        "- Validation (posterior mean, per loop): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in val.items() if not k.startswith("kl_")),
+        "- KL per latent (nats): " + ", ".join(f"{k[3:]} {v:.1f}" for k, v in val.items() if k.startswith("kl_")),
+        f"- Humanize check on {t.get('windows', '?')} validation windows, 5 samples each: hit F1 against the "
+        f"input score {t.get('humanize_hit_f1', float('nan')):.3f}, offset spread "
+        f"{t.get('humanize_offset_spread', float('nan')):.3f}",
+        "",
+        metrics_md,
+        "## Files",
+        *[f"- `{f}` sha256 `{h}`" for f, h in meta["sha256"].items()],
+        "",
+        "## License",
+        "Weights trained by the Beat Guide authors on CC BY 4.0 data; attribution to the Groove MIDI "
+        "Dataset authors as above is required when redistributing.",
+        "",
+    ]
+    path = Path(folder) / "MODEL_CARD.md"
+    path.write_text("\n".join(lines))
+    return path

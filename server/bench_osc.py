@@ -1,0 +1,407 @@
+"""OSC round-trip benchmark: ``python -m beatguide.bench_osc --models DIR --out docs/osc-bench.md``.
+
+Starts ``beatguide serve`` (a subprocess by default, as the device sees it; ``--in-process`` runs it
+in this interpreter), then over UDP loopback:
+
+- round trip per model: send ``/bg/generate``, wait for ``/bg/done``; 1 and 8 variations; p50 / p99;
+- steady load: 4 concurrent clients, each with one request in flight;
+- burst: 4 clients each firing requests back to back without waiting (more than the queue holds):
+  every request must get exactly one terminal reply, ``done`` or ``busy``.
+
+Also holds :class:`OscClient`, the device stand-in the tests use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+from pythonosc import udp_client
+from pythonosc.osc_message import OscMessage
+
+from . import protocol as P
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class OscClient:
+    """A device stand-in: a python-osc ``UDPClient`` sends to the server, a second UDP socket on
+    127.0.0.1 receives the replies (its port is the reply port), as Max's udpsend / udpreceive do."""
+
+    def __init__(self, server_port: int, server_host: str = "127.0.0.1", bind_host: str = "127.0.0.1"):
+        self.server = (server_host, server_port)
+        self.sender = udp_client.UDPClient(server_host, server_port, timeout=5.0)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        except OSError:
+            pass
+        self.sock.bind((bind_host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.replies = P.ReplyAssembler()
+        self.received = 0
+
+    def send(self, address: str, args, types: str | None = None) -> None:
+        self.send_raw(P.encode(address, args, types))
+
+    def send_raw(self, datagram: bytes) -> None:
+        self.sender.send(SimpleNamespace(dgram=datagram))  # UDPClient.send sends content.dgram
+
+    def recv(self, timeout: float = 5.0):
+        """The next reply as (address, args), or None after ``timeout`` seconds."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except (socket.timeout, BlockingIOError):
+            return None
+        self.received += 1
+        m = OscMessage(data)
+        return m.address, m.params
+
+    def wait(self, request_id: int, timeout: float = 10.0) -> P.Reply:
+        """Receive until request ``request_id`` has its terminal reply (replies to others are kept)."""
+        deadline = time.monotonic() + timeout
+        reply = self.replies.get(request_id)
+        while not reply.finished:
+            left = deadline - time.monotonic()
+            msg = self.recv(left) if left > 0 else None
+            if msg is None:
+                raise TimeoutError(f"no terminal reply to request {request_id} within {timeout} s")
+            self.replies.add(*msg)
+        return reply
+
+    def request(self, address: str, args, timeout: float = 10.0) -> P.Reply:
+        self.send(address, args)
+        return self.wait(args[0], timeout)
+
+    def generate(self, request_id: int, model: str, timeout: float = 10.0, **kw) -> P.Reply:
+        return self.request(P.GENERATE, P.generate_args(request_id, self.port, model, **kw), timeout)
+
+    def close(self) -> None:
+        self.sender.close()
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Typical requests
+
+
+def demo_inputs(seed: int = 0) -> dict:
+    """A score (kick 4-on-the-floor, snare on 2 and 4, closed hats on 8ths), a swung groove, accents."""
+    score = np.zeros((32, 9), np.float32)
+    score[::4, 0] = 1
+    score[4::8, 1] = 1
+    score[::2, 2] = 1
+    groove = np.zeros((32, 3), np.float32)
+    groove[::2, 0] = 1
+    groove[::2, 1] = np.random.default_rng(seed).uniform(0.4, 1.0, 16)
+    groove[2::4, 2] = 0.3
+    accents = np.zeros(32, np.float32)
+    accents[::8] = 1
+    return {"score": score, "groove": groove, "accents": accents}
+
+
+def typical_request(model: str, variations: int, seed: int) -> dict:
+    """Keyword arguments of ``generate_args`` for each model's typical task."""
+    x = demo_inputs()
+    kw = {"variations": variations, "seed": seed}
+    if model == "agvae11":
+        return {**kw, "score": x["score"], "lane_modes": [1, 1, 0, 2, 2, 2, 2, 0, 0], "groove": x["groove"],
+                "accents": x["accents"]}
+    if model == "baseline":
+        return {**kw, "score": x["score"]}
+    return {**kw, "score": x["score"], "groove": x["groove"]}
+
+
+# ------------------------------------------------------------------------------------------------
+# Server
+
+
+class ServerProcess:
+    """``beatguide serve`` in a subprocess (or in this process), ready when it answers a ping."""
+
+    def __init__(self, models: Path, threads: int = 1, queue: int = 32, in_process: bool = False):
+        self.in_process = in_process
+        if in_process:
+            from .engine import Engine
+            from .osc_server import OscServer
+
+            self.server = OscServer(Engine(models), port=0, threads=threads, queue_size=queue).start()
+            self.port = self.server.port
+            self.proc = None
+        else:
+            self.port = free_port()
+            cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "WARNING", "serve", "--port", str(self.port),
+                   "--models", str(models), "--threads", str(threads), "--queue", str(queue)]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.names = self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        with OscClient(self.port) as c:
+            i = 0
+            while time.monotonic() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"beatguide serve exited with {self.proc.returncode}: {self.proc.stderr.read()}")
+                i += 1
+                c.send(P.PING, [i, c.port])
+                msg = c.recv(0.5)
+                if msg and msg[0] == P.PONG:
+                    return list(msg[1][3:])
+        raise RuntimeError("beatguide serve did not answer a ping within 60 s")
+
+    def close(self) -> None:
+        if self.proc is None:
+            self.server.close()
+            return
+        self.proc.terminate()  # SIGTERM: a clean stop
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# Measurements
+
+
+def pct(xs, q) -> float:
+    return float(np.percentile(np.asarray(xs, float), q)) if len(xs) else float("nan")
+
+
+def round_trips(port: int, model: str, variations: int, runs: int, warmup: int = 10) -> dict:
+    rtt, server, notes = [], [], []
+    with OscClient(port) as c:
+        for i in range(warmup + runs):
+            args = P.generate_args(i, c.port, model, **typical_request(model, variations, seed=i))
+            t0 = time.perf_counter()
+            r = c.request(P.GENERATE, args)
+            dt = (time.perf_counter() - t0) * 1000
+            if r.error:
+                raise RuntimeError(f"{model}: {r.error}")
+            if i >= warmup:
+                rtt.append(dt)
+                server.append(r.done[2])
+                notes.append(r.done[1] / variations)
+            c.replies.replies.pop(i, None)
+    return {"model": model, "variations": variations, "runs": runs, "p50": pct(rtt, 50), "p99": pct(rtt, 99),
+            "mean": float(np.mean(rtt)), "max": float(np.max(rtt)), "server_p50": pct(server, 50),
+            "notes": float(np.mean(notes))}
+
+
+def steady_load(port: int, models: list[str], clients: int = 4, per_client: int = 200) -> dict:
+    """``clients`` threads, each with one 1-variation request in flight, rotating over the models."""
+    lat: list[float] = []
+    errors: list = []
+    lock = threading.Lock()
+
+    def run(k: int):
+        mine, errs = [], []
+        with OscClient(port) as c:
+            for i in range(per_client):
+                rid = k * 1_000_000 + i
+                model = models[(i + k) % len(models)]
+                args = P.generate_args(rid, c.port, model, **typical_request(model, 1, seed=rid))
+                t0 = time.perf_counter()
+                try:
+                    r = c.request(P.GENERATE, args)
+                except TimeoutError as e:
+                    errs.append(str(e))
+                    continue
+                mine.append((time.perf_counter() - t0) * 1000)
+                if r.error:
+                    errs.append(r.error)
+                c.replies.replies.pop(rid, None)
+        with lock:
+            lat.extend(mine)
+            errors.extend(errs)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {"clients": clients, "requests": clients * per_client, "ok": len(lat) - len(errors), "errors": len(errors),
+            "p50": pct(lat, 50), "p99": pct(lat, 99), "max": float(np.max(lat)) if lat else float("nan"),
+            "throughput": len(lat) / wall}
+
+
+def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variations: int = 1) -> dict:
+    """Each client sends ``per_client`` requests back to back, then collects: done / busy / lost."""
+    counts = {"done": 0, "busy": 0, "other": 0, "lost": 0, "extra": 0}
+    lat: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def run(k: int):
+        with OscClient(port) as c:
+            sent = {}
+            rids = [k * 1_000_000 + i for i in range(per_client)]
+            payloads = [P.encode(P.GENERATE, P.generate_args(rid, c.port, model,
+                                                             **typical_request(model, variations, seed=rid)))
+                        for rid in rids]
+            barrier.wait()
+            for rid, d in zip(rids, payloads):
+                sent[rid] = time.perf_counter()
+                c.send_raw(d)
+            got, mine, local = {}, [], dict.fromkeys(counts, 0)
+            deadline = time.monotonic() + 30
+            while len(got) < len(rids) and time.monotonic() < deadline:
+                msg = c.recv(1.0)
+                if msg is None:
+                    continue
+                if msg[0] in (P.DONE, P.ERROR):
+                    rid = msg[1][0]
+                    if rid in got or rid not in sent:
+                        local["extra"] += 1
+                        continue
+                    got[rid] = msg
+                    if msg[0] == P.DONE:
+                        local["done"] += 1
+                        mine.append((time.perf_counter() - sent[rid]) * 1000)
+                    elif msg[1][1] == "busy":
+                        local["busy"] += 1
+                    else:
+                        local["other"] += 1
+            local["lost"] = len(rids) - len(got)
+        with lock:
+            for key, v in local.items():
+                counts[key] += v
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"model": model, "clients": clients, "requests": clients * per_client, **counts,
+            "p50": pct(lat, 50), "p99": pct(lat, 99)}
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+
+
+def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args) -> str:
+    out = ["# OSC round-trip benchmark", "",
+           f"`python -m beatguide.bench_osc --models {args.models} --runs {args.runs}` on {env['date']}.", "",
+           "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
+           "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
+           f"{'a thread of the benchmark process' if args.in_process else '`beatguide serve` in its own process'} "
+           f"with `--threads {args.threads} --queue {args.queue}` and log level WARNING.", "",
+           f"- Machine: {env['machine']}, {env['cpus']} CPU cores; Python {env['python']}, onnxruntime {env['ort']}",
+           f"- Models: `{args.models}` ({env['models_note']})",
+           f"- Load during the run: {env['load']}", "",
+           "Targets: p50 <= 5 ms (1 variation), <= 15 ms (8 variations), p99 <= 20 ms.", "",
+           "## Round trip, one client", "",
+           "| model | variations | runs | notes / variation | p50 ms | p99 ms | mean ms | max ms | server p50 ms |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['variations']} | {r['runs']} | {r['notes']:.0f} | {r['p50']:.2f} | "
+                   f"{r['p99']:.2f} | {r['mean']:.2f} | {r['max']:.2f} | {r['server_p50']:.2f} |")
+    out += ["", "`server p50` is the `elapsed_ms` of `/bg/done`: receipt of the request to the send of `done`.", "",
+            f"## Steady load: {steady['clients']} concurrent clients", "",
+            f"Each client keeps one 1-variation request in flight, rotating over the models "
+            f"({steady['requests']} requests in all).", "",
+            "| clients | requests | ok | errors | p50 ms | p99 ms | max ms | requests / s |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {steady['clients']} | {steady['requests']} | {steady['ok']} | {steady['errors']} | {steady['p50']:.2f} | "
+            f"{steady['p99']:.2f} | {steady['max']:.2f} | {steady['throughput']:.0f} |", "",
+            "## Burst: more requests than the queue holds", "",
+            "Each client sends its requests back to back without waiting. Every request must get exactly one terminal "
+            "reply: `done`, or `busy` when the queue is full (`lost` and `extra` must be 0).", "",
+            "| model | clients | requests | done | busy | other errors | lost | extra | p50 ms (done) | p99 ms (done) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in bursts:
+        out.append(f"| {b['model']} | {b['clients']} | {b['requests']} | {b['done']} | {b['busy']} | {b['other']} | "
+                   f"{b['lost']} | {b['extra']} | {b['p50']:.2f} | {b['p99']:.2f} |")
+    out.append("")
+    if env.get("notes"):
+        out += ["## Notes", ""] + [f"- {n}" for n in env["notes"]] + [""]
+    return "\n".join(out)
+
+
+def _load() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+        return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores at the start"
+    except OSError:
+        return "unknown"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m beatguide.bench_osc", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", type=Path, default=MODELS_DIR)
+    ap.add_argument("--out", type=Path, help="write the markdown report here")
+    ap.add_argument("--runs", type=int, default=200, help="timed round trips per model and variation count")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
+    ap.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
+    ap.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
+    ap.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
+    ap.add_argument("--in-process", action="store_true", help="run the server in this process")
+    ap.add_argument("--note", action="append", default=[], help="a line for the report's notes")
+    args = ap.parse_args(argv)
+
+    import onnxruntime
+
+    env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
+           "cpus": os.cpu_count(), "python": platform.python_version(), "ort": onnxruntime.__version__,
+           "load": _load(), "notes": args.note,
+           "models_note": "trained" if args.models.resolve() == MODELS_DIR.resolve() else "not the bundled models"}
+    srv = ServerProcess(args.models, args.threads, args.queue, args.in_process)
+    try:
+        rows = []
+        for model in srv.names:
+            for n in (1, 8):
+                r = round_trips(srv.port, model, n, args.runs)
+                rows.append(r)
+                print(f"{model:>10} x{n}: p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
+                      f"(server p50 {r['server_p50']:.2f} ms)", flush=True)
+        steady = steady_load(srv.port, srv.names, args.clients, args.steady)
+        print(f"steady {args.clients} clients: p50 {steady['p50']:.2f} ms  p99 {steady['p99']:.2f} ms  "
+              f"{steady['throughput']:.0f} req/s  errors {steady['errors']}", flush=True)
+        bursts = []
+        for model in srv.names:
+            b = burst(srv.port, model, args.clients, args.burst)
+            bursts.append(b)
+            print(f"burst {model}: done {b['done']} busy {b['busy']} other {b['other']} lost {b['lost']} "
+                  f"extra {b['extra']}", flush=True)
+    finally:
+        srv.close()
+    text = markdown(env, rows, steady, bursts, args)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The experiments behind docs/results.md, run through the engine in large batches."""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from .. import gestures
+from ..drums import CLASSES
+from ..engine import Engine, Request
+from . import metrics
+
+BATCH = 128  # windows per engine call
+SWING_TARGETS = (0.05, 0.2, 0.4)
+SWING_VELOCITIES = (0.8, 0.6)  # taps on on-beat / off-beat 16ths
+HUMANIZE_MODELS = ("baseline", "factorized", "agvae2", "agvae11")
+HH, RIDE = CLASSES.index("closed_hihat"), CLASSES.index("ride")
+
+
+def run(engine: Engine, model: str, requests: list[Request], desc: str, progress=True) -> list:
+    """Results of many requests, BATCH at a time."""
+    out = []
+    for i in tqdm(range(0, len(requests), BATCH), desc=desc, disable=not progress, leave=False):
+        out.extend(engine.generate_batch(requests[i:i + BATCH]))
+    return out
+
+
+def humanize(engine: Engine, model: str, loops: np.ndarray, samples: int, seed: int) -> np.ndarray:
+    """Humanize every window's score ``samples`` times -> (windows, samples, 32, 27)."""
+    reqs = [Request(model, samples, 1.0, seed + i, score=gestures.score(x)) for i, x in enumerate(loops)]
+    return np.stack([r.loops for r in run(engine, model, reqs, f"humanize {model}")])
+
+
+def diversity_and_realism(engine: Engine, loops: np.ndarray, seed: int) -> dict:
+    """Table 1 (offset diversity over 5 samples) and, on the same outputs, score keeping and realism."""
+    scores = gestures.score(loops)
+    out = {}
+    for model in HUMANIZE_MODELS:
+        if model not in engine.names:
+            continue
+        gen = humanize(engine, model, loops, 5, seed)
+        div = [metrics.offset_diversity(g, s) for g, s in zip(gen, scores)]
+        prf = metrics.hit_prf(gen[..., :9], np.broadcast_to(scores[:, None], gen[..., :9].shape))
+        wd = {kind: [metrics.wasserstein(metrics.hit_values(gen, c, kind), metrics.hit_values(loops, c, kind))
+                     for c in range(len(CLASSES))] for kind in ("offset", "velocity")}
+        out[model] = {"diversity": metrics.mean_and_se(div), "prf": prf, "wasserstein": wd,
+                      "offsets": metrics.hit_values(gen, 2, "offset")}
+    out["real_offsets"] = metrics.hit_values(loops, 2, "offset")
+    return out
+
+
+def swing_groove(target: float) -> np.ndarray:
+    """A tap on every 16th: offset ``target`` on off-beats, 0 on on-beats."""
+    g = np.zeros((32, 3), np.float32)
+    g[:, 0] = 1
+    g[0::2, 1], g[1::2, 1] = SWING_VELOCITIES
+    g[1::2, 2] = target
+    return g
+
+
+def swing(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae2") -> dict:
+    """Table 2 / Figure 3: each swing groove applied with every score; off-beat offsets generated."""
+    out = {}
+    for target in SWING_TARGETS:
+        g = swing_groove(target)
+        reqs = [Request(model, 1, 1.0, seed + i, score=gestures.score(x), groove=g) for i, x in enumerate(loops)]
+        gen = np.stack([r.loops[0] for r in run(engine, model, reqs, f"swing {target}")])
+        off = metrics.offbeat_offsets(gen)
+        out[target] = {"mean": float(off.mean()), "std": float(off.std()), "offsets": off}
+    return out
+
+
+def aux_readings(engine: Engine, loops: np.ndarray, seed: int) -> dict:
+    """How well each AG-VAE reads its inputs: auxiliary score hit F1, groove velocity / offset MAE."""
+    out = {}
+    for model in ("agvae2", "agvae11"):
+        if model not in engine.names:
+            continue
+        reqs = [Request(model, 1, 1.0, seed + i, score=gestures.score(x), groove=gestures.groove(x))
+                for i, x in enumerate(loops)]
+        res = run(engine, model, reqs, f"aux {model}")
+        score_rec = np.stack([r.aux["score"][0] for r in res])
+        groove_rec = np.stack([r.aux["groove"][0] for r in res])
+        g = gestures.groove(loops)
+        tapped = g[..., 0] > 0.5
+        out[model] = {"score_f1": metrics.hit_prf(score_rec, gestures.score(loops))[2],
+                      "groove_hit_f1": metrics.hit_prf(groove_rec[..., 0], g[..., 0])[2],
+                      "groove_velocity_mae": float(np.abs(groove_rec[..., 1] - g[..., 1])[tapped].mean()),
+                      "groove_offset_mae": float(np.abs(groove_rec[..., 2] - g[..., 2])[tapped].mean()),
+                      "groove_error": metrics.groove_offset_error(np.stack([r.loops[0] for r in res]), g)}
+    return out
+
+
+def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") -> dict:
+    """11-input fidelity: given lanes kept, empty lanes left empty, hi-hat <-> ride switch, accents, groove."""
+    scores, grooves, accents = gestures.score(loops), gestures.groove(loops), gestures.accents(loops)
+    played = scores.any(axis=1)  # (N, 9): lanes with hits are given, the others empty
+    modes = [tuple("given" if p else "empty" for p in row) for row in played]
+    reqs = [Request(model, 1, 1.0, seed + i, score=scores[i], lane_modes=modes[i], groove=grooves[i],
+                    accents=accents[i]) for i in range(len(loops))]
+    gen = np.stack([r.loops[0] for r in run(engine, model, reqs, "lanes")])
+    hits = gen[..., :9] > 0.5
+    given = np.broadcast_to(played[:, None, :], hits.shape)
+    empty_lane_hit = hits.any(axis=1)[~played]
+    out = {"given_prf": metrics.hit_prf(hits[given], scores[given]),
+           "empty_lane_rate": float(empty_lane_hit.mean()),
+           "empty_cell_rate": float(hits[~given].mean()),
+           "accent_contrast": metrics.accent_contrast(gen, accents),
+           "real_accent_contrast": metrics.accent_contrast(loops, accents),
+           "groove_error": metrics.groove_offset_error(gen, grooves)}
+    # hi-hat <-> ride: windows with hi-hats and no ride; move the hat pattern to the ride lane
+    idx = np.flatnonzero(played[:, HH] & ~played[:, RIDE])
+    swapped = scores[idx].copy()
+    swapped[:, :, [HH, RIDE]] = swapped[:, :, [RIDE, HH]]
+    results = {}
+    for name, sc in (("hats", scores[idx]), ("ride", swapped)):
+        reqs = [Request(model, 1, 1.0, seed + int(i), score=s, lane_modes=tuple(
+            "given" if s[:, c].any() else "empty" for c in range(9)), groove=grooves[i], accents=accents[i])
+            for i, s in zip(idx, sc)]
+        results[name] = np.stack([r.loops[0] for r in run(engine, model, reqs, f"switch {name}")])
+    hh = lambda x: (x[..., HH] > 0.5).sum(axis=1)  # noqa: E731
+    rd = lambda x: (x[..., RIDE] > 0.5).sum(axis=1)  # noqa: E731
+    out["switch_windows"] = int(len(idx))
+    out["switch_rate"] = float(((hh(results["hats"]) > rd(results["hats"])) &
+                                (rd(results["ride"]) > hh(results["ride"]))).mean()) if len(idx) else float("nan")
+    return out

@@ -1,0 +1,196 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from beatguide.engine import Engine, Request
+from beatguide.errors import InputError, ModelError, NoInputError, UnknownModelError
+
+
+def _score():
+    s = np.zeros((32, 9), np.float32)
+    s[::4, 0] = 1
+    s[4::8, 1] = 1
+    s[::2, 2] = 1
+    return s
+
+
+def _groove():
+    g = np.zeros((32, 3), np.float32)
+    g[::2, 0] = 1
+    g[::2, 1] = np.linspace(0.4, 1.0, 16)
+    g[1::4, 2] = 0  # on-beats straight
+    g[2::4, 2] = 0.3
+    return g
+
+
+TASKS = {
+    "humanize": dict(model="agvae2", score=_score()),
+    "drumify": dict(model="agvae2", groove=_groove()),
+    "score+groove": dict(model="agvae2", score=_score(), groove=_groove()),
+    "lanes+groove+accents": dict(model="agvae11", score=_score(),
+                                 lane_modes=("given", "given", "decide", "decide", "empty", "empty", "empty", "empty", "decide"),
+                                 groove=_groove(), accents=(np.arange(32) % 8 == 0).astype(np.float32)),
+    "baseline humanize": dict(model="baseline", score=_score()),
+    "factorized humanize": dict(model="factorized", score=_score()),
+}
+
+
+# -- parity: ONNX through the engine == torch, same latents and uniforms
+
+@pytest.mark.parametrize("kind", ["baseline", "factorized", "agvae2", "agvae11"])
+def test_onnx_matches_torch(tiny_models, kind):
+    import torch
+
+    folder, models = tiny_models
+    m = models[kind]
+    onnx = Engine(folder).models[kind]
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, m.z_size)).astype(np.float32)
+    u = rng.random((5, 32, 9)).astype(np.float32)
+    for temp in (0.5, 1.0, 1.7):
+        got = onnx.decode(z, u, temp)
+        with torch.no_grad():
+            want = m.sample(torch.from_numpy(z), torch.from_numpy(u), torch.tensor(temp)).numpy()
+        np.testing.assert_array_equal(got[..., :9], want[..., :9])
+        np.testing.assert_allclose(got[..., 9:], want[..., 9:], atol=1e-4)
+    gest = {"score": _score()[None], "groove": _groove()[None], "lanes": _score().T[None].copy(),
+            "accents": np.ones((1, 32), np.float32)}
+    post = onnx.encode(gest)
+    with torch.no_grad():
+        want = m.encode({k: torch.from_numpy(v) for k, v in gest.items()})
+    for name, (mu, sigma) in post.items():
+        np.testing.assert_allclose(mu, want[name][0].numpy(), atol=1e-4)
+        np.testing.assert_allclose(sigma, want[name][1].numpy(), atol=1e-4)
+    if kind in ("agvae2", "agvae11"):
+        aux = onnx.reconstruct(z)
+        with torch.no_grad():
+            zs, i = {}, 0
+            for lat in m.latents:
+                zs[lat.name] = torch.from_numpy(z[:, i:i + lat.size])
+                i += lat.size
+            raw = m.reconstruct(zs)
+        score_key = "lanes" if kind == "agvae11" else "score"
+        want_score = torch.sigmoid(raw[score_key]).numpy()
+        if kind == "agvae11":
+            want_score = want_score.transpose(0, 2, 1)
+        np.testing.assert_allclose(aux["score"], want_score, atol=1e-4)
+
+
+def test_runtime_never_imports_torch(tiny_models):
+    folder, _ = tiny_models
+    code = (
+        "import sys, numpy as np\n"
+        "sys.modules['torch'] = None  # any import of torch now fails\n"
+        "import beatguide, beatguide.engine, beatguide.cli, beatguide.generate, beatguide.gmd\n"
+        "from beatguide.engine import Engine, Request\n"
+        f"e = Engine({str(folder)!r})\n"
+        "s = np.zeros((32, 9), np.float32); s[::4, 0] = 1\n"
+        "for name in e.names: e.generate(Request(name, 2, score=s))\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+# -- engine behaviour
+
+@pytest.fixture(scope="module")
+def engine(tiny_models):
+    return Engine(tiny_models[0])
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_every_task_runs_batched(engine, task):
+    r = engine.generate(Request(variations=8, seed=3, **TASKS[task]))
+    assert r.loops.shape == (8, 32, 27)
+    assert r.z.shape[0] == 8
+    if TASKS[task]["model"] in ("agvae2", "agvae11"):
+        assert r.aux["score"].shape == (8, 32, 9) and r.aux["groove"].shape == (8, 32, 3)
+
+
+def test_seeds_reproduce_and_differ(engine):
+    a = engine.generate(Request(variations=4, seed=5, **TASKS["humanize"]))
+    b = engine.generate(Request(variations=4, seed=5, **TASKS["humanize"]))
+    c = engine.generate(Request(variations=4, seed=6, **TASKS["humanize"]))
+    np.testing.assert_array_equal(a.loops, b.loops)
+    assert not np.array_equal(a.loops, c.loops)
+    # variation k is the same draw whatever the number of variations
+    one = engine.generate(Request(variations=1, seed=5, **TASKS["humanize"]))
+    np.testing.assert_array_equal(one.loops[0, :, :9], a.loops[0, :, :9])
+    np.testing.assert_allclose(one.loops[0], a.loops[0], atol=1e-5)
+
+
+def test_keeping_a_seed_keeps_that_latent(engine):
+    base = engine.generate(Request(variations=3, seed=1, **TASKS["score+groove"]))
+    new_beat = engine.generate(Request(variations=3, seed=2, score_seed=base.score_seed + 1,
+                                       groove_seed=base.groove_seed, **TASKS["score+groove"]))
+    g = engine.models["agvae2"].latents[1]["dim"]
+    np.testing.assert_array_equal(new_beat.z[:, -g:], base.z[:, -g:])  # same groove latent
+    assert not np.array_equal(new_beat.z[:, :-g], base.z[:, :-g])  # new score latent
+
+
+@pytest.mark.parametrize("bad, error", [
+    (dict(model="nope", score=_score()), UnknownModelError),
+    (dict(model="baseline"), NoInputError),
+    (dict(model="agvae2"), NoInputError),
+    (dict(model="agvae2", score=_score(), variations=0), InputError),
+    (dict(model="agvae2", score=_score(), variations=9), InputError),
+    (dict(model="agvae2", score=_score(), temperature=float("nan")), InputError),
+    (dict(model="agvae2", score=_score(), temperature=10), InputError),
+    (dict(model="agvae2", score=np.full((32, 9), np.inf)), InputError),
+    (dict(model="agvae2", score=np.zeros((16, 9))), InputError),
+    (dict(model="agvae2", score=_score(), groove=np.full((32, 3), 2.0)), InputError),
+    (dict(model="agvae11", lane_modes=("given",) * 9), NoInputError),
+    (dict(model="agvae11", score=_score(), lane_modes=("maybe",) * 9), InputError),
+    (dict(model="agvae2", score=_score(), seed=-1), InputError),
+])
+def test_bad_requests_raise_typed_errors(engine, bad, error):
+    with pytest.raises(error):
+        engine.generate(Request(**bad))
+    engine.generate(Request(**TASKS["humanize"]))  # and the engine keeps working
+
+
+def test_agvae11_with_nothing_given_draws_everything(engine):
+    r = engine.generate(Request("agvae11", variations=2))
+    assert r.loops.shape == (2, 32, 27)
+
+
+def test_missing_and_corrupt_models_fail_at_load(tmp_path, tiny_models):
+    with pytest.raises(ModelError):
+        Engine(tmp_path)
+    import shutil
+    shutil.copytree(tiny_models[0] / "agvae2", tmp_path / "agvae2")
+    (tmp_path / "agvae2" / "decoder.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="corrupt"):
+        Engine(tmp_path)
+    (tmp_path / "agvae2" / "decoder.onnx").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        Engine(tmp_path)
+
+
+# -- the shipped models
+
+def test_bundled_models_load_and_empty_lanes_stay_empty(models_dir):
+    e = Engine(models_dir)
+    assert {"baseline", "factorized", "agvae2", "agvae11"} <= set(e.names)
+    modes = ("given", "given", "given", "empty", "empty", "empty", "empty", "empty", "empty")
+    hits_on_empty, runs = 0, 0
+    for seed in range(10):
+        r = e.generate(Request("agvae11", 8, seed=seed, score=_score(), lane_modes=modes))
+        hits_on_empty += int((r.loops[:, :, 3:9] > 0.5).any(axis=(1, 2)).sum())
+        runs += 8
+    assert hits_on_empty / runs <= 0.1  # the vast majority of runs leave empty lanes empty
+
+
+def test_a_batch_gives_what_each_request_gives_alone(engine):
+    reqs = [Request(variations=v, seed=s, **TASKS["score+groove"]) for v, s in ((1, 0), (3, 1), (2, 2))]
+    for req, got in zip(reqs, engine.generate_batch(reqs)):
+        alone = engine.generate(req)
+        np.testing.assert_array_equal(got.loops[..., :9], alone.loops[..., :9])
+        np.testing.assert_allclose(got.loops, alone.loops, atol=1e-5)
+        np.testing.assert_allclose(got.aux["groove"], alone.aux["groove"], atol=1e-5)
+    with pytest.raises(InputError):
+        engine.generate_batch([Request(**TASKS["humanize"]), Request(temperature=0.5, **TASKS["humanize"])])

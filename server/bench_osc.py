@@ -329,12 +329,13 @@ def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args
             f"({steady['requests']} requests in all).", "",
             "| clients | requests | ok | errors | p50 ms | p99 ms | max ms | requests / s |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {steady['clients']} | {steady['requests']} | {steady['ok']} | {steady['errors']} | {steady['p50']:.2f} | "
-            f"{steady['p99']:.2f} | {steady['max']:.2f} | {steady['throughput']:.0f} |", "",
+            f"| {steady['clients']} | {steady['requests']} | {steady['ok']} | {steady['errors']} | "
+            f"{steady['p50']:.2f} | {steady['p99']:.2f} | {steady['max']:.2f} | {steady['throughput']:.0f} |", "",
             "## Burst: more requests than the queue holds", "",
-            "Each client sends its requests back to back without waiting. Every request must get exactly one terminal "
-            "reply: `done`, or `busy` when the queue is full (`lost` and `extra` must be 0).", "",
-            "| model | clients | requests | done | busy | other errors | lost | extra | p50 ms (done) | p99 ms (done) |",
+            "Each client sends its requests back to back without waiting. Every request must get exactly one "
+            "terminal reply: `done`, or `busy` when the queue is full (`lost` and `extra` must be 0).", "",
+            "| model | clients | requests | done | busy | other errors | lost | extra | p50 ms (done) "
+            "| p99 ms (done) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for b in bursts:
         out.append(f"| {b['model']} | {b['clients']} | {b['requests']} | {b['done']} | {b['busy']} | {b['other']} | "

@@ -262,6 +262,9 @@ class OscServer:
                 raise P.UnknownAddressError("address not served (see docs/osc-protocol.md)")
         except BeatGuideError as e:
             self._fail(rid, e, reply_to, address, peer, received, args)
+        except Exception as e:  # a bug: answer it, log the trace, keep serving
+            log.exception("internal error on %s from %s", address, _peer(peer))
+            self._fail(rid, P.InternalError(f"{type(e).__name__}: {e}"), reply_to, address, peer, received)
 
     # -- workers -------------------------------------------------------------------------------
     def _work(self) -> None:

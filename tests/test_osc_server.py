@@ -284,7 +284,8 @@ def test_float_and_unsigned_encodings_accepted(client, engine):
 
 
 GARBAGE = [b"", b"\x00", b"hello world", b"\xff" * 64, b"/bg/ping", b"/bg/ping\x00\x00\x00\x00,ii\x00\x00\x00",
-           b"/bg/\xff\xfe\x00\x00,ii\x00" + b"\x00" * 8, b"#bundle\x00garbage", b"#bundle\x00" + b"\x00" * 8 + b"\x7f\xff",
+           b"/bg/\xff\xfe\x00\x00,ii\x00" + b"\x00" * 8, b"#bundle\x00garbage",
+           b"#bundle\x00" + b"\x00" * 8 + b"\x7f\xff",
            b"/bg/generate\x00\x00\x00\x00,iis\x00\x00\x00\x00\x00\x00\x01",
            P.encode(P.GENERATE, [1, 80, "agvae2"]),  # reply port out of range: nowhere to answer
            P.encode(P.GENERATE, ["x", "y"]), P.encode(P.PING, [])]
@@ -322,6 +323,18 @@ def test_internal_error_is_answered(engine):
         r = c.generate(1, "baseline", seed=666, score=X["score"])
         assert r.error[0] == "internal" and "kaboom" in r.error[1]
         assert c.generate(2, "baseline", seed=1, score=X["score"]).done
+
+
+def test_bug_in_receive_path_is_answered(engine, monkeypatch):
+    with OscServer(engine, port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
+        def broken(*a):
+            raise KeyError("oops")
+
+        monkeypatch.setattr(P, "pong", broken)
+        r = c.request(P.PING, [5, c.port])
+        assert r.error[0] == "internal" and "oops" in r.error[1]
+        monkeypatch.undo()
+        assert c.request(P.PING, [6, c.port]).pong
 
 
 # -- fuzz ----------------------------------------------------------------------------------------

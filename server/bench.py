@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .bench_osc import demo_inputs
 from .engine import Engine, OnnxModel, Request
 from .errors import BeatGuideError
 
@@ -37,23 +38,9 @@ TARGET_1_MS, TARGET_8_MS, TARGET_SPEEDUP = 5.0, 15.0, 3.0
 # Typical requests
 
 
-def _inputs() -> dict:
-    """A score (kick on beats, snare on 2 and 4, hats on 8ths), a swung groove and accents."""
-    score = np.zeros((32, 9), np.float32)
-    score[::4, 0] = 1
-    score[4::8, 1] = 1
-    score[::2, 2] = 1
-    groove = np.zeros((32, 3), np.float32)
-    groove[::2, 0] = 1
-    groove[::2, 1] = np.linspace(0.4, 1.0, 16)
-    groove[2::4, 2] = 0.3
-    accents = (np.arange(32) % 8 == 0).astype(np.float32)
-    return {"score": score, "groove": groove, "accents": accents}
-
-
 def tasks(kind: str) -> dict:
     """{task name: Request keyword arguments} benchmarked for a model kind."""
-    x = _inputs()
+    x = demo_inputs()
     humanize = {"humanize": {"score": x["score"]}}
     if kind in ("baseline", "factorized"):
         return humanize

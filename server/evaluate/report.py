@@ -77,7 +77,7 @@ def write_report(out: Path, split: str, n: int, dr, sw, aux, ln, seconds: float,
             if m in dr:
                 mean, se = dr[m]["diversity"]
                 p, r, f = dr[m]["prf"]
-                lines.append(f"| {NAMES[m]} | {mean:.3f} ± {se:.3f} | {PAPER_DIVERSITY.get(m, '—')} | {p:.3f} | {r:.3f} | {f:.3f} |")
+                lines.append(f"| {NAMES[m]} | {mean:.3f} ± {se:.4f} | {PAPER_DIVERSITY.get(m, '—')} | {p:.3f} | {r:.3f} | {f:.3f} |")
         lines += ["", "## Realism: Wasserstein distance to real playing, per drum", "",
                   "1-D Wasserstein distance between the humanized outputs' and the real validation loops' offsets and "
                   "velocities of each drum's hits (lower is closer to real).", "",

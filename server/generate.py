@@ -88,5 +88,3 @@ def generate_cli(args) -> int:
     print(f"wrote {len(files)} files to {args.out} at {bpm:g} BPM "
           f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)")
     return 0
-
-

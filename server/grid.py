@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .drums import N_CLASSES, DrumMap, GM_MAP
-from .errors import EmptyInputError, InputError, TempoError, WindowError
+from .errors import DrumMapError, InputError, TempoError, WindowError
 
 STEPS_PER_BEAT = 4
 BARS = 2
@@ -78,7 +78,6 @@ def notes_to_loop(notes, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, stric
         if cls is None:
             if skip_unknown:
                 continue
-            from .errors import DrumMapError
             raise DrumMapError(f"pitch {n.pitch} is not in the drum map")
         pos = start / STEP_BEATS
         step = int(math.floor(pos + 0.5))
@@ -141,9 +140,3 @@ def check_loop(loop) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise InputError("a loop holds NaN or infinite values")
     return arr
-
-
-def require_hits(loop: np.ndarray, what: str = "input") -> np.ndarray:
-    if not np.any(loop[:, HITS] > 0.5):
-        raise EmptyInputError(f"the {what} has no drum hits")
-    return loop

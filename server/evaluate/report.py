@@ -18,44 +18,39 @@ NAMES = {"baseline": "Baseline VAE", "factorized": "Factorized VAE", "agvae2": "
          "agvae11": "AG-VAE 11 inputs (not in Table 1)"}
 
 
-def _plot_swing(sw: dict, path: Path) -> None:
+def _histograms(path: Path, series: list, xlabel: str, title: str, bins: int) -> None:
+    """Overlaid density histograms of (label, values, style, mark) series; ``mark`` draws a dotted line."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
-    bins = np.linspace(-1, 1, 81)
-    for target, r in sw.items():
-        ax.hist(r["offsets"], bins=bins, histtype="step", density=True, linewidth=1.5,
-                label=f"target {target:+.2f}: mean {r['mean']:+.3f}")
-        ax.axvline(target, color=ax.lines[-1].get_color() if ax.lines else None, linestyle=":", linewidth=1)
-    ax.set_xlabel("generated off-beat offset (half-steps; + = late)")
+    edges = np.linspace(-1, 1, bins + 1)
+    for label, values, style, mark in series:
+        _, _, patches = ax.hist(values, bins=edges, density=True, label=label, **style)
+        if mark is not None:
+            ax.axvline(mark, color=patches[0].get_edgecolor(), linestyle=":", linewidth=1)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    ax.set_title("Figure 3: off-beat offsets under three swing grooves (AG-VAE 2)")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _plot_swing(sw: dict, path: Path) -> None:
+    step = {"histtype": "step", "linewidth": 1.5}
+    _histograms(path, [(f"target {t:+.2f}: mean {r['mean']:+.3f}", r["offsets"], step, t) for t, r in sw.items()],
+                "generated off-beat offset (half-steps; + = late)",
+                "Figure 3: off-beat offsets under three swing grooves (AG-VAE 2)", 80)
 
 
 def _plot_offsets(dr: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.5))
-    bins = np.linspace(-1, 1, 61)
-    ax.hist(dr["real_offsets"], bins=bins, density=True, color="0.8", label="real (validation)")
-    for m in experiments.HUMANIZE_MODELS:
-        if m in dr:
-            ax.hist(dr[m]["offsets"], bins=bins, density=True, histtype="step", linewidth=1.3, label=m)
-    ax.set_xlabel("closed hi-hat offset (half-steps)")
-    ax.set_ylabel("density")
-    ax.set_title("Humanized closed hi-hat timing vs. real playing")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    series = [("real (validation)", dr["real_offsets"], {"color": "0.8"}, None)]
+    series += [(m, dr[m]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
+               for m in experiments.HUMANIZE_MODELS if m in dr]
+    _histograms(path, series, "closed hi-hat offset (half-steps)", "Humanized closed hi-hat timing vs. real playing", 60)
 
 
 def _fmt(x, nd=3) -> str:

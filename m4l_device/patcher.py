@@ -79,6 +79,13 @@ def patcher() -> dict:
         p.connect(box, outlet, pre)
         p.connect(pre, 0, js)
 
+    def numbox(message: str, rect: list, name: str, short: str, lo: int, hi: int, **extra) -> str:
+        """A live.numbox parameter whose value goes to the js as ``message <value>``."""
+        box = p.box("live.numbox", 1, 2, rect=rect, outlettype=["", "float"],
+                    **_param(name, short, 1, parameter_mmin=lo, parameter_mmax=hi, **extra))
+        control(message, box)
+        return box
+
     # Column 1: model and sampling
     p.label("Model", [5, 3, 40, 13])
     model = p.box("live.menu", 1, 3, rect=[40, 3, 78, 15], outlettype=["", "", "float"],
@@ -89,13 +96,9 @@ def patcher() -> dict:
                           parameter_unitstyle=1, **_initial(1.0)))
     control("temperature", temp)
     p.label("Variations", [52, 22, 50, 13])
-    var = p.box("live.numbox", 1, 2, rect=[52, 35, 40, 15], outlettype=["", "float"],
-                **_param("Variations", "Vars", 1, parameter_mmin=1, parameter_mmax=8, **_initial(4)))
-    control("variations", var)
+    numbox("variations", [52, 35, 40, 15], "Variations", "Vars", 1, 8, **_initial(4))
     p.label("Seed", [52, 51, 40, 13])
-    seed = p.box("live.numbox", 1, 2, rect=[52, 64, 60, 15], outlettype=["", "float"],
-                 **_param("Seed", "Seed", 1, parameter_mmin=0, parameter_mmax=99999, **_initial(0)))
-    control("seed", seed)
+    numbox("seed", [52, 64, 60, 15], "Seed", "Seed", 0, 99999, **_initial(0))
     for i, (name, text) in enumerate((("lock_score", "Lock score latent"), ("lock_groove", "Lock groove latent"))):
         y = 84 + 16 * i
         toggle = p.box("live.toggle", 1, 1, rect=[5, y, 14, 14],
@@ -123,10 +126,8 @@ def patcher() -> dict:
         mode = p.box("live.menu", 1, 3, rect=[232, y, 44, 13], outlettype=["", "", "float"],
                      **_param(f"Lane {name}", name, 2, parameter_enum=list(LANE_MODES), **_initial(1)))
         control(f"lanemode {lane}", mode)
-        out = p.box("live.numbox", 1, 2, rect=[664, y, 30, 13], outlettype=["", "float"],
-                    **_param(f"Out pitch {name}", f"{name} out", 1, parameter_mmin=0, parameter_mmax=127,
-                             **_initial(DEFAULT_OUTPUT[lane])))
-        control(f"outpitch {lane}", out)
+        numbox(f"outpitch {lane}", [664, y, 30, 13], f"Out pitch {name}", f"{name} out", 0, 127,
+               **_initial(DEFAULT_OUTPUT[lane]))
     p.label("accents", [186, 3 + ROW * 9, 48, 13], color=TEXT)
     p.label("groove", [186, 3 + ROW * 9 + 12, 48, 13], color=TEXT)
     grid = p.box("jsui", 1, 1, filename="bg_grid.js", rect=[278, 3, 384, ROW * 9 + 9 + 22])
@@ -136,20 +137,11 @@ def patcher() -> dict:
 
     # Column 4: ports and input drum map
     p.label("Server port", [700, 3, 60, 13])
-    sport = p.box("live.numbox", 1, 2, rect=[700, 16, 50, 15], outlettype=["", "float"],
-                  **_param("Server port", "Srv port", 1, parameter_mmin=1024, parameter_mmax=65535,
-                           **_initial(9010)))
-    control("send_port", sport)
+    numbox("send_port", [700, 16, 50, 15], "Server port", "Srv port", 1024, 65535, **_initial(9010))
     p.label("Reply port", [700, 33, 60, 13])
-    rport = p.box("live.numbox", 1, 2, rect=[700, 46, 50, 15], outlettype=["", "float"],
-                  **_param("Reply port", "Rpl port", 1, parameter_mmin=1024, parameter_mmax=65535,
-                           **_initial(9011)))
-    control("reply_port", rport)
+    numbox("reply_port", [700, 46, 50, 15], "Reply port", "Rpl port", 1024, 65535, **_initial(9011))
     p.label("Input map: pitch -> lane", [700, 70, 95, 26])
-    pitch = p.box("live.numbox", 1, 2, rect=[700, 98, 40, 15], outlettype=["", "float"],
-                  **_param("Map pitch", "Map pitch", 1, parameter_mmin=0, parameter_mmax=127,
-                           parameter_invisible=1, **_initial(36)))
-    control("inpitch", pitch)
+    numbox("inpitch", [700, 98, 40, 15], "Map pitch", "Map pitch", 0, 127, parameter_invisible=1, **_initial(36))
     inclass = p.box("live.menu", 1, 3, rect=[700, 116, 70, 15], outlettype=["", "", "float"],
                     **_param("Map lane", "Map lane", 2, parameter_enum=list(LANES) + ["none"],
                              parameter_invisible=1))

@@ -12,7 +12,7 @@ from .errors import BeatGuideError
 
 EXIT_USER_ERROR = 2
 DEFAULT_GMD = Path("../shared/data/groove")
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 def _cmd_data_build(args) -> int:

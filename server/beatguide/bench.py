@@ -28,7 +28,7 @@ from .bench_osc import demo_inputs
 from .engine import Engine, OnnxModel, Request
 from .errors import BeatGuideError
 
-RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+RUNS_DIR = Path(__file__).resolve().parents[2] / "runs"
 THREADS = 1
 WARMUP = 10
 TARGET_1_MS, TARGET_8_MS, TARGET_SPEEDUP = 5.0, 15.0, 3.0

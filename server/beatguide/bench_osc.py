@@ -30,7 +30,7 @@ from pythonosc.osc_message import OscMessage
 
 from . import protocol as P
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 class OscClient:

@@ -40,6 +40,7 @@ def tiny_models(tmp_path_factory):
     for kind in MODEL_KINDS:
         torch.manual_seed(0)
         m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1).eval()
-        export_model(m, out / kind)
+        bank = torch.randn(16, m.z_size).numpy()  # a stand-in for the real codes training writes
+        export_model(m, out / kind, bank=bank)
         models[kind] = m
     return out, models

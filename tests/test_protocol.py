@@ -180,7 +180,7 @@ def groove_args(model="agvae2"):
 
 
 @pytest.mark.parametrize("model,index,value,code", [
-    ("agvae11", P.A_MODES + 2, 3, "bad_value"), ("agvae11", P.A_MODES, -1, "bad_value"),
+    ("agvae11", P.A_MODES + 2, len(P.LANE_MODES), "bad_value"), ("agvae11", P.A_MODES, -1, "bad_value"),
     ("agvae2", P.A_MODES + 2, 3, None), ("agvae2", P.A_MODES, -7, None),  # ignored by models without lanes
     ("agvae2", P.A_VELOCITIES + 4, 1.01, "bad_value"), ("agvae2", P.A_VELOCITIES, -0.1, "bad_value"),
     ("agvae2", P.A_OFFSETS + 2, -1.5, "bad_value"),

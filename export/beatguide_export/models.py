@@ -46,6 +46,8 @@ class ModelConfig:
     enc_readout: str = "steps"  # LSTM encoders: "steps" (all outputs) or "final" (final states, GrooVAE)
     plan: int = 16  # per-step plan features the decoder expands from z (0: none, the original GrooVAE)
     prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
+    force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
+    prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -140,12 +142,13 @@ class LoopDecoder(nn.Module):
     """Autoregressive LSTM: z and per-step controls -> 32 steps of (hit logits, velocities, offsets).
 
     At each step the LSTM reads the previous step's output, z, and that step's row of the controls:
-    a 32-step plan expanded from z by an MLP, plus (AG-VAEs) the auxiliary decoders' readings.
+    a 32-step plan expanded from z by an MLP, (AG-VAEs) the auxiliary decoders' readings, and the hit
+    control (per drum: whether its hit is forced, and to what), so forced hits condition the loop.
     """
 
-    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float):
+    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float, prev_dropout: float = 0.0):
         super().__init__()
-        self.layers, self.hidden = layers, hidden
+        self.layers, self.hidden, self.prev_dropout = layers, hidden, prev_dropout
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
@@ -158,20 +161,25 @@ class LoopDecoder(nn.Module):
     def teacher_forced(self, z, controls, target):
         """Raw outputs (B, 32, 27) given the true previous steps."""
         prev = torch.cat([torch.zeros_like(target[:, :1]), target[:, :-1]], dim=1)
+        if self.training and self.prev_dropout > 0:
+            prev = prev * (torch.rand(prev.shape[0], STEPS, 1) >= self.prev_dropout)
         x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1), controls], dim=-1)
         h, _ = self.rnn(x, self._state(z))
         return self.out(h)
 
-    def sample(self, z, controls, uniforms, temperature):
-        """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature); velocity and offset
-        kept only where a hit is drawn. ``uniforms`` (B, 32, 9) make sampling reproducible."""
+    def sample(self, z, controls, uniforms, temperature, hit_control):
+        """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature), except where
+        ``hit_control`` (B, 32, 9) forces them (0: no hit, 1: a hit; -1: free); velocity and offset
+        kept only where a hit is played. ``uniforms`` (B, 32, 9) make sampling reproducible."""
         state = self._state(z)
         prev = torch.zeros(z.shape[0], WIDTH, dtype=z.dtype)
+        forced, value = hit_control >= 0, (hit_control > 0.5).to(z.dtype)
         steps = []
         for t in range(STEPS):
             h, state = self.rnn(torch.cat([prev, z, controls[:, t]], dim=-1)[:, None], state)
             raw = self.out(h[:, 0])
-            hits = (uniforms[:, t] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
+            drawn = (uniforms[:, t] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
+            hits = torch.where(forced[:, t], value[:, t], drawn)
             vel = torch.sigmoid(raw[:, N_DRUMS:2 * N_DRUMS]) * hits
             off = torch.tanh(raw[:, 2 * N_DRUMS:]) * hits
             prev = torch.cat([hits, vel, off], dim=-1)
@@ -204,7 +212,8 @@ class DrumVAE(nn.Module):
                 self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
                 aux_width += d_out * lat.groups // STEPS
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
-        self.decoder = LoopDecoder(self.z_size, c.plan + aux_width, c.dec_hidden, c.dec_layers, c.dropout)
+        self.decoder = LoopDecoder(self.z_size, c.plan + aux_width + 2 * N_DRUMS, c.dec_hidden, c.dec_layers,
+                                   c.dropout, c.prev_dropout)
 
     # -- gestures -> latents
     def encode(self, gestures: dict) -> dict:
@@ -230,18 +239,24 @@ class DrumVAE(nn.Module):
             out[lat.gesture] = r.reshape((r.shape[0],) + GESTURE_SHAPES[lat.gesture])
         return out
 
-    def controls(self, z, aux: dict):
-        """Per-step decoder controls (B, 32, C): the plan from z, then each auxiliary reading
-        (hit probabilities, velocities, offsets) laid out by step."""
+    def controls(self, z, aux: dict, hit_control):
+        """Per-step decoder controls (B, 32, C): the plan from z, each auxiliary reading (hit
+        probabilities, velocities, offsets) laid out by step, then the hit control as two flags per
+        drum (forced, forced to a hit)."""
         parts = [] if self.plan is None else [self.plan(z).reshape(z.shape[0], STEPS, -1)]
         for lat in self.latents:
             if lat.gesture in aux:
                 parts.append(step_major(lat.gesture, activate(lat.gesture, aux[lat.gesture])))
-        return torch.cat(parts, dim=-1) if parts else z.new_zeros(z.shape[0], STEPS, 0)
+        parts += [(hit_control >= 0).to(z.dtype), (hit_control > 0.5).to(z.dtype)]
+        return torch.cat(parts, dim=-1)
 
-    def sample(self, z, uniforms, temperature):
-        """Free-running decode of joined latents (B, z) into loops (B, 32, 27)."""
-        return self.decoder.sample(z, self.controls(z, self.reconstruct(self.split(z))), uniforms, temperature)
+    def sample(self, z, uniforms, temperature, hit_control=None):
+        """Free-running decode of joined latents (B, z) into loops (B, 32, 27); ``hit_control``
+        (B, 32, 9): -1 free, 0 forced silent, 1 forced hit (None: all free)."""
+        if hit_control is None:
+            hit_control = -torch.ones_like(uniforms)
+        controls = self.controls(z, self.reconstruct(self.split(z)), hit_control)
+        return self.decoder.sample(z, controls, uniforms, temperature, hit_control)
 
     def split(self, z) -> dict:
         zs, i = {}, 0
@@ -250,8 +265,16 @@ class DrumVAE(nn.Module):
             i += lat.size
         return zs
 
-    def forward(self, gestures: dict, target, sample: bool = True):
-        """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs."""
+    def random_hit_control(self, target):
+        """Training-time hit control: with chance ``force_lanes`` a loop has each lane forced to its
+        true hits (or silence) with chance one half; everything else is free (-1)."""
+        n = target.shape[0]
+        forced = (torch.rand(n, 1, 1) < self.config.force_lanes) & (torch.rand(n, 1, N_DRUMS) < 0.5)
+        return torch.where(forced.expand(-1, STEPS, -1), target[..., :N_DRUMS], torch.full_like(target[..., :N_DRUMS], -1.0))
+
+    def forward(self, gestures: dict, target, sample: bool = True, hit_control=None):
+        """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs. The hit
+        control is random in training (``random_hit_control``) and free otherwise, unless given."""
         post = self.encode(gestures)
         zs = {}
         for lat in self.latents:
@@ -265,7 +288,10 @@ class DrumVAE(nn.Module):
             zs[lat.name] = z
         z = self.join(zs)
         aux = self.reconstruct(zs)
-        return post, self.decoder.teacher_forced(z, self.controls(z, aux), target), aux
+        if hit_control is None:
+            hit_control = (self.random_hit_control(target) if self.training and self.config.force_lanes > 0
+                           else -torch.ones_like(target[..., :N_DRUMS]))
+        return post, self.decoder.teacher_forced(z, self.controls(z, aux, hit_control), target), aux
 
 
 def activate(gesture: str, raw):

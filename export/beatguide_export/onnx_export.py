@@ -8,6 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -16,6 +17,7 @@ from beatguide.errors import BeatGuideError
 from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 
 OPSET = 17
+BANK_FILE = "bank.npy"
 ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
 
 
@@ -33,14 +35,14 @@ class EncoderGraph(nn.Module):
 
 
 class DecoderGraph(nn.Module):
-    """z, hit uniforms, temperature -> loop (B, 32, 27) of hits, velocities, offsets."""
+    """z, hit uniforms, temperature, hit control -> loop (B, 32, 27) of hits, velocities, offsets."""
 
     def __init__(self, model: DrumVAE):
         super().__init__()
         self.model = model
 
-    def forward(self, z, uniforms, temperature):
-        return self.model.sample(z, uniforms, temperature)
+    def forward(self, z, uniforms, temperature, hit_control):
+        return self.model.sample(z, uniforms, temperature, hit_control)
 
 
 class AuxGraph(nn.Module):
@@ -53,6 +55,20 @@ class AuxGraph(nn.Module):
     def forward(self, z):
         raw = self.model.reconstruct(self.model.split(z))
         return tuple(activate(lat.gesture, raw[lat.gesture]) for lat in self.model.latents)
+
+
+def capabilities(model: DrumVAE, has_bank: bool) -> dict:
+    """What the model takes, written into model.json for the engine, server, CLI and device."""
+    gestures = sorted({lat.gesture for lat in model.latents})
+    if model.config.kind == "baseline":
+        needs = "score"
+    elif "lanes" in gestures:
+        needs = "any"
+    else:
+        needs = "score_or_groove"
+    return {"gestures": gestures, "lane_modes": ["decide", "given", "empty", "exact"],
+            "latent_sources": ["prior", "bank"] if has_bank else ["prior"],
+            "aux": [lat.gesture for lat in model.latents if lat.name in model.aux], "needs": needs}
 
 
 def load_run(run: Path) -> tuple[DrumVAE, dict]:
@@ -75,8 +91,9 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
                       dynamic_axes=dyn, dynamo=False)
 
 
-def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None) -> dict:
-    """Write encoder.onnx, decoder.onnx, aux.onnx (AG-VAEs) and model.json into out_dir; returns the metadata."""
+def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, bank: np.ndarray | None = None) -> dict:
+    """Write encoder.onnx, decoder.onnx, aux.onnx (AG-VAEs), the latent bank (if any) and model.json
+    into out_dir; returns the metadata."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
     b = 2
@@ -87,21 +104,29 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None) -> 
     with torch.no_grad():
         _export(enc, enc_in, out_dir / "encoder.onnx", enc.gestures, enc_out)
         files["encoder"] = "encoder.onnx"
-        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, N_DRUMS), torch.tensor([1.0]))
-        _export(DecoderGraph(model), dec_in, out_dir / "decoder.onnx", ["z", "uniforms", "temperature"], ["loop"])
+        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, N_DRUMS), torch.tensor([1.0]),
+                  -torch.ones(b, STEPS, N_DRUMS))
+        _export(DecoderGraph(model), dec_in, out_dir / "decoder.onnx",
+                ["z", "uniforms", "temperature", "hit_control"], ["loop"])
         files["decoder"] = "decoder.onnx"
         if len(model.aux):
             aux_out = [f"aux_{lat.gesture}" for lat in model.latents]
             _export(AuxGraph(model), (torch.zeros(b, model.z_size),), out_dir / "aux.onnx", ["z"], aux_out)
             files["aux"] = "aux.onnx"
+    hashed = list(files.values())
+    if bank is not None:
+        np.save(out_dir / BANK_FILE, np.asarray(bank, np.float32))
+        hashed.append(BANK_FILE)
     meta = {
-        "name": out_dir.name, "kind": model.config.kind, "format_version": 1,
+        "name": out_dir.name, "kind": model.config.kind, "format_version": 2,
+        "capabilities": capabilities(model, bank is not None),
         "latents": [{"name": lat.name, "dim": lat.dim, "groups": lat.groups, "gesture": lat.gesture}
                     for lat in model.latents],
         "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
         "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
         "exported": dt.date.today().isoformat(), "torch": torch.__version__,
-        "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in files.values()},
+        "bank": BANK_FILE if bank is not None else None,
+        "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in hashed},
         "training": summary or {},
     }
     (out_dir / "model.json").write_text(json.dumps(meta, indent=2))
@@ -111,7 +136,8 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None) -> 
 def export_cli(args) -> int:
     model, summary = load_run(args.run)
     out = Path(args.models) / model.config.kind
-    meta = export_model(model, out, summary)
+    bank_path = Path(args.run) / BANK_FILE
+    meta = export_model(model, out, summary, np.load(bank_path) if bank_path.is_file() else None)
     from .model_card import write_card
     write_card(out, meta)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")

@@ -136,6 +136,7 @@ class TorchModel:
 
         self.torch, self.model = torch, model
         self.name, self.kind, self.meta, self.latents = like.name, like.kind, like.meta, like.latents
+        self.capabilities, self.bank = like.capabilities, like.bank
 
     gestures = OnnxModel.gestures
 
@@ -144,10 +145,11 @@ class TorchModel:
             post = self.model.encode({g: self.torch.from_numpy(v) for g, v in gestures.items()})
         return {name: (mu.numpy(), sigma.numpy()) for name, (mu, sigma) in post.items()}
 
-    def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float) -> np.ndarray:
+    def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float, hit_control: np.ndarray) -> np.ndarray:
         t = self.torch
         with t.no_grad():
-            return self.model.sample(t.from_numpy(z), t.from_numpy(uniforms), t.tensor(temperature)).numpy()
+            return self.model.sample(t.from_numpy(z), t.from_numpy(uniforms), t.tensor(temperature),
+                                     t.from_numpy(hit_control)).numpy()
 
     def reconstruct(self, z: np.ndarray) -> dict:
         from beatguide_export.models import activate

@@ -4,6 +4,12 @@ Models are loaded once; one call generates N variations in a single batched run.
 comes from a seed: ``seed`` for the hit uniforms, ``score_seed`` for the score / lane latents,
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat").
+
+Latents of gestures that are not given come from the prior (the paper) or, with
+``latent_source="bank"``, from a bank of real drummers' codes shipped with the model. Lane modes
+are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
+forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
+is generated around them.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from .grid import STEPS
 
 MAX_VARIATIONS = 8
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-LANE_MODES = ("decide", "given", "empty")
+LANE_MODES = ("decide", "given", "empty", "exact")
+LATENT_SOURCES = ("prior", "bank")
 SCORE_SIDE = ("score", "lanes")  # latents drawn from score_seed; the rest from groove_seed
+FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
 
 
 @dataclass
@@ -38,9 +46,10 @@ class Request:
     score_seed: int | None = None
     groove_seed: int | None = None
     score: np.ndarray | None = None  # (32, 9) hits
-    lane_modes: tuple | None = None  # agvae11: per class "given" / "empty" / "decide"
+    lane_modes: tuple | None = None  # per class, one of LANE_MODES (default: all given if a score is sent)
     groove: np.ndarray | None = None  # (32, 3) hit, velocity, offset
     accents: np.ndarray | None = None  # (32,)
+    latent_source: str = "prior"  # where latents of gestures not given come from: LATENT_SOURCES
 
 
 @dataclass
@@ -77,10 +86,7 @@ class OnnxModel:
         self.sessions = {}
         for role, fname in self.meta["files"].items():
             path = self.folder / fname
-            try:
-                blob = path.read_bytes()
-            except OSError as e:
-                raise ModelError(f"{path}: missing model file ({e.strerror})") from None
+            blob = self._read(path)
             want = self.meta.get("sha256", {}).get(fname)
             if want and hashlib.sha256(blob).hexdigest() != want:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
@@ -88,6 +94,33 @@ class OnnxModel:
                 self.sessions[role] = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
             except Exception as e:  # onnxruntime raises its own exception types
                 raise ModelError(f"{path}: onnxruntime cannot load it ({e})") from None
+
+        self.bank = None
+        if self.meta.get("bank"):
+            path = self.folder / self.meta["bank"]
+            blob = self._read(path)
+            if hashlib.sha256(blob).hexdigest() != self.meta.get("sha256", {}).get(self.meta["bank"]):
+                raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
+            self.bank = np.load(path).astype(np.float32)
+            if self.bank.ndim != 2 or self.bank.shape[1] != self.meta["z_size"] or not len(self.bank):
+                raise ModelError(f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})")
+        self.hit_control = "hit_control" in {i.name for i in self.sessions["decoder"].get_inputs()}
+        self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
+
+    @staticmethod
+    def _read(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as e:
+            raise ModelError(f"{path}: missing model file ({e.strerror})") from None
+
+    def _derived_capabilities(self) -> dict:
+        """Capabilities of a format-1 model.json (exported before models described themselves)."""
+        gestures = sorted({lat["gesture"] for lat in self.latents})
+        needs = "any" if "lanes" in gestures else "score_or_groove" if "groove" in gestures else "score"
+        return {"gestures": gestures, "lane_modes": [m for m in LANE_MODES if m != "exact"],
+                "latent_sources": ["prior"], "aux": [lat["gesture"] for lat in self.latents] if "aux" in self.sessions else [],
+                "needs": needs}
 
     @property
     def gestures(self) -> list[str]:
@@ -98,9 +131,14 @@ class OnnxModel:
         outs = self.sessions["encoder"].run(None, {g: gestures[g] for g in self.gestures})
         return {lat["name"]: (outs[2 * i], outs[2 * i + 1]) for i, lat in enumerate(self.latents)}
 
-    def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float) -> np.ndarray:
-        return self.sessions["decoder"].run(None, {"z": z, "uniforms": uniforms,
-                                                   "temperature": np.array([temperature], np.float32)})[0]
+    def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float, hit_control: np.ndarray) -> np.ndarray:
+        """Loops (B, 32, 27); ``hit_control`` (B, 32, 9): FREE, SILENT or HIT per cell."""
+        feed = {"z": z, "uniforms": uniforms, "temperature": np.array([temperature], np.float32)}
+        if self.hit_control:
+            return self.sessions["decoder"].run(None, {**feed, "hit_control": hit_control})[0]
+        loops = self.sessions["decoder"].run(None, feed)[0]  # format 1: silent lanes masked afterwards
+        keep = np.tile(hit_control != SILENT, (1, 1, 3))
+        return np.where(keep, loops, 0.0).astype(np.float32)
 
     def reconstruct(self, z: np.ndarray) -> dict:
         if "aux" not in self.sessions:
@@ -129,13 +167,20 @@ class Engine:
     def names(self) -> list[str]:
         return sorted(self.models)
 
+    def capabilities(self, name: str) -> dict:
+        """What model ``name`` takes: gestures, lane modes, latent sources, auxiliary readings, needs."""
+        if name not in self.models:
+            raise UnknownModelError(f"unknown model {name!r}; loaded: {', '.join(self.names)}")
+        return self.models[name].capabilities
+
     def generate(self, req: Request) -> Result:
         """N variations of one request, in one batched run."""
         return self.generate_batch([req])[0]
 
-    def generate_batch(self, reqs: list[Request]) -> list[Result]:
+    def generate_batch(self, reqs: list[Request], enforce_lanes: bool = True) -> list[Result]:
         """Many requests to one model at one temperature in one batched run (evaluation, bulk work);
-        each result is exactly what ``generate`` gives for that request alone."""
+        each result is exactly what ``generate`` gives for that request alone. ``enforce_lanes=False``
+        leaves hits unforced (to measure what a model plays on its own where lanes are empty)."""
         t0 = time.perf_counter()
         model = self.models.get(reqs[0].model)
         if model is None:
@@ -147,24 +192,18 @@ class Engine:
         if any(t != temp for _, t in checked):
             raise InputError("a batch uses one temperature")
         parsed = [_gestures(model, r) for r in reqs]
-        post = model.encode({g: np.concatenate([gest[g] for _, gest in parsed]) for g in model.gestures})
-        zs, uniforms, seeds = [], [], []
-        for i, (req, (n, _), (given, _)) in enumerate(zip(reqs, checked, parsed)):
+        post = model.encode({g: np.concatenate([p.inputs[g] for p in parsed]) for g in model.gestures})
+        zs, uniforms, controls, seeds = [], [], [], []
+        for i, (req, (n, _), p) in enumerate(zip(reqs, checked, parsed)):
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
-            parts = []
-            for j, lat in enumerate(model.latents):
-                size = lat["dim"] * lat["groups"]
-                side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
-                eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
-                mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
-                encoded = np.repeat(given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
-                parts.append(encoded * mu + temp * (encoded * sigma + (1 - encoded)) * eps)
-            zs.append(np.concatenate(parts, axis=1))
+            zs.append(_latents(model, post, i, p.given, n, temp, score_seed, groove_seed, req.latent_source))
             uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, N_CLASSES), np.float32)[:n])
+            control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
+            controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))
         z = np.concatenate(zs).astype(np.float32)
-        loops = model.decode(z, np.concatenate(uniforms), temp)
+        loops = model.decode(z, np.concatenate(uniforms), temp, np.concatenate(controls))
         aux = model.reconstruct(z)
         ms = (time.perf_counter() - t0) * 1000
         out, k = [], 0
@@ -173,6 +212,27 @@ class Engine:
                               z[k:k + n]))
             k += n
         return out
+
+
+def _latents(model: OnnxModel, post: dict, i: int, given: dict, n: int, temp: float, score_seed: int,
+             groove_seed: int, source: str) -> np.ndarray:
+    """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
+    noise), else a prior draw scaled by the temperature, or a bank row (one row per side and variation)."""
+    parts = []
+    for j, lat in enumerate(model.latents):
+        start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
+        size = lat["dim"] * lat["groups"]
+        side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
+        eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
+        mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
+        encoded = np.repeat(given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
+        if source == "bank":
+            rows = np.random.default_rng([side, len(model.latents)]).integers(len(model.bank), size=MAX_VARIATIONS)[:n]
+            missing = model.bank[rows, start:start + size]
+        else:
+            missing = temp * eps
+        parts.append(encoded * (mu + temp * sigma * eps) + (1 - encoded) * missing)
+    return np.concatenate(parts, axis=1)
 
 
 def _check_scalars(req: Request) -> tuple[int, float]:
@@ -187,6 +247,8 @@ def _check_scalars(req: Request) -> tuple[int, float]:
     for name, s in (("seed", seed), ("score_seed", req.score_seed), ("groove_seed", req.groove_seed)):
         if s is not None and not 0 <= int(s) < 2 ** 63:
             raise InputError(f"{name} must be a non-negative integer, got {s}")
+    if req.latent_source not in LATENT_SOURCES:
+        raise InputError(f"latent source must be one of {', '.join(LATENT_SOURCES)}, got {req.latent_source!r}")
     return n, temp
 
 
@@ -201,8 +263,21 @@ def _array(x, shape, name, lo, hi) -> np.ndarray:
     return a
 
 
-def _gestures(model: OnnxModel, req: Request) -> tuple[dict, dict]:
-    """Batched encoder inputs (zeros where not given) and, per latent, which groups are encoded."""
+@dataclass
+class _Parsed:
+    """One request, checked: encoder inputs (batch of 1), which latent groups are encoded, hit control."""
+
+    inputs: dict
+    given: dict
+    hit_control: np.ndarray  # (32, 9)
+
+
+def _gestures(model: OnnxModel, req: Request) -> _Parsed:
+    """Check a request's gestures against the model: encoder inputs (zeros where not given), which
+    latents (or lane groups) are encoded, and the hit control its lane modes ask for."""
+    if req.latent_source not in model.capabilities["latent_sources"]:
+        raise InputError(f"{model.name} has no {req.latent_source!r} latent source "
+                         f"(it has: {', '.join(model.capabilities['latent_sources'])})")
     score = None if req.score is None else (_array(req.score, (STEPS, N_CLASSES), "score", 0, 1) > 0.5).astype(np.float32)
     groove = None if req.groove is None else _array(req.groove, (STEPS, 3), "groove", -1, 1)
     if groove is not None:
@@ -213,33 +288,41 @@ def _gestures(model: OnnxModel, req: Request) -> tuple[dict, dict]:
         else:
             groove = groove * (groove[:, :1] > 0.5)
     accents = None if req.accents is None else (_array(req.accents, (STEPS,), "accents", 0, 1) > 0.5).astype(np.float32)
-    modes = _lane_modes(req, score)
-    lanes = np.zeros((N_CLASSES, STEPS), np.float32)
-    if score is not None:
-        lanes = np.where(np.array(modes)[:, None] == "given", score.T, 0.0).astype(np.float32)
-    gest = {"score": score if score is not None else np.zeros((STEPS, N_CLASSES), np.float32),
-            "groove": groove if groove is not None else np.zeros((STEPS, 3), np.float32),
-            "accents": accents if accents is not None else np.zeros(STEPS, np.float32), "lanes": lanes}
+    modes = np.array(_lane_modes(model, req, score))
+    if np.all(modes == "empty") and groove is None and accents is None:
+        raise NoInputError("every lane is empty and nothing else is given: there is nothing to play")
+    drawn = score if score is not None else np.zeros((STEPS, N_CLASSES), np.float32)
+    encoded = np.isin(modes, ("given", "exact", "empty"))  # lanes whose content is known (empty: silence)
+    lanes = np.where(np.isin(modes, ("given", "exact"))[:, None], drawn.T, 0.0).astype(np.float32)
+    hit_control = np.full((STEPS, N_CLASSES), FREE, np.float32)
+    hit_control[:, modes == "empty"] = SILENT
+    hit_control[:, modes == "exact"] = drawn[:, modes == "exact"]
+    score_given = score is not None and bool(np.isin(modes, ("given", "exact")).any())
+    inputs = {"score": lanes.T.copy(), "lanes": lanes,
+              "groove": groove if groove is not None else np.zeros((STEPS, 3), np.float32),
+              "accents": accents if accents is not None else np.zeros(STEPS, np.float32)}
     given = {}
     for lat in model.latents:
         g = lat["gesture"]
-        if g == "lanes":
-            given[lat["name"]] = np.array([m != "decide" for m in modes])
-        else:
-            given[lat["name"]] = np.array([{"score": score, "groove": groove, "accents": accents}[g] is not None])
-    if model.kind == "baseline" and score is None:
-        raise NoInputError("the baseline model humanizes a score: give one")
-    if model.kind in ("factorized", "agvae2") and score is None and groove is None:
+        given[lat["name"]] = encoded if g == "lanes" else np.array(
+            [{"score": score_given, "groove": groove is not None, "accents": accents is not None}[g]])
+    needs = model.capabilities["needs"]
+    if needs == "score" and not score_given:
+        raise NoInputError(f"{model.name} humanizes a score: give one")
+    if needs == "score_or_groove" and not score_given and groove is None:
         raise NoInputError(f"{model.name} needs a score, a groove, or both")
-    return given, {k: v[None] for k, v in gest.items()}
+    return _Parsed({k: v[None] for k, v in inputs.items()}, given, hit_control)
 
 
-def _lane_modes(req: Request, score) -> list[str]:
+def _lane_modes(model: OnnxModel, req: Request, score) -> list[str]:
     if req.lane_modes is None:
         return ["given" if score is not None else "decide"] * N_CLASSES
     modes = [str(m) for m in req.lane_modes]
     if len(modes) != N_CLASSES or any(m not in LANE_MODES for m in modes):
         raise InputError(f"lane modes must be {N_CLASSES} of {', '.join(LANE_MODES)}")
-    if score is None and "given" in modes:
-        raise NoInputError("a lane is marked given but no score was sent")
+    unsupported = sorted(set(modes) - set(model.capabilities["lane_modes"]))
+    if unsupported:
+        raise InputError(f"{model.name} does not take lane mode {', '.join(unsupported)}")
+    if score is None and ("given" in modes or "exact" in modes):
+        raise NoInputError("a lane is marked given or exact but no score was sent")
     return modes

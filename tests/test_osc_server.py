@@ -132,7 +132,11 @@ def assert_matches(reply: P.Reply, res, n: int) -> None:
 
 def test_ping(client, engine):
     r = client.request(P.PING, [41, client.port])
-    assert r.pong == [P.PROTOCOL_VERSION, len(engine.names)] + engine.names
+    assert r.pong[:2] == [P.PROTOCOL_VERSION, len(engine.names)]
+    assert r.models == {n: {k: P.bit_names(P.bits(v, vocab), vocab) if k != "needs" else v
+                            for (k, v), vocab in zip(engine.capabilities(n).items(),
+                                                     (P.GESTURES, P.LANE_MODES, P.LATENT_SOURCES, P.GESTURES, None))}
+                        for n in engine.names}
     r = client.request(P.PING, [-5.0, float(client.port)])  # whole floats for ints
     assert r.pong[0] == P.PROTOCOL_VERSION
 
@@ -178,10 +182,10 @@ def engine_request(model: str, kw: dict) -> Request:
     common = dict(variations=kw.get("variations", 1), temperature=kw.get("temperature", 1.0), seed=kw.get("seed", 0),
                   score_seed=kw.get("score_seed"), groove_seed=kw.get("groove_seed"), groove=groove,
                   accents=kw.get("accents"))
-    if model == "agvae11":
-        return Request(model, score=np.zeros((32, 9), np.float32) if score is None else score,
-                       lane_modes=tuple(kw["lane_modes"]), **common)
-    return Request(model, score=score, **common)
+    modes = kw.get("lane_modes") or ["given" if score is not None else "decide"] * 9
+    if score is None:  # no score sent: given and exact lanes are the model's to decide
+        modes = ["decide" if m in ("given", "exact") else m for m in modes]
+    return Request(model, score=score, lane_modes=tuple(modes), **common)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -217,34 +221,41 @@ def good(rid, port, model="agvae2"):
     return P.generate_args(rid, port, model, score=X["score"])
 
 
-def edit(args, **changes):
+def edit(args, changes: dict):
+    """``args`` with {index: value} changed."""
     args = list(args)
-    for k, v in changes.items():
-        args[int(k[1:])] = v
+    for i, v in changes.items():
+        args[i] = v
     return args
 
 
 BAD = {  # name: (address, args from (rid, port), expected code)
-    "too-few-args": (P.GENERATE, lambda r, p: good(r, p)[:92], "bad_args"),
+    "too-few-args": (P.GENERATE, lambda r, p: good(r, p)[:-1], "bad_args"),
     "too-many-args": (P.GENERATE, lambda r, p: good(r, p) + [0], "bad_args"),
     "no-args-after-port": (P.GENERATE, lambda r, p: [r, p], "bad_args"),
-    "string-for-int": (P.GENERATE, lambda r, p: edit(good(r, p), a3="two"), "bad_args"),
-    "non-whole-float-for-int": (P.GENERATE, lambda r, p: edit(good(r, p), a3=1.5), "bad_args"),
-    "int-for-model": (P.GENERATE, lambda r, p: edit(good(r, p), a2=2), "bad_args"),
-    "blob-for-mask": (P.GENERATE, lambda r, p: edit(good(r, p), a9=b"\x01"), "bad_args"),
-    "nan-temperature": (P.GENERATE, lambda r, p: edit(good(r, p), a4=math.nan), "bad_value"),
-    "inf-velocity": (P.GENERATE, lambda r, p: edit(good(r, p), a30=math.inf), "bad_value"),
-    "-inf-offset": (P.GENERATE, lambda r, p: edit(good(r, p), a70=-math.inf), "bad_value"),
-    "variations-9": (P.GENERATE, lambda r, p: edit(good(r, p), a3=9), "bad_value"),
-    "temperature-5": (P.GENERATE, lambda r, p: edit(good(r, p), a4=5.0), "bad_value"),
-    "negative-seed": (P.GENERATE, lambda r, p: edit(good(r, p), a5=-3), "bad_value"),
-    "agvae11-lane-mode-3": (P.GENERATE, lambda r, p: edit(good(r, p, "agvae11"), a20=3), "bad_value"),
-    "tapped-velocity-1.5": (P.GENERATE, lambda r, p: edit(P.generate_args(r, p, "agvae2", groove=X["groove"]),
-                                                          a40=1.5), "bad_value"),
-    "mask-2^32": (P.GENERATE, lambda r, p: edit(good(r, p), a27=2 ** 32), "bad_value"),
-    "flags-8": (P.GENERATE, lambda r, p: edit(good(r, p), a8=8), "bad_value"),
-    "unknown-model": (P.GENERATE, lambda r, p: edit(good(r, p), a2="groovae"), "unknown_model"),
+    "string-for-int": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_VARIATIONS: "two"}), "bad_args"),
+    "non-whole-float-for-int": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_VARIATIONS: 1.5}), "bad_args"),
+    "int-for-model": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_MODEL: 2}), "bad_args"),
+    "blob-for-mask": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_MASKS: b"\x01"}), "bad_args"),
+    "nan-temperature": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_TEMPERATURE: math.nan}), "bad_value"),
+    "inf-velocity": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_VELOCITIES + 1: math.inf}), "bad_value"),
+    "-inf-offset": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_OFFSETS + 9: -math.inf}), "bad_value"),
+    "variations-9": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_VARIATIONS: 9}), "bad_value"),
+    "temperature-5": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_TEMPERATURE: 5.0}), "bad_value"),
+    "negative-seed": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_SEED: -3}), "bad_value"),
+    "lane-mode-4": (P.GENERATE, lambda r, p: edit(good(r, p, "agvae11"), {P.A_MODES + 1: 4}), "bad_value"),
+    "tapped-velocity-1.5": (P.GENERATE, lambda r, p: edit(P.generate_args(r, p, "agvae2", groove=X["groove"]), 
+                                                          {P.A_VELOCITIES + 10: 1.5}), "bad_value"),
+    "mask-2^32": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_GROOVE_MASK: 2 ** 32}), "bad_value"),
+    "flags-8": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_FLAGS: 8}), "bad_value"),
+    "unknown-model": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_MODEL: "groovae"}), "unknown_model"),
     "baseline-without-score": (P.GENERATE, lambda r, p: P.generate_args(r, p, "baseline"), "no_input"),
+    "score-flag-without-hits": (P.GENERATE, lambda r, p: P.generate_args(r, p, "agvae2", score=np.zeros((32, 9))),
+                                "no_input"),  # case 9
+    "all-lanes-empty": (P.GENERATE, lambda r, p: P.generate_args(r, p, "agvae11", lane_modes=["empty"] * 9),
+                        "no_input"),
+    "no-bank": (P.GENERATE, lambda r, p: P.generate_args(r, p, "baseline", score=X["score"], latent_source="bank"),
+                "bad_value"),
     "factorized-empty-groove": (P.GENERATE, lambda r, p: P.generate_args(r, p, "factorized",
                                                                          groove=np.zeros((32, 3))), "no_input"),
     "unknown-address": ("/bg/dance", lambda r, p: [r, p], "unknown_address"),
@@ -252,7 +263,7 @@ BAD = {  # name: (address, args from (rid, port), expected code)
     "ping-extra-arg": (P.PING, lambda r, p: [r, p, 3], "bad_args"),
     "status-float-id": (P.STATUS, lambda r, p: [r + 0.5, p], "bad_args"),  # id unreadable: -1
     "oversize-ping": (P.PING, lambda r, p: [r, p, "x" * 9000], "bad_args"),
-    "oversize-generate": (P.GENERATE, lambda r, p: edit(good(r, p), a2="m" * 9000), "bad_args"),
+    "oversize-generate": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_MODEL: "m" * 9000}), "bad_args"),
 }
 
 
@@ -302,6 +313,15 @@ def test_garbage_is_dropped_and_logged(client, caplog):
     assert any("dropped" in r.getMessage() for r in caplog.records)
 
 
+def test_out_of_range_reply_port_is_logged_as_such(engine, caplog):
+    """Case 9: a ping with reply port 80 is dropped, and the log says why (not 'no reply port')."""
+    caplog.set_level(logging.WARNING, logger="beatguide.osc")
+    with OscServer(engine, port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
+        c.send(P.PING, [1, 80])
+        assert c.request(P.PING, [2, c.port]).pong
+    assert any("reply port 80 is outside 1024-65535" in r.getMessage() for r in caplog.records)
+
+
 def test_bundle_of_requests(client):
     b = OscBundleBuilder(IMMEDIATELY)
     for rid in (11, 12):
@@ -312,7 +332,7 @@ def test_bundle_of_requests(client):
 
 def test_internal_error_is_answered(engine):
     class Boom:
-        names, models = engine.names, engine.models
+        names, models, capabilities = engine.names, engine.models, engine.capabilities
 
         def generate(self, req):
             if req.seed == 666:

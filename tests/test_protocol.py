@@ -26,9 +26,9 @@ def base_args(model="agvae2", **kw):
     return P.generate_args(7, 9011, model, **kw)
 
 
-def code_of(args, lane_models=("agvae11",)):
+def code_of(args):
     with pytest.raises(BeatGuideError) as e:
-        P.decode_generate(args, lane_models)
+        P.decode_generate(args)
     return e.value.code
 
 
@@ -95,14 +95,15 @@ def test_decode_humanize():
     score[31, 8] = 1  # bit 31: the mask goes out negative
     args = P.generate_args(5, 9011, "factorized", variations=3, temperature=0.7, seed=11, score_seed=4,
                            score=score)
-    assert args[9 + 8] < 0
+    assert args[P.A_MASKS + 8] < 0
     m = P.decode_generate(args)
     assert (m.request_id, m.reply_port, m.flags) == (5, 9011, P.FLAG_SCORE)
     r = m.request
     assert (r.model, r.variations, r.seed, r.score_seed, r.groove_seed) == ("factorized", 3, 11, 4, None)
     assert r.temperature == pytest.approx(0.7)
     np.testing.assert_array_equal(r.score, score)
-    assert r.groove is None and r.accents is None and r.lane_modes is None
+    assert r.groove is None and r.accents is None and r.lane_modes == ("given",) * N_CLASSES
+    assert r.latent_source == "prior"
 
 
 def test_decode_groove_and_accents():
@@ -122,21 +123,26 @@ def test_decode_groove_and_accents():
     np.testing.assert_array_equal(m.request.accents, accents)
 
 
-def test_decode_lane_models_use_modes_not_flag():
+@pytest.mark.parametrize("model", ["agvae11", "agvae2", "baseline"])
+def test_decode_lane_modes_for_every_model(model):
     score = np.ones((STEPS, N_CLASSES))
-    modes = ["given", "empty", "decide"] * 3
-    args = P.generate_args(1, 2000, "agvae11", score=score, lane_modes=modes)
-    args[P.A_FLAGS] = 0  # bit 0 is ignored for agvae11
+    modes = ["given", "empty", "decide", "exact"] * 2 + ["empty"]
+    args = P.generate_args(1, 2000, model, score=score, lane_modes=modes, latent_source="bank")
     r = P.decode_generate(args).request
-    assert r.lane_modes == tuple(modes)
+    assert r.lane_modes == tuple(modes) and r.latent_source == "bank"
     np.testing.assert_array_equal(r.score, score)
-    # the same arguments for a model without lanes: no score (flag clear), modes ignored
-    args[P.A_MODEL] = "agvae2"
+    # without the score flag no score is sent: given and exact lanes are left to the model, empty stays empty
+    args[P.A_FLAGS] = 0
     r = P.decode_generate(args).request
-    assert r.score is None and r.lane_modes is None
-    # which models take lanes is the caller's to say
-    args[P.A_MODEL] = "mylanes"
-    assert P.decode_generate(args, lane_models={"mylanes"}).request.lane_modes == tuple(modes)
+    assert r.score is None
+    assert r.lane_modes == tuple("decide" if m in ("given", "exact") else m for m in modes)
+
+
+def test_score_flag_without_hits_is_no_input():
+    """Case 9: the score flag set and every mask zero is no_input, not an empty loop."""
+    args = P.generate_args(1, 2000, "agvae2", score=np.zeros((STEPS, N_CLASSES)))
+    assert args[P.A_FLAGS] == P.FLAG_SCORE
+    assert code_of(args) == "no_input"
 
 
 def test_decode_accepts_floats_for_ints_and_ints_for_floats():
@@ -161,8 +167,10 @@ def test_decode_accepts_floats_for_ints_and_ints_for_floats():
     (P.A_SEED, -1, "bad_value"), (P.A_SEED, 2 ** 40, "bad_value"),
     (P.A_SCORE_SEED, -2, "bad_value"), (P.A_GROOVE_SEED, 1.25, "bad_args"),
     (P.A_FLAGS, 8, "bad_value"), (P.A_FLAGS, -1, "bad_value"),
+    (P.A_LATENT_SOURCE, 2, "bad_value"), (P.A_LATENT_SOURCE, -1, "bad_value"), (P.A_LATENT_SOURCE, "bank", "bad_args"),
     (P.A_MASKS + 3, 2 ** 32, "bad_value"), (P.A_MASKS, 0.5, "bad_args"), (P.A_MASKS + 8, math.inf, "bad_value"),
     (P.A_MODES, "given", "bad_args"), (P.A_MODES + 4, math.nan, "bad_value"),
+    (P.A_MODES + 2, 4, "bad_value"), (P.A_MODES, -1, "bad_value"),
     (P.A_GROOVE_MASK, None, "bad_args"), (P.A_VELOCITIES + 31, math.nan, "bad_value"),
     (P.A_VELOCITIES + 1, -math.inf, "bad_value"), (P.A_OFFSETS + 31, math.inf, "bad_value"),
     (P.A_OFFSETS, True, "bad_args"), (P.A_VELOCITIES + 3, "0.5", "bad_args"),
@@ -180,8 +188,6 @@ def groove_args(model="agvae2"):
 
 
 @pytest.mark.parametrize("model,index,value,code", [
-    ("agvae11", P.A_MODES + 2, len(P.LANE_MODES), "bad_value"), ("agvae11", P.A_MODES, -1, "bad_value"),
-    ("agvae2", P.A_MODES + 2, 3, None), ("agvae2", P.A_MODES, -7, None),  # ignored by models without lanes
     ("agvae2", P.A_VELOCITIES + 4, 1.01, "bad_value"), ("agvae2", P.A_VELOCITIES, -0.1, "bad_value"),
     ("agvae2", P.A_OFFSETS + 2, -1.5, "bad_value"),
     ("agvae2", P.A_VELOCITIES + 5, 1.01, None), ("agvae2", P.A_OFFSETS + 3, -1e30, None),  # no tap: ignored
@@ -201,7 +207,7 @@ def test_groove_values_ignored_without_the_groove_flag():
     assert P.decode_generate(args).request.groove is None
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 92, 94, 200])
+@pytest.mark.parametrize("n", [0, 1, 2, 93, 95, 200])
 def test_decode_wrong_count(n):
     args = (base_args() * 3)[:n]
     assert code_of(args) == "bad_args"
@@ -224,6 +230,9 @@ def test_read_header_is_lenient():
     assert P.read_header(["x", 9011]) == (None, 9011)
     assert P.read_header([3.0, 9011.0, "extra"]) == (3, 9011)
     assert P.read_header([math.nan, 80]) == (None, None)
+    assert "outside 1024-65535" in P.reply_port_problem([1, 80])
+    assert "not a reply port" in P.reply_port_problem([1, "x"])
+    assert "fewer than 2" in P.reply_port_problem([1])
     assert P.decode_header([3, 9011]) == (3, 9011)
     with pytest.raises(BeatGuideError) as e:
         P.decode_header([3, 9011, 4])
@@ -388,8 +397,25 @@ def test_models_without_aux_send_only_notes():
     assert {m[0] for m in msgs} == {P.NOTES}
 
 
+CAPS = {"agvae2": {"gestures": ["groove", "score"], "lane_modes": ["decide", "given", "empty", "exact"],
+                   "latent_sources": ["prior", "bank"], "aux": ["score", "groove"], "needs": "score_or_groove"},
+        "baseline": {"gestures": ["score"], "lane_modes": ["decide", "given", "empty", "exact"],
+                     "latent_sources": ["prior"], "aux": [], "needs": "score"}}
+
+
+def test_pong_carries_capabilities():
+    msg = P.pong(4, CAPS)[0]
+    address, args = parse(P.encode(*msg))
+    assert address == P.PONG and args[:3] == [4, P.PROTOCOL_VERSION, 2] and args[3] == "agvae2"
+    assert args[3:9] == [
+        "agvae2", 0b0011, 0b1111, 0b11, 0b0011, P.NEEDS.index("score_or_groove")]
+    assert msg[2] == P.REPLY_SHAPES[P.PONG].types(2)
+    reply = P.ReplyAssembler().add(address, args)
+    assert {n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in reply.models.items()} \
+        == {n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in CAPS.items()}
+
+
 def test_small_replies():
-    assert parse(P.encode(*P.pong(4, ["agvae11", "agvae2"])[0])) == (P.PONG, [4, 1, 2, "agvae11", "agvae2"])
     address, args = parse(P.encode(*P.status(4, 1, 2, 3, 1.5)[0]))
     assert address == P.STATUS and args == [4, 1, 2, 3, 1.5]
     assert parse(P.encode(*P.error(None, "busy", "queue\nfull")[0])) == (P.ERROR, [-1, "busy", "queue full"])

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .errors import BeatGuideError
+from .protocol import DEFAULT_SERVER_PORT
 
 EXIT_USER_ERROR = 2
 DEFAULT_GMD = Path("../shared/data/groove")
@@ -65,9 +66,11 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from .osc_server import serve_cli
+    from .osc_server import serve
 
-    return serve_cli(args)
+    serve(args.models, args.host, args.port, threads=args.threads, queue_size=args.queue,
+          allow_remote=args.allow_remote)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_cmd_eval)
 
     s = sub.add_parser("serve", help="serve the models over OSC on loopback UDP")
-    s.add_argument("--port", type=int, default=9010)
+    s.add_argument("--port", type=int, default=DEFAULT_SERVER_PORT)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--allow-remote", action="store_true", help="accept datagrams from other hosts (not recommended)")
     s.add_argument("--models", type=Path, default=MODELS_DIR)

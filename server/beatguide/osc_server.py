@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pythonosc import osc_packet
 
 from . import protocol as P
+from .drums import N_CLASSES
 from .engine import MAX_VARIATIONS, Engine, Request
-from .errors import BeatGuideError
+from .errors import BeatGuideError, InputError, UnknownModelError
+from .grid import STEPS, STEPS_PER_BEAT
 
 log = logging.getLogger("beatguide.osc")
 
@@ -56,19 +58,17 @@ class OscServer:
     """The server. ``start()`` binds nothing new: the socket is bound in the constructor (so a busy
     port fails early and ``port`` is known, port 0 picks a free one); ``close()`` stops it."""
 
-    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 9010, *, threads: int = 1,
-                 queue_size: int = 32, allow_remote: bool = False):
+    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT, *,
+                 threads: int = 1, queue_size: int = 32, allow_remote: bool = False):
         if not 0 <= int(port) <= 65535:
-            raise BeatGuideError(f"--port must be 0-65535, got {port}")
+            raise InputError(f"the port must be 0-65535, got {port}")
         if int(threads) < 1:
-            raise BeatGuideError(f"--threads must be at least 1, got {threads}")
+            raise InputError(f"the worker thread count must be at least 1, got {threads}")
         if int(queue_size) < 1:
-            raise BeatGuideError(f"--queue must be at least 1, got {queue_size}")
+            raise InputError(f"the queue size must be at least 1, got {queue_size}")
         self.engine = engine
         self.names = list(engine.names)
-        self.lane_models = frozenset(
-            name for name, m in getattr(engine, "models", {}).items()
-            if any(lat.get("gesture") == "lanes" for lat in getattr(m, "latents", []))) or frozenset({"agvae11"})
+        self.models = {name: engine.capabilities(name) for name in self.names}
         self.allow_remote = bool(allow_remote)
         self.threads = int(threads)
         self._queue: queue.Queue = queue.Queue(maxsize=int(queue_size))
@@ -86,9 +86,9 @@ class OscServer:
         self._wake_r, self._wake_w = socket.socketpair()
         if not is_loopback(self.host):
             log.warning("listening on %s, not loopback: other machines may reach this port%s", self.host,
-                        "" if self.allow_remote else " (their datagrams are dropped: no --allow-remote)")
+                        "" if self.allow_remote else " (their datagrams are dropped: remote peers are not allowed)")
         if self.allow_remote:
-            log.warning("--allow-remote: accepting datagrams from any host; anyone who can reach "
+            log.warning("remote peers allowed: accepting datagrams from any host; anyone who can reach "
                         "%s:%d can use this server", self.host, self.port)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -117,13 +117,12 @@ class OscServer:
         """One run of each model at 1 and at the most variations, so the first request is not slow."""
         import numpy as np
 
-        score = np.zeros((32, 9), np.float32)
-        score[::4, 0] = 1
+        score = np.zeros((STEPS, N_CLASSES), np.float32)
+        score[::STEPS_PER_BEAT, 0] = 1
         for name in self.names:
             for n in (1, MAX_VARIATIONS):
-                modes = ("given",) * 9 if name in self.lane_models else None
                 try:
-                    self.engine.generate(Request(name, n, score=score, lane_modes=modes))
+                    self.engine.generate(Request(name, n, score=score))
                 except BeatGuideError as e:
                     log.warning("warm-up of %s failed: %s", name, e)
 
@@ -205,7 +204,7 @@ class OscServer:
 
     def _reply_to(self, peer, port: int) -> tuple:
         """Where replies go: 127.0.0.1 (::1 on an IPv6 socket) at the reply port; a remote peer's own
-        address when --allow-remote let it in."""
+        address when remote peers are allowed."""
         if not is_loopback(peer[0]):
             return (peer[0], port) + tuple(peer[2:])
         if self.family == socket.AF_INET6:
@@ -214,7 +213,7 @@ class OscServer:
 
     def _datagram(self, data: bytes, peer, received: float) -> None:
         if not self.allow_remote and not is_loopback(peer[0]):
-            self._drop("not from loopback (see --allow-remote)", peer)
+            self._drop("not from loopback (remote peers are not allowed)", peer)
             return
         try:
             packet = osc_packet.OscPacket(data)
@@ -232,7 +231,7 @@ class OscServer:
     def _message(self, address: str, args: list, size: int, peer, received: float) -> None:
         rid, port = P.read_header(args)
         if port is None:
-            self._drop(f"{address!r} with no reply port in its 2nd argument", peer)
+            self._drop(f"{address!r}: {P.reply_port_problem(args)}", peer)
             return
         reply_to = self._reply_to(peer, port)
         try:
@@ -240,7 +239,7 @@ class OscServer:
                 raise P.BadArgsError(f"datagram larger than {P.MAX_BYTES} bytes")
             if address == P.PING:
                 rid, _ = P.decode_header(args, address)
-                self._send(P.pong(rid, self.names), reply_to)
+                self._send(P.pong(rid, self.models), reply_to)
                 log.debug("ping id=%d from %s (%.2f ms)", rid, _peer(peer), _ms(received))
             elif address == P.STATUS:
                 rid, _ = P.decode_header(args, address)
@@ -248,10 +247,10 @@ class OscServer:
                 self._send(P.status(rid, c["queued"], c["served"], c["errors"], c["uptime_s"]), reply_to)
                 log.debug("status id=%d from %s (%.2f ms)", rid, _peer(peer), _ms(received))
             elif address == P.GENERATE:
-                msg = P.decode_generate(args, self.lane_models)
+                msg = P.decode_generate(args)
                 rid = msg.request_id
                 if msg.request.model not in self.names:
-                    raise _unknown_model()
+                    raise UnknownModelError("model not loaded (/bg/pong lists the loaded ones)")
                 with self._lock:
                     try:
                         self._queue.put_nowait(_Job(msg, reply_to, received))
@@ -337,12 +336,6 @@ class OscServer:
             log.warning("reply to %s:%d failed: %s", reply_to[0], reply_to[1], e)
 
 
-def _unknown_model():
-    from .errors import UnknownModelError
-
-    return UnknownModelError("model not loaded (/bg/pong lists the loaded ones)")
-
-
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
@@ -355,12 +348,12 @@ def _types(args) -> str:
     return "".join({int: "i", float: "f", str: "s", bytes: "b", bool: "T"}.get(type(a), "?") for a in args[:100])
 
 
-def serve_cli(args) -> int:
-    """``beatguide serve``: load the models (a missing or corrupt one stops here with a BeatGuideError),
-    serve until SIGINT or SIGTERM, then stop cleanly."""
-    engine = Engine(args.models, threads=1)
-    server = OscServer(engine, args.host, args.port, threads=args.threads, queue_size=args.queue,
-                       allow_remote=args.allow_remote)
+def serve(models_dir, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT, *, threads: int = 1,
+          queue_size: int = 32, allow_remote: bool = False) -> None:
+    """Load the models (a missing or corrupt one stops here with a BeatGuideError), serve until
+    SIGINT or SIGTERM, then stop cleanly."""
+    engine = Engine(models_dir, threads=1)
+    server = OscServer(engine, host, port, threads=threads, queue_size=queue_size, allow_remote=allow_remote)
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -383,4 +376,3 @@ def serve_cli(args) -> int:
         server.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0

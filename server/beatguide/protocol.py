@@ -1,10 +1,16 @@
-"""The Beat Guide OSC protocol, version 1 (docs/osc-protocol.md): pure decode and encode functions.
+"""The Beat Guide OSC protocol, version 2 (docs/osc-protocol.md): its facts, and pure decode and encode functions.
+
+Every fact the device shares with the server is written here once, as data: the argument layout of
+``/bg/generate`` (:data:`GENERATE_LAYOUT`), the shape of every reply (:data:`REPLY_SHAPES`), flags,
+lane modes, latent sources, capability names, default ports and limits. :func:`device_spec`
+gathers them (with the grid and drum facts) into one JSON-able dict that ``m4l_device/build.py``
+turns into the device's constants.
 
 Server side: :func:`read_header` (lenient: request id and reply port, or None), :func:`decode_header`
 and :func:`decode_generate` (strict: an argument list -> :class:`GenerateMessage` holding an
 ``engine.Request``, or a :class:`~beatguide.errors.BeatGuideError` whose ``code`` is the protocol's
 error code), and the reply encoders (:func:`pong`, :func:`status`, :func:`error`,
-:func:`variation_messages`, :func:`done`), which return ``(address, args)`` messages that
+:func:`variation_messages`, :func:`done`), which return ``(address, args, types)`` messages that
 :func:`encode` turns into datagrams.
 
 Client side (the device's half, used by the tests and the benchmark): :func:`generate_args` and
@@ -12,9 +18,8 @@ Client side (the device's half, used by the tests and the benchmark): :func:`gen
 
 Validation rules, beyond the protocol text:
 
-- What the protocol says is ignored is not range-checked, but must still be a finite number: lane
-  modes for models without lanes, groove velocities / offsets on steps without a tap (or with the
-  groove flag clear). Flags above bit 2 are ``bad_value``.
+- Groove velocities / offsets on steps without a tap (or with the groove flag clear) are not
+  range-checked, but must still be finite numbers. Flags above bit 2 are ``bad_value``.
 - An int where a float is expected, or a whole float where an int is expected, is accepted; a
   non-whole float for an int, a string, blob, bool or nil where a number is expected is ``bad_args``.
   NaN, infinity or an out-of-range number is ``bad_value``.
@@ -31,37 +36,106 @@ from typing import Iterable, Sequence
 import numpy as np
 from pythonosc.parsing import osc_types
 
-from .drums import N_CLASSES, DrumMap
-from .engine import LANE_MODES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE, Request, Result
-from .errors import BeatGuideError, InputError
-from .grid import HITS, LOOP_BEATS, NOTE_BEATS, STEP_BEATS, STEPS, check_loop
+from . import grid
+from .drums import CLASSES, DEFAULT_OUTPUT_PITCHES, GM_PITCHES, GMD_PITCHES, N_CLASSES, DrumMap
+from .engine import LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE, Request, Result
+from .errors import BeatGuideError, InputError, NoInputError
+from .grid import HITS, LOOP_BEATS, NOTE_BEATS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, check_loop
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 PING, PONG, STATUS = "/bg/ping", "/bg/pong", "/bg/status"
 GENERATE, NOTES, DONE, ERROR = "/bg/generate", "/bg/notes", "/bg/done", "/bg/error"
 AUX_SCORE, AUX_GROOVE, AUX_ACCENTS = "/bg/aux_score", "/bg/aux_groove", "/bg/aux_accents"
 
+DEFAULT_SERVER_PORT = 9010  # beatguide serve listens here (and the device sends here) by default
+DEFAULT_REPLY_PORT = 9011  # the device's udpreceive by default
 MAX_ARGS = 256  # per reply message
 MAX_BYTES = 8192  # per reply message; also the largest request datagram served
 NOTES_PER_MESSAGE = 60
-NOTE_ARGS = 4  # class, start, duration, velocity
-GENERATE_ARGC = 93
 MIN_REPLY_PORT, MAX_REPLY_PORT = 1024, 65535
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 UINT32_MAX = 2 ** 32 - 1
 FLAG_SCORE, FLAG_GROOVE, FLAG_ACCENTS = 1, 2, 4
+FLAGS = {"score": FLAG_SCORE, "groove": FLAG_GROOVE, "accents": FLAG_ACCENTS}
 MAX_TEXT = 200  # characters of an error text
+# Model capabilities travel in /bg/pong as bit sets over these names (bit i = name i).
+GESTURES = ("score", "groove", "accents", "lanes")
+NEEDS = ("score", "score_or_groove", "any")  # what a model needs at least, sent as an index
+
+
+@dataclass(frozen=True)
+class Field:
+    """One argument (``count`` 1) or a run of ``count`` arguments of one OSC type ("i", "f", "s")."""
+
+    name: str
+    type: str
+    count: int = 1
+
+
+def layout_offsets(fields: Sequence[Field]) -> dict[str, int]:
+    """{field name: index of its first argument}."""
+    out, i = {}, 0
+    for f in fields:
+        out[f.name] = i
+        i += f.count
+    return out
+
+
+def layout_types(fields: Sequence[Field]) -> str:
+    return "".join(f.type * f.count for f in fields)
+
 
 # Argument layout of /bg/generate.
-A_ID, A_PORT, A_MODEL, A_VARIATIONS, A_TEMPERATURE, A_SEED, A_SCORE_SEED, A_GROOVE_SEED, A_FLAGS = range(9)
-A_MASKS = 9
-A_MODES = A_MASKS + N_CLASSES  # 18
-A_GROOVE_MASK = A_MODES + N_CLASSES  # 27
-A_VELOCITIES = A_GROOVE_MASK + 1  # 28
-A_OFFSETS = A_VELOCITIES + STEPS  # 60
-A_ACCENTS = A_OFFSETS + STEPS  # 92
-assert A_ACCENTS + 1 == GENERATE_ARGC
+GENERATE_LAYOUT = (
+    Field("request_id", "i"), Field("reply_port", "i"), Field("model", "s"), Field("variations", "i"),
+    Field("temperature", "f"), Field("seed", "i"), Field("score_seed", "i"), Field("groove_seed", "i"),
+    Field("flags", "i"), Field("latent_source", "i"), Field("lane_masks", "i", N_CLASSES),
+    Field("lane_modes", "i", N_CLASSES), Field("groove_mask", "i"), Field("groove_velocities", "f", STEPS),
+    Field("groove_offsets", "f", STEPS), Field("accent_mask", "i"),
+)
+GENERATE_ARGC = len(layout_types(GENERATE_LAYOUT))  # 94
+_A = layout_offsets(GENERATE_LAYOUT)
+A_ID, A_PORT, A_MODEL, A_VARIATIONS, A_TEMPERATURE = (_A[k] for k in (
+    "request_id", "reply_port", "model", "variations", "temperature"))
+A_SEED, A_SCORE_SEED, A_GROOVE_SEED, A_FLAGS, A_LATENT_SOURCE = (_A[k] for k in (
+    "seed", "score_seed", "groove_seed", "flags", "latent_source"))
+A_MASKS, A_MODES, A_GROOVE_MASK, A_VELOCITIES, A_OFFSETS, A_ACCENTS = (_A[k] for k in (
+    "lane_masks", "lane_modes", "groove_mask", "groove_velocities", "groove_offsets", "accent_mask"))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A reply message: fixed fields, then ``repeat`` (a group of fields) up to ``max_repeats`` times."""
+
+    address: str
+    fields: tuple
+    repeat: tuple = ()
+    max_repeats: int = 0
+
+    def types(self, repeats: int = 0) -> str:
+        return layout_types(self.fields) + layout_types(self.repeat) * repeats
+
+
+NOTE_FIELDS = (Field("class", "i"), Field("start", "f"), Field("duration", "f"), Field("velocity", "i"))
+NOTE_ARGS = len(NOTE_FIELDS)
+MODEL_FIELDS = (Field("name", "s"), Field("gestures", "i"), Field("lane_modes", "i"), Field("latent_sources", "i"),
+                Field("aux", "i"), Field("needs", "i"))
+REPLY_SHAPES = {s.address: s for s in (
+    Shape(PONG, (Field("request_id", "i"), Field("protocol_version", "i"), Field("model_count", "i")),
+          MODEL_FIELDS, (MAX_ARGS - 3) // len(MODEL_FIELDS)),
+    Shape(STATUS, (Field("request_id", "i"), Field("queued", "i"), Field("served", "i"), Field("errors", "i"),
+                   Field("uptime_s", "f"))),
+    Shape(NOTES, (Field("request_id", "i"), Field("variation", "i"), Field("chunk", "i")),
+          NOTE_FIELDS, NOTES_PER_MESSAGE),
+    Shape(AUX_SCORE, (Field("request_id", "i"), Field("variation", "i"), Field("lane_masks", "i", N_CLASSES))),
+    Shape(AUX_GROOVE, (Field("request_id", "i"), Field("variation", "i"), Field("mask", "i"),
+                       Field("velocities", "f", STEPS), Field("offsets", "f", STEPS))),
+    Shape(AUX_ACCENTS, (Field("request_id", "i"), Field("variation", "i"), Field("mask", "i"))),
+    Shape(DONE, (Field("request_id", "i"), Field("variations", "i"), Field("total_notes", "i"),
+                 Field("elapsed_ms", "f"), Field("score_seed", "i"), Field("groove_seed", "i"))),
+    Shape(ERROR, (Field("request_id", "i"), Field("code", "s"), Field("text", "s"))),
+)}
 
 ERROR_CODES = ("bad_args", "bad_value", "unknown_model", "no_input", "busy", "unknown_address", "internal")
 CLASS_MAP = DrumMap(output_pitches=tuple(range(N_CLASSES)))  # notes carry the drum class as "pitch"
@@ -188,6 +262,19 @@ def read_header(args: Sequence) -> tuple[int | None, int | None]:
     return rid, port
 
 
+def reply_port_problem(args: Sequence) -> str:
+    """Why :func:`read_header` found no reply port in ``args``, for the log."""
+    if len(args) < 2:
+        return "no reply port (fewer than 2 arguments)"
+    try:
+        as_int(args[1], "reply_port", MIN_REPLY_PORT, MAX_REPLY_PORT)
+    except InputError:
+        return f"reply port {repr(args[1])[:40]} is outside {MIN_REPLY_PORT}-{MAX_REPLY_PORT}"
+    except BeatGuideError:
+        return f"2nd argument {repr(args[1])[:40]} is not a reply port (an int)"
+    return "reply port readable"
+
+
 def decode_header(args: Sequence, address: str = PING) -> tuple[int, int]:
     """The two arguments of /bg/ping and /bg/status, strictly."""
     if len(args) != 2:
@@ -196,11 +283,12 @@ def decode_header(args: Sequence, address: str = PING) -> tuple[int, int]:
             as_int(args[1], "reply_port", MIN_REPLY_PORT, MAX_REPLY_PORT))
 
 
-def decode_generate(args: Sequence, lane_models: Iterable[str] = ("agvae11",)) -> GenerateMessage:
+def decode_generate(args: Sequence) -> GenerateMessage:
     """A /bg/generate argument list -> GenerateMessage; raises a BeatGuideError with a protocol code.
 
-    ``lane_models`` names the models that take the score lane by lane (through the lane modes);
-    for the others the score is given by flags bit 0 and the lane modes are ignored.
+    Lane modes apply to every model. With flags bit 0 clear no score is sent: lanes marked given
+    or exact are then left to the model (decide), empty lanes stay empty. Bit 0 set with no hit in
+    any lane is ``no_input``: a score must hold a hit.
     """
     if len(args) != GENERATE_ARGC:
         raise BadArgsError(f"/bg/generate takes {GENERATE_ARGC} arguments")
@@ -215,39 +303,42 @@ def decode_generate(args: Sequence, lane_models: Iterable[str] = ("agvae11",)) -
     score_seed = as_int(args[A_SCORE_SEED], "arg 6 score_seed", -1, INT32_MAX)
     groove_seed = as_int(args[A_GROOVE_SEED], "arg 7 groove_seed", -1, INT32_MAX)
     flags = as_int(args[A_FLAGS], "arg 8 flags", 0, FLAG_SCORE | FLAG_GROOVE | FLAG_ACCENTS)
-    lanes = model in set(lane_models)
+    source = as_int(args[A_LATENT_SOURCE], "arg 9 latent_source", 0, len(LATENT_SOURCES) - 1)
     masks = [as_mask(args[A_MASKS + c], f"arg {A_MASKS + c} lane mask") for c in range(N_CLASSES)]
-    # lane modes: 0-2 for a lane model; other models ignore them (any int)
-    mode_lo, mode_hi = (0, len(LANE_MODES) - 1) if lanes else (-(2 ** 63), 2 ** 63 - 1)
-    modes = [as_int(args[A_MODES + c], f"arg {A_MODES + c} lane mode", mode_lo, mode_hi) for c in range(N_CLASSES)]
+    modes = [LANE_MODES[as_int(args[A_MODES + c], f"arg {A_MODES + c} lane mode", 0, len(LANE_MODES) - 1)]
+             for c in range(N_CLASSES)]
     groove_mask = as_mask(args[A_GROOVE_MASK], f"arg {A_GROOVE_MASK} groove mask")
     # velocities and offsets: finite numbers everywhere, in range where a given groove has a tap
     taps = mask_to_steps(groove_mask) if flags & FLAG_GROOVE else np.zeros(STEPS, np.float32)
-    vels, offs = [], []
-    for s in range(STEPS):
-        lo, hi = (0.0, 1.0) if taps[s] else (-math.inf, math.inf)
-        v = as_float(args[A_VELOCITIES + s], f"arg {A_VELOCITIES + s} groove velocity", lo, hi)
-        vels.append(v if taps[s] else 0.0)
-    for s in range(STEPS):
-        lo, hi = (-1.0, 1.0) if taps[s] else (-math.inf, math.inf)
-        v = as_float(args[A_OFFSETS + s], f"arg {A_OFFSETS + s} groove offset", lo, hi)
-        offs.append(v if taps[s] else 0.0)
+    vels = _groove_values(args, A_VELOCITIES, taps, "groove velocity", 0.0)
+    offs = _groove_values(args, A_OFFSETS, taps, "groove offset", -1.0)
     accent_mask = as_mask(args[A_ACCENTS], f"arg {A_ACCENTS} accent mask")
 
-    score_grid = np.stack([mask_to_steps(m) for m in masks], axis=1)  # (32, 9)
-    if lanes:
-        score, lane_modes = score_grid, tuple(LANE_MODES[m] for m in modes)
+    score = None
+    if flags & FLAG_SCORE:
+        if not any(masks):
+            raise NoInputError("the score flag is set but no lane holds a hit")
+        score = np.stack([mask_to_steps(m) for m in masks], axis=1)  # (32, 9)
     else:
-        score, lane_modes = (score_grid if flags & FLAG_SCORE else None), None
-    groove = None
-    if flags & FLAG_GROOVE:
-        groove = np.stack([taps, np.asarray(vels, np.float32), np.asarray(offs, np.float32)], axis=1)
+        modes = ["decide" if m in ("given", "exact") else m for m in modes]
+    groove = np.stack([taps, vels, offs], axis=1) if flags & FLAG_GROOVE else None
     accents = mask_to_steps(accent_mask) if flags & FLAG_ACCENTS else None
     req = Request(model=model, variations=variations, temperature=temperature, seed=seed,
                   score_seed=None if score_seed == -1 else score_seed,
                   groove_seed=None if groove_seed == -1 else groove_seed,
-                  score=score, lane_modes=lane_modes, groove=groove, accents=accents)
+                  score=score, lane_modes=tuple(modes), groove=groove, accents=accents,
+                  latent_source=LATENT_SOURCES[source])
     return GenerateMessage(rid, port, req, flags)
+
+
+def _groove_values(args: Sequence, first: int, taps: np.ndarray, what: str, lo: float) -> np.ndarray:
+    """32 groove values: finite numbers, in [lo, 1] on steps with a tap, zeroed elsewhere."""
+    out = np.zeros(STEPS, np.float32)
+    for s in range(STEPS):
+        lo_s, hi_s = (lo, 1.0) if taps[s] else (-math.inf, math.inf)
+        v = as_float(args[first + s], f"arg {first + s} {what}", lo_s, hi_s)
+        out[s] = v if taps[s] else 0.0
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,23 +352,41 @@ def _text(text) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
 
 
-def pong(request_id: int, names: Sequence[str]) -> list[Message]:
-    names = [str(n) for n in names]
-    args = [int(request_id), PROTOCOL_VERSION, len(names)] + names
-    while len(args) > MAX_ARGS or len(encode(PONG, args)) > MAX_BYTES:  # cannot happen with real model sets
-        args.pop()
-    return [(PONG, args, "iii" + "s" * (len(args) - 3))]
+def bits(names: Iterable[str], vocabulary: Sequence[str]) -> int:
+    """A bit set: bit i for ``vocabulary[i]`` among ``names`` (names outside the vocabulary are left out)."""
+    return sum(1 << vocabulary.index(n) for n in set(names) if n in vocabulary)
+
+
+def bit_names(mask: int, vocabulary: Sequence[str]) -> list[str]:
+    return [n for i, n in enumerate(vocabulary) if mask >> i & 1]
+
+
+def model_args(name: str, capabilities: dict) -> list:
+    """A model's group of /bg/pong arguments: name, then its capabilities as bit sets and an index."""
+    return [str(name), bits(capabilities["gestures"], GESTURES), bits(capabilities["lane_modes"], LANE_MODES),
+            bits(capabilities["latent_sources"], LATENT_SOURCES), bits(capabilities["aux"], GESTURES),
+            NEEDS.index(capabilities["needs"])]
+
+
+def pong(request_id: int, models: dict) -> list[Message]:
+    """/bg/pong for ``models`` ({name: capabilities}), in name order."""
+    names = sorted(models)[: REPLY_SHAPES[PONG].max_repeats]
+    args = [int(request_id), PROTOCOL_VERSION, len(names)]
+    for name in names:
+        args += model_args(name, models[name])
+    return [(PONG, args, REPLY_SHAPES[PONG].types(len(names)))]
 
 
 def status(request_id: int, queued: int, served: int, errors: int, uptime_s: float) -> list[Message]:
     clip = lambda n: int(min(max(n, 0), INT32_MAX))  # noqa: E731
-    return [(STATUS, [int(request_id), clip(queued), clip(served), clip(errors), float(uptime_s)], "iiiif")]
+    args = [int(request_id), clip(queued), clip(served), clip(errors), float(uptime_s)]
+    return [(STATUS, args, REPLY_SHAPES[STATUS].types())]
 
 
 def error(request_id: int | None, code: str, text) -> list[Message]:
     if code not in ERROR_CODES:
         code = "internal"
-    return [(ERROR, [-1 if request_id is None else int(request_id), code, _text(text)], "iss")]
+    return [(ERROR, [-1 if request_id is None else int(request_id), code, _text(text)], REPLY_SHAPES[ERROR].types())]
 
 
 def error_from(request_id: int | None, exc: BaseException) -> list[Message]:
@@ -297,11 +406,11 @@ def loop_notes(loop: np.ndarray) -> list[tuple[int, float, float, int]]:
     if not len(steps):
         return []
     # the float32 arithmetic of loop_to_notes: (step + offset / 2) * 0.25, + 8 when negative, round to 6
-    start = (steps.astype(np.float32) + loop[steps, 18 + classes] / np.float32(2.0)) * np.float32(STEP_BEATS)
+    start = (steps.astype(np.float32) + loop[:, OFFSETS][steps, classes] / np.float32(2.0)) * np.float32(STEP_BEATS)
     start = np.where(start < 0, start + np.float32(LOOP_BEATS), start)
     start = np.round(start, 6).astype(np.float32)
     start = np.where(start >= LOOP_BEATS, np.maximum(start - np.float32(LOOP_BEATS), np.float32(0.0)), start)
-    vel = np.clip(np.rint(loop[steps, 9 + classes].astype(np.float64) * 127), 1, 127).astype(np.int64)
+    vel = np.clip(np.rint(loop[:, VELOCITIES][steps, classes].astype(np.float64) * 127), 1, 127).astype(np.int64)
     order = np.lexsort((classes, start))
     dur = float(np.float32(NOTE_BEATS))
     return [(c, s, dur, v) for c, s, v in zip(classes[order].tolist(), start[order].tolist(), vel[order].tolist())]
@@ -315,7 +424,7 @@ def notes_messages(request_id: int, variation: int, notes: Sequence[tuple]) -> l
         part = notes[i: i + NOTES_PER_MESSAGE]
         for note in part:
             args.extend(note)
-        msgs.append((NOTES, args, "iii" + "iffi" * len(part)))
+        msgs.append((NOTES, args, REPLY_SHAPES[NOTES].types(len(part))))
     return msgs
 
 
@@ -328,16 +437,16 @@ def variation_messages(request_id: int, variation: int, loop: np.ndarray, aux: d
     if "score" in aux:
         hits = (np.asarray(aux["score"]) > 0.5).astype(np.uint64)  # (32, 9)
         masks = [to_int32(int(m)) for m in (hits << _BITS[:, None]).sum(axis=0)]
-        msgs.append((AUX_SCORE, [int(request_id), int(variation)] + masks, "ii" + "i" * N_CLASSES))
+        msgs.append((AUX_SCORE, [int(request_id), int(variation)] + masks, REPLY_SHAPES[AUX_SCORE].types()))
     if "groove" in aux:
         g = np.nan_to_num(np.asarray(aux["groove"], np.float32))
         vel = np.clip(g[:, 1], 0.0, 1.0).tolist()
         off = np.clip(g[:, 2], -1.0, 1.0).tolist()
         msgs.append((AUX_GROOVE, [int(request_id), int(variation), steps_to_mask(g[:, 0] > 0.5)] + vel + off,
-                     "iii" + "f" * (2 * STEPS)))
+                     REPLY_SHAPES[AUX_GROOVE].types()))
     if "accents" in aux:
-        msgs.append((AUX_ACCENTS, [int(request_id), int(variation), steps_to_mask(np.asarray(aux["accents"]) > 0.5)],
-                     "iii"))
+        mask = steps_to_mask(np.asarray(aux["accents"]) > 0.5)
+        msgs.append((AUX_ACCENTS, [int(request_id), int(variation), mask], REPLY_SHAPES[AUX_ACCENTS].types()))
     return msgs, len(notes)
 
 
@@ -355,7 +464,7 @@ def result_messages(request_id: int, result: Result) -> tuple[list[Message], int
 def done(request_id: int, variations: int, total_notes: int, elapsed_ms: float,
          score_seed: int, groove_seed: int) -> list[Message]:
     return [(DONE, [int(request_id), int(variations), int(total_notes), float(elapsed_ms),
-                    int(score_seed), int(groove_seed)], "iiifii")]
+                    int(score_seed), int(groove_seed)], REPLY_SHAPES[DONE].types())]
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,10 +510,11 @@ def encode_all(messages: Iterable[Message]) -> list[bytes]:
 
 def generate_args(request_id: int, reply_port: int, model: str, *, variations: int = 1, temperature: float = 1.0,
                   seed: int = 0, score_seed: int = -1, groove_seed: int = -1, score=None, lane_modes=None,
-                  groove=None, accents=None) -> list:
-    """The 93 arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
-    0/1/2 or "decide"/"given"/"empty" (default: given when a score is sent, else decide);
-    ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None. Masks go out signed."""
+                  groove=None, accents=None, latent_source="prior") -> list:
+    """The arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
+    LANE_MODES, as names or indices (default: given when a score is sent, else decide);
+    ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None; ``latent_source``
+    a name or index of LATENT_SOURCES. Masks go out signed."""
     flags = 0
     masks = [0] * N_CLASSES
     if score is not None:
@@ -412,8 +522,9 @@ def generate_args(request_id: int, reply_port: int, model: str, *, variations: i
         s = np.asarray(score) > 0.5
         masks = [steps_to_mask(s[:, c]) for c in range(N_CLASSES)]
     if lane_modes is None:
-        lane_modes = [1 if score is not None else 0] * N_CLASSES
+        lane_modes = ["given" if score is not None else "decide"] * N_CLASSES
     modes = [LANE_MODES.index(m) if isinstance(m, str) else int(m) for m in lane_modes]
+    source = LATENT_SOURCES.index(latent_source) if isinstance(latent_source, str) else int(latent_source)
     gmask, vels, offs = 0, [0.0] * STEPS, [0.0] * STEPS
     if groove is not None:
         flags |= FLAG_GROOVE
@@ -427,7 +538,7 @@ def generate_args(request_id: int, reply_port: int, model: str, *, variations: i
         flags |= FLAG_ACCENTS
         amask = steps_to_mask(np.asarray(accents) > 0.5)
     return ([int(request_id), int(reply_port), str(model), int(variations), float(temperature), int(seed),
-             int(score_seed), int(groove_seed), flags] + masks + modes + [gmask] + vels + offs + [amask])
+             int(score_seed), int(groove_seed), flags, source] + masks + modes + [gmask] + vels + offs + [amask])
 
 
 @dataclass
@@ -441,7 +552,7 @@ class Reply:
     aux_accents: dict = field(default_factory=dict)  # variation -> mask
     done: list | None = None  # [variations, total_notes, elapsed_ms, score_seed, groove_seed]
     error: tuple | None = None  # (code, text)
-    pong: list | None = None
+    pong: list | None = None  # [protocol_version, model_count, (name, gestures, lane_modes, ...) ...]
     status: list | None = None
     order: list = field(default_factory=list)  # addresses in arrival order
 
@@ -452,6 +563,15 @@ class Reply:
     def variation_notes(self, v: int) -> list[tuple]:
         chunks = self.notes.get(v, {})
         return [n for c in sorted(chunks) for n in chunks[c]]
+
+    @property
+    def models(self) -> dict:
+        """{name: capabilities} from a /bg/pong, capabilities as lists of names (as model.json says them)."""
+        n = len(MODEL_FIELDS)
+        groups = [self.pong[2 + i * n: 2 + (i + 1) * n] for i in range(self.pong[1])] if self.pong else []
+        return {g[0]: {"gestures": bit_names(g[1], GESTURES), "lane_modes": bit_names(g[2], LANE_MODES),
+                       "latent_sources": bit_names(g[3], LATENT_SOURCES), "aux": bit_names(g[4], GESTURES),
+                       "needs": NEEDS[g[5]]} for g in groups}
 
     @property
     def total_notes(self) -> int:
@@ -496,3 +616,45 @@ class ReplyAssembler:
         else:
             raise ValueError(f"unknown reply address {address}")
         return r
+
+
+# --------------------------------------------------------------------------------------------
+# The facts the device shares, as data
+
+
+def _fields(fields: Sequence[Field]) -> list[dict]:
+    offsets = layout_offsets(fields)
+    return [{"name": f.name, "type": f.type, "count": f.count, "index": offsets[f.name]} for f in fields]
+
+
+def device_spec() -> dict:
+    """Every fact the device shares with the server, as JSON-able data (``m4l_device/build.py`` writes
+    the device's constants from it): protocol version, addresses, the /bg/generate layout, reply
+    shapes, flags, lane modes, latent sources, capability names, error codes, ports, limits, the
+    grid and the drum classes and pitch maps."""
+    return {
+        "protocol_version": PROTOCOL_VERSION,
+        "addresses": {"ping": PING, "pong": PONG, "status": STATUS, "generate": GENERATE, "notes": NOTES,
+                      "aux_score": AUX_SCORE, "aux_groove": AUX_GROOVE, "aux_accents": AUX_ACCENTS, "done": DONE,
+                      "error": ERROR},
+        "generate": {"argc": GENERATE_ARGC, "types": layout_types(GENERATE_LAYOUT),
+                     "fields": _fields(GENERATE_LAYOUT)},
+        "replies": {s.address: {"fields": _fields(s.fields), "repeat": _fields(s.repeat),
+                                "max_repeats": s.max_repeats} for s in REPLY_SHAPES.values()},
+        "flags": dict(FLAGS),
+        "lane_modes": list(LANE_MODES),
+        "latent_sources": list(LATENT_SOURCES),
+        "gestures": list(GESTURES),
+        "needs": list(NEEDS),
+        "error_codes": list(ERROR_CODES),
+        "ports": {"server": DEFAULT_SERVER_PORT, "reply": DEFAULT_REPLY_PORT,
+                  "reply_min": MIN_REPLY_PORT, "reply_max": MAX_REPLY_PORT},
+        "limits": {"variations": [1, MAX_VARIATIONS], "temperature": [MIN_TEMPERATURE, MAX_TEMPERATURE],
+                   "seed": [0, INT32_MAX], "max_args": MAX_ARGS, "max_bytes": MAX_BYTES,
+                   "notes_per_message": NOTES_PER_MESSAGE, "max_text": MAX_TEXT},
+        "grid": {"steps": STEPS, "steps_per_beat": grid.STEPS_PER_BEAT, "beats_per_bar": grid.BEATS_PER_BAR,
+                 "bars": grid.BARS, "loop_beats": LOOP_BEATS, "step_beats": STEP_BEATS, "note_beats": NOTE_BEATS},
+        "classes": list(CLASSES),
+        "pitches": {"gm_input": [list(p) for p in GM_PITCHES], "gmd_input": [list(p) for p in GMD_PITCHES],
+                    "output": list(DEFAULT_OUTPUT_PITCHES)},
+    }

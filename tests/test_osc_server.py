@@ -26,7 +26,8 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 
 from beatguide import protocol as P
-from beatguide.bench_osc import OscClient, demo_inputs, free_port
+from beatguide.bench_osc import demo_inputs, free_port
+from beatguide.client import Client
 from beatguide.engine import Engine, Request
 from beatguide.errors import BeatGuideError
 from beatguide.grid import loop_to_notes
@@ -71,7 +72,7 @@ def server(engine):
 
 @pytest.fixture
 def client(server):
-    with OscClient(server.port) as c:
+    with Client(server.port) as c:
         yield c
 
 
@@ -142,10 +143,10 @@ def test_ping(client, engine):
 
 
 def test_status(engine):
-    with OscServer(engine, port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
+    with OscServer(engine, port=0).start(warm_up=False) as srv, Client(srv.port) as c:
         st0 = c.request(P.STATUS, [1, c.port]).status
         assert st0[:3] == [0, 0, 0] and 0 <= st0[3] < 60
-        c.generate(2, "baseline", score=demo_inputs()["score"])
+        c.generate("baseline", request_id=2, score=demo_inputs()["score"])
         c.request(P.GENERATE, P.generate_args(3, c.port, "baseline"))  # no score: no_input
         st1 = c.request(P.STATUS, [4, c.port]).status
         assert st1[:3] == [0, 1, 1] and st1[3] >= st0[3]
@@ -191,17 +192,17 @@ def engine_request(model: str, kw: dict) -> Request:
 @pytest.mark.parametrize("case", list(CASES))
 def test_generate_matches_engine(case, client, engine):
     model, kw = CASES[case]
-    reply = client.generate(100 + list(CASES).index(case), model, **kw)
+    reply = client.generate(model, request_id=100 + list(CASES).index(case), **kw)
     assert_matches(reply, engine.generate(engine_request(model, kw)), kw["variations"])
 
 
 def test_locked_seeds(client):
     """'Same groove, new beat': sending back the groove seed keeps it; the score seed is new."""
-    first = client.generate(200, "agvae2", seed=1, groove=X["groove"])
-    again = client.generate(201, "agvae2", seed=1, groove_seed=first.done[4], score_seed=first.done[3] + 1,
+    first = client.generate("agvae2", request_id=200, seed=1, groove=X["groove"])
+    again = client.generate("agvae2", request_id=201, seed=1, groove_seed=first.done[4], score_seed=first.done[3] + 1,
                             groove=X["groove"])
     assert again.done[4] == first.done[4] and again.done[3] == first.done[3] + 1
-    same = client.generate(202, "agvae2", seed=1, groove=X["groove"])
+    same = client.generate("agvae2", request_id=202, seed=1, groove=X["groove"])
     assert same.variation_notes(0) == first.variation_notes(0)
 
 
@@ -316,7 +317,7 @@ def test_garbage_is_dropped_and_logged(client, caplog):
 def test_out_of_range_reply_port_is_logged_as_such(engine, caplog):
     """Case 9: a ping with reply port 80 is dropped, and the log says why (not 'no reply port')."""
     caplog.set_level(logging.WARNING, logger="beatguide.osc")
-    with OscServer(engine, port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
+    with OscServer(engine, port=0).start(warm_up=False) as srv, Client(srv.port) as c:
         c.send(P.PING, [1, 80])
         assert c.request(P.PING, [2, c.port]).pong
     assert any("reply port 80 is outside 1024-65535" in r.getMessage() for r in caplog.records)
@@ -339,14 +340,14 @@ def test_internal_error_is_answered(engine):
                 raise RuntimeError("kaboom")
             return engine.generate(req)
 
-    with OscServer(Boom(), port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
-        r = c.generate(1, "baseline", seed=666, score=X["score"])
+    with OscServer(Boom(), port=0).start(warm_up=False) as srv, Client(srv.port) as c:
+        r = c.generate("baseline", request_id=1, check=False, seed=666, score=X["score"])
         assert r.error[0] == "internal" and "kaboom" in r.error[1]
-        assert c.generate(2, "baseline", seed=1, score=X["score"]).done
+        assert c.generate("baseline", request_id=2, seed=1, score=X["score"]).done
 
 
 def test_bug_in_receive_path_is_answered(engine, monkeypatch):
-    with OscServer(engine, port=0).start(warm_up=False) as srv, OscClient(srv.port) as c:
+    with OscServer(engine, port=0).start(warm_up=False) as srv, Client(srv.port) as c:
         def broken(*a):
             raise KeyError("oops")
 
@@ -366,7 +367,7 @@ ANY = st.one_of(st.integers(-(2 ** 63), 2 ** 63 - 1), st.integers(-2, 40), st.fl
 
 @pytest.fixture(scope="module")
 def fuzz_client(server):
-    with OscClient(server.port) as c:
+    with Client(server.port) as c:
         yield c
 
 
@@ -405,7 +406,7 @@ def test_four_clients_250_requests_each(server, engine):
 
     def run(k):
         base = (k + 1) * 100_000
-        with OscClient(server.port) as c:
+        with Client(server.port) as c:
             outstanding, sent, terminals = set(), 0, {}
             while sent < per_client or outstanding:
                 while sent < per_client and len(outstanding) < window:
@@ -455,7 +456,7 @@ def load_kw(model, rid):
 
 
 def test_busy_when_queue_full(engine):
-    with OscServer(engine, port=0, threads=1, queue_size=1).start(warm_up=False) as srv, OscClient(srv.port) as c:
+    with OscServer(engine, port=0, threads=1, queue_size=1).start(warm_up=False) as srv, Client(srv.port) as c:
         rids = list(range(1, 41))
         datagrams = [P.encode(P.GENERATE, P.generate_args(rid, c.port, "agvae11", variations=8, seed=rid,
                                                           score=X["score"], groove=X["groove"])) for rid in rids]
@@ -502,14 +503,14 @@ def test_remote_datagrams_refused_unless_allowed(engine, caplog):
     caplog.set_level(logging.WARNING, logger="beatguide.osc")
     with OscServer(engine, "0.0.0.0", 0).start(warm_up=False) as srv:
         assert any("not loopback" in r.getMessage() for r in caplog.records)
-        with OscClient(srv.port, server_host=ip, bind_host=ip) as remote:
+        with Client(srv.port, host=ip, bind_host=ip) as remote:
             remote.send(P.PING, [1, remote.port])
             assert remote.recv(0.5) is None
         assert any("not from loopback" in r.getMessage() for r in caplog.records)
-        with OscClient(srv.port) as local:
+        with Client(srv.port) as local:
             assert local.request(P.PING, [2, local.port]).pong
     with OscServer(engine, "0.0.0.0", 0, allow_remote=True).start(warm_up=False) as srv:
-        with OscClient(srv.port, server_host=ip, bind_host=ip) as remote:
+        with Client(srv.port, host=ip, bind_host=ip) as remote:
             assert remote.request(P.PING, [3, remote.port]).pong  # answered at the sender's address
 
 
@@ -548,7 +549,7 @@ def test_serve_stops_cleanly_on_signal(models, sig):
     port = free_port()
     p = serve("--models", models, "--port", port, "--threads", 2)
     try:
-        with OscClient(port) as c:
+        with Client(port) as c:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 c.send(P.PING, [1, c.port])
@@ -556,7 +557,7 @@ def test_serve_stops_cleanly_on_signal(models, sig):
                 if msg:
                     break
             assert msg and msg[0] == P.PONG
-            assert c.generate(2, "baseline", score=X["score"]).done
+            assert c.generate("baseline", request_id=2, check=False, score=X["score"]).done
         p.send_signal(sig)
         out, err = p.communicate(timeout=20)
     finally:

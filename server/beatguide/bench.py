@@ -28,7 +28,6 @@ from .bench_osc import demo_inputs
 from .engine import Engine, OnnxModel, Request
 from .errors import BeatGuideError
 
-RUNS_DIR = Path(__file__).resolve().parents[2] / "runs"
 THREADS = 1
 WARMUP = 10
 TARGET_1_MS, TARGET_8_MS, TARGET_SPEEDUP = 5.0, 15.0, 3.0
@@ -164,7 +163,7 @@ class TorchModel:
         return rec
 
 
-def load_torch_models(engine: Engine, runs_dir: Path = RUNS_DIR) -> tuple[dict, list[str]]:
+def load_torch_models(engine: Engine, runs_dir: Path) -> tuple[dict, list[str]]:
     """{model name: torch model} from ``runs_dir/<kind>/best.pt``, and notes on the models skipped."""
     try:
         import torch  # noqa: F401  (the train extra)
@@ -182,9 +181,9 @@ def load_torch_models(engine: Engine, runs_dir: Path = RUNS_DIR) -> tuple[dict, 
 
 
 def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARMUP) -> Report:
-    """Measure every model of ``models_dir``. ``torch_models`` adds torch eager: {model name: DrumVAE},
-    or a runs folder to load them from (after the memory is measured)."""
-    models_dir = Path(models_dir)
+    """Measure every model of ``models_dir`` (a folder or a list of folders, as ``Engine`` takes).
+    ``torch_models`` adds torch eager: {model name: DrumVAE}, or a runs folder to load them from
+    (after the memory is measured)."""
     before = rss_mb()
     t0 = time.perf_counter()
     engine = Engine(models_dir, threads=THREADS)
@@ -311,7 +310,7 @@ def bench_cli(args) -> int:
     runs = int(args.runs)
     if runs < 1:
         raise BeatGuideError(f"--runs must be at least 1, got {runs}")
-    report = run_bench(args.models, runs, RUNS_DIR if args.torch else None)
+    report = run_bench(args.models, runs, args.torch_runs if args.torch else None)
     print(summary(report))
     print(table(report))
     for n in report.notes:

@@ -7,8 +7,6 @@ in this interpreter), then over UDP loopback:
 - steady load: 4 concurrent clients, each with one request in flight;
 - burst: 4 clients each firing requests back to back without waiting (more than the queue holds):
   every request must get exactly one terminal reply, ``done`` or ``busy``.
-
-Also holds :class:`OscClient`, the device stand-in the tests use.
 """
 
 from __future__ import annotations
@@ -25,77 +23,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from pythonosc import udp_client
-from pythonosc.osc_message import OscMessage
-
 from . import protocol as P
-
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-
-
-class OscClient:
-    """A device stand-in: a python-osc ``UDPClient`` sends to the server, a second UDP socket on
-    127.0.0.1 receives the replies (its port is the reply port), as Max's udpsend / udpreceive do."""
-
-    def __init__(self, server_port: int, server_host: str = "127.0.0.1", bind_host: str = "127.0.0.1"):
-        self.server = (server_host, server_port)
-        self.sender = udp_client.UDPClient(server_host, server_port, timeout=5.0)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        except OSError:
-            pass
-        self.sock.bind((bind_host, 0))
-        self.port = self.sock.getsockname()[1]
-        self.replies = P.ReplyAssembler()
-        self.received = 0
-
-    def send(self, address: str, args, types: str | None = None) -> None:
-        self.send_raw(P.encode(address, args, types))
-
-    def send_raw(self, datagram: bytes) -> None:
-        self.sender.send(SimpleNamespace(dgram=datagram))  # UDPClient.send sends content.dgram
-
-    def recv(self, timeout: float = 5.0):
-        """The next reply as (address, args), or None after ``timeout`` seconds."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(65536)
-        except (socket.timeout, BlockingIOError):
-            return None
-        self.received += 1
-        m = OscMessage(data)
-        return m.address, m.params
-
-    def wait(self, request_id: int, timeout: float = 10.0) -> P.Reply:
-        """Receive until request ``request_id`` has its terminal reply (replies to others are kept)."""
-        deadline = time.monotonic() + timeout
-        reply = self.replies.get(request_id)
-        while not reply.finished:
-            left = deadline - time.monotonic()
-            msg = self.recv(left) if left > 0 else None
-            if msg is None:
-                raise TimeoutError(f"no terminal reply to request {request_id} within {timeout} s")
-            self.replies.add(*msg)
-        return reply
-
-    def request(self, address: str, args, timeout: float = 10.0) -> P.Reply:
-        self.send(address, args)
-        return self.wait(args[0], timeout)
-
-    def generate(self, request_id: int, model: str, timeout: float = 10.0, **kw) -> P.Reply:
-        return self.request(P.GENERATE, P.generate_args(request_id, self.port, model, **kw), timeout)
-
-    def close(self) -> None:
-        self.sender.close()
-        self.sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
+from .client import Client, parse_announce, wait_until_up
 
 # ------------------------------------------------------------------------------------------------
 # Typical requests
@@ -135,35 +64,28 @@ def typical_request(model: str, variations: int, seed: int) -> dict:
 class ServerProcess:
     """``beatguide serve`` in a subprocess (or in this process), ready when it answers a ping."""
 
-    def __init__(self, models: Path, threads: int = 1, queue: int = 32, in_process: bool = False):
+    def __init__(self, models: list[Path], threads: int = 1, queue: int = 32, in_process: bool = False):
+        """``models``: folders searched before the usual ones (``beatguide serve --models``)."""
         self.in_process = in_process
         if in_process:
             from .engine import Engine
+            from .model_paths import model_dirs
             from .osc_server import OscServer
 
-            self.server = OscServer(Engine(models), port=0, threads=threads, queue_size=queue).start()
+            self.server = OscServer(Engine(model_dirs(models)), port=0, threads=threads, queue_size=queue).start()
             self.port = self.server.port
             self.proc = None
         else:
-            self.port = free_port()
-            cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "WARNING", "serve", "--port", str(self.port),
-                   "--models", str(models), "--threads", str(threads), "--queue", str(queue)]
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.names = self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 60.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        with OscClient(self.port) as c:
-            i = 0
-            while time.monotonic() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"beatguide serve exited with {self.proc.returncode}: {self.proc.stderr.read()}")
-                i += 1
-                c.send(P.PING, [i, c.port])
-                msg = c.recv(0.5)
-                if msg and msg[0] == P.PONG:
-                    return list(msg[1][3:])
-        raise RuntimeError("beatguide serve did not answer a ping within 60 s")
+            cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "WARNING", "serve", "--port", "0",
+                   "--threads", str(threads), "--queue", str(queue)]
+            for folder in models:
+                cmd += ["--models", str(folder)]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            port = parse_announce(self.proc.stdout.readline())  # the free port it bound, once it serves
+            if port is None:
+                raise RuntimeError(f"beatguide serve exited with status {self.proc.wait()}: {self.proc.stderr.read()}")
+            self.port = port
+        self.names = list(wait_until_up(self.port, 60.0, proc=self.proc))
 
     def close(self) -> None:
         if self.proc is None:
@@ -193,7 +115,7 @@ def pct(xs, q) -> float:
 
 def round_trips(port: int, model: str, variations: int, runs: int, warmup: int = 10) -> dict:
     rtt, server, notes = [], [], []
-    with OscClient(port) as c:
+    with Client(port) as c:
         for i in range(warmup + runs):
             args = P.generate_args(i, c.port, model, **typical_request(model, variations, seed=i))
             t0 = time.perf_counter()
@@ -219,7 +141,7 @@ def steady_load(port: int, models: list[str], clients: int = 4, per_client: int 
 
     def run(k: int):
         mine, errs = [], []
-        with OscClient(port) as c:
+        with Client(port) as c:
             for i in range(per_client):
                 rid = k * 1_000_000 + i
                 model = models[(i + k) % len(models)]
@@ -258,7 +180,7 @@ def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variati
     barrier = threading.Barrier(clients)
 
     def run(k: int):
-        with OscClient(port) as c:
+        with Client(port) as c:
             sent = {}
             rids = [k * 1_000_000 + i for i in range(per_client)]
             payloads = [P.encode(P.GENERATE, P.generate_args(rid, c.port, model,
@@ -308,13 +230,14 @@ def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variati
 
 def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args) -> str:
     out = ["# OSC round-trip benchmark", "",
-           f"`python -m beatguide.bench_osc --models {args.models} --runs {args.runs}` on {env['date']}.", "",
+           f"`python -m beatguide.bench_osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` "
+           f"on {env['date']}.", "",
            "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
            "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
            f"{'a thread of the benchmark process' if args.in_process else '`beatguide serve` in its own process'} "
            f"with `--threads {args.threads} --queue {args.queue}` and log level WARNING.", "",
            f"- Machine: {env['machine']}, {env['cpus']} CPU cores; Python {env['python']}, onnxruntime {env['ort']}",
-           f"- Models: `{args.models}` ({env['models_note']})",
+           f"- Models: {env['models_note']}",
            f"- Load during the run: {env['load']}", "",
            "Targets: p50 <= 5 ms (1 variation), <= 15 ms (8 variations), p99 <= 20 ms.", "",
            "## Round trip, one client", "",
@@ -356,7 +279,8 @@ def _load() -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m beatguide.bench_osc", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", type=Path, default=MODELS_DIR)
+    ap.add_argument("--models", type=Path, action="append", default=[],
+                    help="also look for models here, before the usual places (repeatable)")
     ap.add_argument("--out", type=Path, help="write the markdown report here")
     ap.add_argument("--runs", type=int, default=200, help="timed round trips per model and variation count")
     ap.add_argument("--clients", type=int, default=4)
@@ -373,7 +297,7 @@ def main(argv=None) -> int:
     env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
            "cpus": os.cpu_count(), "python": platform.python_version(), "ort": onnxruntime.__version__,
            "load": _load(), "notes": args.note,
-           "models_note": "trained" if args.models.resolve() == MODELS_DIR.resolve() else "not the bundled models"}
+           "models_note": "the shipped ones" if not args.models else "from the `--models` folders first"}
     srv = ServerProcess(args.models, args.threads, args.queue, args.in_process)
     try:
         rows = []

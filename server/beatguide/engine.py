@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ import onnxruntime as ort
 from .drums import N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .grid import STEPS
+
+log = logging.getLogger("beatguide.engine")
 
 MAX_VARIATIONS = 8
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
@@ -151,17 +155,23 @@ class OnnxModel:
 
 
 class Engine:
-    """All models of a folder (one sub-folder with model.json each), loaded once."""
+    """All models of one folder or of a list of folders (one sub-folder with model.json each), loaded
+    once; where two folders hold a model of the same name, the earlier folder's is used
+    (``beatguide.model_paths`` gives the search order)."""
 
-    def __init__(self, models_dir, threads: int = 1):
-        models_dir = Path(models_dir)
-        folders = sorted(p.parent for p in models_dir.glob("*/model.json"))
-        if not folders:
-            raise ModelError(f"no models in {models_dir}: train and export them first (see README, 'Training')")
+    def __init__(self, models_dirs, threads: int = 1):
+        dirs = [Path(models_dirs)] if isinstance(models_dirs, (str, os.PathLike)) else [Path(d) for d in models_dirs]
         self.models = {}
-        for f in folders:
-            m = OnnxModel(f, threads)
-            self.models[m.name] = m
+        for d in dirs:
+            for f in sorted(p.parent for p in d.glob("*/model.json")):
+                if f.name in self.models:
+                    log.info("%s: skipped, model %s already loaded from %s", f, f.name, self.models[f.name].folder)
+                    continue
+                m = OnnxModel(f, threads)
+                self.models.setdefault(m.name, m)
+        if not self.models:
+            raise ModelError(f"no models in {', '.join(map(str, dirs)) or 'no folder'}: "
+                             "train and export them first (see README, 'Training')")
 
     @property
     def names(self) -> list[str]:

@@ -13,8 +13,6 @@ from .midi_io import read_loop, write_loop
 
 
 def add_generate_args(p) -> None:
-    from .cli import MODELS_DIR
-
     p.add_argument("--model", default="agvae2", help="baseline, factorized, agvae2 or agvae11")
     p.add_argument("--score", type=Path, help="MIDI file: what to play (a drum clip)")
     p.add_argument("--groove", type=Path, help="MIDI file: how to play it (taps on any pitch)")
@@ -30,7 +28,7 @@ def add_generate_args(p) -> None:
     p.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm", help="how score pitches read as drums")
     p.add_argument("--output-pitches", help="nine output pitches, kick..ride (default 36 38 42 46 45 48 50 49 51)")
     p.add_argument("--bpm", type=float, help="tempo of the files written (default: the input's)")
-    p.add_argument("--models", type=Path, default=MODELS_DIR)
+    p.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
     p.add_argument("--out", type=Path, required=True, help="folder for the MIDI files")
     p.add_argument("--force", action="store_true", help="overwrite files already in --out")
 

@@ -16,6 +16,7 @@ import queue
 import select
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -348,10 +349,25 @@ def _types(args) -> str:
     return "".join({int: "i", float: "f", str: "s", bytes: "b", bool: "T"}.get(type(a), "?") for a in args[:100])
 
 
+ANNOUNCE = "beatguide: serving on {host} port {port}: {models} (Ctrl+C stops)"  # client.parse_announce reads it
+
+
+def _stop_on_stdin_close(stop: threading.Event) -> None:
+    """Set ``stop`` once standard input closes: a launcher that holds the pipe stops its server by dying."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError, AttributeError):  # no usable stdin: treat as closed
+        pass
+    log.info("standard input closed: stopping")
+    stop.set()
+
+
 def serve(models_dir, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT, *, threads: int = 1,
-          queue_size: int = 32, allow_remote: bool = False) -> None:
+          queue_size: int = 32, allow_remote: bool = False, stop_on_stdin_close: bool = False) -> None:
     """Load the models (a missing or corrupt one stops here with a BeatGuideError), serve until
-    SIGINT or SIGTERM, then stop cleanly."""
+    SIGINT or SIGTERM (or, with ``stop_on_stdin_close``, until standard input closes), then stop
+    cleanly. Once it answers it prints ``ANNOUNCE`` on stdout with the bound port (port 0 picks one)."""
     engine = Engine(models_dir, threads=1)
     server = OscServer(engine, host, port, threads=threads, queue_size=queue_size, allow_remote=allow_remote)
     stop = threading.Event()
@@ -368,8 +384,9 @@ def serve(models_dir, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT
             pass
     try:
         server.start()
-        print(f"beatguide: serving {', '.join(server.names)} on {server.host}:{server.port} (Ctrl+C stops)",
-              flush=True)
+        if stop_on_stdin_close:
+            threading.Thread(target=_stop_on_stdin_close, args=(stop,), name="bg-stdin", daemon=True).start()
+        print(ANNOUNCE.format(host=server.host, port=server.port, models=", ".join(server.names)), flush=True)
         while not stop.wait(0.25):
             pass
     finally:

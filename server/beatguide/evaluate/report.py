@@ -57,9 +57,9 @@ def _fmt(x, nd=3) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{nd}f}"
 
 
-def write_report(out: Path, split: str, n: int, dr, sw, aux, ln, seconds: float, models: Path) -> Path:
+def write_report(out: Path, split: str, n: int, dr, sw, aux, ln, seconds: float, models: str) -> Path:
     lines = [f"# Results on the GMD {split} split", "",
-             f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models.name}/`, through the "
+             f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models}/`, through the "
              f"engine (what users get): {n} windows, temperature 1.0, {seconds / 60:.1f} min. The paper's numbers "
              "are on the GMD test split, which this project never uses; ours are on the validation split.", ""]
     if dr:
@@ -137,6 +137,7 @@ def eval_cli(args) -> int:
         _plot_swing(sw, args.out / "figure3_swing.png")
     if dr:
         _plot_offsets(dr, args.out / "humanize_offsets.png")
-    path = write_report(args.out, args.split, len(loops), dr, sw, aux, ln, time.perf_counter() - t0, args.models)
+    path = write_report(args.out, args.split, len(loops), dr, sw, aux, ln, time.perf_counter() - t0,
+                        ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})))
     print(path.read_text())
     return 0

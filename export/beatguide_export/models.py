@@ -48,6 +48,7 @@ class ModelConfig:
     prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
+    aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -210,7 +211,7 @@ class DrumVAE(nn.Module):
                 d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else 64
                 self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
-                aux_width += d_out * lat.groups // STEPS
+                aux_width += d_out * lat.groups // STEPS if c.aux_controls else 0
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
         self.decoder = LoopDecoder(self.z_size, c.plan + aux_width + 2 * N_DRUMS, c.dec_hidden, c.dec_layers,
                                    c.dropout, c.prev_dropout)
@@ -245,7 +246,7 @@ class DrumVAE(nn.Module):
         drum (forced, forced to a hit)."""
         parts = [] if self.plan is None else [self.plan(z).reshape(z.shape[0], STEPS, -1)]
         for lat in self.latents:
-            if lat.gesture in aux:
+            if lat.gesture in aux and self.config.aux_controls:
                 parts.append(step_major(lat.gesture, activate(lat.gesture, aux[lat.gesture])))
         parts += [(hit_control >= 0).to(z.dtype), (hit_control > 0.5).to(z.dtype)]
         return torch.cat(parts, dim=-1)

@@ -25,10 +25,103 @@ def run(engine: Engine, model: str, requests: list[Request], desc: str, progress
     return out
 
 
-def humanize(engine: Engine, model: str, loops: np.ndarray, samples: int, seed: int) -> np.ndarray:
-    """Humanize every window's score ``samples`` times -> (windows, samples, 32, 27)."""
-    reqs = [Request(model, samples, 1.0, seed + i, score=gestures.score(x)) for i, x in enumerate(loops)]
+def humanize(engine: Engine, model: str, loops: np.ndarray, samples: int, seed: int, **options) -> np.ndarray:
+    """Humanize every window's score ``samples`` times -> (windows, samples, 32, 27); ``options`` are
+    further Request fields (lane modes, latent source)."""
+    reqs = [Request(model, samples, 1.0, seed + i, score=gestures.score(x), **options) for i, x in enumerate(loops)]
     return np.stack([r.loops for r in run(engine, model, reqs, f"humanize {model}")])
+
+
+def realism(gen: np.ndarray, loops: np.ndarray) -> dict:
+    """Per-drum 1-D Wasserstein distances of hit offsets and velocities: generated vs real loops."""
+    return {kind: [metrics.wasserstein(metrics.hit_values(gen, c, kind), metrics.hit_values(loops, c, kind))
+                   for c in range(len(CLASSES))] for kind in ("offset", "velocity")}
+
+
+def real_reference(loops: np.ndarray, file_index: np.ndarray, seed: int) -> dict:
+    """How far real playing is from itself: the split's files in two random halves (by file, not by
+    window), Wasserstein distances between the halves' offsets and velocities, per drum."""
+    files = np.unique(file_index)
+    half = np.random.default_rng(seed).permutation(files)[: len(files) // 2]
+    a = np.isin(file_index, half)
+    return realism(loops[a], loops[~a])
+
+
+def _summary(gen: np.ndarray, loops: np.ndarray, scores: np.ndarray) -> dict:
+    """Diversity, hit F1 against the scores and realism of (windows, samples, 32, 27) outputs."""
+    div = [metrics.offset_diversity(g, s) for g, s in zip(gen, scores)]
+    prf = metrics.hit_prf(gen[..., :9], np.broadcast_to(scores[:, None], gen[..., :9].shape))
+    return {"diversity": metrics.mean_and_se(div), "prf": prf, "wasserstein": realism(gen, loops)}
+
+
+def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
+    """"Where prior draws land": each score humanized with the groove latent from (a) the prior, (b) the
+    bank of training codes, when the model has one, (c) other windows' posteriors (their grooves given),
+    (d) the window's own posterior (its own groove given). Models with separate score and groove latents."""
+    scores, grooves = gestures.score(loops), gestures.groove(loops)
+    n = len(loops)
+    others = [np.random.default_rng([seed, k]).permutation(n) for k in range(samples)]
+    others = [np.where(o == np.arange(n), (o + 1) % n, o) for o in others]  # never the window itself
+    out = {}
+    for model in engine.names:
+        caps = engine.capabilities(model)
+        if not {"score", "groove"} <= set(caps["gestures"]):
+            continue
+        rows = {"prior": humanize(engine, model, loops, samples, seed)}
+        if "bank" in caps["latent_sources"]:
+            rows["bank"] = humanize(engine, model, loops, samples, seed, latent_source="bank")
+        per_sample = []
+        for k, o in enumerate(others):
+            reqs = [Request(model, 1, 1.0, seed + k * n + i, score=scores[i], groove=grooves[j]) for i, j in enumerate(o)]
+            per_sample.append(np.stack([r.loops[0] for r in run(engine, model, reqs, f"other grooves {model}")]))
+        rows["other windows' posteriors"] = np.stack(per_sample, axis=1)
+        reqs = [Request(model, samples, 1.0, seed + i, score=scores[i], groove=grooves[i]) for i in range(n)]
+        rows["own posterior"] = np.stack([r.loops for r in run(engine, model, reqs, f"own groove {model}")])
+        out[model] = {name: _summary(gen, loops, scores) for name, gen in rows.items()}
+    return out
+
+
+def lane_leak(engine: Engine, loops: np.ndarray, seed: int) -> dict:
+    """Empty means empty: in each window one lane the drummer played is set empty (the others given,
+    with groove and accents). Share of those lanes that get any hit, with the engine's forcing off
+    (the model's own leak) and on (what users get), per model."""
+    scores, grooves, accents = gestures.score(loops), gestures.groove(loops), gestures.accents(loops)
+    played = scores.any(axis=1)
+    rng = np.random.default_rng(seed)
+    keep = np.flatnonzero(played.sum(axis=1) >= 2)  # something stays given
+    emptied = np.array([rng.choice(np.flatnonzero(played[i])) for i in keep])
+    out = {}
+    for model in engine.names:
+        caps = engine.capabilities(model)
+        reqs = []
+        for i, c in zip(keep, emptied):
+            modes = tuple("empty" if k == c else "given" if played[i, k] else "empty" for k in range(len(CLASSES)))
+            reqs.append(Request(model, 1, 1.0, seed + int(i), score=scores[i], lane_modes=modes,
+                                groove=grooves[i] if "groove" in caps["gestures"] else None,
+                                accents=accents[i] if "accents" in caps["gestures"] else None))
+        row = {}
+        for name, enforce in (("model alone", False), ("engine", True)):
+            gen = []
+            for j in tqdm(range(0, len(reqs), BATCH), desc=f"leak {model}", leave=False):
+                gen.extend(r.loops[0] for r in engine.generate_batch(reqs[j:j + BATCH], enforce_lanes=enforce))
+            gen = np.stack(gen)
+            leaked = (gen[np.arange(len(gen)), :, emptied] > 0.5).any(axis=1)
+            row[name] = float(leaked.mean())
+        row["lanes"] = int(len(keep))
+        out[model] = row
+    return out
+
+
+def exact(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
+    """"Humanize my pattern as drawn": every lane exact; diversity and realism per model."""
+    scores = gestures.score(loops)
+    out = {}
+    for model in engine.names:
+        if "exact" not in engine.capabilities(model)["lane_modes"]:
+            continue
+        gen = humanize(engine, model, loops, samples, seed, lane_modes=("exact",) * len(CLASSES))
+        out[model] = _summary(gen, loops, scores)
+    return out
 
 
 def diversity_and_realism(engine: Engine, loops: np.ndarray, seed: int) -> dict:

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.set_defaults(func=_cmd_bench)
 
     ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")
-    ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "all"])
+    ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
     ev.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
     ev.add_argument("--split", default="validation", choices=["validation", "test"])
     ev.add_argument("--models", type=Path, action="append",

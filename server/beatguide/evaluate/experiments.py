@@ -125,19 +125,16 @@ def exact(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dic
 
 
 def diversity_and_realism(engine: Engine, loops: np.ndarray, seed: int) -> dict:
-    """Table 1 (offset diversity over 5 samples) and, on the same outputs, score keeping and realism."""
+    """Table 1 (offset diversity over 5 samples) and, on the same outputs, score keeping and realism; for
+    every latent source the model has (the paper's prior, and the bank of real codes)."""
     scores = gestures.score(loops)
     out = {}
     for model in HUMANIZE_MODELS:
         if model not in engine.names:
             continue
-        gen = humanize(engine, model, loops, 5, seed)
-        div = [metrics.offset_diversity(g, s) for g, s in zip(gen, scores)]
-        prf = metrics.hit_prf(gen[..., :9], np.broadcast_to(scores[:, None], gen[..., :9].shape))
-        wd = {kind: [metrics.wasserstein(metrics.hit_values(gen, c, kind), metrics.hit_values(loops, c, kind))
-                     for c in range(len(CLASSES))] for kind in ("offset", "velocity")}
-        out[model] = {"diversity": metrics.mean_and_se(div), "prf": prf, "wasserstein": wd,
-                      "offsets": metrics.hit_values(gen, 2, "offset")}
+        for source in engine.capabilities(model)["latent_sources"]:
+            gen = humanize(engine, model, loops, 5, seed, latent_source=source)
+            out[(model, source)] = {**_summary(gen, loops, scores), "offsets": metrics.hit_values(gen, 2, "offset")}
     out["real_offsets"] = metrics.hit_values(loops, 2, "offset")
     return out
 
@@ -187,17 +184,27 @@ def aux_readings(engine: Engine, loops: np.ndarray, seed: int) -> dict:
 def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") -> dict:
     """11-input fidelity: given lanes kept, empty lanes left empty, hi-hat <-> ride switch, accents, groove."""
     scores, grooves, accents = gestures.score(loops), gestures.groove(loops), gestures.accents(loops)
-    played = scores.any(axis=1)  # (N, 9): lanes with hits are given, the others empty
-    modes = [tuple("given" if p else "empty" for p in row) for row in played]
+    played = scores.any(axis=1)  # (N, 9)
+    # lanes that play are given, except one played lane per window (of those playing two or more), which
+    # is set empty like the silent ones; the model's own leak into it is measured with forcing off
+    rng = np.random.default_rng(seed)
+    emptied = np.array([rng.choice(np.flatnonzero(p)) if p.sum() >= 2 else -1 for p in played])
+    given_lanes = played & (np.arange(len(CLASSES)) != emptied[:, None])
+    modes = [tuple("given" if g else "empty" for g in row) for row in given_lanes]
     reqs = [Request(model, 1, 1.0, seed + i, score=scores[i], lane_modes=modes[i], groove=grooves[i],
                     accents=accents[i]) for i in range(len(loops))]
     gen = np.stack([r.loops[0] for r in run(engine, model, reqs, "lanes")])
+    free = []
+    for j in range(0, len(reqs), BATCH):
+        free.extend(r.loops[0] for r in engine.generate_batch(reqs[j:j + BATCH], enforce_lanes=False))
+    free_hits = np.stack(free)[..., :9] > 0.5
     hits = gen[..., :9] > 0.5
-    given = np.broadcast_to(played[:, None, :], hits.shape)
-    empty_lane_hit = hits.any(axis=1)[~played]
+    given = np.broadcast_to(given_lanes[:, None, :], hits.shape)
+    rows = np.flatnonzero(emptied >= 0)
     out = {"given_prf": metrics.hit_prf(hits[given], scores[given]),
-           "empty_lane_rate": float(empty_lane_hit.mean()),
-           "empty_cell_rate": float(hits[~given].mean()),
+           "played_emptied_leak": float(free_hits[rows, :, emptied[rows]].any(axis=1).mean()),
+           "played_emptied_engine": float(hits[rows, :, emptied[rows]].any(axis=1).mean()),
+           "silent_leak": float(free_hits.any(axis=1)[~played].mean()),
            "accent_contrast": metrics.accent_contrast(gen, accents),
            "real_accent_contrast": metrics.accent_contrast(loops, accents),
            "groove_error": metrics.groove_offset_error(gen, grooves)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def _plot_swing(sw: dict, path: Path) -> None:
 
 def _plot_offsets(dr: dict, path: Path) -> None:
     series = [("real (validation)", dr["real_offsets"], {"color": "0.8"}, None)]
-    series += [(m, dr[m]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
-               for m in experiments.HUMANIZE_MODELS if m in dr]
+    series += [(f"{m} ({src})", dr[(m, src)]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
+               for m, src in _runs(dr) if m != "baseline" or src == "prior"]
     _histograms(path, series, "closed hi-hat offset (half-steps)", "Humanized closed hi-hat timing vs. real playing", 60)
 
 
@@ -57,87 +58,225 @@ def _fmt(x, nd=3) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{nd}f}"
 
 
-def write_report(out: Path, split: str, n: int, dr, sw, aux, ln, seconds: float, models: str) -> Path:
+def _runs(dr: dict) -> list:
+    return [k for k in dr if isinstance(k, tuple)]
+
+
+def _mean(v) -> float:
+    return float(np.nanmean(v))
+
+
+def _worst(measure, dr: dict, source: str) -> float:
+    values = [measure(m, src) for m, src in _runs(dr) if src == source]
+    return max(values) if values else float("nan")
+
+
+def _goals(dr, sw, ln, leak, ref) -> list[str]:
+    """The goal table of issue 10: each goal, ours, the paper's."""
+    def div(m, src="prior"):
+        return dr[(m, src)]["diversity"][0] if (m, src) in dr else float("nan")
+
+    def f1(m, src="prior"):
+        return dr[(m, src)]["prf"][2] if (m, src) in dr else float("nan")
+
+    def woff(m, src="prior"):
+        return _mean(dr[(m, src)]["wasserstein"]["offset"]) if (m, src) in dr else float("nan")
+
+    rows = [("diversity AG-VAE 2 (prior / bank)", ">= 0.22, above factorized", f"{_fmt(div('agvae2'))} / {_fmt(div('agvae2', 'bank'))}", "0.222"),
+            ("diversity factorized (prior / bank)", ">= 0.20", f"{_fmt(div('factorized'))} / {_fmt(div('factorized', 'bank'))}", "0.200"),
+            ("diversity baseline", "<= 0.07", _fmt(div("baseline")), "0.061"),
+            ("humanize hit F1 factorized / AG-VAE 2 (prior)", ">= 0.96", f"{_fmt(f1('factorized'))} / {_fmt(f1('agvae2'))}", "—"),
+            ("humanize hit F1 factorized / AG-VAE 2 (bank)", ">= 0.96", f"{_fmt(f1('factorized', 'bank'))} / {_fmt(f1('agvae2', 'bank'))}", "—"),
+            ("offset Wasserstein, mean of 9 drums, worst model (prior / bank)", "<= 0.12",
+             f"{_fmt(_worst(woff, dr, 'prior'))} / {_fmt(_worst(woff, dr, 'bank'))}", "—")]
+    if ref:
+        rows.append(("real vs real (two halves of the split, by file)", "reference", _fmt(_mean(ref["offset"])), "—"))
+    if sw:
+        rows.append(("swing abs(mean - target) at +0.05 / +0.2 / +0.4", "<= 0.03",
+                     " / ".join(_fmt(abs(r["mean"] - t)) for t, r in sw.items()), "0.042 / 0.014 / 0.034"))
+    if ln:
+        rows += [("agvae11 given-lane hit F1", ">= 0.95", _fmt(ln["given_prf"][2]), "—"),
+                 ("agvae11 accent lift (real loops)", "within 0.02 of real",
+                  f"{_fmt(ln['accent_contrast'])} ({_fmt(ln['real_accent_contrast'])})", "—")]
+    if leak:
+        worst = max(r["model alone"] for r in leak.values())
+        rows.append(("played lane set empty: share with a hit, model alone (worst model) / engine", "<= 3 % / 0",
+                     f"{worst * 100:.1f} % / {max(r['engine'] for r in leak.values()) * 100:.1f} %", "—"))
+    lines = ["## Goals", "", "| measure | goal | ours | paper |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return lines + [""]
+
+
+def _table1(dr) -> list[str]:
+    lines = ["## Table 1: diversity of humanized timing", "",
+             "Each window's score humanized 5 times; at each (step, drum) the score plays, the standard deviation of "
+             "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
+             "(mean ± standard error). Score keeping: hits of all 5 samples against the input score. The groove latent "
+             "comes from the prior (the paper's sampling) or from the bank of real drummers' codes shipped with the "
+             "model (`latent_source=bank`).", "",
+             "| model | groove from | diversity (ours) | paper | hit precision | hit recall | hit F1 |",
+             "|---|---|---|---|---|---|---|"]
+    for m, src in _runs(dr):
+        mean, se = dr[(m, src)]["diversity"]
+        p, r, f = dr[(m, src)]["prf"]
+        paper = PAPER_DIVERSITY.get(m, "—") if src == "prior" else "—"
+        lines.append(f"| {NAMES[m]} | {src} | {mean:.3f} ± {se:.4f} | {paper} | {p:.3f} | {r:.3f} | {f:.3f} |")
+    return lines + [""]
+
+
+def _realism(dr, ref) -> list[str]:
+    lines = ["## Realism: Wasserstein distance to real playing, per drum", "",
+             "1-D Wasserstein distance between the humanized outputs' and the real loops' offsets and velocities of "
+             "each drum's hits (lower is closer to real). *real vs real*: the split's files in two random halves "
+             "(by file), one half against the other: how far real playing is from itself.", "",
+             "| model | groove from | measure | " + " | ".join(CLASSES) + " | mean |",
+             "|---|---|---|" + "---|" * (len(CLASSES) + 1)]
+    rows = [((m, src), dr[(m, src)]["wasserstein"]) for m, src in _runs(dr)]
+    if ref:
+        rows.append((("real vs real", "—"), ref))
+    for (m, src), w in rows:
+        for kind in ("offset", "velocity"):
+            lines.append(f"| {m} | {src} | {kind} | " + " | ".join(_fmt(x) for x in w[kind]) + f" | {_fmt(_mean(w[kind]))} |")
+    return lines + ["", "![offsets](humanize_offsets.png)", ""]
+
+
+def _summary_table(title: str, intro: str, rows: dict) -> list[str]:
+    """Rows of {name: experiments._summary(...)}: diversity, hit F1, mean offset and velocity Wasserstein."""
+    lines = [title, "", intro, "", "| model | diversity | hit F1 | offset W (mean) | velocity W (mean) |",
+             "|---|---|---|---|---|"]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['diversity'][0]:.3f} | {r['prf'][2]:.3f} | {_fmt(_mean(r['wasserstein']['offset']))} | "
+                     f"{_fmt(_mean(r['wasserstein']['velocity']))} |")
+    return lines + [""]
+
+
+def _sources(src) -> list[str]:
+    rows = {f"{m}: {name}": r for m, per in src.items() for name, r in per.items()}
+    return _summary_table(
+        "## What drives diversity: where the groove latent comes from",
+        "Each score humanized 5 times with the groove latent from (a) the prior, (b) the bank of training codes, "
+        "(c) other windows' posteriors (5 other windows' grooves given), (d) the window's own posterior (its own "
+        "groove given). Training-time ablations: [ablation.md](ablation.md).", rows)
+
+
+def _leak(leak) -> list[str]:
+    lines = ["## Empty means empty", "",
+             "In each window one lane the drummer played is set empty (the other played lanes given; groove and "
+             "accents given to the models that take them). Share of those lanes that get any hit: *model alone* "
+             "with the engine's forcing off, *engine* what users get (forced silent inside the decoder).", "",
+             "| model | lanes | model alone | engine |", "|---|---|---|---|"]
+    lines += [f"| {m} | {r['lanes']} | {r['model alone'] * 100:.1f} % | {r['engine'] * 100:.1f} % |" for m, r in leak.items()]
+    return lines + [""]
+
+
+def _swing(sw) -> list[str]:
+    lines = ["## Table 2 and Figure 3: fidelity to a swing groove", "",
+             f"A tap on every 16th: offset 0 on on-beats, the target on off-beats; velocities "
+             f"{experiments.SWING_VELOCITIES[0]} on on-beats and {experiments.SWING_VELOCITIES[1]} on off-beats. "
+             "Applied with every score of the split to AG-VAE 2 (one sample each); offsets of all generated "
+             "off-beat hits (positive = late).", "",
+             "| target | mean | std | abs(mean - target) | paper mean | paper std | paper abs diff |", "|---|---|---|---|---|---|---|"]
+    for t, r in sw.items():
+        pm, ps, pd = PAPER_SWING[t]
+        lines.append(f"| {t:+.2f} | {r['mean']:+.3f} | {r['std']:.3f} | {abs(r['mean'] - t):.3f} | {pm:+.3f} | {ps:.3f} | {pd:.3f} |")
+    return lines + ["", "![figure 3](figure3_swing.png)", ""]
+
+
+def _aux(aux) -> list[str]:
+    lines = ["## Auxiliary readings (the model's reading of each input)", "",
+             "Score and groove of each window given; the auxiliary decoders' reconstructions against the inputs. "
+             "Groove error: mean abs offset difference between the generated loop's loudest note per step and the "
+             "given tap, where both play.", "",
+             "| model | aux score hit F1 | aux groove hit F1 | aux groove velocity MAE | aux groove offset MAE | output groove offset error |",
+             "|---|---|---|---|---|---|"]
+    for m, a in aux.items():
+        lines.append(f"| {m} | {a['score_f1']:.3f} | {a['groove_hit_f1']:.3f} | {a['groove_velocity_mae']:.3f} | "
+                     f"{a['groove_offset_mae']:.3f} | {a['groove_error']:.3f} |")
+    return lines + [""]
+
+
+def _lanes(ln) -> list[str]:
+    p, r, f = ln["given_prf"]
+    return ["## 11-input model: following lanes, accents and groove", "",
+            "Each window: lanes that play are given, except one played lane (in windows playing two or more) which is "
+            "set empty like the silent lanes; its groove and accents given.", "",
+            "| measure | value |", "|---|---|",
+            f"| given lanes: hit precision / recall / F1 | {p:.3f} / {r:.3f} / {f:.3f} |",
+            f"| played lane set empty, with any hit: model alone / engine | {ln['played_emptied_leak'] * 100:.1f} % / "
+            f"{ln['played_emptied_engine'] * 100:.1f} % |",
+            f"| silent lane set empty, with any hit, model alone | {ln['silent_leak'] * 100:.2f} % |",
+            f"| hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride) | {ln['switch_rate'] * 100:.1f} % |",
+            f"| accent lift: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f}) | {ln['accent_contrast']:.3f} |",
+            f"| groove offset error | {ln['groove_error']:.3f} |", ""]
+
+
+def write_report(out: Path, split: str, n: int, results: dict, seconds: float, models: str) -> Path:
+    """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources)."""
+    r = results
     lines = [f"# Results on the GMD {split} split", "",
              f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models}/`, through the "
              f"engine (what users get): {n} windows, temperature 1.0, {seconds / 60:.1f} min. The paper's numbers "
              "are on the GMD test split, which this project never uses; ours are on the validation split.", ""]
-    if dr:
-        lines += ["## Table 1: diversity of humanized timing", "",
-                  "Each window's score humanized 5 times; at each (step, drum) the score plays, the standard deviation of "
-                  "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
-                  "(mean ± standard error). Score keeping: hits of all 5 samples against the input score.", "",
-                  "| model | diversity (ours) | paper | hit precision | hit recall | hit F1 |", "|---|---|---|---|---|---|"]
-        for m in experiments.HUMANIZE_MODELS:
-            if m in dr:
-                mean, se = dr[m]["diversity"]
-                p, r, f = dr[m]["prf"]
-                lines.append(f"| {NAMES[m]} | {mean:.3f} ± {se:.4f} | {PAPER_DIVERSITY.get(m, '—')} | {p:.3f} | {r:.3f} | {f:.3f} |")
-        lines += ["", "## Realism: Wasserstein distance to real playing, per drum", "",
-                  "1-D Wasserstein distance between the humanized outputs' and the real validation loops' offsets and "
-                  "velocities of each drum's hits (lower is closer to real).", "",
-                  "| model | measure | " + " | ".join(CLASSES) + " | mean |", "|---|---|" + "---|" * (len(CLASSES) + 1)]
-        for m in experiments.HUMANIZE_MODELS:
-            if m in dr:
-                for kind in ("offset", "velocity"):
-                    v = dr[m]["wasserstein"][kind]
-                    lines.append(f"| {m} | {kind} | " + " | ".join(_fmt(x) for x in v) + f" | {_fmt(np.nanmean(v))} |")
-        lines += ["", "![offsets](humanize_offsets.png)", ""]
-    if sw:
-        lines += ["## Table 2 and Figure 3: fidelity to a swing groove", "",
-                  f"A tap on every 16th: offset 0 on on-beats, the target on off-beats; velocities "
-                  f"{experiments.SWING_VELOCITIES[0]} on on-beats and {experiments.SWING_VELOCITIES[1]} on off-beats. "
-                  "Applied with every score of the split to AG-VAE 2 (one sample each); offsets of all generated "
-                  "off-beat hits (positive = late).", "",
-                  "| target | mean | std | abs(mean - target) | paper mean | paper std | paper abs diff |", "|---|---|---|---|---|---|---|"]
-        for t, r in sw.items():
-            pm, ps, pd = PAPER_SWING[t]
-            lines.append(f"| {t:+.2f} | {r['mean']:+.3f} | {r['std']:.3f} | {abs(r['mean'] - t):.3f} | {pm:+.3f} | {ps:.3f} | {pd:.3f} |")
-        lines += ["", "![figure 3](figure3_swing.png)", ""]
-    if aux:
-        lines += ["## Auxiliary readings (the model's reading of each input)", "",
-                  "Score and groove of each window given; the auxiliary decoders' reconstructions against the inputs. "
-                  "Groove error: mean abs offset difference between the generated loop's loudest note per step and the "
-                  "given tap, where both play.", "",
-                  "| model | aux score hit F1 | aux groove hit F1 | aux groove velocity MAE | aux groove offset MAE | output groove offset error |",
-                  "|---|---|---|---|---|---|"]
-        for m, a in aux.items():
-            lines.append(f"| {m} | {a['score_f1']:.3f} | {a['groove_hit_f1']:.3f} | {a['groove_velocity_mae']:.3f} | "
-                         f"{a['groove_offset_mae']:.3f} | {a['groove_error']:.3f} |")
-        lines.append("")
-    if ln:
-        p, r, f = ln["given_prf"]
-        lines += ["## 11-input model: following lanes, accents and groove", "",
-                  "Each window: lanes that play are given, lanes that don't are given empty; its groove and accents given.", "",
-                  "| measure | value |", "|---|---|",
-                  f"| given lanes: hit precision / recall / F1 | {p:.3f} / {r:.3f} / {f:.3f} |",
-                  f"| empty lanes with any hit (share of lanes) | {ln['empty_lane_rate'] * 100:.2f} % |",
-                  f"| hits on empty-lane cells (share of cells) | {ln['empty_cell_rate'] * 100:.3f} % |",
-                  f"| hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride) | {ln['switch_rate'] * 100:.1f} % |",
-                  f"| accent contrast: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f}) | {ln['accent_contrast']:.3f} |",
-                  f"| groove offset error | {ln['groove_error']:.3f} |", ""]
+    if r.get("dr"):
+        lines += _goals(r["dr"], r.get("sw"), r.get("ln"), r.get("leak"), r.get("ref"))
+        lines += _table1(r["dr"]) + _realism(r["dr"], r.get("ref"))
+    if r.get("exact"):
+        lines += _summary_table("## Humanize my pattern as drawn: every lane exact",
+                                "Each score humanized 5 times with every lane `exact` (its hits forced, velocity and "
+                                "timing generated); groove from the prior.", r["exact"])
+    if r.get("leak"):
+        lines += _leak(r["leak"])
+    if r.get("sources"):
+        lines += _sources(r["sources"])
+    if r.get("sw"):
+        lines += _swing(r["sw"])
+    if r.get("aux"):
+        lines += _aux(r["aux"])
+    if r.get("ln"):
+        lines += _lanes(r["ln"])
     path = out / "results.md"
     path.write_text("\n".join(lines))
     return path
 
 
+EXPERIMENTS = {  # what -> experiments run
+    "diversity": ("dr", "ref"), "realism": ("dr", "ref", "aux"), "swing": ("sw",), "lanes": ("ln",),
+    "sources": ("sources",), "leak": ("leak",), "exact": ("exact",),
+}
+
+
+def run_experiments(engine: Engine, windows, what: str, seed: int) -> dict:
+    """The experiments ``what`` asks for ("all": every one) on a split's windows."""
+    keys = {k for w, ks in EXPERIMENTS.items() if what in (w, "all") for k in ks}
+    loops = windows.loops
+    run = {
+        "dr": lambda: experiments.diversity_and_realism(engine, loops, seed),
+        "ref": lambda: experiments.real_reference(loops, windows.file_index, seed),
+        "sw": lambda: experiments.swing(engine, loops, seed),
+        "aux": lambda: experiments.aux_readings(engine, loops, seed),
+        "ln": lambda: experiments.lanes(engine, loops, seed) if "agvae11" in engine.names else None,
+        "sources": lambda: experiments.latent_sources(engine, loops, seed),
+        "leak": lambda: experiments.lane_leak(engine, loops, seed),
+        "exact": lambda: experiments.exact(engine, loops, seed),
+    }
+    return {k: run[k]() for k in run if k in keys}
+
+
 def eval_cli(args) -> int:
     t0 = time.perf_counter()
     engine = Engine(args.models)
-    loops = load_split(args.gmd, args.split, args.cache_dir).loops
+    windows = load_split(args.gmd, args.split, args.cache_dir)
     if args.limit:
-        loops = loops[:args.limit]
-    what = args.what
-    dr = experiments.diversity_and_realism(engine, loops, args.seed) if what in ("diversity", "realism", "all") else None
-    sw = experiments.swing(engine, loops, args.seed) if what in ("swing", "all") else None
-    aux = experiments.aux_readings(engine, loops, args.seed) if what in ("realism", "all") else None
-    ln = experiments.lanes(engine, loops, args.seed) if what in ("lanes", "all") and "agvae11" in engine.names else None
+        k = min(args.limit, len(windows))
+        windows = dataclasses.replace(windows, loops=windows.loops[:k], file_index=windows.file_index[:k],
+                                      start_bar=windows.start_bar[:k], bpm=windows.bpm[:k])
+    results = run_experiments(engine, windows, args.what, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    if sw:
-        _plot_swing(sw, args.out / "figure3_swing.png")
-    if dr:
-        _plot_offsets(dr, args.out / "humanize_offsets.png")
-    path = write_report(args.out, args.split, len(loops), dr, sw, aux, ln, time.perf_counter() - t0,
+    if results.get("sw"):
+        _plot_swing(results["sw"], args.out / "figure3_swing.png")
+    if results.get("dr"):
+        _plot_offsets(results["dr"], args.out / "humanize_offsets.png")
+    path = write_report(args.out, args.split, len(windows), results, time.perf_counter() - t0,
                         ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})))
     print(path.read_text())
     return 0

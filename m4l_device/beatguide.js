@@ -1,56 +1,83 @@
-// Beat Guide device: Max glue (classic `js` object, ES5). Pure logic lives in bg_core.js.
-// Talks to `beatguide serve` through [udpsend] / [udpreceive] (docs/osc-protocol.md).
+// Beat Guide device: Max glue (classic `js` object, ES5). Talks to `beatguide serve` through
+// [udpsend] / [udpreceive] (docs/osc-protocol.md), plays the Drum Rack after it, writes clips.
+// Pure logic lives in bg_core.js and bg_kit.js, the Live Object Model side in bg_live.js.
 
 autowatch = 1;
 inlets = 1;
 outlets = 6;
-var OUT_OSC = 0;      // -> udpsend: OSC messages, "port N"
-var OUT_RECEIVE = 1;  // -> udpreceive: "port N"
-var OUT_VIEW = 2;     // -> jsui bg_grid.js
-var OUT_STATUS = 3;   // -> status comment: "set ..."
-var OUT_SAVE = 4;     // -> pattr (blob saved with the Live Set)
-var OUT_INCLASS = 5;  // -> input-map class menu: "set N"
+var OUT_OSC = 0;       // -> udpsend: OSC messages, "port N"
+var OUT_RECEIVE = 1;   // -> udpreceive: "port N"
+var OUT_VIEW = 2;      // -> jsui bg_grid.js
+var OUT_STATUS = 3;    // -> status comment: "set ..."
+var OUT_SAVE = 4;      // -> pattr bg_state (a blob parameter: saved with the Live Set)
+var OUT_LAUNCHER = 5;  // -> node.script bg_launcher.js, when the device has one: "port N"
 
+include("bg_spec.js");
 include("bg_core.js");
+include("bg_kit.js");
+include("bg_live.js");
 
 var HEARTBEAT_MS = 2000;
 var SERVER_TIMEOUT_MS = 5000;
-var NOT_RUNNING = "server not running: start it with `beatguide serve`";
+var TAPS_MS = 100;              // how often a tap recording checks the transport
+var RESCAN_MS = 100;            // wait after a change in the Live Set before reading the kit again
+var TICKS_PER_BEAT = 480;       // Max's transport resolution ([when] reports ticks)
 
 var state = bgEmptyState();
-var controls = {
-    model: 2, temperature: 1.0, variations: 4, seed: 0, lockScore: 0, lockGroove: 0,
-    sendPort: 9010, replyPort: 9011
-};
-var live = null;          // set once the device is loaded (live.thisdevice bang)
-var nextId = 1;
-var pending = null;       // {id, req, replies, t0}
-var pings = {};           // request id -> send time (ms)
-var lastPongMs = 0;
-var lastRtt = -1;
-var lastRequest = null;   // the last generate request sent (for Regenerate)
-var lastResult = null;    // {req, replies, done}
+var controls = { temperature: 1.0, variations: 4, seed: 0, lockScore: 0, lockGroove: 0 };
+var started = false;            // live.thisdevice has banged: the Live API is usable
+var where = null;               // bgWhere(): the track and device chain this device sits in
+var rack = null;                // bgFindDrumRack(): the Drum Rack played, or null
+var pads = null;                // its pads holding a chain, or null without a Drum Rack
+var kit = bgKitMap(null, state.padOverride, state.inputOverride);
+var watchers = [];
+var server = { since: 0, lastPongMs: 0, rtt: -1, version: 0, models: [], down: true };
+var nextId = 1 + Math.floor(Math.random() * 1000000);  // distinct ids for each device in a Set
+var pending = null;             // {id, req, replies, t0}
+var pings = {};                 // request id -> send time (ms)
+var lastRequest = null;         // the last generate request sent (for Regenerate)
+var lastResult = null;          // {req, replies, done}
 var ghost = bgFilled(BG_CLASSES, 0);
-var heartbeat = null;
-var taps = null;          // {startBeat, notes} while recording
-var inPitch = 36;
+var taps = null;                // {startBeat, notes, sawPlaying} while recording
+var inPitch = BG_SPEC.default_output[0];
+var storing = false;            // pattr echoes what it is sent: not a restore
+var heartbeat = new Task(beat, this);
+var tapClock = new Task(checkTaps, this);
+var rescanTask = new Task(rescanKit, this);
 
 function now() { return new Date().getTime(); }
 
 function status(text) { outlet(OUT_STATUS, "set", text); }
 
-// ---------------------------------------------------------------- init and heartbeat
+// A box of the device patch by its scripting name.
+var devicePatcher = this.patcher;
+function box(name) { return devicePatcher.getnamed(name); }
+
+function currentModel() {
+    for (var i = 0; i < server.models.length; i++) if (server.models[i].name === state.model) return server.models[i];
+    return null;
+}
+
+function currentCaps() {
+    var m = currentModel();
+    return m === null ? null : m.caps;
+}
+
+// ---------------------------------------------------------------- start and heartbeat
 
 function bang() {
-    if (heartbeat !== null) heartbeat.cancel();
-    live = {
-        song: new LiveAPI(null, "live_set"),
-        track: new LiveAPI(null, "this_device canonical_parent")
-    };
-    outlet(OUT_OSC, "port", controls.sendPort);
-    outlet(OUT_RECEIVE, "port", controls.replyPort);
+    started = true;
+    server.since = now();
+    outlet(OUT_OSC, "port", state.sendPort);
+    outlet(OUT_RECEIVE, "port", state.replyPort);
+    outlet(OUT_LAUNCHER, "port", state.sendPort);
+    var menu = box("bg_inclass");
+    menu.message("clear");
+    for (var c = 0; c < BG_CLASSES; c++) menu.message("append", bgLaneLabel(c));
+    menu.message("append", "not read");
+    menu.message("append", "automatic");
+    rescanKit();
     refreshView();
-    heartbeat = new Task(beat, this);
     heartbeat.interval = HEARTBEAT_MS;
     heartbeat.repeat();
     beat();
@@ -59,37 +86,143 @@ function bang() {
 function beat() {
     var id = nextId++;
     pings[id] = now();
-    outlet(OUT_OSC, "/bg/ping", id, controls.replyPort);
-    if (lastPongMs === 0 || now() - lastPongMs > SERVER_TIMEOUT_MS) status(NOT_RUNNING);
-    if (taps !== null) checkTaps();
+    outlet(OUT_OSC, BG_ADDR.ping, id, state.replyPort);
+    if (now() - Math.max(server.since, server.lastPongMs) > SERVER_TIMEOUT_MS) {
+        server.down = true;
+        status("no server answers on port " + state.sendPort + " (replies to port " + state.replyPort +
+            "): start it with `beatguide serve`, or check Server / Reply port (another program may hold the reply port)");
+    }
 }
 
-// ---------------------------------------------------------------- controls (live.* parameters)
+// ---------------------------------------------------------------- the Drum Rack
 
-function model(i) { controls.model = Math.max(0, Math.min(BG_MODELS.length - 1, i)); }
-function temperature(f) { controls.temperature = Math.max(0.05, Math.min(3.0, f)); }
-function variations(n) { controls.variations = Math.max(1, Math.min(8, n)); }
-function seed(n) { controls.seed = Math.max(0, n); }
+// Reads where the device sits and the Drum Rack it plays, and watches both for changes.
+function rescanKit() {
+    if (!started) return;
+    bgUnwatch(watchers);
+    watchers = [];
+    where = bgWhere();
+    rack = bgFindDrumRack(where);
+    pads = rack === null ? null : bgReadPads(rack.path);
+    var chains = rack === null ? [where.chainPath] : rack.chains;
+    for (var i = 0; i < chains.length; i++) watchers.push(bgWatch(chains[i], "devices", kitChanged));
+    if (rack !== null) {
+        watchers.push(bgWatch(rack.path, "chains", kitChanged));
+        watchers.push(bgWatch(rack.path, "name", kitChanged));
+        for (i = 0; i < pads.length; i++) {
+            watchers.push(bgWatch(pads[i].path, "name", kitChanged));
+            watchers.push(bgWatch(pads[i].path, "chains", kitChanged));
+        }
+    }
+    remap();
+    if (rack === null) {
+        status("no Drum Rack after this device: lanes play and read General MIDI notes (kick C1 36, snare D1 38, ...)");
+    } else {
+        status(bgKitSummary(kit, rack.name));
+    }
+}
+
+function kitChanged() { rescanTask.schedule(RESCAN_MS); }
+
+// Recomputes the kit map from the pads and the producer's overrides; shows it in the pad menus.
+function remap() {
+    kit = bgKitMap(pads, state.padOverride, state.inputOverride);
+    var auto = bgKitMap(pads, bgFilled(BG_CLASSES, -1), state.inputOverride);
+    for (var c = 0; c < BG_CLASSES; c++) {
+        var menu = bgPadMenu(kit, auto, pads, c);
+        var m = box("bg_pad_" + c);
+        m.message("clear");
+        for (var i = 0; i < menu.items.length; i++) m.message("append", menu.items[i]);
+        m.message("set", menu.selected);
+    }
+}
+
+// pad <lane> <menu item>: the producer picks the pad a lane plays (item 0: automatic).
+function pad(lane, item) {
+    var auto = bgKitMap(pads, bgFilled(BG_CLASSES, -1), state.inputOverride);
+    var menu = bgPadMenu(kit, auto, pads, lane);
+    if (item < 0 || item >= menu.notes.length) return;
+    state.padOverride[lane] = menu.notes[item];
+    store();
+    remap();
+    var l = kit.lanes[lane];
+    status(bgLaneLabel(lane) + " plays " + bgPadLabel(l.note, l.name, l.source) +
+        (l.source === "override" ? " (your choice)" : " (automatic)"));
+}
+
+// ---------------------------------------------------------------- controls
+
+function temperature(f) { controls.temperature = f; }
+function variations(n) { controls.variations = n; }
+function seed(n) { controls.seed = Math.max(0, Math.round(n)); }
 function lock_score(b) { controls.lockScore = b ? 1 : 0; }
 function lock_groove(b) { controls.lockGroove = b ? 1 : 0; }
-function send_port(n) {
-    controls.sendPort = n;
-    outlet(OUT_OSC, "port", n);
-}
-function reply_port(n) {
-    controls.replyPort = n;
-    outlet(OUT_RECEIVE, "port", n);
-}
 function lanemode(lane, mode) { state.laneModes[lane] = mode; }
-function outpitch(cls, pitch) { state.output[cls] = pitch; }
+
+function latents(i) { state.latentSource = i; }
+
+// model <menu item>: the model menu lists what the server reported.
+function model(i) {
+    if (i < 0 || i >= server.models.length) return;
+    state.model = server.models[i].name;
+    store();
+    showModel();
+}
+
+function validPort(n) { return n >= BG_SPEC.ports.min && n <= BG_SPEC.ports.max; }
+
+function send_port(n) {
+    if (!validPort(n)) {
+        status("Server port must be " + BG_SPEC.ports.min + "-" + BG_SPEC.ports.max);
+        box("bg_send_port").message("set", state.sendPort);
+        return;
+    }
+    state.sendPort = n;
+    store();
+    outlet(OUT_OSC, "port", n);
+    outlet(OUT_LAUNCHER, "port", n);
+    server.since = now();
+}
+
+function reply_port(n) {
+    if (!validPort(n)) {
+        status("Reply port must be " + BG_SPEC.ports.min + "-" + BG_SPEC.ports.max);
+        box("bg_reply_port").message("set", state.replyPort);
+        return;
+    }
+    state.replyPort = n;
+    store();
+    outlet(OUT_RECEIVE, "port", n);
+    server.since = now();
+}
+
+// inpitch <pitch>: which pitch the input-map menu edits; the menu shows how it reads now.
 function inpitch(p) {
     inPitch = p;
-    outlet(OUT_INCLASS, "set", state.inputMap[p] < 0 ? BG_CLASSES : state.inputMap[p]);
+    var cls = kit.inputMap[p];
+    box("bg_inclass").message("set", cls === BG_NOT_READ ? BG_CLASSES : cls);   // items: lanes, not read, automatic
+    var how = state.inputOverride[p] !== BG_AUTO ? "your choice" : pads === null ? "General MIDI" : "Drum Rack and General MIDI";
+    status("pitch " + bgNoteName(p) + " (" + p + ") reads as " + (cls === BG_NOT_READ ? "nothing" : bgLaneLabel(cls)) +
+        " (" + how + ")");
 }
-// menu index 0-8 = class, 9 = not read
-function inclass(c) {
-    state.inputMap[inPitch] = c >= BG_CLASSES ? -1 : c;
-    save();
+
+// inclass <item>: 0-8 a lane, 9 not read, 10 automatic again.
+function inclass(item) {
+    state.inputOverride[inPitch] = item < BG_CLASSES ? item : item === BG_CLASSES ? BG_NOT_READ : BG_AUTO;
+    store();
+    remap();
+    inpitch(inPitch);
+}
+
+// launcher <kind> ...: from the Node for Max launcher. "status <text...>" goes to the status
+// line; "port N" is the port the server it found or started listens on.
+function launcher(kind) {
+    var args = arrayfromargs(arguments).slice(1);
+    if (kind === "status") status("server: " + args.join(" "));
+    else if (kind === "port" && validPort(args[0]) && args[0] !== state.sendPort) {
+        send_port(args[0]);
+        box("bg_send_port").message("set", args[0]);
+    }
 }
 
 // ---------------------------------------------------------------- edits from the grid (jsui)
@@ -109,15 +242,31 @@ function accent(step, on) {
 }
 
 function changed() {
-    save();
+    store();
     refreshView();
 }
 
-function save() { outlet(OUT_SAVE, bgStateToList(state)); }
+// The state goes to the pattr blob parameter, which Live saves with the Set.
+function store() {
+    storing = true;
+    outlet(OUT_SAVE, bgStateToList(state));
+    storing = false;
+}
 
-// From pattr when the Live Set loads.
+// From pattr when the Live Set loads (and as its echo of store(), which is ignored).
 function restore() {
-    if (bgStateFromList(state, arrayfromargs(arguments))) refreshView();
+    if (storing) return;
+    var how = bgStateFromList(state, arrayfromargs(arguments));
+    if (how === "other") status("the saved state is from another version of the device: not restored");
+    if (how !== "ok") return;
+    box("bg_send_port").message("set", state.sendPort);
+    box("bg_reply_port").message("set", state.replyPort);
+    outlet(OUT_OSC, "port", state.sendPort);
+    outlet(OUT_RECEIVE, "port", state.replyPort);
+    outlet(OUT_LAUNCHER, "port", state.sendPort);
+    if (started) remap();
+    showModel();
+    refreshView();
 }
 
 function refreshView() {
@@ -127,115 +276,165 @@ function refreshView() {
     outlet(OUT_VIEW, ["groove", state.groove.mask].concat(state.groove.velocities, state.groove.offsets));
 }
 
+// ---------------------------------------------------------------- the model menu and its controls
+
+// Fills the model menu from the server's list, and enables the controls the model takes.
+function showModel() {
+    var menu = box("bg_model");
+    menu.message("clear");
+    for (var i = 0; i < server.models.length; i++) menu.message("append", server.models[i].name);
+    var m = currentModel();
+    if (m === null && state.model !== BG_NO_MODEL && server.models.length > 0) {
+        menu.message("append", state.model + " (not loaded)");
+        menu.message("set", server.models.length);
+    } else if (m !== null) {
+        menu.message("set", server.models.indexOf(m));
+    }
+    var use = bgControls(currentCaps());
+    for (var c = 0; c < BG_CLASSES; c++) box("bg_lanemode_" + c).message("active", use.lanes ? 1 : 0);
+    box("bg_capture_score").message("active", use.score ? 1 : 0);
+    box("bg_capture_groove").message("active", use.groove ? 1 : 0);
+    box("bg_record_taps").message("active", use.groove ? 1 : 0);
+    box("bg_capture_accents").message("active", use.accents ? 1 : 0);
+    box("bg_latents").message("active", use.bank ? 1 : 0);
+    box("bg_write_aux").message("active", use.aux ? 1 : 0);
+    outlet(OUT_VIEW, "enable", use.score ? 1 : 0, use.accents ? 1 : 0, use.groove ? 1 : 0);
+}
+
+// The model a new device starts with: the one taking the most gestures (the first when the server
+// does not say).
+function defaultModel(models) {
+    var best = models[0];
+    for (var i = 1; i < models.length; i++) {
+        if (models[i].caps !== null && best.caps !== null && models[i].caps.gestures.length > best.caps.gestures.length) {
+            best = models[i];
+        }
+    }
+    return best.name;
+}
+
 // ---------------------------------------------------------------- reading clips
 
-function detailClip() {
-    var clip = new LiveAPI(null, "live_set view detail_clip");
-    if (clip.id == 0) return null;
-    return clip;
-}
-
-function clipNotes(clip) {
-    var length = clip.get("length")[0];
-    var res = clip.call("get_notes_extended", 0, 128, 0, length);
-    if (typeof res === "string") res = JSON.parse(res);
-    return res.notes;
-}
-
-// capture score | groove | accents: from the clip shown in the detail view.
+// capture score | groove | accents: from the MIDI clip shown in the detail view.
 function capture(what, v) {
-    if (!live || v === 0) return;
-    var clip = detailClip();
+    if (!started || v === 0) return;
+    var clip = bgDetailClip();
     if (clip === null) {
-        status("select a MIDI clip to capture the " + what + " from");
+        status("select a MIDI clip (its first 2 bars) to capture the " + what + " from");
         return;
     }
-    var notes = clipNotes(clip);
-    if (what === "score") state.score = bgScoreFromNotes(notes, state.inputMap);
-    if (what === "groove") state.groove = bgGrooveFromNotes(notes);
-    if (what === "accents") state.accents = bgAccentsFromNotes(notes, state.inputMap);
-    status("captured the " + what + " of '" + clip.get("name") + "'");
+    if (!clip.midi) {
+        status("'" + clip.name + "' is an audio clip: select a MIDI clip to capture the " + what + " from");
+        return;
+    }
+    var notes = bgClipNotes(clip.api);
+    if (what === "score") state.score = bgScoreFromNotes(notes, kit.inputMap);
+    else if (what === "groove") state.groove = bgGrooveFromNotes(notes);
+    else if (what === "accents") state.accents = bgAccentsFromNotes(notes, kit.inputMap);
+    else return;
+    status("captured the " + what + " of '" + clip.name + "'");
     changed();
 }
 
-// ---------------------------------------------------------------- tap recording (2 bars)
+// ---------------------------------------------------------------- tap recording (one loop)
 
 function record_taps(v) {
-    if (!live || v === 0) return;
-    var t = live.song.get("current_song_time")[0];
-    var bar = 4 * live.song.get("signature_numerator")[0] / live.song.get("signature_denominator")[0];
-    taps = { startBeat: Math.ceil(t / bar) * bar, notes: [] };
-    status("recording taps: 2 bars from beat " + taps.startBeat + " (press play)");
+    if (!started || v === 0) return;
+    var t = bgTransport();
+    taps = { startBeat: Math.ceil(t.beat / t.bar) * t.bar, notes: [], sawPlaying: t.playing };
+    var span = "2 bars of taps from beat " + taps.startBeat;
+    status(t.playing ? "recording " + span + ": tap any pad" : "press play to record " + span + " (the next bar line)");
+    tapClock.interval = TAPS_MS;
+    tapClock.repeat();
 }
 
-// From [midiparse]: pitch velocity (note-ons only).
-function tap(pitch, velocity) {
+// From [midiparse] note-ons with the transport position [when] read as they arrived (deferred to
+// the low-priority thread: this function makes no Live API call).
+function tap(pitch, velocity, ticks) {
     if (taps === null || velocity === 0) return;
-    var t = live.song.get("current_song_time")[0] - taps.startBeat;
+    var t = ticks / TICKS_PER_BEAT - taps.startBeat;
     if (t >= -BG_STEP_BEATS / 2 && t < BG_LOOP_BEATS) {
-        taps.notes.push({ pitch: pitch, start_time: t < 0 ? t + BG_LOOP_BEATS : t, velocity: velocity, mute: 0 });
+        taps.notes.push({ pitch: pitch, start_time: bgInLoop(t), velocity: velocity, mute: 0 });
     }
-    checkTaps();
 }
 
 function checkTaps() {
-    var t = live.song.get("current_song_time")[0];
-    if (live.song.get("is_playing")[0] && t < taps.startBeat + BG_LOOP_BEATS) return;
-    if (!live.song.get("is_playing")[0] && taps.notes.length === 0) return;  // not started yet
-    state.groove = bgGrooveFromNotes(taps.notes);
-    status("recorded " + taps.notes.length + " taps into the groove");
-    taps = null;
-    changed();
+    if (taps === null) {
+        tapClock.cancel();
+        return;
+    }
+    var t = bgTransport();
+    if (t.playing) {
+        taps.sawPlaying = true;
+        if (t.beat < taps.startBeat + BG_LOOP_BEATS) return;
+        state.groove = bgGrooveFromNotes(taps.notes);
+        status("recorded " + taps.notes.length + " taps into the groove");
+        taps = null;
+        changed();
+    } else if (taps.sawPlaying) {
+        status("the transport stopped while recording taps: recording cancelled (" + taps.notes.length +
+            " taps), the groove is unchanged. Press Record taps and play again.");
+        taps = null;
+    }
 }
 
 // ---------------------------------------------------------------- generate
 
 function makeRequest(seedValue) {
-    var name = BG_MODELS[controls.model];
-    var anyScore = false;
-    for (var c = 0; c < BG_CLASSES; c++) if (state.score[c] !== 0) anyScore = true;
     var last = lastResult !== null ? lastResult.done : null;
     return {
-        id: nextId++,
-        replyPort: controls.replyPort,
-        model: name,
-        variations: controls.variations,
-        temperature: controls.temperature,
-        seed: seedValue,
+        id: nextId++, replyPort: state.replyPort, model: state.model, caps: currentCaps(),
+        variations: controls.variations, temperature: controls.temperature, seed: seedValue,
         scoreSeed: controls.lockScore && last ? last.scoreSeed : -1,
         grooveSeed: controls.lockGroove && last ? last.grooveSeed : -1,
-        useScore: anyScore,
-        useGroove: state.groove.mask !== 0,
-        useAccents: state.accents !== 0,
+        output: bgOutputPitches(kit),
         state: JSON.parse(JSON.stringify(state))
     };
 }
 
+// Whether the server can take a request now; says why not on the status line.
+function canSend() {
+    if (server.down) {
+        status("no server: start it with `beatguide serve` (the status line says when it answers)");
+        return false;
+    }
+    if (server.version !== BG_SPEC.protocol_version) return false;
+    if (currentModel() === null) {
+        status("model " + state.model + " is not loaded by the server; pick one of: " + modelNames());
+        return false;
+    }
+    return true;
+}
+
 function send(req) {
+    var problem = bgRequestProblem(req.model, req.caps, req.state);
+    if (problem !== "") {
+        status(problem);
+        return;
+    }
     pending = { id: req.id, req: req, replies: new BgReplies(req.id, req.variations), t0: now() };
     lastRequest = req;
-    outlet(OUT_OSC, ["/bg/generate"].concat(bgGenerateArgs(req)));
+    outlet(OUT_OSC, [BG_ADDR.generate].concat(bgGenerateArgs(req)));
     status("generating " + req.variations + " x " + req.model + " ...");
 }
 
 function generate(v) {
-    if (!live || v === 0) return;
+    if (!started || v === 0 || !canSend()) return;
     send(makeRequest(controls.seed));
 }
 
 // Same inputs, new hit seed; latents locked by the toggles keep the seeds /bg/done reported.
 function regenerate(v) {
-    if (!live || v === 0) return;
-    if (lastRequest === null) {
-        generate();
-        return;
-    }
+    if (!started || v === 0) return;
+    if (lastRequest === null) return generate(1);
+    if (!canSend()) return;
     var req = JSON.parse(JSON.stringify(lastRequest));
     var last = lastResult !== null ? lastResult.done : null;
     req.id = nextId++;
     req.seed = lastRequest.seed + lastRequest.variations;
     req.scoreSeed = controls.lockScore && last ? last.scoreSeed : -1;
     req.grooveSeed = controls.lockGroove && last ? last.grooveSeed : -1;
+    req.caps = currentCaps();
     send(req);
 }
 
@@ -244,44 +443,65 @@ function regenerate(v) {
 function anything() {
     var args = arrayfromargs(arguments);
     var address = messagename;
-    if (address === "/bg/pong") return onPong(args);
-    if (address === "/bg/error") return onError(args);
-    if (pending === null || args[0] !== pending.id) return;  // stale or foreign reply
-    var body = args.slice(1);
-    if (address === "/bg/notes") pending.replies.addNotes(body);
-    else if (address === "/bg/aux_score") pending.replies.addAux("score", body);
-    else if (address === "/bg/aux_groove") pending.replies.addAux("groove", body);
-    else if (address === "/bg/aux_accents") pending.replies.addAux("accents", body);
-    else if (address === "/bg/done") onDone(body);
+    if (address === BG_ADDR.pong) return onPong(args);
+    var r = bgParseReply(address, args);
+    if (r === null) return;                                   // not a reply of this protocol
+    if (address === BG_ADDR.error) return onError(r);
+    if (pending === null || r.request_id !== pending.id) return;   // stale, or another device's
+    if (address === BG_ADDR.done) onDone(r);
+    else pending.replies.add(address, r);
+}
+
+function modelNames() {
+    var names = [];
+    for (var i = 0; i < server.models.length; i++) names.push(server.models[i].name);
+    return names.join(" ");
 }
 
 function onPong(args) {
     var sent = pings[args[0]];
     delete pings[args[0]];
-    if (sent === undefined) return;
-    var first = lastPongMs === 0 || now() - lastPongMs > SERVER_TIMEOUT_MS;
-    lastPongMs = now();
-    lastRtt = lastPongMs - sent;
-    var models = args.slice(3);
-    var wanted = BG_MODELS[controls.model];
-    if (models.indexOf(wanted) < 0) status("connected (" + lastRtt + " ms), but model " + wanted + " is not loaded: " + models.join(" "));
-    else if (first) status("connected (" + lastRtt + " ms round trip), models: " + models.join(" "));
-}
-
-function onError(args) {
-    if (pending !== null && (args[0] === pending.id || args[0] === -1)) pending = null;
-    status("server error " + args[1] + ": " + args[2]);
-}
-
-function onDone(args) {
-    var p = pending;
-    pending = null;
-    var done = p.replies.finish(args);
-    if (!done.ok) {
-        status(done.error);
+    if (sent === undefined || typeof args[1] !== "number") return;   // not our ping
+    server.version = args[1];
+    if (server.version !== BG_SPEC.protocol_version) {
+        server.lastPongMs = now();
+        server.down = false;
+        status("the server speaks protocol " + args[1] + ", this device " + BG_SPEC.protocol_version +
+            ": install the same Beat Guide version for both (pip install -U beatguide, then rebuild the device)");
         return;
     }
-    lastResult = { req: p.req, replies: p.replies, done: done };
+    var pong = bgParseReply(BG_ADDR.pong, args);
+    if (pong === null) return;
+    var first = server.down;
+    server.down = false;
+    server.lastPongMs = now();
+    server.rtt = server.lastPongMs - sent;
+    var before = modelNames();
+    server.models = bgModelsFromPong(pong).models;
+    if (server.models.length > 0 && state.model === BG_NO_MODEL) {
+        state.model = defaultModel(server.models);
+        store();
+    }
+    if (first || modelNames() !== before) showModel();
+    if (server.models.length === 0) status("the server has no models loaded: see `beatguide serve --help`");
+    else if (currentModel() === null) status("model " + state.model + " is not loaded by the server; pick one of: " + modelNames());
+    else if (first) status("connected (" + server.rtt + " ms round trip), models: " + modelNames());
+}
+
+function onError(r) {
+    if (pending !== null && (r.request_id === pending.id || r.request_id === -1)) pending = null;
+    status("server error " + r.code + ": " + r.text);
+}
+
+function onDone(done) {
+    var p = pending;
+    pending = null;
+    var res = p.replies.finish(done);
+    if (!res.ok) {
+        status(res.error);
+        return;
+    }
+    lastResult = { req: p.req, replies: p.replies, done: res };
     var first = p.replies.variations[0];
     ghost = first.auxScore !== null ? first.auxScore : bgFilled(BG_CLASSES, 0);
     refreshView();
@@ -289,21 +509,20 @@ function onDone(args) {
     for (var v = 0; v < p.replies.variations.length; v++) {
         clips.push({
             name: bgClipName(p.req.model, v, p.req.temperature),
-            notes: bgLiveNotes(p.replies.variations[v].notes, p.req.state.output)
+            notes: bgLiveNotes(p.replies.variations[v].notes, p.req.output)
         });
     }
-    var written = writeClips(clips);
-    if (written) {
+    if (writeClips(clips)) {
         status(clips.length + " variations written (" + Math.round(now() - p.t0) + " ms, server " +
-            Math.round(done.elapsedMs) + " ms, seeds " + done.scoreSeed + "/" + done.grooveSeed + ")");
+            Math.round(res.elapsedMs) + " ms, seeds " + res.scoreSeed + "/" + res.grooveSeed + ")");
     }
 }
 
 // write_aux: the model's readings (aux score and groove) of the last result, as clips.
 function write_aux(v) {
-    if (!live || v === 0) return;
+    if (!started || v === 0) return;
     if (lastResult === null || lastResult.replies.variations[0].auxScore === null) {
-        status("no reconstruction to write: generate with agvae2 or agvae11 first");
+        status("no reconstruction to write: generate with a model that reads its inputs back first");
         return;
     }
     var r = lastResult;
@@ -312,50 +531,16 @@ function write_aux(v) {
         var a = r.replies.variations[i];
         if (a.auxScore === null) continue;  // lost datagram
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux score"),
-            notes: bgScoreNotes(a.auxScore, r.req.state.output) });
+            notes: bgScoreNotes(a.auxScore, r.req.output) });
         if (a.auxGroove === null) continue;  // lost datagram
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux groove"),
-            notes: bgGrooveNotes(a.auxGroove, r.req.state.output[0]) });
+            notes: bgGrooveNotes(a.auxGroove, r.req.output[0]) });
     }
     if (writeClips(clips)) status(clips.length + " reconstruction clips written");
 }
 
-// ---------------------------------------------------------------- writing clips
-
-// The index of the selected clip slot when it is on this device's track, else -1.
-function selectedSlot(trackPath) {
-    var slot = new LiveAPI(null, "live_set view highlighted_clip_slot");
-    if (slot.id == 0) return -1;
-    var path = String(slot.path).replace(/"/g, "");
-    var prefix = trackPath + " clip_slots ";
-    return path.indexOf(prefix) === 0 ? parseInt(path.slice(prefix.length), 10) : -1;
-}
-
-// Writes clips into the first empty slots below the selected one. Never touches a slot that
-// holds a clip: when there are not enough empty slots, writes nothing and says so.
 function writeClips(clips) {
-    var trackPath = String(live.track.path).replace(/"/g, "");
-    var count = live.track.getcount("clip_slots");
-    var hasClip = [];
-    for (var i = 0; i < count; i++) {
-        hasClip.push(new LiveAPI(null, trackPath + " clip_slots " + i).get("has_clip")[0] ? 1 : 0);
-    }
-    var start = selectedSlot(trackPath);
-    var slots = bgChooseSlots(hasClip, start, clips.length);
-    if (slots === null) {
-        var free = 0;
-        for (i = start + 1; i < count; i++) if (!hasClip[i]) free++;
-        status("not written: " + clips.length + " clips need " + clips.length + " empty slots below slot " +
-            (start + 1) + ", only " + free + " free. Add scenes or pick a slot higher up.");
-        return false;
-    }
-    for (i = 0; i < clips.length; i++) {
-        var slotPath = trackPath + " clip_slots " + slots[i];
-        new LiveAPI(null, slotPath).call("create_clip", BG_LOOP_BEATS);
-        var clip = new LiveAPI(null, slotPath + " clip");
-        clip.call("add_new_notes", { notes: clips[i].notes });
-        clip.set("looping", 1);
-        clip.set("name", clips[i].name);
-    }
-    return true;
+    var problem = bgWriteClips(where.trackPath, clips);
+    if (problem !== "") status("not written: " + problem);
+    return problem === "";
 }

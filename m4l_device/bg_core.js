@@ -1,29 +1,19 @@
 // Beat Guide device: pure logic (no Max, no Live). ES5 only.
-// Loaded in Max by include("bg_core.js") from beatguide.js, and in Node through module.exports.
+// In Max, beatguide.js runs include("bg_spec.js") then include("bg_core.js"); Node require()s both.
+// Every fact shared with the server (steps, classes, lane modes, argument layouts, ports) comes from
+// BG_SPEC, which build.py generates from the Python package.
 
-var BG_STEPS = 32;
-var BG_CLASSES = 9;
-var BG_LOOP_BEATS = 8;
-var BG_STEP_BEATS = 0.25;
-var BG_MODELS = ["baseline", "factorized", "agvae2", "agvae11"];
-// Lane modes (agvae11): 0 model decides, 1 given (the mask), 2 empty.
-var BG_LANE_GIVEN = 1;
-var BG_FLAG_SCORE = 1;
-var BG_FLAG_GROOVE = 2;
-var BG_FLAG_ACCENTS = 4;
-// General MIDI / Drum Rack pitches read as each class (note_seq's default map).
-var BG_GM_PITCHES = [
-    [36, 35],
-    [38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85],
-    [42, 44, 54, 68, 69, 70, 71, 73, 78, 80],
-    [46, 67, 72, 74, 79, 81],
-    [45, 29, 41, 61, 64, 84],
-    [48, 47, 60, 63, 77, 86, 87],
-    [50, 30, 43, 62, 76, 83],
-    [49, 55, 57, 58],
-    [51, 52, 53, 59, 82]
-];
-var BG_DEFAULT_OUTPUT = [36, 38, 42, 46, 45, 48, 50, 49, 51];
+var BG_SPEC = (typeof module !== "undefined") ? require("./bg_spec.js") : BG_SPEC;
+var BG_STEPS = BG_SPEC.steps;
+var BG_CLASSES = BG_SPEC.classes.length;
+var BG_LOOP_BEATS = BG_SPEC.loop_beats;
+var BG_STEP_BEATS = BG_SPEC.step_beats;
+var BG_ADDR = BG_SPEC.addresses;
+var BG_MIDI_PITCHES = 128;
+var BG_LANE_GIVEN = BG_SPEC.lane_modes.indexOf("given");
+var BG_NO_MODEL = "-";       // saved model name when none was chosen
+var BG_AUTO = -2;            // input override: the pitch reads as the kit map says
+var BG_NOT_READ = -1;        // input map / override: the pitch is not read
 
 function bgFilled(n, value) {
     var a = [];
@@ -31,33 +21,149 @@ function bgFilled(n, value) {
     return a;
 }
 
-// Input map: an array of 128 entries, pitch -> class 0-8, or -1 for a pitch that is not read.
+// ---------------------------------------------------------------- argument layouts
+
+// A layout is a list of [name, type, count] runs: `count` arguments of OSC type "i", "f" or "s".
+function bgLayoutLength(layout) {
+    var n = 0;
+    for (var i = 0; i < layout.length; i++) n += layout[i][2];
+    return n;
+}
+
+// values {name: value, or an array of `count` values} -> the flat argument list. Throws on a
+// missing field or a run of the wrong length (a bug in the caller, never the user's input).
+function bgPack(layout, values) {
+    var args = [];
+    for (var i = 0; i < layout.length; i++) {
+        var name = layout[i][0], count = layout[i][2], v = values[name];
+        if (v === undefined) throw new Error("bgPack: no value for " + name);
+        if (count === 1) {
+            args.push(v);
+            continue;
+        }
+        if (v.length !== count) throw new Error("bgPack: " + name + " needs " + count + " values, got " + v.length);
+        for (var k = 0; k < count; k++) args.push(v[k]);
+    }
+    return args;
+}
+
+function bgTypeOk(type, v) {
+    if (type === "s") return typeof v === "string";
+    return typeof v === "number" && isFinite(v);
+}
+
+// The inverse of bgPack from args[start]: {values, next}, or null when an argument is missing or
+// of the wrong type.
+function bgUnpack(layout, args, start) {
+    var values = {}, pos = start;
+    for (var i = 0; i < layout.length; i++) {
+        var name = layout[i][0], type = layout[i][1], count = layout[i][2];
+        if (pos + count > args.length) return null;
+        var run = args.slice(pos, pos + count);
+        for (var k = 0; k < count; k++) if (!bgTypeOk(type, run[k])) return null;
+        values[name] = count === 1 ? run[0] : run;
+        pos += count;
+    }
+    return { values: values, next: pos };
+}
+
+// A reply message -> its fields by name (repeated groups in .items), or null when it does not have
+// the shape BG_SPEC.replies gives its address.
+function bgParseReply(address, args) {
+    var shape = BG_SPEC.replies[address];
+    if (!shape) return null;
+    var head = bgUnpack(shape.fields, args, 0);
+    if (head === null) return null;
+    var out = head.values;
+    out.items = [];
+    var repeat = shape.repeat || [];
+    var pos = head.next;
+    if (repeat.length === 0) return pos === args.length ? out : null;
+    var size = bgLayoutLength(repeat);
+    if ((args.length - pos) % size !== 0 || (args.length - pos) / size > shape.max_repeats) return null;
+    while (pos < args.length) {
+        var item = bgUnpack(repeat, args, pos);
+        if (item === null) return null;
+        out.items.push(item.values);
+        pos = item.next;
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------- models and what they take
+
+function bgBitNames(mask, vocabulary) {
+    var names = [];
+    for (var i = 0; i < vocabulary.length; i++) if ((mask >>> i) & 1) names.push(vocabulary[i]);
+    return names;
+}
+
+// A parsed /bg/pong -> {version, models: [{name, caps}]}. caps is null when the server does not
+// describe its models (protocol 1); then every control stays enabled.
+function bgModelsFromPong(pong) {
+    var models = [];
+    for (var i = 0; i < pong.items.length; i++) {
+        var it = pong.items[i];
+        var caps = null;
+        if (it.gestures !== undefined) {
+            caps = {
+                gestures: bgBitNames(it.gestures, BG_SPEC.gestures),
+                lane_modes: bgBitNames(it.lane_modes, BG_SPEC.lane_modes),
+                latent_sources: bgBitNames(it.latent_sources, BG_SPEC.latent_sources),
+                aux: bgBitNames(it.aux, BG_SPEC.gestures),
+                needs: BG_SPEC.needs[it.needs]
+            };
+        }
+        models.push({ name: it.name, caps: caps });
+    }
+    return { version: pong.protocol_version, models: models };
+}
+
+function bgHas(list, name) { return list.indexOf(name) >= 0; }
+
+// Which controls a model uses: {score, lanes, groove, accents, bank, aux}.
+function bgControls(caps) {
+    if (caps === null) return { score: true, lanes: true, groove: true, accents: true, bank: false, aux: true };
+    var g = caps.gestures;
+    return {
+        score: bgHas(g, "score") || bgHas(g, "lanes"),
+        lanes: caps.lane_modes.length > 0,
+        groove: bgHas(g, "groove"),
+        accents: bgHas(g, "accents"),
+        bank: bgHas(caps.latent_sources, "bank"),
+        aux: caps.aux.length > 0
+    };
+}
+
+// ---------------------------------------------------------------- masks, notes, gestures
+
+// Input map: an array of 128 entries, pitch -> class 0-8, or BG_NOT_READ.
 function bgDefaultInputMap() {
-    var map = bgFilled(128, -1);
+    var map = bgFilled(BG_MIDI_PITCHES, BG_NOT_READ);
     for (var c = 0; c < BG_CLASSES; c++) {
-        for (var i = 0; i < BG_GM_PITCHES[c].length; i++) {
-            var p = BG_GM_PITCHES[c][i];
-            if (map[p] < 0) map[p] = c;
+        for (var i = 0; i < BG_SPEC.gm_pitches[c].length; i++) {
+            var p = BG_SPEC.gm_pitches[c][i];
+            if (map[p] === BG_NOT_READ) map[p] = c;
         }
     }
     return map;
 }
 
-// Steps (array of 32 truthy/falsy) -> int32 mask (bit s = step s; may be negative when bit 31 is set).
+// Steps (an array of truthy/falsy per step) -> int32 mask (bit s = step s; negative when bit 31 is set).
 function bgMask(steps) {
     var m = 0;
     for (var s = 0; s < BG_STEPS; s++) if (steps[s]) m |= (1 << s);
     return m | 0;
 }
 
-// int32 (signed or unsigned) mask -> array of 32 0/1.
+// int32 (signed or unsigned) mask -> array of 0/1 per step.
 function bgSteps(mask) {
     var out = [];
     for (var s = 0; s < BG_STEPS; s++) out.push((mask >>> s) & 1);
     return out;
 }
 
-// Quantize one note onset (beats from the clip start) to {step, offset}, or null outside the loop.
+// One note onset (beats from the clip start) -> {step, offset}, or null outside the loop.
 // A note less than half a step before the loop end wraps to step 0 (loops), as the server does.
 function bgQuantize(start) {
     if (!(start >= 0) || start >= BG_LOOP_BEATS) return null;
@@ -72,7 +178,7 @@ function bgQuantize(start) {
 }
 
 // Notes (LOM dictionaries) -> cells[class][step] = {velocity 0-1, offset} of the loudest note.
-// classOf(pitch) gives the class or -1 to skip the note. Muted notes are skipped.
+// classOf(pitch) gives the class or BG_NOT_READ. Muted notes are skipped.
 function bgCells(notes, classes, classOf) {
     var cells = [];
     for (var c = 0; c < classes; c++) cells.push(bgFilled(BG_STEPS, null));
@@ -89,7 +195,7 @@ function bgCells(notes, classes, classOf) {
     return cells;
 }
 
-// F1: the score, 9 int32 lane masks, through the input map.
+// The score: one int32 lane mask per class, through the input map.
 function bgScoreFromNotes(notes, inputMap) {
     var cells = bgCells(notes, BG_CLASSES, function (p) { return inputMap[p]; });
     var masks = [];
@@ -97,7 +203,7 @@ function bgScoreFromNotes(notes, inputMap) {
     return masks;
 }
 
-// F2 ("squash"): per step the loudest note of any pitch -> {mask, velocities[32], offsets[32]}.
+// The groove ("squash"): per step the loudest note of any pitch -> {mask, velocities, offsets}.
 function bgGrooveFromNotes(notes) {
     var cells = bgCells(notes, 1, function () { return 0; })[0];
     var g = { mask: bgMask(cells), velocities: bgFilled(BG_STEPS, 0), offsets: bgFilled(BG_STEPS, 0) };
@@ -128,54 +234,116 @@ function bgAccentsFromNotes(notes, inputMap) {
     return bgMask(accented);
 }
 
-// The state the device edits and saves: what a generate request is made of.
+// ---------------------------------------------------------------- the device's state
+
+// What the device edits and saves with the Set. Lane modes and the latent source are live.menu
+// parameters of their own (Live saves them).
 function bgEmptyState() {
     return {
-        score: bgFilled(BG_CLASSES, 0),           // lane masks
-        laneModes: bgFilled(BG_CLASSES, BG_LANE_GIVEN),
+        score: bgFilled(BG_CLASSES, 0),                 // lane masks
+        laneModes: bgFilled(BG_CLASSES, BG_LANE_GIVEN), // indices into BG_SPEC.lane_modes
         groove: { mask: 0, velocities: bgFilled(BG_STEPS, 0), offsets: bgFilled(BG_STEPS, 0) },
         accents: 0,
-        output: BG_DEFAULT_OUTPUT.slice(),
-        inputMap: bgDefaultInputMap()
+        padOverride: bgFilled(BG_CLASSES, -1),          // per lane: the pad note the producer chose, -1 auto
+        inputOverride: bgFilled(BG_MIDI_PITCHES, BG_AUTO), // per pitch: class, BG_NOT_READ, or BG_AUTO
+        model: BG_NO_MODEL,
+        latentSource: 0,                                // index into BG_SPEC.latent_sources (a live.menu's)
+        sendPort: BG_SPEC.ports.server,
+        replyPort: BG_SPEC.ports.reply
     };
 }
 
-// The saved form of the state (pattr blob, a flat list of numbers, version first). Lane modes
-// and output pitches are live.* parameters of their own, so Live saves them.
-var BG_STATE_VERSION = 1;
-var BG_STATE_LENGTH = 1 + 9 + 1 + 32 + 32 + 1 + 128;
+// The saved form (a pattr blob parameter): a flat list, version first.
+var BG_STATE_VERSION = 2;
+var BG_STATE_LAYOUT = [
+    ["version", "i", 1], ["send_port", "i", 1], ["reply_port", "i", 1], ["model", "s", 1],
+    ["lane_masks", "i", BG_CLASSES], ["groove_mask", "i", 1],
+    ["groove_velocities", "f", BG_STEPS], ["groove_offsets", "f", BG_STEPS], ["accent_mask", "i", 1],
+    ["pad_override", "i", BG_CLASSES], ["input_override", "i", BG_MIDI_PITCHES]
+];
+
 function bgStateToList(st) {
-    return [BG_STATE_VERSION].concat(st.score, [st.groove.mask], st.groove.velocities, st.groove.offsets,
-        [st.accents], st.inputMap);
+    return bgPack(BG_STATE_LAYOUT, {
+        version: BG_STATE_VERSION, send_port: st.sendPort, reply_port: st.replyPort, model: st.model,
+        lane_masks: st.score, groove_mask: st.groove.mask,
+        groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents,
+        pad_override: st.padOverride, input_override: st.inputOverride
+    });
 }
 
-// Restores the saved part of `st` from a list; false (and `st` untouched) for a list of another form.
+// Restores the saved part of `st` from a list: "ok", "empty" (a new device: nothing saved yet), or
+// "other" (a list of another form or version; `st` is left untouched).
 function bgStateFromList(st, list) {
-    if (list.length !== BG_STATE_LENGTH || list[0] !== BG_STATE_VERSION) return false;
-    st.score = list.slice(1, 10);
-    st.groove = { mask: list[10], velocities: list.slice(11, 43), offsets: list.slice(43, 75) };
-    st.accents = list[75];
-    st.inputMap = list.slice(76, 204);
-    return true;
+    if (list.length <= 1) return "empty";
+    var u = list.length === bgLayoutLength(BG_STATE_LAYOUT) ? bgUnpack(BG_STATE_LAYOUT, list, 0) : null;
+    if (u === null || u.values.version !== BG_STATE_VERSION) return "other";
+    var v = u.values;
+    st.sendPort = v.send_port;
+    st.replyPort = v.reply_port;
+    st.model = v.model;
+    st.score = v.lane_masks;
+    st.groove = { mask: v.groove_mask, velocities: v.groove_velocities, offsets: v.groove_offsets };
+    st.accents = v.accent_mask;
+    st.padOverride = v.pad_override;
+    st.inputOverride = v.input_override;
+    return "ok";
 }
 
-// The 93 arguments of /bg/generate (protocol version 1), in order.
-// req: {id, replyPort, model, variations, temperature, seed, scoreSeed, grooveSeed,
-//       useScore, useGroove, useAccents, state}
+// ---------------------------------------------------------------- requests
+
+function bgAnyHit(masks) {
+    for (var c = 0; c < masks.length; c++) if (masks[c] !== 0) return true;
+    return false;
+}
+
+// What a request sends: {score, groove, accents} booleans, by what is drawn and what the model takes.
+function bgGestures(st, caps) {
+    var use = bgControls(caps);
+    return {
+        score: use.score && bgAnyHit(st.score),
+        groove: use.groove && st.groove.mask !== 0,
+        accents: use.accents && st.accents !== 0
+    };
+}
+
+// Why a request cannot be sent to this model ("" when it can): checked before sending, so the
+// status line says it in the producer's words. The server checks again.
+function bgRequestProblem(model, caps, st) {
+    if (caps === null) return "";
+    var g = bgGestures(st, caps);
+    if (caps.needs === "score" && !g.score) return model + " needs a score: draw one or capture a clip";
+    if (caps.needs === "score_or_groove" && !g.score && !g.groove) {
+        return model + " needs a score or a groove: draw, capture or tap one";
+    }
+    for (var c = 0; c < BG_CLASSES; c++) {
+        var mode = BG_SPEC.lane_modes[st.laneModes[c]];
+        if (!bgHas(caps.lane_modes, mode)) {
+            return model + " does not take lane mode '" + mode + "' (" + BG_SPEC.classes[c] + "); it takes: " +
+                caps.lane_modes.join(", ");
+        }
+    }
+    return "";
+}
+
+// The arguments of /bg/generate, laid out by BG_SPEC.generate.
+// req: {id, replyPort, model, caps, variations, temperature, seed, scoreSeed, grooveSeed, state}
 function bgGenerateArgs(req) {
     var st = req.state;
-    var flags = (req.useScore ? BG_FLAG_SCORE : 0) | (req.useGroove ? BG_FLAG_GROOVE : 0) |
-        (req.useAccents ? BG_FLAG_ACCENTS : 0);
-    var args = [req.id, req.replyPort, req.model, req.variations, req.temperature, req.seed,
-        req.scoreSeed, req.grooveSeed, flags];
-    var c;
-    for (c = 0; c < BG_CLASSES; c++) args.push(st.score[c] | 0);
-    for (c = 0; c < BG_CLASSES; c++) args.push(st.laneModes[c]);
-    args.push(st.groove.mask | 0);
-    args = args.concat(st.groove.velocities, st.groove.offsets);
-    args.push(st.accents | 0);
-    return args;
+    var g = bgGestures(st, req.caps);
+    var flags = (g.score ? BG_SPEC.flags.score : 0) | (g.groove ? BG_SPEC.flags.groove : 0) |
+        (g.accents ? BG_SPEC.flags.accents : 0);
+    var masks = [];
+    for (var c = 0; c < BG_CLASSES; c++) masks.push(st.score[c] | 0);
+    return bgPack(BG_SPEC.generate, {
+        request_id: req.id, reply_port: req.replyPort, model: req.model, variations: req.variations,
+        temperature: req.temperature, seed: req.seed, score_seed: req.scoreSeed, groove_seed: req.grooveSeed,
+        flags: flags, latent_source: bgControls(req.caps).bank ? st.latentSource : 0,
+        lane_masks: masks, lane_modes: st.laneModes, groove_mask: st.groove.mask | 0,
+        groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents | 0
+    });
 }
+
+// ---------------------------------------------------------------- replies
 
 // Collects the replies of one generate request; finish() checks them against /bg/done.
 function BgReplies(id, variations) {
@@ -186,38 +354,43 @@ function BgReplies(id, variations) {
     }
 }
 
-// args of /bg/notes without the request id: variation, chunk, then (class start duration velocity)...
-BgReplies.prototype.addNotes = function (args) {
-    var v = this.variations[args[0]];
-    if (!v) return;
-    for (var i = 2; i + 3 < args.length; i += 4) {
-        v.notes.push({ cls: args[i], start: args[i + 1], duration: args[i + 2], velocity: args[i + 3] });
+// One parsed reply of this request (bgParseReply). False for a reply of another shape.
+BgReplies.prototype.add = function (address, r) {
+    var v = this.variations[r.variation];
+    if (!v) return false;
+    if (address === BG_ADDR.notes) {
+        for (var i = 0; i < r.items.length; i++) {
+            var n = r.items[i];
+            v.notes.push({ cls: n["class"], start: n.start, duration: n.duration, velocity: n.velocity });
+        }
+    } else if (address === BG_ADDR.aux_score) {
+        v.auxScore = r.lane_masks;
+    } else if (address === BG_ADDR.aux_groove) {
+        v.auxGroove = { mask: r.mask, velocities: r.velocities, offsets: r.offsets };
+    } else if (address === BG_ADDR.aux_accents) {
+        v.auxAccents = r.mask;
+    } else {
+        return false;
     }
+    return true;
 };
 
-BgReplies.prototype.addAux = function (kind, args) {
-    var v = this.variations[args[0]];
-    if (!v) return;
-    if (kind === "score") v.auxScore = args.slice(1, 10);
-    if (kind === "groove") v.auxGroove = { mask: args[1], velocities: args.slice(2, 34), offsets: args.slice(34, 66) };
-    if (kind === "accents") v.auxAccents = args[1];
-};
-
-// done args without the request id: variations, total_notes, elapsed_ms, score_seed, groove_seed.
-// Returns {ok, error, elapsedMs, scoreSeed, grooveSeed}.
-BgReplies.prototype.finish = function (args) {
+// A parsed /bg/done -> {ok, error, elapsedMs, scoreSeed, grooveSeed}.
+BgReplies.prototype.finish = function (done) {
     var got = 0;
     for (var v = 0; v < this.variations.length; v++) got += this.variations[v].notes.length;
-    var res = { ok: true, error: "", elapsedMs: args[2], scoreSeed: args[3], grooveSeed: args[4] };
-    if (args[0] !== this.variations.length) {
+    var res = { ok: true, error: "", elapsedMs: done.elapsed_ms, scoreSeed: done.score_seed, grooveSeed: done.groove_seed };
+    if (done.variations !== this.variations.length) {
         res.ok = false;
-        res.error = "server sent " + args[0] + " variations, asked " + this.variations.length;
-    } else if (args[1] !== got) {
+        res.error = "server sent " + done.variations + " variations, asked " + this.variations.length;
+    } else if (done.total_notes !== got) {
         res.ok = false;
-        res.error = "lost notes: received " + got + " of " + args[1] + " (UDP); press Regenerate";
+        res.error = "lost notes: received " + got + " of " + done.total_notes + " (UDP); press Regenerate";
     }
     return res;
 };
+
+// ---------------------------------------------------------------- clips
 
 // Which clip slots to write `count` clips into: the first empty slots after `start`
 // (the selected slot). All or nothing: null when fewer than `count` are empty.
@@ -235,16 +408,23 @@ function bgClipName(model, variation, temperature, suffix) {
     return model + " v" + (variation + 1) + " t" + ts + (suffix ? " " + suffix : "");
 }
 
+// A start in beats folded into the loop, [0, loop length).
+function bgInLoop(t) {
+    var x = t % BG_LOOP_BEATS;
+    if (x < 0) x += BG_LOOP_BEATS;
+    return x >= BG_LOOP_BEATS ? 0 : x;
+}
+
+function bgVelocity(v) { return Math.max(1, Math.min(127, Math.round(v))); }
+
 // Generated notes (class, start, duration, velocity) -> add_new_notes dictionary notes.
 function bgLiveNotes(notes, output) {
     var out = [];
     for (var i = 0; i < notes.length; i++) {
         var n = notes[i];
         out.push({
-            pitch: output[n.cls],
-            start_time: Math.max(0, n.start),
-            duration: Math.max(0.01, n.duration),
-            velocity: Math.max(1, Math.min(127, Math.round(n.velocity)))
+            pitch: output[n.cls], start_time: bgInLoop(n.start),
+            duration: Math.max(0.01, n.duration), velocity: bgVelocity(n.velocity)
         });
     }
     return out;
@@ -267,11 +447,9 @@ function bgGrooveNotes(groove, pitch) {
     var steps = bgSteps(groove.mask);
     for (var s = 0; s < BG_STEPS; s++) {
         if (!steps[s]) continue;
-        var t = (s + groove.offsets[s] / 2) * BG_STEP_BEATS;
-        if (t < 0) t += BG_LOOP_BEATS;
         notes.push({
-            pitch: pitch, start_time: t, duration: BG_STEP_BEATS / 2,
-            velocity: Math.max(1, Math.min(127, Math.round(groove.velocities[s] * 127)))
+            pitch: pitch, start_time: bgInLoop((s + groove.offsets[s] / 2) * BG_STEP_BEATS),
+            duration: BG_STEP_BEATS / 2, velocity: bgVelocity(groove.velocities[s] * 127)
         });
     }
     return notes;
@@ -279,12 +457,16 @@ function bgGrooveNotes(groove, pitch) {
 
 if (typeof module !== "undefined") {
     module.exports = {
-        BG_STEPS: BG_STEPS, BG_CLASSES: BG_CLASSES, BG_MODELS: BG_MODELS, BG_DEFAULT_OUTPUT: BG_DEFAULT_OUTPUT,
+        BG_SPEC: BG_SPEC, BG_STEPS: BG_STEPS, BG_CLASSES: BG_CLASSES, BG_AUTO: BG_AUTO, BG_NOT_READ: BG_NOT_READ,
+        BG_MIDI_PITCHES: BG_MIDI_PITCHES, BG_NO_MODEL: BG_NO_MODEL,
+        BG_STATE_LAYOUT: BG_STATE_LAYOUT, bgLayoutLength: bgLayoutLength, bgPack: bgPack, bgUnpack: bgUnpack,
+        bgParseReply: bgParseReply, bgModelsFromPong: bgModelsFromPong, bgControls: bgControls,
         bgDefaultInputMap: bgDefaultInputMap, bgMask: bgMask, bgSteps: bgSteps, bgQuantize: bgQuantize,
         bgScoreFromNotes: bgScoreFromNotes, bgGrooveFromNotes: bgGrooveFromNotes,
         bgAccentsFromNotes: bgAccentsFromNotes, bgEmptyState: bgEmptyState, bgStateToList: bgStateToList,
-        bgStateFromList: bgStateFromList, bgGenerateArgs: bgGenerateArgs, BgReplies: BgReplies,
-        bgChooseSlots: bgChooseSlots, bgClipName: bgClipName, bgLiveNotes: bgLiveNotes,
-        bgScoreNotes: bgScoreNotes, bgGrooveNotes: bgGrooveNotes
+        bgStateFromList: bgStateFromList, bgGestures: bgGestures, bgRequestProblem: bgRequestProblem,
+        bgGenerateArgs: bgGenerateArgs, BgReplies: BgReplies, bgChooseSlots: bgChooseSlots,
+        bgClipName: bgClipName, bgInLoop: bgInLoop, bgLiveNotes: bgLiveNotes, bgScoreNotes: bgScoreNotes,
+        bgGrooveNotes: bgGrooveNotes
     };
 }

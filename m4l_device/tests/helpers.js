@@ -1,141 +1,113 @@
-// Test helpers: a Max `js` sandbox, a Live Object Model stand-in and a tiny OSC codec.
+// Test helpers: the built device, a Max `js` sandbox (with the patch's named boxes), and a tiny OSC codec.
 "use strict";
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const vm = require("node:vm");
+const { execFileSync } = require("node:child_process");
+const { FakeLive } = require("./fake_live.js");
 
 const DEVICE_DIR = path.resolve(__dirname, "..");
+const ROOT = path.resolve(DEVICE_DIR, "..");
+const PYTHON = process.env.PYTHON || "python3";
 
-// ------------------------------------------------------------------ Live Object Model stand-in
+// The folder the device was built into: BG_DEVICE_DIR (set by tests/test_m4l_device.py), else a
+// fresh build. The tests load the scripts from there: what ships is what is tested.
+let built = null;
+function buildDir() {
+  if (built) return built;
+  if (process.env.BG_DEVICE_DIR) {
+    built = process.env.BG_DEVICE_DIR;
+  } else {
+    built = fs.mkdtempSync(path.join(os.tmpdir(), "bg-device-"));
+    execFileSync(PYTHON, [path.join(DEVICE_DIR, "build.py"), "--out", built]);
+  }
+  return built;
+}
 
-// A Live Set: tracks of clip slots; a clip is {name, length, looping, notes: [...]}.
-// `deviceTrack` holds the device; `detail` / `highlighted` are [track, slot] or null.
-class FakeLive {
-  constructor({ tracks = 2, slots = 8, deviceTrack = 0 } = {}) {
-    this.tracks = [];
-    for (let t = 0; t < tracks; t++) this.tracks.push({ slots: Array.from({ length: slots }, () => ({ clip: null })) });
-    this.deviceTrack = deviceTrack;
-    this.detail = null;
-    this.highlighted = null;
-    this.song = { current_song_time: 0, is_playing: 0, signature_numerator: 4, signature_denominator: 4, tempo: 120 };
-    this.calls = [];   // every set/call made through LiveAPI: [path, method, ...args]
-    this.nextNoteId = 1;
+function readPatch() {
+  const bytes = fs.readFileSync(path.join(buildDir(), "Beat Guide.amxd"));
+  const len = bytes.readUInt32LE(28);
+  return { bytes, patch: JSON.parse(bytes.subarray(32, 32 + len - 1).toString("utf8")).patcher };
+}
+
+// require() of a built script (bg_core.js, bg_kit.js, bg_spec.js).
+function load(name) { return require(path.join(buildDir(), name)); }
+
+// ------------------------------------------------------------------ the patch's named boxes
+
+// A box the js reaches through this.patcher.getnamed(): it keeps the messages it receives, and
+// for menus the items and the shown item.
+class FakeBox {
+  constructor(box) {
+    this.box = box;
+    this.messages = [];
+    this.items = [];
+    this.shown = null;
+    this.active = 1;
   }
 
-  putClip(track, slot, notes, { name = "user clip", length = 8 } = {}) {
-    const clip = { name, length, looping: 1, notes: [] };
-    this.tracks[track].slots[slot].clip = clip;
-    this.addNotes(clip, notes);
-    return clip;
+  message(selector, ...args) {
+    this.messages.push([selector, ...args]);
+    if (selector === "clear") this.items = [];
+    else if (selector === "append") this.items.push(args.join(" "));
+    else if (selector === "set") this.shown = args[0];
+    else if (selector === "active") this.active = args[0];
+    else throw new Error(`${this.box.maxclass} ${this.box.varname} does not take '${selector}' here`);
   }
 
-  addNotes(clip, notes) {
-    for (const n of notes) {
-      clip.notes.push(Object.assign({ note_id: this.nextNoteId++, duration: 0.25, mute: 0, probability: 1,
-        velocity_deviation: 0, release_velocity: 64 }, n));
-    }
+  get text() { return this.items[this.shown]; }
+}
+
+class FakePatcher {
+  constructor(patch) {
+    this.named = new Map();
+    for (const { box } of patch.boxes) if (box.varname) this.named.set(box.varname, new FakeBox(box));
   }
 
-  // Canonical path -> {kind, obj, path} or null.
-  resolve(p) {
-    p = p.trim();
-    if (p === "live_set") return { kind: "song", obj: this.song, path: "live_set" };
-    if (p === "this_device canonical_parent") return this.resolve(`live_set tracks ${this.deviceTrack}`);
-    if (p === "live_set view detail_clip") {
-      return this.detail ? this.resolve(`live_set tracks ${this.detail[0]} clip_slots ${this.detail[1]} clip`) : null;
-    }
-    if (p === "live_set view highlighted_clip_slot") {
-      return this.highlighted ? this.resolve(`live_set tracks ${this.highlighted[0]} clip_slots ${this.highlighted[1]}`) : null;
-    }
-    const m = /^live_set tracks (\d+)(?: clip_slots (\d+)( clip)?)?$/.exec(p);
-    if (!m) throw new Error(`FakeLive: unknown path ${p}`);
-    const track = this.tracks[+m[1]];
-    if (!track) return null;
-    if (m[2] === undefined) return { kind: "track", obj: track, path: p };
-    const slot = track.slots[+m[2]];
-    if (!slot) return null;
-    if (!m[3]) return { kind: "slot", obj: slot, path: p };
-    return slot.clip ? { kind: "clip", obj: slot.clip, path: p } : null;
-  }
-
-  // The LiveAPI class as Max's js object provides it (the parts the device uses).
-  liveAPIClass() {
-    const live = this;
-    return function LiveAPI(callback, p) {
-      const target = live.resolve(p);
-      this.id = target ? 1 : 0;
-      this.path = target ? `"${target.path}"` : "";
-      this.get = (prop) => {
-        if (target.kind === "slot" && prop === "has_clip") return [target.obj.clip ? 1 : 0];
-        const v = target.obj[prop];
-        if (v === undefined) throw new Error(`FakeLive: ${target.kind} has no property ${prop}`);
-        return Array.isArray(v) ? v : [v];
-      };
-      this.set = (prop, value) => {
-        live.calls.push([target.path, "set", prop, value]);
-        target.obj[prop] = value;
-      };
-      this.getcount = (prop) => {
-        if (target.kind === "track" && prop === "clip_slots") return target.obj.slots.length;
-        throw new Error(`FakeLive: getcount ${prop}`);
-      };
-      this.call = (method, ...args) => {
-        live.calls.push([target.path, method, ...args]);
-        if (target.kind === "slot" && method === "create_clip") {
-          if (target.obj.clip) throw new Error("create_clip on a slot that holds a clip");
-          target.obj.clip = { name: "", length: args[0], looping: 0, notes: [] };
-          return undefined;
-        }
-        if (target.kind === "clip" && method === "get_notes_extended") {
-          const [fromPitch, span, fromTime, timeSpan] = args;
-          const notes = target.obj.notes.filter((n) => n.pitch >= fromPitch && n.pitch < fromPitch + span &&
-            n.start_time >= fromTime && n.start_time < fromTime + timeSpan);
-          return JSON.stringify({ notes });  // Max's js gets the dictionary as JSON text
-        }
-        if (target.kind === "clip" && method === "add_new_notes") {
-          for (const n of args[0].notes) {
-            for (const k of ["pitch", "start_time", "duration"]) if (typeof n[k] !== "number") throw new Error(`note without ${k}`);
-          }
-          live.addNotes(target.obj, args[0].notes);
-          return undefined;
-        }
-        throw new Error(`FakeLive: ${target.kind}.${method} not supported`);
-      };
-    };
-  }
+  getnamed(name) { return this.named.get(name) || null; }
 }
 
 // ------------------------------------------------------------------ Max js sandbox
 
 // Loads beatguide.js as Max's js object would; returns the sandbox and what went out of each outlet.
 // onOutlet(n, message) sees each message as it leaves (e.g. to forward OSC to a real server).
+// pattr echoes what it is sent back into the js, as Max's pattr does.
 function loadDevice(live, onOutlet = () => {}) {
+  const dir = buildDir();
   const out = [];
   const tasks = [];
+  const patcher = new FakePatcher(readPatch().patch);
   const ctx = {
     post: () => {},
-    messnamed: () => {},
     outlet: (n, ...args) => {
       const message = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
       out.push([n, ...message]);
       onOutlet(n, message);
+      if (n === 4) ctx.restore(...message);   // pattr's echo
     },
     arrayfromargs: (a) => Array.prototype.slice.call(a),
     LiveAPI: live.liveAPIClass(),
-    Task: function Task(fn) {
-      this.fn = fn;
-      this.repeat = () => tasks.push(this);
-      this.cancel = () => {};
+    Task: function Task(fn, owner) {
+      this.fn = fn.bind(owner);
+      this.interval = 0;
+      this.running = false;
+      this.due = false;
+      this.repeat = () => { this.running = true; if (!tasks.includes(this)) tasks.push(this); };
+      this.schedule = () => { this.due = true; if (!tasks.includes(this)) tasks.push(this); };
+      this.cancel = () => { this.running = false; this.due = false; };
     },
-    JSON, Math, Date, String, parseInt,
+    patcher,
+    JSON, Math, Date, String, Number, parseInt, isFinite, Error,
   };
-  ctx.include = (name) => vm.runInContext(fs.readFileSync(path.join(DEVICE_DIR, name), "utf8"), ctx, { filename: name });
+  ctx.include = (name) => vm.runInContext(fs.readFileSync(path.join(dir, name), "utf8"), ctx, { filename: name });
   vm.createContext(ctx);
-  vm.runInContext(fs.readFileSync(path.join(DEVICE_DIR, "beatguide.js"), "utf8"), ctx, { filename: "beatguide.js" });
+  vm.runInContext(fs.readFileSync(path.join(dir, "beatguide.js"), "utf8"), ctx, { filename: "beatguide.js" });
   return {
     ctx,
     out,
     tasks,
+    live,
     // Sends a Max message (selector + args) into the js inlet.
     send(selector, ...args) {
       if (typeof ctx[selector] === "function") return ctx[selector](...args);
@@ -147,6 +119,22 @@ function loadDevice(live, onOutlet = () => {}) {
       const s = this.sent(3);
       return s.length ? s[s.length - 1].slice(1).join(" ") : "";
     },
+    ui(name) {
+      const b = patcher.getnamed(name);
+      if (!b) throw new Error(`no box named ${name}`);
+      return b;
+    },
+    // Runs what a Task would run next: repeating tasks once, scheduled ones once.
+    tick() {
+      for (const t of tasks.slice()) {
+        if (t.due) { t.due = false; t.fn(); } else if (t.running) t.fn();
+      }
+    },
+    // Runs the scheduled (one-shot) tasks only, e.g. the kit rescan after a change in the Set.
+    settle() {
+      for (const t of tasks.slice()) if (t.due) { t.due = false; t.fn(); }
+    },
+    task(name) { return tasks.find((t) => t.fn.name === `bound ${name}`); },
   };
 }
 
@@ -193,4 +181,4 @@ function decodeOSC(buf) {
   return { address, args };
 }
 
-module.exports = { DEVICE_DIR, FakeLive, loadDevice, encodeOSC, decodeOSC };
+module.exports = { DEVICE_DIR, ROOT, PYTHON, FakeLive, buildDir, readPatch, load, loadDevice, encodeOSC, decodeOSC };

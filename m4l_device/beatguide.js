@@ -39,7 +39,7 @@ var lastRequest = null;         // the last generate request sent (for Regenerat
 var lastResult = null;          // {req, replies, done}
 var ghost = bgFilled(BG_CLASSES, 0);
 var taps = null;                // {startBeat, notes, sawPlaying} while recording
-var inPitch = BG_SPEC.default_output[0];
+var inPitch = BG_SPEC.pitches.output[0];
 var storing = false;            // pattr echoes what it is sent: not a restore
 var heartbeat = new Task(beat, this);
 var tapClock = new Task(checkTaps, this);
@@ -169,11 +169,11 @@ function model(i) {
     showModel();
 }
 
-function validPort(n) { return n >= BG_SPEC.ports.min && n <= BG_SPEC.ports.max; }
+function validPort(n) { return n >= BG_SPEC.ports.reply_min && n <= BG_SPEC.ports.reply_max; }
 
 function send_port(n) {
     if (!validPort(n)) {
-        status("Server port must be " + BG_SPEC.ports.min + "-" + BG_SPEC.ports.max);
+        status("Server port must be " + BG_SPEC.ports.reply_min + "-" + BG_SPEC.ports.reply_max);
         box("bg_send_port").message("set", state.sendPort);
         return;
     }
@@ -186,7 +186,7 @@ function send_port(n) {
 
 function reply_port(n) {
     if (!validPort(n)) {
-        status("Reply port must be " + BG_SPEC.ports.min + "-" + BG_SPEC.ports.max);
+        status("Reply port must be " + BG_SPEC.ports.reply_min + "-" + BG_SPEC.ports.reply_max);
         box("bg_reply_port").message("set", state.replyPort);
         return;
     }
@@ -540,7 +540,10 @@ function write_aux(v) {
 }
 
 function writeClips(clips) {
-    var problem = bgWriteClips(where.trackPath, clips);
-    if (problem !== "") status("not written: " + problem);
-    return problem === "";
+    var full = bgWriteClips(where.trackPath, clips);
+    if (full !== null) {
+        status("not written: no empty slot: " + clips.length + " clips need " + clips.length + " empty slots below slot " +
+            (full.start + 1) + ", only " + full.free + " free. Add scenes or pick a slot higher up.");
+    }
+    return full === null;
 }

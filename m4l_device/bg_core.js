@@ -4,10 +4,10 @@
 // BG_SPEC, which build.py generates from the Python package.
 
 var BG_SPEC = (typeof module !== "undefined") ? require("./bg_spec.js") : BG_SPEC;
-var BG_STEPS = BG_SPEC.steps;
+var BG_STEPS = BG_SPEC.grid.steps;
 var BG_CLASSES = BG_SPEC.classes.length;
-var BG_LOOP_BEATS = BG_SPEC.loop_beats;
-var BG_STEP_BEATS = BG_SPEC.step_beats;
+var BG_LOOP_BEATS = BG_SPEC.grid.loop_beats;
+var BG_STEP_BEATS = BG_SPEC.grid.step_beats;
 var BG_ADDR = BG_SPEC.addresses;
 var BG_MIDI_PITCHES = 128;
 var BG_LANE_GIVEN = BG_SPEC.lane_modes.indexOf("given");
@@ -23,19 +23,21 @@ function bgFilled(n, value) {
 
 // ---------------------------------------------------------------- argument layouts
 
-// A layout is a list of [name, type, count] runs: `count` arguments of OSC type "i", "f" or "s".
+// A layout is a list of fields {name, type, count}: `count` arguments of OSC type "i", "f" or "s".
 function bgLayoutLength(layout) {
     var n = 0;
-    for (var i = 0; i < layout.length; i++) n += layout[i][2];
+    for (var i = 0; i < layout.length; i++) n += layout[i].count;
     return n;
 }
+
+function bgField(name, type, count) { return { name: name, type: type, count: count }; }
 
 // values {name: value, or an array of `count` values} -> the flat argument list. Throws on a
 // missing field or a run of the wrong length (a bug in the caller, never the user's input).
 function bgPack(layout, values) {
     var args = [];
     for (var i = 0; i < layout.length; i++) {
-        var name = layout[i][0], count = layout[i][2], v = values[name];
+        var name = layout[i].name, count = layout[i].count, v = values[name];
         if (v === undefined) throw new Error("bgPack: no value for " + name);
         if (count === 1) {
             args.push(v);
@@ -57,7 +59,7 @@ function bgTypeOk(type, v) {
 function bgUnpack(layout, args, start) {
     var values = {}, pos = start;
     for (var i = 0; i < layout.length; i++) {
-        var name = layout[i][0], type = layout[i][1], count = layout[i][2];
+        var name = layout[i].name, type = layout[i].type, count = layout[i].count;
         if (pos + count > args.length) return null;
         var run = args.slice(pos, pos + count);
         for (var k = 0; k < count; k++) if (!bgTypeOk(type, run[k])) return null;
@@ -141,8 +143,8 @@ function bgControls(caps) {
 function bgDefaultInputMap() {
     var map = bgFilled(BG_MIDI_PITCHES, BG_NOT_READ);
     for (var c = 0; c < BG_CLASSES; c++) {
-        for (var i = 0; i < BG_SPEC.gm_pitches[c].length; i++) {
-            var p = BG_SPEC.gm_pitches[c][i];
+        for (var i = 0; i < BG_SPEC.pitches.gm_input[c].length; i++) {
+            var p = BG_SPEC.pitches.gm_input[c][i];
             if (map[p] === BG_NOT_READ) map[p] = c;
         }
     }
@@ -256,10 +258,11 @@ function bgEmptyState() {
 // The saved form (a pattr blob parameter): a flat list, version first.
 var BG_STATE_VERSION = 2;
 var BG_STATE_LAYOUT = [
-    ["version", "i", 1], ["send_port", "i", 1], ["reply_port", "i", 1], ["model", "s", 1],
-    ["lane_masks", "i", BG_CLASSES], ["groove_mask", "i", 1],
-    ["groove_velocities", "f", BG_STEPS], ["groove_offsets", "f", BG_STEPS], ["accent_mask", "i", 1],
-    ["pad_override", "i", BG_CLASSES], ["input_override", "i", BG_MIDI_PITCHES]
+    bgField("version", "i", 1), bgField("send_port", "i", 1), bgField("reply_port", "i", 1), bgField("model", "s", 1),
+    bgField("lane_masks", "i", BG_CLASSES), bgField("groove_mask", "i", 1),
+    bgField("groove_velocities", "f", BG_STEPS), bgField("groove_offsets", "f", BG_STEPS),
+    bgField("accent_mask", "i", 1), bgField("pad_override", "i", BG_CLASSES),
+    bgField("input_override", "i", BG_MIDI_PITCHES)
 ];
 
 function bgStateToList(st) {
@@ -325,7 +328,7 @@ function bgRequestProblem(model, caps, st) {
     return "";
 }
 
-// The arguments of /bg/generate, laid out by BG_SPEC.generate.
+// The arguments of /bg/generate, laid out by BG_SPEC.generate.fields.
 // req: {id, replyPort, model, caps, variations, temperature, seed, scoreSeed, grooveSeed, state}
 function bgGenerateArgs(req) {
     var st = req.state;
@@ -334,7 +337,7 @@ function bgGenerateArgs(req) {
         (g.accents ? BG_SPEC.flags.accents : 0);
     var masks = [];
     for (var c = 0; c < BG_CLASSES; c++) masks.push(st.score[c] | 0);
-    return bgPack(BG_SPEC.generate, {
+    return bgPack(BG_SPEC.generate.fields, {
         request_id: req.id, reply_port: req.replyPort, model: req.model, variations: req.variations,
         temperature: req.temperature, seed: req.seed, score_seed: req.scoreSeed, groove_seed: req.grooveSeed,
         flags: flags, latent_source: bgControls(req.caps).bank ? st.latentSource : 0,

@@ -11,9 +11,9 @@ mgraphics.autofill = 0;
 
 include("bg_spec.js");
 
-var STEPS = BG_SPEC.steps;
+var STEPS = BG_SPEC.grid.steps;
 var LANES = BG_SPEC.classes.length;
-var BEAT_STEPS = BG_SPEC.steps_per_beat;
+var BEAT_STEPS = BG_SPEC.grid.steps_per_beat;
 var ACCENT_H = jsarguments[1];   // heights of the accent row and the groove strip (patcher.py)
 var GROOVE_H = jsarguments[2];
 // Live-like colours

@@ -90,7 +90,7 @@ function bgKitMap(pads, padOverride, inputOverride) {
     var lanes = [];
     for (c = 0; c < BG_CLASSES; c++) {
         var named = byKind[BG_SPEC.classes[c]] || [];
-        var gm = BG_SPEC.default_output[c];
+        var gm = BG_SPEC.pitches.output[c];
         var entry;
         if (padOverride[c] >= 0) {
             var p = byNote[padOverride[c]];

@@ -120,7 +120,7 @@ function bgSelectedSlot(trackPath) {
 
 // Writes clips ({name, notes}) into the first empty slots below the highlighted one on the track.
 // Never touches a slot that holds a clip: when there are not enough empty slots it writes nothing
-// and returns the reason ("" when written).
+// and returns {start, free} (the highlighted slot and the empty slots below it); null when written.
 function bgWriteClips(trackPath, clips) {
     var count = bgApi(trackPath).getcount("clip_slots");
     var hasClip = [];
@@ -131,8 +131,7 @@ function bgWriteClips(trackPath, clips) {
     if (slots === null) {
         var free = 0;
         for (i = start + 1; i < count; i++) if (!hasClip[i]) free++;
-        return "no empty slot: " + clips.length + " clips need " + clips.length + " empty slots below slot " +
-            (start + 1) + ", only " + free + " free. Add scenes or pick a slot higher up.";
+        return { start: start, free: free };
     }
     for (i = 0; i < clips.length; i++) {
         var slotPath = trackPath + " clip_slots " + slots[i];
@@ -142,7 +141,7 @@ function bgWriteClips(trackPath, clips) {
         clip.set("looping", 1);
         clip.set("name", clips[i].name);
     }
-    return "";
+    return null;
 }
 
 // The song position in beats, whether the transport plays, and the bar length in beats.

@@ -34,59 +34,7 @@ def load_spec() -> dict:
             from beatguide import protocol
         except ImportError as e:
             sys.exit(f"build.py needs the beatguide package (pip install -e .): {e}")
-    if hasattr(protocol, "device_spec"):
-        return protocol.device_spec()
-    return spec_from_constants(protocol)
-
-
-def spec_from_constants(protocol) -> dict:
-    """The spec assembled from the protocol-1 modules' constants (until `device_spec()` exists)."""
-    from beatguide import drums, engine, grid
-
-    def field(name, typ, count=1):
-        return [name, typ, count]
-
-    header = [field("request_id", "i"), field("variation", "i")]
-    n, s = drums.N_CLASSES, grid.STEPS
-    return {
-        "protocol_version": protocol.PROTOCOL_VERSION,
-        "steps": s, "steps_per_beat": grid.STEPS_PER_BEAT, "loop_beats": grid.LOOP_BEATS,
-        "step_beats": grid.STEP_BEATS, "note_beats": grid.NOTE_BEATS,
-        "classes": list(drums.CLASSES), "gm_pitches": [list(p) for p in drums.GM_PITCHES],
-        "default_output": list(drums.DEFAULT_OUTPUT_PITCHES),
-        "lane_modes": list(engine.LANE_MODES), "latent_sources": ["prior"], "gestures": [], "needs": [],
-        "flags": {"score": protocol.FLAG_SCORE, "groove": protocol.FLAG_GROOVE, "accents": protocol.FLAG_ACCENTS},
-        "addresses": {a.strip("/").split("/")[-1]: a for a in (
-            protocol.PING, protocol.PONG, protocol.STATUS, protocol.GENERATE, protocol.NOTES, protocol.DONE,
-            protocol.ERROR, protocol.AUX_SCORE, protocol.AUX_GROOVE, protocol.AUX_ACCENTS)},
-        "generate": [field("request_id", "i"), field("reply_port", "i"), field("model", "s"),
-                     field("variations", "i"), field("temperature", "f"), field("seed", "i"),
-                     field("score_seed", "i"), field("groove_seed", "i"), field("flags", "i"),
-                     field("lane_masks", "i", n), field("lane_modes", "i", n), field("groove_mask", "i"),
-                     field("groove_velocities", "f", s), field("groove_offsets", "f", s),
-                     field("accent_mask", "i")],
-        "replies": {
-            protocol.PONG: {"fields": [field("request_id", "i"), field("protocol_version", "i"),
-                                       field("model_count", "i")],
-                            "repeat": [field("name", "s")], "max_repeats": protocol.MAX_ARGS - 3},
-            protocol.NOTES: {"fields": header + [field("chunk", "i")],
-                             "repeat": [field("class", "i"), field("start", "f"), field("duration", "f"),
-                                        field("velocity", "i")], "max_repeats": protocol.NOTES_PER_MESSAGE},
-            protocol.AUX_SCORE: {"fields": header + [field("lane_masks", "i", n)]},
-            protocol.AUX_GROOVE: {"fields": header + [field("mask", "i"), field("velocities", "f", s),
-                                                      field("offsets", "f", s)]},
-            protocol.AUX_ACCENTS: {"fields": header + [field("mask", "i")]},
-            protocol.DONE: {"fields": [field("request_id", "i"), field("variations", "i"),
-                                       field("total_notes", "i"), field("elapsed_ms", "f"),
-                                       field("score_seed", "i"), field("groove_seed", "i")]},
-            protocol.ERROR: {"fields": [field("request_id", "i"), field("code", "s"), field("text", "s")]},
-        },
-        "ports": {"server": 9010, "reply": 9011, "min": protocol.MIN_REPLY_PORT, "max": protocol.MAX_REPLY_PORT},
-        "limits": {"variations": [1, engine.MAX_VARIATIONS],
-                   "temperature": [engine.MIN_TEMPERATURE, engine.MAX_TEMPERATURE],
-                   "seed": [0, protocol.INT32_MAX]},
-        "error_codes": list(protocol.ERROR_CODES),
-    }
+    return protocol.device_spec()
 
 
 def spec_js(spec: dict) -> str:

@@ -190,9 +190,9 @@ def server_column(d: Device) -> tuple[str, str]:
     """Ports (plain number boxes saved in the state) and the status line. Returns (udpsend, status)."""
     p, x, ports = d.p, COL_SERVER, d.spec["ports"]
     p.label("Server port", [x, 3, 60, 13])
-    d.number("send_port", [x + 62, 2, 50, 15], "bg_send_port", ports["min"], ports["max"])
+    d.number("send_port", [x + 62, 2, 50, 15], "bg_send_port", ports["reply_min"], ports["reply_max"])
     p.label("Reply port", [x, 19, 60, 13])
-    d.number("reply_port", [x + 62, 18, 50, 15], "bg_reply_port", ports["min"], ports["max"])
+    d.number("reply_port", [x + 62, 18, 50, 15], "bg_reply_port", ports["reply_min"], ports["reply_max"])
     send = p.obj(f"udpsend 127.0.0.1 {ports['server']}", 1, 0)
     receive = p.obj(f"udpreceive {ports['reply']} @defer 1", 1, 1)
     p.connect(d.js, 0, send)

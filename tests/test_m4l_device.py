@@ -1,7 +1,9 @@
-"""The Max for Live device: build it, then run its Node tests (m4l_device/tests/) against the build."""
+"""The Max for Live device: build it, check it against Max's real objects, run its Node tests."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import shutil
 import subprocess
@@ -10,28 +12,88 @@ from pathlib import Path
 
 import pytest
 
+from beatguide import protocol
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "m4l_device"
+DOCS = ROOT / "docs" / "device.md"
+# The static checker lives beside the repository in this workspace only (../shared).
+CHECKER = Path(os.environ.get("BG_MAXPAT_CHECK", ROOT.parent / "shared" / "tools" / "maxpat_check.py"))
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+sys.path.insert(0, str(DEVICE))
+from patcher import JS_FILES, patcher  # noqa: E402
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
-def test_build_writes_the_device(tmp_path):
-    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path)], check=True)
-    data = (tmp_path / "Beat Guide.amxd").read_bytes()
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("device")
+    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(out)], check=True)
+    return out
+
+
+def test_build_writes_the_device_and_its_scripts(built):
+    data = (built / "Beat Guide.amxd").read_bytes()
     assert data[:12] == b"ampf\x04\x00\x00\x00mmmm"
-    for name in ("beatguide.js", "bg_core.js", "bg_grid.js"):
-        assert (tmp_path / name).is_file()
+    for name in JS_FILES:
+        assert (built / name).is_file(), name
+    spec = (built / "bg_spec.js").read_text()
+    assert json.loads(spec[spec.index("{"): spec.rindex("}") + 1]) == protocol.device_spec()
 
 
-def test_node_tests(tmp_path):
-    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path)], check=True)
+def test_static_check_finds_no_errors_and_every_warning_is_explained(built):
+    if not CHECKER.is_file():
+        pytest.skip(f"the static checker is not at {CHECKER} (set BG_MAXPAT_CHECK)")
+    proc = subprocess.run([sys.executable, str(CHECKER), "--json", str(built / "Beat Guide.amxd")],
+                          capture_output=True, text=True)
+    items = json.loads(proc.stdout)[0]["items"]
+    errors = [i for i in items if i["level"] in ("ERROR", "FATAL")]
+    assert proc.returncode == 0 and not errors, errors
+    docs = DOCS.read_text()
+    for w in (i for i in items if i["level"] == "WARN"):
+        assert w["msg"] in docs, f"docs/device.md does not explain the checker's warning: {w['where']}: {w['msg']}"
+
+
+def test_the_patch_follows_the_spec():
+    """No lane count, lane mode or port is written into the patch generator: change the spec, the patch follows."""
+    spec = copy.deepcopy(protocol.device_spec())
+    spec["classes"].append("cowbell")
+    spec["lane_modes"] = ["decide", "given"]
+    spec["ports"]["server"] = 9555
+    boxes = [b["box"] for b in patcher(spec)["patcher"]["boxes"]]
+    lanes = [b for b in boxes if b.get("varname", "").startswith("bg_lanemode_")]
+    assert len(lanes) == 10
+    assert all(b["saved_attribute_attributes"]["valueof"]["parameter_enum"] == ["decide", "given"] for b in lanes)
+    assert sum(b.get("varname", "").startswith("bg_pad_") for b in boxes) == 10
+    assert any(b.get("text") == "udpsend 127.0.0.1 9555" for b in boxes)
+    assert any(b.get("text") == "cowbell" for b in boxes)
+
+
+def test_the_launcher_slot(tmp_path):
+    """With bg_launcher.js present, the device holds one node.script, told the server port by the js
+    (outlet 5) and answering into it as ``launcher ...``."""
+    patch = patcher(protocol.device_spec(), with_launcher=True)["patcher"]
+    boxes = {b["box"]["id"]: b["box"] for b in patch["boxes"]}
+    node = [i for i, b in boxes.items() if b.get("text", "").startswith("node.script bg_launcher.js")]
+    js = [i for i, b in boxes.items() if b.get("text") == "js beatguide.js"][0]
+    assert len(node) == 1
+    cords = [(line["patchline"]["source"], line["patchline"]["destination"]) for line in patch["lines"]]
+    assert ([js, 5], [node[0], 0]) in cords
+    pre = [d for s, d in cords if s == [node[0], 0]][0][0]
+    assert boxes[pre]["text"] == "prepend launcher" and ([pre, 0], [js, 0]) in cords
+    assert "bg_launcher.js" in [d["name"] for d in patch["dependency_cache"]]
+    assert "bg_launcher.js" not in [d["name"] for d in patcher(protocol.device_spec())["patcher"]["dependency_cache"]]
+
+
+@needs_node
+def test_node_tests(built):
     if not (DEVICE / "node_modules" / "acorn").is_dir():
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("m4l_device/node_modules is missing and npm is not installed to run `npm ci`")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(DEVICE)], check=True)
-    env = dict(os.environ, BG_DEVICE_DIR=str(tmp_path), PYTHON=sys.executable)
+    env = dict(os.environ, BG_DEVICE_DIR=str(built), PYTHON=sys.executable)
     tests = sorted(str(p.relative_to(DEVICE)) for p in (DEVICE / "tests").glob("*.test.js"))
     proc = subprocess.run(["node", "--test", *tests], cwd=DEVICE, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]

@@ -1,29 +1,21 @@
-// Structure of the built device: container, patch cords, JavaScript files (ES5).
+// Structure of the built device: container, patch cords, named boxes, parameters, JavaScript files (ES5).
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
-const { execFileSync } = require("node:child_process");
 const acorn = require("acorn");
-const { DEVICE_DIR } = require("./helpers.js");
+const { buildDir, readPatch, load } = require("./helpers.js");
+const { allNames } = require("./lom.js");
 
-// The folder the device was built into: BG_DEVICE_DIR (set by tests/test_m4l_device.py), else built here.
-function builtDir() {
-  if (process.env.BG_DEVICE_DIR) return process.env.BG_DEVICE_DIR;
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bg-device-"));
-  execFileSync(process.env.PYTHON || "python3", [path.join(DEVICE_DIR, "build.py"), "--out", out]);
-  return out;
-}
-
-const dir = builtDir();
-const bytes = fs.readFileSync(path.join(dir, "Beat Guide.amxd"));
-
-function parsePatch() {
-  const len = bytes.readUInt32LE(28);
-  return JSON.parse(bytes.subarray(32, 32 + len - 1).toString("utf8")).patcher;
-}
+const dir = buildDir();
+const { bytes, patch } = readPatch();
+const SPEC = load("bg_spec.js");
+const boxes = patch.boxes.map((b) => b.box);
+const byId = new Map(boxes.map((b) => [b.id, b]));
+const valueof = (b) => (b.saved_attribute_attributes || {}).valueof || {};
+const isParam = (b) => b.maxclass.startsWith("live.") || (b.saved_object_attributes || {}).parameter_enable === 1;
+const source = (f) => fs.readFileSync(path.join(dir, f), "utf8");
 
 test("container: ampf / mmmm / meta / ptch with the JSON's length, null-terminated", () => {
   assert.equal(bytes.toString("ascii", 0, 4), "ampf");
@@ -33,66 +25,136 @@ test("container: ampf / mmmm / meta / ptch with the JSON's length, null-terminat
   assert.equal(bytes.readUInt32LE(16), 4);
   assert.equal(bytes.readUInt32LE(20), 0);
   assert.equal(bytes.toString("ascii", 24, 28), "ptch");
-  const len = bytes.readUInt32LE(28);
-  assert.equal(bytes.length, 32 + len);
+  assert.equal(bytes.length, 32 + bytes.readUInt32LE(28));
   assert.equal(bytes[bytes.length - 1], 0);
-  assert.ok(parsePatch().boxes.length > 50);
 });
 
 test("every patch cord joins existing boxes at valid inlets and outlets", () => {
-  const patch = parsePatch();
-  const boxes = new Map(patch.boxes.map((b) => [b.box.id, b.box]));
-  assert.equal(boxes.size, patch.boxes.length, "box ids are unique");
-  for (const box of boxes.values()) {
+  assert.equal(byId.size, boxes.length, "box ids are unique");
+  for (const box of boxes) {
     assert.ok(Number.isInteger(box.numinlets) && Number.isInteger(box.numoutlets), box.id);
     assert.equal(box.outlettype.length, box.numoutlets, box.id);
   }
   for (const { patchline } of patch.lines) {
     const [src, outlet] = patchline.source;
     const [dst, inlet] = patchline.destination;
-    assert.ok(boxes.has(src) && boxes.has(dst), JSON.stringify(patchline));
-    assert.ok(outlet >= 0 && outlet < boxes.get(src).numoutlets, JSON.stringify(patchline));
-    assert.ok(inlet >= 0 && inlet < boxes.get(dst).numinlets, JSON.stringify(patchline));
+    assert.ok(byId.has(src) && byId.has(dst), JSON.stringify(patchline));
+    assert.ok(outlet >= 0 && outlet < byId.get(src).numoutlets, JSON.stringify(patchline));
+    assert.ok(inlet >= 0 && inlet < byId.get(dst).numinlets, JSON.stringify(patchline));
   }
 });
 
-test("the patch holds what the device needs", () => {
-  const patch = parsePatch();
-  const texts = patch.boxes.map((b) => b.box.text || "");
-  for (const t of ["live.thisdevice", "js beatguide.js", "udpsend 127.0.0.1 9010", "udpreceive 9011 @defer 1",
-    "midiin", "midiout", "midiparse", "pattr bg_state"]) assert.ok(texts.includes(t), t);
-  const names = patch.boxes.filter((b) => b.box.parameter_enable).map((b) => b.box.saved_attribute_attributes.valueof.parameter_longname);
-  assert.equal(new Set(names).size, names.length, "parameter names are unique");
-  for (const n of ["Model", "Temperature", "Variations", "Seed", "Lock score latent", "Lock groove latent", "Generate",
-    "Regenerate", "Capture score", "Capture groove", "Capture accents", "Write aux clips", "Record taps", "Lane kick",
-    "Out pitch ride", "Server port", "Reply port"]) assert.ok(names.includes(n), n);
+test("the patch holds what the device needs, with the spec's ports", () => {
+  const texts = boxes.map((b) => b.text || "");
+  for (const t of ["live.thisdevice", "js beatguide.js", `udpsend 127.0.0.1 ${SPEC.ports.server}`,
+    `udpreceive ${SPEC.ports.reply} @defer 1`, "midiin", "midiout", "midiparse", "pattr bg_state", "when", "deferlow"]) {
+    assert.ok(texts.includes(t), t);
+  }
   assert.equal(patch.openinpresentation, 1);
-  for (const b of patch.boxes) {
-    if (b.box.presentation) {
-      const [x, y, w, h] = b.box.presentation_rect;
-      assert.ok(x >= 0 && y >= 0 && y + h <= 169 && x + w <= patch.devicewidth, `${b.box.id} fits the device strip`);
-    }
+  for (const b of boxes) {
+    if (!b.presentation) continue;
+    const [x, y, w, h] = b.presentation_rect;
+    assert.ok(x >= 0 && y >= 0 && y + h <= 169 && x + w <= patch.devicewidth, `${b.id} fits the device strip`);
   }
 });
 
-test("every JavaScript file is present, parses as ES5, and the js box has the outlets the script declares", () => {
-  const patch = parsePatch();
-  const files = patch.boxes.map((b) => b.box).flatMap((box) =>
-    box.maxclass === "jsui" ? [box.filename] : /^js /.test(box.text || "") ? [box.text.split(" ")[1]] : []);
-  const included = [];
-  for (const f of files) {
-    const src = fs.readFileSync(path.join(dir, f), "utf8");
-    for (const m of src.matchAll(/^include\("([^"]+)"\)/gm)) included.push(m[1]);
+test("parameters: named, unique, Int ones within 0-255, buttons Hidden, the state saved as a blob", () => {
+  const params = boxes.filter(isParam);
+  const names = params.map((b) => valueof(b).parameter_longname);
+  assert.equal(new Set(names).size, names.length, "long names are unique");
+  for (const n of ["Temperature", "Variations", "Seed", "Lock score latent", "Lock groove latent", "Latents", "Generate",
+    "Regenerate", "Capture score", "Capture groove", "Capture accents", "Write aux clips", "Record taps", "Lane kick",
+    "Lane ride", "State"]) assert.ok(names.includes(n), n);
+  const varnames = boxes.filter((b) => b.varname).map((b) => b.varname);
+  assert.equal(new Set(varnames).size, varnames.length, "scripting names are unique");
+  for (const b of params) {
+    const v = valueof(b);
+    assert.ok(b.varname, `${v.parameter_longname} has a scripting name`);
+    if (v.parameter_type === 1) {
+      for (const k of ["parameter_mmin", "parameter_mmax"]) assert.ok(v[k] >= 0 && v[k] <= 255, `${v.parameter_longname} ${k}`);
+    }
+    if (b.maxclass === "live.text" && b.mode === 0) assert.equal(v.parameter_invisible, 2, `${v.parameter_longname} is Hidden`);
   }
-  assert.deepEqual(included, ["bg_core.js"]);
-  for (const f of files.concat(included)) {
-    const src = fs.readFileSync(path.join(dir, f), "utf8");
+  const seed = params.find((b) => valueof(b).parameter_longname === "Seed");
+  assert.deepEqual([valueof(seed).parameter_type, valueof(seed).parameter_unitstyle], [0, 0], "Seed: Float shown as Int");
+  const lane = params.find((b) => valueof(b).parameter_longname === "Lane kick");
+  assert.deepEqual(valueof(lane).parameter_enum, SPEC.lane_modes);
+  const state = boxes.find((b) => b.text === "pattr bg_state");
+  assert.equal(state.parameter_enable, undefined, "not at box level, where Max does not read it for a newobj");
+  assert.equal(state.saved_object_attributes.parameter_enable, 1);
+  assert.equal(valueof(state).parameter_type, 3);
+  for (const name of ["bg_send_port", "bg_reply_port", "bg_model", "bg_pad_0", "bg_inclass"]) {
+    const b = boxes.find((x) => x.varname === name);
+    assert.ok(b && !isParam(b), `${name} is a plain Max box, not a Live parameter`);
+  }
+});
+
+test("every box the js addresses by name exists", () => {
+  const src = source("beatguide.js");
+  const literal = [...src.matchAll(/box\("([^"]+)"\)/g)].map((m) => m[1]);
+  const prefixed = [...src.matchAll(/box\("([^"]+)" \+ c\)/g)].map((m) => m[1]);
+  assert.ok(literal.length >= 8 && prefixed.length >= 2);
+  const names = new Set(boxes.map((b) => b.varname));
+  for (const n of literal) assert.ok(names.has(n), n);
+  for (const p of prefixed) for (let c = 0; c < SPEC.classes.length; c++) assert.ok(names.has(p + c), p + c);
+});
+
+test("the grid is shown at its patching size and told its row heights", () => {
+  const grid = boxes.find((b) => b.maxclass === "jsui");
+  assert.deepEqual(grid.patching_rect.slice(2), grid.presentation_rect.slice(2));
+  const [accent, groove] = grid.jsarguments;
+  assert.equal(grid.presentation_rect[3], 14 * SPEC.classes.length + accent + groove);
+});
+
+test("taps reach the js deferred, with the transport position [when] read at the note", () => {
+  const next = (id, outlet) => patch.lines.filter((l) => l.patchline.source[0] === id && l.patchline.source[1] === outlet)
+    .map((l) => byId.get(l.patchline.destination[0]));
+  const parse = boxes.find((b) => b.text === "midiparse");
+  const split = next(parse.id, 0)[0];
+  assert.equal(split.text, "t l l");
+  assert.equal(next(split.id, 1)[0].text, "when");
+  const pack = next(split.id, 0)[0];
+  assert.equal(pack.text, "pack 0 0 0.");
+  assert.equal(next(next(pack.id, 0)[0].id, 0)[0].text, "deferlow");
+  assert.equal(next(next(next(pack.id, 0)[0].id, 0)[0].id, 0)[0].text, "js beatguide.js");
+});
+
+test("every JavaScript file is present, parses as ES5, and the js boxes have the outlets the scripts declare", () => {
+  const files = boxes.flatMap((box) =>
+    box.maxclass === "jsui" ? [box.filename] : /^js /.test(box.text || "") ? [box.text.split(" ")[1]] : []);
+  const included = new Set();
+  for (const f of files) for (const m of source(f).matchAll(/^include\("([^"]+)"\)/gm)) included.add(m[1]);
+  assert.deepEqual([...included].sort(), ["bg_core.js", "bg_kit.js", "bg_live.js", "bg_spec.js"]);
+  for (const f of files.concat([...included])) {
+    const src = source(f);
     assert.doesNotThrow(() => acorn.parse(src, { ecmaVersion: 5 }), f);
-    const box = patch.boxes.map((b) => b.box).find((b) => b.filename === f || b.text === `js ${f}`);
+    const box = boxes.find((b) => b.filename === f || b.text === `js ${f}`);
     if (box) {
       assert.equal(box.numoutlets, +/^outlets = (\d+);/m.exec(src)[1], `${f} outlets`);
       assert.equal(box.numinlets, +/^inlets = (\d+);/m.exec(src)[1], `${f} inlets`);
     }
   }
-  assert.deepEqual(patch.dependency_cache.map((d) => d.name).sort(), [...new Set(files.concat(included))].sort());
+  assert.deepEqual(patch.dependency_cache.map((d) => d.name).sort(), [...new Set(files.concat([...included]))].sort());
+});
+
+// The Live Object Model names a script uses: properties, calls, observed properties, and with
+// `paths` the words of the paths it builds (bg_live.js builds them all).
+function lomNames(src, paths) {
+  const names = [];
+  const grab = (re) => { for (const m of src.matchAll(re)) names.push(...m[1].trim().split(/\s+/)); };
+  grab(/\.(?:get|set|call|getcount)\(\s*"([^"]+)"/g);
+  grab(/bgFlag\([^,()]+,\s*"([^"]+)"/g);
+  grab(/bgWatch\([^,()]+,\s*"([^"]+)"/g);
+  grab(/\.property\s*=\s*"([^"]+)"/g);
+  grab(/bgApi\(\s*"([^"]+)"/g);
+  if (paths) grab(/"\s([a-z_]+(?: [a-z_]+)*)\s?"/g);   // path words joined in: " clip_slots ", " clip"
+  return names.filter((n) => !/^\d+$/.test(n));
+}
+
+test("every Live API path word, property and call in the scripts is in the Live Object Model", () => {
+  const known = allNames();
+  assert.deepEqual(lomNames('api.get("lenght"); bgApi(p + " clipslots " + i)', true), ["lenght", "clipslots"]);
+  const used = lomNames(source("beatguide.js"), false).concat(lomNames(source("bg_live.js"), true));
+  assert.ok(used.length > 30, used.join(" "));
+  for (const n of used) assert.ok(known.has(n), `'${n}' is not in the Live Object Model`);
 });

@@ -1,38 +1,81 @@
-// beatguide.js in a Max js sandbox against a Live Object Model stand-in.
+// beatguide.js in a Max js sandbox against the strict Live Object Model stand-in.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { FakeLive, loadDevice } = require("./helpers.js");
+const { FakeLive, loadDevice, load } = require("./helpers.js");
 
+const SPEC = load("bg_spec.js");
+const LANES = SPEC.classes.length;
+const A = SPEC.addresses;
 const plain = (x) => JSON.parse(JSON.stringify(x));
 const note = (pitch, start, velocity) => ({ pitch, start_time: start, velocity });
+const lane = (name) => SPEC.classes.indexOf(name);
+const at = {};
+for (const f of SPEC.generate.fields) at[f.name] = f.index + 1;   // +1: the address comes first in a sent message
 
-function started(options) {
+const MODELS = {
+  agvae11: { gestures: ["accents", "groove", "lanes"], lane_modes: SPEC.lane_modes, latent_sources: ["prior", "bank"],
+    aux: ["lanes", "groove", "accents"], needs: "any" },
+  agvae2: { gestures: ["groove", "score"], lane_modes: SPEC.lane_modes, latent_sources: ["prior"],
+    aux: ["score", "groove"], needs: "score_or_groove" },
+  baseline: { gestures: ["score"], lane_modes: ["decide", "given", "empty"], latent_sources: ["prior"], aux: [], needs: "score" },
+};
+
+function bits(names, vocabulary) { return names.reduce((m, n) => m | (1 << vocabulary.indexOf(n)), 0); }
+
+// Answers the device's last ping with a /bg/pong listing `models` ({name: capabilities}).
+function pong(dev, models = MODELS, version = SPEC.protocol_version) {
+  const ping = dev.sent(0).filter((m) => m[0] === A.ping).pop();
+  const args = [ping[1], version, Object.keys(models).length];
+  for (const [name, c] of Object.entries(models)) {
+    args.push(name, bits(c.gestures, SPEC.gestures), bits(c.lane_modes, SPEC.lane_modes),
+      bits(c.latent_sources, SPEC.latent_sources), bits(c.aux, SPEC.gestures), SPEC.needs.indexOf(c.needs));
+  }
+  dev.send(A.pong, ...args);
+}
+
+function started(options, build = () => {}) {
   const live = new FakeLive(options);
+  build(live);
   const dev = loadDevice(live);
   dev.send("bang");   // live.thisdevice: the device is loaded
   return { live, dev };
 }
 
+function connected(options, build, models = MODELS, model = "agvae2") {
+  const { live, dev } = started(options, build);
+  pong(dev, models);
+  dev.send("model", Object.keys(models).indexOf(model));
+  return { live, dev };
+}
+
+const lastGenerate = (dev) => dev.sent(0).filter((m) => m[0] === A.generate).pop();
+
 // Plays the server's side of the last generate request: `per` notes per variation, then done.
 function reply(dev, { per = 3, total } = {}) {
-  const req = dev.sent(0).filter((m) => m[0] === "/bg/generate").pop();
-  const id = req[1];
-  const variations = req[4];
+  const req = lastGenerate(dev);
+  const id = req[at.request_id];
+  const variations = req[at.variations];
   let count = 0;
   for (let v = 0; v < variations; v++) {
     const args = [id, v, 0];
-    for (let k = 0; k < per; k++) args.push(k % 9, k * 0.5, 0.2, 100);
+    for (let k = 0; k < per; k++) args.push(k % LANES, k * 0.5, 0.25, 100);
     count += per;
-    dev.send("/bg/notes", ...args);
-    dev.send("/bg/aux_score", id, v, 0x11111111, 0, 0, 0, 0, 0, 0, 0, 0);
-    dev.send("/bg/aux_groove", id, v, 1, ...new Array(32).fill(0.5), ...new Array(32).fill(0));
+    dev.send(A.notes, ...args);
+    dev.send(A.aux_score, id, v, 0x11111111, 0, 0, 0, 0, 0, 0, 0, 0);
+    dev.send(A.aux_groove, id, v, 1, ...new Array(32).fill(0.5), ...new Array(32).fill(0));
   }
-  dev.send("/bg/done", id, variations, total === undefined ? count : total, 10.5, 111, 222);
+  dev.send(A.done, id, variations, total === undefined ? count : total, 10.5, 111, 222);
   return req;
 }
 
-test("LiveAPI is created only after the live.thisdevice bang; the heartbeat pings", () => {
+// A Drum Rack whose pads were renamed and moved away from the GM notes.
+const MOVED_KIT = { 37: "BD Deep", 40: "Clap", 44: "Closed Hat", 47: "Hat Open", 50: "Tom 1", 52: "Tom 2", 53: "Tom 3",
+  60: "Crash", 61: "Ride", 36: "Perc 1" };
+
+// ------------------------------------------------------------------ starting up, the server
+
+test("LiveAPI is used only after the live.thisdevice bang; the heartbeat pings; 'no server' after the timeout", () => {
   const live = new FakeLive();
   let created = 0;
   const Orig = live.liveAPIClass();
@@ -40,30 +83,245 @@ test("LiveAPI is created only after the live.thisdevice bang; the heartbeat ping
   const dev = loadDevice(live);
   dev.send("generate", 1);
   dev.send("capture", "score", 1);
+  dev.send("record_taps", 1);
   assert.equal(created, 0);
   dev.send("bang");
   assert.ok(created > 0);
-  assert.equal(dev.tasks.length, 1);
-  assert.equal(dev.tasks[0].interval, 2000);
-  assert.equal(dev.sent(0).filter((m) => m[0] === "/bg/ping").length, 1);
-  assert.match(dev.status(), /server not running: start it with `beatguide serve`/);
+  assert.equal(dev.task("beat").interval, 2000);
+  assert.equal(dev.sent(0).filter((m) => m[0] === A.ping).length, 1);
+  assert.match(dev.status(), /no Drum Rack after this device: lanes play and read General MIDI notes/);
+  dev.ctx.server.since -= 6000;   // five seconds without a pong
+  dev.tick();
+  assert.match(dev.status(), /no server answers on port 9010 \(replies to port 9011\): start it with `beatguide serve`, or check Server \/ Reply port/);
+  dev.send("generate", 1);
+  assert.match(dev.status(), /^no server: start it with `beatguide serve`/);
+  assert.equal(lastGenerate(dev), undefined);
 });
 
-test("a drawn clip is read into the score through the input map", () => {
+test("the model menu lists what /bg/pong reports; a new device picks the model taking the most", () => {
+  const { dev } = started();
+  pong(dev);
+  assert.deepEqual(dev.ui("bg_model").items, ["agvae11", "agvae2", "baseline"]);
+  assert.equal(dev.ui("bg_model").text, "agvae11");
+  assert.match(dev.status(), /connected \(\d+ ms round trip\), models: agvae11 agvae2 baseline/);
+  dev.tick();
+  pong(dev, { ...MODELS, later: MODELS.baseline });   // a model added while Live runs
+  assert.deepEqual(dev.ui("bg_model").items, ["agvae11", "agvae2", "baseline", "later"]);
+});
+
+test("the controls follow what the chosen model takes", () => {
+  const { dev } = connected({}, undefined, MODELS, "baseline");
+  const active = (name) => dev.ui(name).active;
+  assert.equal(active("bg_capture_groove"), 0);
+  assert.equal(active("bg_record_taps"), 0);
+  assert.equal(active("bg_capture_accents"), 0);
+  assert.equal(active("bg_latents"), 0);
+  assert.equal(active("bg_write_aux"), 0);
+  assert.equal(active("bg_capture_score"), 1);
+  assert.equal(active("bg_lanemode_0"), 1);
+  assert.deepEqual(dev.sent(2).filter((m) => m[0] === "enable").pop(), ["enable", 1, 0, 0]);
+  dev.send("model", 0);   // agvae11
+  for (const b of ["bg_capture_groove", "bg_record_taps", "bg_capture_accents", "bg_latents", "bg_write_aux"]) {
+    assert.equal(active(b), 1, b);
+  }
+  // a groove and accents drawn for agvae11 are not sent to baseline, which does not take them
+  dev.send("cell", 0, 0, 1);
+  dev.send("accent", 4, 1);
+  dev.ctx.state.groove.mask = 1;
+  dev.send("model", 2);
+  dev.send("generate", 1);
+  assert.equal(lastGenerate(dev)[at.flags], SPEC.flags.score);
+});
+
+test("a server of another protocol version, a saved model the server lacks, a server with no models", () => {
+  const { dev } = started();
+  pong(dev, MODELS, SPEC.protocol_version - 1);
+  assert.match(dev.status(), new RegExp(`the server speaks protocol ${SPEC.protocol_version - 1}, this device ${SPEC.protocol_version}: install the same Beat Guide version`));
+  dev.send("generate", 1);
+  assert.equal(lastGenerate(dev), undefined);
+
+  const fresh = loadDevice(new FakeLive());
+  const saved = dev.ctx.bgEmptyState();
+  saved.model = "gone";
+  fresh.send("restore", ...dev.ctx.bgStateToList(saved));
+  fresh.send("bang");
+  pong(fresh);
+  assert.match(fresh.status(), /model gone is not loaded by the server; pick one of: agvae11 agvae2 baseline/);
+  assert.deepEqual(fresh.ui("bg_model").items.slice(-1), ["gone (not loaded)"]);
+  fresh.send("generate", 1);
+  assert.match(fresh.status(), /model gone is not loaded/);
+  assert.equal(lastGenerate(fresh), undefined);
+  fresh.tick();   // the next heartbeat ping
+  pong(fresh, {});
+  assert.match(fresh.status(), /the server has no models loaded/);
+});
+
+test("ports: plain number boxes kept in the saved state (Live Int parameters stop at 255); a bad one is refused", () => {
+  const { dev } = started();
+  dev.send("send_port", 9100);
+  assert.deepEqual(dev.sent(0).filter((m) => m[0] === "port").pop(), ["port", 9100]);
+  dev.send("reply_port", 9111);
+  assert.deepEqual(dev.sent(1).pop(), ["port", 9111]);
+  dev.send("reply_port", 80);
+  assert.match(dev.status(), /Reply port must be 1024-65535/);
+  assert.equal(dev.ui("bg_reply_port").shown, 9111);
+  const fresh = loadDevice(new FakeLive());
+  fresh.send("restore", ...dev.sent(4).pop());
+  assert.equal(fresh.ui("bg_send_port").shown, 9100);
+  assert.deepEqual(fresh.sent(1).pop(), ["port", 9111]);
+});
+
+test("the launcher (Node for Max) reports on the status line and moves the device to the port it found", () => {
+  const { dev } = started();
+  assert.deepEqual(dev.sent(5).pop(), ["port", 9010]);
+  dev.send("launcher", "status", "starting", "beatguide", "serve", "...");
+  assert.equal(dev.status(), "server: starting beatguide serve ...");
+  dev.send("launcher", "port", 9020);
+  assert.deepEqual(dev.sent(0).filter((m) => m[0] === "port").pop(), ["port", 9020]);
+  assert.equal(dev.ui("bg_send_port").shown, 9020);
+  assert.equal(dev.ctx.state.sendPort, 9020);
+});
+
+// ------------------------------------------------------------------ the Drum Rack
+
+test("a Drum Rack with renamed and moved pads: lanes play and read its pads by name", () => {
+  const { live, dev } = connected({ slots: 4 }, (l) => l.addDrumRack(l.track(0), MOVED_KIT, "Moved Kit"));
+  assert.match(plain(dev.sent(3)).map((m) => m.slice(1).join(" ")).join("\n"), /Drum Rack 'Moved Kit': 9 lanes by pad name/);
+  assert.deepEqual(dev.ui("bg_pad_0").items.slice(0, 3), ["auto: C#1 BD Deep", "C1 Perc 1", "C#1 BD Deep"]);
+  assert.equal(dev.ui("bg_pad_8").text, "auto: C#3 Ride");
+  // reading: a clip drawn on the moved pads reads into the right lanes
+  live.putClip(1, 0, [note(37, 0, 100), note(40, 1, 100), note(61, 2, 100), note(36, 3, 100)]);
+  live.detail = [1, 0];
+  dev.send("capture", "score", 1);
+  const score = dev.ctx.state.score;
+  assert.equal(score[lane("kick")], (1 << 0) | (1 << 12));   // "BD Deep", and "Perc 1" on GM 36
+  assert.equal(score[lane("snare")], 1 << 4);
+  assert.equal(score[lane("ride")], 1 << 8);
+  // writing: generated lanes go to the pads
+  dev.send("variations", 1);
+  dev.send("generate", 1);
+  reply(dev, { per: LANES });
+  assert.deepEqual(live.track(0).children.clip_slots[0].children.clip.notes.map((n) => n.pitch),
+    [37, 40, 44, 47, 50, 52, 53, 60, 61]);
+});
+
+test("a Drum Rack one level down, inside an Instrument Rack", () => {
+  const { dev } = started({}, (l) => {
+    const outer = l.addInstrumentRack(l.track(0), 2);
+    l.addInstrument(outer.children.chains[0]);
+    l.addDrumRack(outer.children.chains[1], { 36: "Kick", 38: "Snare", 42: "CH" }, "Inner Kit");
+  });
+  assert.equal(dev.ctx.rack.name, "Inner Kit");
+  assert.match(dev.sent(3).map((m) => m.slice(1).join(" ")).join("\n"), /Drum Rack 'Inner Kit': 3 lanes by pad name/);
+});
+
+test("the first instrument after the device decides: MIDI effects between are skipped, a synth means no Drum Rack", () => {
+  let r = started({}, (l) => { l.addMidiEffect(l.track(0)); l.addDrumRack(l.track(0), { 36: "Kick" }); });
+  assert.notEqual(r.dev.ctx.rack, null);
+  r = started({}, (l) => { l.addInstrument(l.track(0)); l.addDrumRack(l.track(0), { 36: "Kick" }); });
+  assert.equal(r.dev.ctx.rack, null);
+  assert.match(r.dev.status(), /no Drum Rack after this device/);
+});
+
+test("a device inside a rack chain writes clips on its track (a Chain has no clip slots)", () => {
+  const live = new FakeLive({ slots: 3 });
+  const rack = live.addInstrumentRack(live.track(0), 1);
+  const chain = rack.children.chains[0];
+  live.removeDevice(live.track(0), live.device);
+  live.addDevice(chain, live.device);
+  live.addDrumRack(chain, { 38: "Kick" }, "Chain Kit");
+  const dev = loadDevice(live);
+  dev.send("bang");
+  assert.equal(dev.ctx.where.trackPath, "live_set tracks 0");
+  assert.equal(dev.ctx.rack.name, "Chain Kit");
+  pong(dev);
+  dev.send("model", 1);
+  dev.send("variations", 1);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  reply(dev, { per: 1 });
+  assert.equal(live.track(0).children.clip_slots[0].children.clip.notes[0].pitch, 38);
+});
+
+test("the device follows the rack: renamed and moved pads, a rack removed and added", () => {
+  let rack;
+  const { live, dev } = started({}, (l) => { rack = l.addDrumRack(l.track(0), { 36: "Kick", 38: "Snare" }, "Kit"); });
+  live.renamePad(rack, 38, "Ride");
+  dev.settle();
+  assert.equal(dev.ctx.kit.lanes[lane("ride")].note, 38);
+  assert.equal(dev.ctx.kit.lanes[lane("snare")].source, "empty");
+  live.movePad(rack, 36, 48);
+  dev.settle();
+  assert.equal(dev.ctx.kit.lanes[lane("kick")].note, 48);
+  assert.equal(dev.ctx.kit.inputMap[48], lane("kick"));
+  live.fillPad(rack, 40, "Snare 2");
+  dev.settle();
+  assert.equal(dev.ctx.kit.lanes[lane("snare")].note, 40);
+  live.removeDevice(live.track(0), rack);
+  dev.settle();
+  assert.equal(dev.ctx.rack, null);
+  assert.match(dev.status(), /no Drum Rack after this device/);
+  live.addDrumRack(live.track(0), { 41: "Kick" }, "New Kit");
+  dev.settle();
+  assert.equal(dev.ctx.kit.lanes[lane("kick")].note, 41);
+  // watching does not loop: with nothing changing, nothing is scheduled
+  dev.settle();
+  assert.ok(!dev.tasks.some((t) => t.due));
+});
+
+test("the producer's pad choice is shown, used, and saved with the Set", () => {
+  const kitPads = { 36: "Kick A", 37: "Kick B", 38: "Snare" };
+  const { live, dev } = connected({ slots: 4 }, (l) => l.addDrumRack(l.track(0), kitPads));
+  const items = dev.ui("bg_pad_0").items;
+  dev.send("pad", lane("kick"), items.indexOf("C#1 Kick B"));
+  assert.equal(dev.ui("bg_pad_0").text, "C#1 Kick B");
+  assert.match(dev.status(), /kick plays C#1 Kick B \(your choice\)/);
+  dev.send("variations", 1);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  reply(dev, { per: 1 });
+  assert.equal(live.track(0).children.clip_slots[0].children.clip.notes[0].pitch, 37);
+  const fresh = started({}, (l) => l.addDrumRack(l.track(0), kitPads)).dev;
+  fresh.send("restore", ...dev.sent(4).pop());
+  assert.equal(fresh.ui("bg_pad_0").text, "C#1 Kick B");
+  assert.equal(fresh.ctx.kit.lanes[0].note, 37);
+  fresh.send("pad", lane("kick"), 0);   // back to automatic
+  assert.equal(fresh.ctx.kit.lanes[0].note, 36);
+});
+
+test("the input map: pick a pitch, see how it reads, set its lane or not read, or back to automatic", () => {
+  const { live, dev } = started({}, (l) => l.addDrumRack(l.track(0), { 60: "Conga" }));
+  assert.deepEqual(dev.ui("bg_inclass").items.slice(-3), ["ride", "not read", "automatic"]);
+  dev.send("inpitch", 60);
+  assert.match(dev.status(), /pitch C3 \(60\) reads as mid tom \(Drum Rack and General MIDI\)/);
+  dev.send("inclass", lane("snare"));
+  assert.match(dev.status(), /pitch C3 \(60\) reads as snare \(your choice\)/);
+  dev.send("inpitch", 38);
+  dev.send("inclass", LANES);   // not read
+  live.putClip(0, 1, [note(60, 0, 100), note(38, 1, 100)]);
+  live.detail = [0, 1];
+  dev.send("capture", "score", 1);
+  assert.equal(dev.ctx.state.score[lane("snare")], 1);
+  dev.send("inclass", LANES + 1);   // automatic again
+  assert.equal(dev.ctx.kit.inputMap[38], lane("snare"));
+});
+
+// ------------------------------------------------------------------ reading clips and taps
+
+test("capture: a drawn clip into the score, a tapped one into the groove; no clip or an audio clip says so", () => {
   const { live, dev } = started();
+  dev.send("capture", "accents", 1);
+  assert.match(dev.status(), /select a MIDI clip \(its first 2 bars\) to capture the accents from/);
+  live.putClip(1, 3, [], { name: "Vocals", audio: true });
+  live.detail = [1, 3];
+  dev.send("capture", "score", 1);
+  assert.match(dev.status(), /'Vocals' is an audio clip: select a MIDI clip to capture the score from/);
   live.putClip(1, 0, [note(36, 0, 100), note(36, 2, 100), note(38, 1, 90), note(38, 3, 90), note(42, 0.5, 80)]);
   live.detail = [1, 0];
   dev.send("capture", "score", 1);
-  const score = plain(dev.ctx.state.score);
-  assert.deepEqual(score, [1 | (1 << 8), (1 << 4) | (1 << 12), 1 << 2, 0, 0, 0, 0, 0, 0]);
-  const view = dev.sent(2).filter((m) => m[0] === "score").pop();
-  assert.deepEqual(view.slice(1), score);
+  assert.deepEqual(plain(dev.ctx.state.score), [1 | (1 << 8), (1 << 4) | (1 << 12), 1 << 2, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(dev.sent(2).filter((m) => m[0] === "score").pop().slice(1), plain(dev.ctx.state.score));
   assert.match(dev.status(), /captured the score of 'user clip'/);
-  assert.equal(dev.sent(4).length > 0, true, "the state is saved");
-});
-
-test("a tapped clip is read into the groove (loudest note per step, any pitch)", () => {
-  const { live, dev } = started();
   live.putClip(0, 2, [note(60, 0.03, 127), note(61, 0.0, 40), note(60, 1.02, 64), note(60, 7.95, 90)]);
   live.detail = [0, 2];
   dev.send("capture", "groove", 1);
@@ -71,158 +329,199 @@ test("a tapped clip is read into the groove (loudest note per step, any pitch)",
   assert.equal(g.mask, 1 | (1 << 4));
   assert.equal(g.velocities[0], 1);
   assert.ok(Math.abs(g.offsets[0] - 0.24) < 1e-9);
-  assert.ok(Math.abs(g.offsets[4] - 0.16) < 1e-9);
 });
 
-test("capture without a selected clip says what to do", () => {
-  const { dev } = started();
-  dev.send("capture", "accents", 1);
-  assert.match(dev.status(), /select a MIDI clip/);
+test("tap recording: 2 bars from the next bar line, timed by [when] as the notes arrive", () => {
+  const { live, dev } = started();
+  live.song.props.current_song_time = 2.5;
+  dev.send("record_taps", 1);
+  assert.match(dev.status(), /press play to record 2 bars of taps from beat 4/);
+  live.song.props.is_playing = 1;
+  dev.tick();
+  dev.send("tap", 36, 100, 3.9 * 480);     // just before the bar line: step 0, a bit early
+  dev.send("tap", 40, 0, 5 * 480);         // note-off: ignored
+  dev.send("tap", 40, 127, 5 * 480);
+  dev.send("tap", 40, 127, 12.5 * 480);    // after the 2 bars
+  live.song.props.current_song_time = 12.2;
+  dev.tick();
+  const g = dev.ctx.state.groove;
+  assert.equal(g.mask, 1 | (1 << 4));
+  assert.ok(Math.abs(g.offsets[0] + 0.8) < 1e-9);
+  assert.equal(g.velocities[4], 1);
+  assert.match(dev.status(), /recorded 2 taps into the groove/);
 });
 
-test("generate sends the 93-argument request and writes variations into empty slots only", () => {
-  const { live, dev } = started({ slots: 6 });
+test("tap recording: the transport stopping before the 2 bars end cancels it and says so", () => {
+  const { live, dev } = started();
+  live.song.props.is_playing = 1;
+  dev.send("record_taps", 1);
+  assert.match(dev.status(), /recording 2 bars of taps from beat 0: tap any pad/);
+  dev.send("tap", 36, 100, 0);
+  live.song.props.is_playing = 0;
+  live.song.props.current_song_time = 3;
+  dev.tick();
+  assert.match(dev.status(), /the transport stopped while recording taps: recording cancelled \(1 taps\), the groove is unchanged/);
+  assert.equal(dev.ctx.state.groove.mask, 0);
+  assert.equal(dev.ctx.taps, null);
+});
+
+// ------------------------------------------------------------------ generating and writing clips
+
+test("generate sends the spec's arguments and writes variations into empty slots only", () => {
+  const { live, dev } = connected({ slots: 6 });
   const user = live.putClip(0, 2, [note(36, 0, 100)], { name: "mine" });
   live.highlighted = [0, 0];
   dev.send("cell", 0, 0, 1);
   dev.send("cell", 1, 4, 1);
-  dev.send("model", 3);
-  dev.send("lanemode", 2, 2);
+  dev.send("model", 0);   // agvae11
+  dev.send("lanemode", 2, SPEC.lane_modes.indexOf("exact"));
+  dev.send("latents", SPEC.latent_sources.indexOf("bank"));
   dev.send("temperature", 0.8);
   dev.send("generate", 1);
   const req = reply(dev);
-  assert.equal(req[0], "/bg/generate");
-  assert.equal(req.length - 1, 93);
-  assert.deepEqual(req.slice(3, 10), ["agvae11", 4, 0.8, 0, -1, -1, 1]);
-  assert.equal(req[10], 1);
-  assert.equal(req[11], 1 << 4);
-  assert.equal(req[19 + 2], 2);
+  assert.equal(req.length - 1, SPEC.generate.argc);
+  assert.deepEqual(req.slice(at.model, at.flags + 1), ["agvae11", 4, 0.8, 0, -1, -1, SPEC.flags.score]);
+  assert.equal(req[at.latent_source], SPEC.latent_sources.indexOf("bank"));
+  assert.equal(req[at.lane_masks], 1);
+  assert.equal(req[at.lane_masks + 1], 1 << 4);
+  assert.equal(req[at.lane_modes + 2], SPEC.lane_modes.indexOf("exact"));
   const slots = live.tracks[0].slots;
   assert.equal(slots[0].clip, null, "the selected slot itself is left alone");
-  assert.deepEqual([1, 3, 4, 5].map((i) => slots[i].clip.name),
+  assert.deepEqual([1, 3, 4, 5].map((i) => slots[i].clip.props.name),
     ["agvae11 v1 t0.8", "agvae11 v2 t0.8", "agvae11 v3 t0.8", "agvae11 v4 t0.8"]);
-  assert.equal(slots[1].clip.looping, 1);
-  assert.equal(slots[1].clip.length, 8);
+  assert.equal(slots[1].clip.props.looping, 1);
+  assert.equal(slots[1].clip.props.length, SPEC.grid.loop_beats);
   assert.deepEqual(slots[1].clip.notes.map((n) => n.pitch), [36, 38, 42]);
   assert.equal(slots[2].clip, user);
   assert.deepEqual(user.notes.map((n) => n.pitch), [36]);
   assert.ok(!live.calls.some((c) => c[0].startsWith("live_set tracks 0 clip_slots 2")), "the user's clip is never touched");
   assert.match(dev.status(), /4 variations written/);
-  assert.deepEqual(plain(dev.sent(2).filter((m) => m[0] === "ghost").pop().slice(1)), [0x11111111, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(dev.sent(2).filter((m) => m[0] === "ghost").pop().slice(1), [0x11111111, 0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
-test("not enough empty slots: nothing is written, existing clips untouched, a clear message", () => {
-  const { live, dev } = started({ slots: 4 });
+test("a lane mode the model does not take, or a missing score, stops the request with the reason", () => {
+  const { dev } = connected({}, undefined, MODELS, "baseline");
+  dev.send("generate", 1);
+  assert.match(dev.status(), /baseline needs a score: draw one or capture a clip/);
+  dev.send("cell", 0, 0, 1);
+  dev.send("lanemode", 1, SPEC.lane_modes.indexOf("exact"));
+  dev.send("generate", 1);
+  assert.match(dev.status(), /baseline does not take lane mode 'exact' \(snare\); it takes: decide, given, empty/);
+  assert.equal(lastGenerate(dev), undefined);
+});
+
+test("no empty slot: nothing is written, existing clips untouched, a clear message", () => {
+  const { live, dev } = connected({ slots: 4 });
   live.putClip(0, 1, [note(36, 0, 100)]);
   live.putClip(0, 3, [note(38, 0, 100)]);
   dev.send("variations", 3);
+  dev.send("cell", 0, 0, 1);
   dev.send("generate", 1);
   reply(dev);
   assert.equal(live.tracks[0].slots[0].clip, null);
   assert.equal(live.tracks[0].slots[2].clip, null);
-  assert.equal(live.calls.filter((c) => c[1] !== "get_notes_extended").length, 0);
-  assert.match(dev.status(), /not written: 3 clips need 3 empty slots below slot 0, only 2 free/);
-});
-
-test("no free slot at all", () => {
-  const { live, dev } = started({ slots: 2 });
-  live.putClip(0, 0, []);
-  live.putClip(0, 1, []);
-  dev.send("variations", 1);
-  dev.send("generate", 1);
-  reply(dev);
   assert.deepEqual(live.calls, []);
-  assert.match(dev.status(), /only 0 free/);
+  assert.match(dev.status(), /not written: no empty slot: 3 clips need 3 empty slots below slot 0, only 2 free/);
 });
 
-test("a lost notes datagram is reported and nothing is written", () => {
-  const { live, dev } = started();
+test("the stand-in is as strict as Live: an occupied slot, notes outside the clip, a misspelt name", () => {
+  const live = new FakeLive({ slots: 2 });
+  live.putClip(0, 0, []);
+  const API = live.liveAPIClass();
+  assert.throws(() => new API(null, "live_set tracks 0 clip_slots 0").call("create_clip", 8), /already holds a clip/);
+  const slot = new API(null, "live_set tracks 0 clip_slots 1");
+  slot.call("create_clip", 8);
+  const clip = new API(null, "live_set tracks 0 clip_slots 1 clip");
+  assert.throws(() => clip.call("add_new_notes", { notes: [{ pitch: 36, start_time: 8, duration: 0.25, velocity: 100 }] }),
+    /outside the clip/);
+  assert.throws(() => clip.call("add_new_notes", { notes: [{ pitch: 36, start_time: -0.01, duration: 0.25 }] }), /outside the clip/);
+  assert.throws(() => new API(null, "live_set tracks 0 clipslots 0"), /Track has no child 'clipslots'/);
+  assert.throws(() => clip.get("lenght"), /Clip has no property 'lenght'/);
+  assert.throws(() => clip.set("length", 4), /Clip.length is read-only/);
+  assert.throws(() => clip.call("add_notes", {}), /Clip has no function 'add_notes'/);
+  assert.throws(() => { new API(null, "live_set tracks 0").property = "clip_slot"; }, /Track has no property 'clip_slot'/);
+  assert.equal(new API(null, "live_set tracks 5").id, 0);
+});
+
+test("a lost notes datagram is reported and nothing is written; a server error is shown; stale replies are ignored", () => {
+  const { live, dev } = connected();
   dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
   dev.send("generate", 1);
   reply(dev, { total: 7 });
   assert.deepEqual(live.calls, []);
   assert.match(dev.status(), /lost notes: received 6 of 7/);
+  dev.send("generate", 1);
+  const id = lastGenerate(dev)[at.request_id];
+  dev.send(A.error, id, "no_input", "agvae2 needs a score or a groove");
+  assert.match(dev.status(), /server error no_input: agvae2 needs a score or a groove/);
+  dev.send(A.done, id, 1, 0, 1, 0, 0);
+  dev.send(A.notes, id + 999, 0, 0, 0, 0, 0.25, 100);
+  dev.send(A.done, 5, 1, "broken");   // malformed: dropped
+  assert.deepEqual(live.calls, []);
 });
 
 test("regenerate: new hit seed, locked latents keep the seeds from /bg/done", () => {
-  const { dev } = started({ slots: 16 });
+  const { dev } = connected({ slots: 16 });
   dev.send("seed", 5);
   dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
   dev.send("generate", 1);
   reply(dev);
   dev.send("lock_groove", 1);
   dev.send("regenerate", 1);
-  const req = dev.sent(0).filter((m) => m[0] === "/bg/generate").pop();
-  assert.deepEqual(req.slice(6, 9), [7, -1, 222]);
+  assert.deepEqual(lastGenerate(dev).slice(at.seed, at.groove_seed + 1), [7, -1, 222]);
   dev.send("lock_score", 1);
   reply(dev);
   dev.send("regenerate", 1);
-  assert.deepEqual(dev.sent(0).filter((m) => m[0] === "/bg/generate").pop().slice(6, 9), [9, 111, 222]);
+  assert.deepEqual(lastGenerate(dev).slice(at.seed, at.groove_seed + 1), [9, 111, 222]);
 });
 
 test("aux reconstructions are written only on request", () => {
-  const { live, dev } = started({ slots: 16 });
+  const { live, dev } = connected({ slots: 16 });
   dev.send("variations", 1);
+  dev.send("cell", 0, 0, 1);
   dev.send("generate", 1);
   reply(dev);
   assert.equal(live.tracks[0].slots.filter((s) => s.clip).length, 1);
   dev.send("write_aux", 1);
-  const names = live.tracks[0].slots.filter((s) => s.clip).map((s) => s.clip.name);
+  const names = live.tracks[0].slots.filter((s) => s.clip).map((s) => s.clip.props.name);
   assert.deepEqual(names, ["agvae2 v1 t1.0", "agvae2 v1 t1.0 aux score", "agvae2 v1 t1.0 aux groove"]);
   assert.equal(live.tracks[0].slots[1].clip.notes.length, 8);
 });
 
-test("server replies: pong shows connection, error shows the text, stale replies are ignored", () => {
-  const { live, dev } = started();
-  const ping = dev.sent(0).find((m) => m[0] === "/bg/ping");
-  dev.send("/bg/pong", ping[1], 1, 2, "agvae2", "baseline");
-  assert.match(dev.status(), /connected \(\d+ ms round trip\), models: agvae2 baseline/);
-  dev.send("generate", 1);
-  const id = dev.sent(0).pop()[1];
-  dev.send("/bg/error", id, "no_input", "agvae2 needs a score or a groove");
-  assert.match(dev.status(), /server error no_input: agvae2 needs a score or a groove/);
-  dev.send("/bg/done", id, 1, 0, 1, 0, 0);
-  assert.deepEqual(live.calls, []);
-});
-
-test("state saved with the set restores on load; input map and output pitches editable", () => {
-  const { live, dev } = started({ slots: 4 });
+test("state saved with the Set restores on load; pattr's echo of a save is not a restore", () => {
+  const { dev } = started({ slots: 4 });
   dev.send("cell", 3, 31, 1);
   dev.send("accent", 2, 1);
   dev.send("inpitch", 60);
   dev.send("inclass", 0);
   const saved = dev.sent(4).pop();
-  const fresh = loadDevice(new FakeLive()).ctx;
-  fresh.restore(...saved);
-  assert.equal(fresh.state.score[3], 1 << 31);
-  assert.equal(fresh.state.accents, 4);
-  assert.equal(fresh.state.inputMap[60], 0);
-  dev.send("outpitch", 0, 37);
-  live.putClip(0, 0, [note(60, 0, 100)]);
-  live.detail = [0, 0];
-  dev.send("capture", "score", 1);
-  assert.equal(dev.ctx.state.score[0], 1);
-  dev.send("variations", 1);
-  dev.send("generate", 1);
-  reply(dev, { per: 1 });
-  assert.equal(live.tracks[0].slots[1].clip.notes[0].pitch, 37);
+  const fresh = loadDevice(new FakeLive());
+  fresh.send("restore", ...saved);
+  assert.equal(fresh.ctx.state.score[3], 1 << 31);
+  assert.equal(fresh.ctx.state.accents, 4);
+  assert.equal(fresh.ctx.state.inputOverride[60], 0);
+  fresh.send("restore", 2, 1, 2, 3);
+  assert.match(fresh.status(), /the saved state is from another version of the device: not restored/);
+  assert.equal(fresh.ctx.state.accents, 4);
 });
 
-test("tap recording: 2 bars from the next bar line while the transport plays", () => {
-  const { live, dev } = started();
-  live.song.current_song_time = 2.5;
+test("every Live Object Model member the device touched is one the LOM documents", () => {
+  const { live, dev } = connected({ slots: 4 }, (l) => l.addDrumRack(l.track(0), MOVED_KIT));
+  live.putClip(1, 0, [note(36, 0, 100)]);
+  live.detail = [1, 0];
+  live.highlighted = [0, 0];
+  dev.send("capture", "score", 1);
   dev.send("record_taps", 1);
-  live.song.is_playing = 1;
-  live.song.current_song_time = 3.9;   // just before the bar line: step 0, a bit early
-  dev.send("tap", 36, 100);
-  live.song.current_song_time = 5.0;
-  dev.send("tap", 40, 0);             // note-off: ignored
-  dev.send("tap", 40, 127);
-  live.song.current_song_time = 12.2;   // past the 2 bars
-  dev.tasks[0].fn();
-  const g = dev.ctx.state.groove;
-  assert.equal(g.mask, 1 | (1 << 4));
-  assert.ok(Math.abs(g.offsets[0] + 0.8) < 1e-9);
-  assert.equal(g.velocities[4], 1);
-  assert.match(dev.status(), /recorded 2 taps/);
+  dev.tick();
+  dev.send("variations", 1);
+  dev.send("generate", 1);
+  reply(dev);
+  const used = [...live.used].sort();
+  for (const m of ["ClipSlot.create_clip", "Clip.add_new_notes", "Clip.get_notes_extended", "Clip.is_midi_clip",
+    "DrumPad.chains", "DrumPad.name", "DrumPad.note", "RackDevice.drum_pads", "RackDevice.has_drum_pads",
+    "RackDevice.can_have_drum_pads", "RackDevice.type", "Song.current_song_time", "Song.View.detail_clip"]) {
+    assert.ok(used.includes(m), `${m} in ${used.join(" ")}`);
+  }
 });

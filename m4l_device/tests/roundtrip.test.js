@@ -1,84 +1,84 @@
 // A full round trip: the device's messages go as OSC over UDP to a real `beatguide serve`, and its
-// replies come back into the device as [udpreceive] would pass them.
+// replies come back into the device as [udpreceive] would pass them. A server that exits or never
+// answers fails the test: it is the device's only way to a model.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const dgram = require("node:dgram");
-const fs = require("node:fs");
 const path = require("node:path");
 const { spawn } = require("node:child_process");
-const { FakeLive, loadDevice, encodeOSC, decodeOSC } = require("./helpers.js");
-const { BG_MODELS } = require("../bg_core.js");
+const { ROOT, PYTHON, FakeLive, loadDevice, load, encodeOSC, decodeOSC } = require("./helpers.js");
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const BEATGUIDE = process.env.BG_BEATGUIDE || path.join(ROOT, ".venv", "bin", "beatguide");
+const SPEC = load("bg_spec.js");
+const A = SPEC.addresses;
 const MODELS = process.env.BG_MODELS_DIR || path.join(ROOT, "models");
 const SERVER_START_S = 60;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function skipReason() {
-  if (!fs.existsSync(BEATGUIDE)) return `no ${BEATGUIDE} (set BG_BEATGUIDE)`;
-  if (!fs.existsSync(MODELS) || fs.readdirSync(MODELS).filter((f) => !f.startsWith(".")).length === 0) {
-    return `no models in ${MODELS} (train/export them, or set BG_MODELS_DIR)`;
-  }
-  return null;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
+// `beatguide serve --port 0`: resolves with the port it announces; rejects when it exits first.
+function startServer(t) {
+  const server = spawn(PYTHON, ["-m", "beatguide.cli", "serve", "--port", "0", "--models", MODELS],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => server.kill());
+  let log = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no announce within ${SERVER_START_S} s:\n${log}`)), SERVER_START_S * 1000);
+    server.stdout.on("data", (d) => {
+      log += d;
+      const m = /serving on \S+ port (\d+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve({ server, port: +m[1], log: () => log }); }
     });
+    server.stderr.on("data", (d) => { log += d; });
+    server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`beatguide serve exited (${code}):\n${log}`)); });
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function bound(sock) {
+  return new Promise((resolve) => sock.bind(0, "127.0.0.1", () => resolve(sock.address().port)));
+}
 
-test("round trip against beatguide serve over UDP", { skip: skipReason() || false, timeout: 120000 }, async (t) => {
-  const serverPort = await freePort();
-  const replyPort = await freePort();
-  const server = spawn(BEATGUIDE, ["serve", "--port", String(serverPort), "--models", MODELS], { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  server.stdout.on("data", (d) => { log += d; });
-  server.stderr.on("data", (d) => { log += d; });
+test("round trip against beatguide serve over UDP", { timeout: 120000 }, async (t) => {
+  const { server, port, log } = await startServer(t);
   let exited = null;
   server.on("exit", (code) => { exited = code; });
   const sock = dgram.createSocket("udp4");
-  t.after(() => { server.kill(); sock.close(); });
-  await new Promise((r) => sock.bind(replyPort, "127.0.0.1", r));
+  t.after(() => sock.close());
+  const replyPort = await bound(sock);
 
   const live = new FakeLive({ slots: 8 });
+  live.addDrumRack(live.track(0), { 36: "Kick", 38: "Snare", 42: "Closed Hat", 46: "Open Hat", 49: "Crash", 51: "Ride" });
   const dev = loadDevice(live, (n, message) => {
-    if (n === 0 && String(message[0]).startsWith("/")) {
-      sock.send(encodeOSC(message[0], message.slice(1)), serverPort, "127.0.0.1");
-    }
+    if (n === 0 && String(message[0]).startsWith("/")) sock.send(encodeOSC(message[0], message.slice(1)), port, "127.0.0.1");
   });
   const replies = [];
-  let pongModels = [];
   sock.on("message", (buf) => {
     const { address, args } = decodeOSC(buf);
     replies.push(address);
-    if (address === "/bg/pong") pongModels = args.slice(3);
     dev.send(address, ...args);
   });
-  dev.send("send_port", serverPort);
-  dev.send("reply_port", replyPort);
+  dev.send("restore", ...(() => {   // the Set saved these ports
+    const st = dev.ctx.bgEmptyState();
+    st.sendPort = port;
+    st.replyPort = replyPort;
+    return dev.ctx.bgStateToList(st);
+  })());
   dev.send("bang");
-
-  const deadline = Date.now() + SERVER_START_S * 1000;
-  while (!replies.includes("/bg/pong")) {
-    if (exited !== null) {
-      t.skip(`beatguide serve is not available yet (exit ${exited}): ${log.trim().split("\n").pop()}`);
-      return;
-    }
-    assert.ok(Date.now() < deadline, `no /bg/pong within ${SERVER_START_S} s:\n${log}`);
-    await sleep(300);
-    dev.tasks[0].fn();   // the heartbeat Task
+  const until = Date.now() + 10000;
+  while (!replies.includes(A.pong)) {
+    assert.equal(exited, null, `beatguide serve exited (${exited}):\n${log()}`);
+    assert.ok(Date.now() < until, `no ${A.pong} within 10 s:\n${log()}`);
+    await sleep(100);
+    dev.tick();   // the heartbeat
   }
   assert.match(dev.status(), /connected/);
-  const model = pongModels.includes("agvae2") ? "agvae2" : pongModels[0];
-  dev.send("model", BG_MODELS.indexOf(model));
+  const models = dev.ctx.server.models;
+  assert.ok(models.length > 0, "the server loaded models");
+  // a model that takes a score and a groove, chosen by what it says it takes
+  const pick = models.findIndex((m) => m.caps && m.caps.gestures.includes("groove") &&
+    (m.caps.gestures.includes("score") || m.caps.gestures.includes("lanes")));
+  assert.ok(pick >= 0, JSON.stringify(models));
+  dev.send("model", pick);
+  const model = models[pick].name;
 
   // A drawn beat for the score, a tapped clip for the groove.
   const beat = [];
@@ -94,30 +94,33 @@ test("round trip against beatguide serve over UDP", { skip: skipReason() || fals
   dev.send("capture", "score", 1);
   live.detail = [1, 1];
   dev.send("capture", "groove", 1);
-  dev.send("capture", "accents", 1);
+  dev.send("lanemode", 3, SPEC.lane_modes.indexOf("empty"));   // no open hat
   dev.send("variations", 2);
   dev.send("temperature", 0.9);
   dev.send("generate", 1);
+  assert.match(dev.status(), /generating 2 x/);
 
-  const until = Date.now() + 30000;
-  while (!replies.includes("/bg/done") && !replies.includes("/bg/error")) {
-    assert.ok(Date.now() < until, `no /bg/done within 30 s; got ${replies.join(" ")}\n${log}`);
+  const deadline = Date.now() + 30000;
+  while (!replies.includes(A.done) && !replies.includes(A.error)) {
+    assert.equal(exited, null, `beatguide serve exited (${exited}):\n${log()}`);
+    assert.ok(Date.now() < deadline, `no ${A.done} within 30 s; got ${replies.join(" ")}\n${log()}`);
     await sleep(50);
   }
-  assert.ok(!replies.includes("/bg/error"), dev.status());
+  assert.ok(!replies.includes(A.error), dev.status());
   assert.match(dev.status(), /2 variations written/);
   const slots = live.tracks[0].slots;
   assert.equal(slots[1].clip, existing);
   assert.equal(existing.notes.length, 1);
-  const output = new Set([36, 38, 42, 46, 45, 48, 50, 49, 51]);
+  const output = new Set(dev.ctx.bgOutputPitches(dev.ctx.kit));
   for (const [i, v] of [[0, 1], [2, 2]]) {
     const clip = slots[i].clip;
-    assert.equal(clip.name, `${model} v${v} t0.9`);
-    assert.equal(clip.looping, 1);
+    assert.equal(clip.props.name, `${model} v${v} t0.9`);
+    assert.equal(clip.props.looping, 1);
     assert.ok(clip.notes.length > 0);
     for (const n of clip.notes) {
       assert.ok(output.has(n.pitch), `pitch ${n.pitch}`);
-      assert.ok(n.start_time >= 0 && n.start_time < 8 && n.velocity >= 1 && n.velocity <= 127);
+      assert.notEqual(n.pitch, 46, "the open hat lane was set empty");
+      assert.ok(n.start_time >= 0 && n.start_time < SPEC.grid.loop_beats && n.velocity >= 1 && n.velocity <= 127);
     }
   }
 });

@@ -16,7 +16,33 @@ DESCRIPTIONS = {
 }
 
 
-def write_card(folder: Path, meta: dict) -> Path:
+def _evaluation(name: str, results: dict) -> list[str]:
+    """The card's evaluation section from docs/results.json (written by ``beatguide eval all``)."""
+    lines = ["## Evaluation (validation split, `beatguide eval all`, temperature 1)"]
+    for source, r in results.get("humanize", {}).get(name, {}).items():
+        lines.append(f"- Humanize, groove latent from the {source}: diversity {r['diversity']:.3f}, hit F1 against "
+                     f"the score {r['hit_f1']:.3f}, offset / velocity Wasserstein to real playing (mean of 9 drums) "
+                     f"{r['offset_w']:.3f} / {r['velocity_w']:.3f}")
+    if name in results.get("exact", {}):
+        r = results["exact"][name]
+        lines.append(f"- Every lane exact (\"humanize as drawn\"): diversity {r['diversity']:.3f}, offset / velocity "
+                     f"Wasserstein {r['offset_w']:.3f} / {r['velocity_w']:.3f}")
+    if name in results.get("leak", {}):
+        r = results["leak"][name]
+        lines.append(f"- A played lane set empty gets a hit: {r['model alone'] * 100:.1f} % with the model alone, "
+                     f"{r['engine'] * 100:.1f} % through the engine")
+    for key, text in (("swing", "Swing fidelity, abs(mean - target)"), ("lanes", "Lanes")):
+        if name in results.get(key, {}):
+            lines.append(f"- {text}: " + ", ".join(f"{k} {v:.3f}" for k, v in results[key][name].items()))
+    if len(lines) == 1:
+        return []
+    lines.append(f"- Real playing against itself (two halves of the split, by file): offset Wasserstein "
+                 f"{results.get('real_vs_real_offset_w', float('nan')):.3f}")
+    return lines + [""]
+
+
+def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
+    """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
     t = meta.get("training", {})
     val = t.get("validation", {})
     latents = ", ".join(f"{l['name']} {l['dim']}" + (f" x {l['groups']}" if l["groups"] > 1 else "")
@@ -32,11 +58,19 @@ def write_card(folder: Path, meta: dict) -> Path:
         f"- Latents: {latents} (total {meta['z_size']}); free bits per latent: {free}",
         f"- Encoder hidden {meta['config']['enc_hidden']} (LSTM) / {meta['config']['mlp_hidden']} (MLP); "
         f"decoder LSTM {meta['config']['dec_layers']} x {meta['config']['dec_hidden']}; max beta "
-        f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}",
+        f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}; previous-step dropout "
+        f"{meta['config'].get('prev_dropout', 0)}; lanes forced in training {meta['config'].get('force_lanes', 0)}; "
+        f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}",
+        "- Takes: " + ", ".join(meta.get("capabilities", {}).get("gestures", [])) + "; lane modes "
+        + ", ".join(meta.get("capabilities", {}).get("lane_modes", [])) + "; latent sources "
+        + ", ".join(meta.get("capabilities", {}).get("latent_sources", [])),
         f"- ONNX opset {meta['opset']}, exported {meta['exported']} with torch {meta['torch']}. Files: "
         + ", ".join(f"`{f}`" for f in meta["files"].values()),
         "- Decoder inputs: `z` (batch, z), `uniforms` (batch, 32, 9) — a hit is drawn where "
-        "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed — `temperature` (1).",
+        "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed — `temperature` (1), "
+        "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
+        *([f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows, the bank of "
+           "real codes the engine draws missing latents from with `latent_source=bank`."] if meta.get("bank") else []),
         "",
         "## Training data",
         "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
@@ -57,6 +91,7 @@ def write_card(folder: Path, meta: dict) -> Path:
         "- The full validation evaluation of the shipped ONNX model (the paper's Table 1, Table 2, Figure 3, "
         "realism, auxiliary readings, lane following) is in `docs/results.md` (`beatguide eval all`).",
         "",
+        *_evaluation(meta["name"], results or {}),
         "## Files",
         *[f"- `{f}` sha256 `{h}`" for f, h in meta["sha256"].items()],
         "",

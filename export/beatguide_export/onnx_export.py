@@ -125,7 +125,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
         "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
         "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
         "exported": dt.date.today().isoformat(), "torch": torch.__version__,
-        "bank": BANK_FILE if bank is not None else None,
+        "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank)),
         "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in hashed},
         "training": summary or {},
     }
@@ -139,6 +139,7 @@ def export_cli(args) -> int:
     bank_path = Path(args.run) / BANK_FILE
     meta = export_model(model, out, summary, np.load(bank_path) if bank_path.is_file() else None)
     from .model_card import write_card
-    write_card(out, meta)
+    results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
+    write_card(out, meta, results)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")
     return 0

@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run", type=Path, help="run folder with best.pt")
     e.add_argument("--models", type=Path, default=user_models_dir(),
                    help=f"where the model folder goes (default: your models folder, {user_models_dir()})")
+    e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
     e.set_defaults(func=_cmd_export)
 
     g = sub.add_parser("generate", help="generate loops offline into MIDI files")

@@ -212,15 +212,17 @@ def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") 
     idx = np.flatnonzero(played[:, HH] & ~played[:, RIDE])
     swapped = scores[idx].copy()
     swapped[:, :, [HH, RIDE]] = swapped[:, :, [RIDE, HH]]
-    results = {}
-    for name, sc in (("hats", scores[idx]), ("ride", swapped)):
-        reqs = [Request(model, 1, 1.0, seed + int(i), score=s, lane_modes=tuple(
-            "given" if s[:, c].any() else "empty" for c in range(9)), groove=grooves[i], accents=accents[i])
-            for i, s in zip(idx, sc)]
-        results[name] = np.stack([r.loops[0] for r in run(engine, model, reqs, f"switch {name}")])
-    hh = lambda x: (x[..., HH] > 0.5).sum(axis=1)  # noqa: E731
-    rd = lambda x: (x[..., RIDE] > 0.5).sum(axis=1)  # noqa: E731
     out["switch_windows"] = int(len(idx))
-    out["switch_rate"] = float(((hh(results["hats"]) > rd(results["hats"])) &
-                                (rd(results["ride"]) > hh(results["ride"]))).mean()) if len(idx) else float("nan")
+    out["switch_rate"] = float("nan")
+    if len(idx):
+        results = {}
+        for name, sc in (("hats", scores[idx]), ("ride", swapped)):
+            reqs = [Request(model, 1, 1.0, seed + int(i), score=s, lane_modes=tuple(
+                "given" if s[:, c].any() else "empty" for c in range(9)), groove=grooves[i], accents=accents[i])
+                for i, s in zip(idx, sc)]
+            results[name] = np.stack([r.loops[0] for r in run(engine, model, reqs, f"switch {name}")])
+        hh = lambda x: (x[..., HH] > 0.5).sum(axis=1)  # noqa: E731
+        rd = lambda x: (x[..., RIDE] > 0.5).sum(axis=1)  # noqa: E731
+        out["switch_rate"] = float(((hh(results["hats"]) > rd(results["hats"])) &
+                                    (rd(results["ride"]) > hh(results["ride"]))).mean())
     return out

@@ -10,7 +10,7 @@ var OUT_RECEIVE = 1;   // -> udpreceive: "port N"
 var OUT_VIEW = 2;      // -> jsui bg_grid.js
 var OUT_STATUS = 3;    // -> status comment: "set ..."
 var OUT_SAVE = 4;      // -> pattr bg_state (a blob parameter: saved with the Live Set)
-var OUT_LAUNCHER = 5;  // -> node.script bg_launcher.js, when the device has one: "port N"
+var OUT_LAUNCHER = 5;  // -> node.script bg_launcher.js, when the device has one: "port N", "command ..."
 
 include("bg_spec.js");
 include("bg_core.js");
@@ -31,7 +31,10 @@ var rack = null;                // bgFindDrumRack(): the Drum Rack played, or nu
 var pads = null;                // its pads holding a chain, or null without a Drum Rack
 var kit = bgKitMap(null, state.padOverride, state.inputOverride);
 var watchers = [];
-var server = { since: 0, lastPongMs: 0, rtt: -1, version: 0, models: [], down: true };
+// The server as the device sees it: when it started waiting for an answer, the last answer, and
+// whether the status line has said it is down (said once, so it does not hide later messages).
+var server = { since: 0, lastPongMs: 0, rtt: -1, version: 0, models: [], down: true, told: false };
+var launcherSaidMs = 0;         // when the launcher last reported (its report wins while it works)
 var nextId = 1 + Math.floor(Math.random() * 1000000);  // distinct ids for each device in a Set
 var pending = null;             // {id, req, replies, t0}
 var pings = {};                 // request id -> send time (ms)
@@ -70,7 +73,7 @@ function bang() {
     server.since = now();
     outlet(OUT_OSC, "port", state.sendPort);
     outlet(OUT_RECEIVE, "port", state.replyPort);
-    outlet(OUT_LAUNCHER, "port", state.sendPort);
+    tellLauncher();
     var menu = box("bg_inclass");
     menu.message("clear");
     for (var c = 0; c < BG_CLASSES; c++) menu.message("append", bgLaneLabel(c));
@@ -87,11 +90,12 @@ function beat() {
     var id = nextId++;
     pings[id] = now();
     outlet(OUT_OSC, BG_ADDR.ping, id, state.replyPort);
-    if (now() - Math.max(server.since, server.lastPongMs) > SERVER_TIMEOUT_MS) {
-        server.down = true;
-        status("no server answers on port " + state.sendPort + " (replies to port " + state.replyPort +
-            "): start it with `beatguide serve`, or check Server / Reply port (another program may hold the reply port)");
-    }
+    if (now() - Math.max(server.since, server.lastPongMs) <= SERVER_TIMEOUT_MS) return;
+    server.down = true;
+    if (server.told || now() - launcherSaidMs <= SERVER_TIMEOUT_MS) return;
+    server.told = true;
+    status("no server answers on port " + state.sendPort + " (replies to port " + state.replyPort +
+        "): start it with `beatguide serve`, or check Server / Reply port (another program may hold the reply port)");
 }
 
 // ---------------------------------------------------------------- the Drum Rack
@@ -182,6 +186,7 @@ function send_port(n) {
     outlet(OUT_OSC, "port", n);
     outlet(OUT_LAUNCHER, "port", n);
     server.since = now();
+    server.told = false;
 }
 
 function reply_port(n) {
@@ -194,6 +199,7 @@ function reply_port(n) {
     store();
     outlet(OUT_RECEIVE, "port", n);
     server.since = now();
+    server.told = false;
 }
 
 // inpitch <pitch>: which pitch the input-map menu edits; the menu shows how it reads now.
@@ -206,7 +212,7 @@ function inpitch(p) {
         " (" + how + ")");
 }
 
-// inclass <item>: 0-8 a lane, 9 not read, 10 automatic again.
+// inclass <item>: a lane (0 to lanes - 1), then "not read", then "automatic" again.
 function inclass(item) {
     state.inputOverride[inPitch] = item < BG_CLASSES ? item : item === BG_CLASSES ? BG_NOT_READ : BG_AUTO;
     store();
@@ -215,14 +221,34 @@ function inclass(item) {
 }
 
 // launcher <kind> ...: from the Node for Max launcher. "status <text...>" goes to the status
-// line; "port N" is the port the server it found or started listens on.
+// line; "port N" is the port of the server it found or started; "ready" asks for the settings.
 function launcher(kind) {
     var args = arrayfromargs(arguments).slice(1);
-    if (kind === "status") status("server: " + args.join(" "));
+    if (kind === "status") {
+        launcherSaidMs = now();
+        status("server: " + args.join(" "));
+    }
+    else if (kind === "ready") tellLauncher();
     else if (kind === "port" && validPort(args[0]) && args[0] !== state.sendPort) {
         send_port(args[0]);
         box("bg_send_port").message("set", args[0]);
     }
+}
+
+// The launcher's settings: the server port and the server command (empty: it searches).
+function tellLauncher() {
+    outlet(OUT_LAUNCHER, "port", state.sendPort);
+    outlet(OUT_LAUNCHER, ["command"].concat(state.command === BG_NONE ? [] : [state.command]));
+}
+
+// server_command [text] <text>: the server command typed in the launcher's text field.
+function server_command() {
+    var words = arrayfromargs(arguments);
+    if (words[0] === "text") words = words.slice(1);
+    var text = words.join(" ").replace(/^ +| +$/g, "");
+    state.command = text === "" ? BG_NONE : text;
+    store();
+    tellLauncher();
 }
 
 // ---------------------------------------------------------------- edits from the grid (jsui)
@@ -263,7 +289,9 @@ function restore() {
     box("bg_reply_port").message("set", state.replyPort);
     outlet(OUT_OSC, "port", state.sendPort);
     outlet(OUT_RECEIVE, "port", state.replyPort);
-    outlet(OUT_LAUNCHER, "port", state.sendPort);
+    var command = box("bg_command");   // the launcher's text field, when the device has the launcher
+    if (command !== null) command.message("set", state.command === BG_NONE ? "" : state.command);
+    tellLauncher();
     if (started) remap();
     showModel();
     refreshView();
@@ -284,7 +312,7 @@ function showModel() {
     menu.message("clear");
     for (var i = 0; i < server.models.length; i++) menu.message("append", server.models[i].name);
     var m = currentModel();
-    if (m === null && state.model !== BG_NO_MODEL && server.models.length > 0) {
+    if (m === null && state.model !== BG_NONE && server.models.length > 0) {
         menu.message("append", state.model + " (not loaded)");
         menu.message("set", server.models.length);
     } else if (m !== null) {
@@ -464,9 +492,10 @@ function onPong(args) {
     if (sent === undefined || typeof args[1] !== "number") return;   // not our ping
     server.version = args[1];
     if (server.version !== BG_SPEC.protocol_version) {
+        var news = server.down;
         server.lastPongMs = now();
         server.down = false;
-        status("the server speaks protocol " + args[1] + ", this device " + BG_SPEC.protocol_version +
+        if (news) status("the server speaks protocol " + args[1] + ", this device " + BG_SPEC.protocol_version +
             ": install the same Beat Guide version for both (pip install -U beatguide, then rebuild the device)");
         return;
     }
@@ -474,18 +503,20 @@ function onPong(args) {
     if (pong === null) return;
     var first = server.down;
     server.down = false;
+    server.told = false;
     server.lastPongMs = now();
     server.rtt = server.lastPongMs - sent;
     var before = modelNames();
     server.models = bgModelsFromPong(pong).models;
-    if (server.models.length > 0 && state.model === BG_NO_MODEL) {
+    if (server.models.length > 0 && state.model === BG_NONE) {
         state.model = defaultModel(server.models);
         store();
     }
-    if (first || modelNames() !== before) showModel();
+    if (!first && modelNames() === before) return;   // nothing new to say
+    showModel();
     if (server.models.length === 0) status("the server has no models loaded: see `beatguide serve --help`");
     else if (currentModel() === null) status("model " + state.model + " is not loaded by the server; pick one of: " + modelNames());
-    else if (first) status("connected (" + server.rtt + " ms round trip), models: " + modelNames());
+    else status("connected (" + server.rtt + " ms round trip), models: " + modelNames());
 }
 
 function onError(r) {

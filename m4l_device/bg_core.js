@@ -11,7 +11,7 @@ var BG_STEP_BEATS = BG_SPEC.grid.step_beats;
 var BG_ADDR = BG_SPEC.addresses;
 var BG_MIDI_PITCHES = 128;
 var BG_LANE_GIVEN = BG_SPEC.lane_modes.indexOf("given");
-var BG_NO_MODEL = "-";       // saved model name when none was chosen
+var BG_NONE = "-";           // a saved name (model, server command) when there is none
 var BG_AUTO = -2;            // input override: the pitch reads as the kit map says
 var BG_NOT_READ = -1;        // input map / override: the pitch is not read
 
@@ -248,7 +248,8 @@ function bgEmptyState() {
         accents: 0,
         padOverride: bgFilled(BG_CLASSES, -1),          // per lane: the pad note the producer chose, -1 auto
         inputOverride: bgFilled(BG_MIDI_PITCHES, BG_AUTO), // per pitch: class, BG_NOT_READ, or BG_AUTO
-        model: BG_NO_MODEL,
+        model: BG_NONE,
+        command: BG_NONE,                               // the launcher's server command; none: it searches
         latentSource: 0,                                // index into BG_SPEC.latent_sources (a live.menu's)
         sendPort: BG_SPEC.ports.server,
         replyPort: BG_SPEC.ports.reply
@@ -262,7 +263,7 @@ var BG_STATE_LAYOUT = [
     bgField("lane_masks", "i", BG_CLASSES), bgField("groove_mask", "i", 1),
     bgField("groove_velocities", "f", BG_STEPS), bgField("groove_offsets", "f", BG_STEPS),
     bgField("accent_mask", "i", 1), bgField("pad_override", "i", BG_CLASSES),
-    bgField("input_override", "i", BG_MIDI_PITCHES)
+    bgField("input_override", "i", BG_MIDI_PITCHES), bgField("command", "s", 1)
 ];
 
 function bgStateToList(st) {
@@ -270,7 +271,7 @@ function bgStateToList(st) {
         version: BG_STATE_VERSION, send_port: st.sendPort, reply_port: st.replyPort, model: st.model,
         lane_masks: st.score, groove_mask: st.groove.mask,
         groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents,
-        pad_override: st.padOverride, input_override: st.inputOverride
+        pad_override: st.padOverride, input_override: st.inputOverride, command: st.command
     });
 }
 
@@ -289,6 +290,7 @@ function bgStateFromList(st, list) {
     st.accents = v.accent_mask;
     st.padOverride = v.pad_override;
     st.inputOverride = v.input_override;
+    st.command = v.command;
     return "ok";
 }
 
@@ -461,7 +463,7 @@ function bgGrooveNotes(groove, pitch) {
 if (typeof module !== "undefined") {
     module.exports = {
         BG_SPEC: BG_SPEC, BG_STEPS: BG_STEPS, BG_CLASSES: BG_CLASSES, BG_AUTO: BG_AUTO, BG_NOT_READ: BG_NOT_READ,
-        BG_MIDI_PITCHES: BG_MIDI_PITCHES, BG_NO_MODEL: BG_NO_MODEL,
+        BG_MIDI_PITCHES: BG_MIDI_PITCHES, BG_NONE: BG_NONE,
         BG_STATE_LAYOUT: BG_STATE_LAYOUT, bgLayoutLength: bgLayoutLength, bgPack: bgPack, bgUnpack: bgUnpack,
         bgParseReply: bgParseReply, bgModelsFromPong: bgModelsFromPong, bgControls: bgControls,
         bgDefaultInputMap: bgDefaultInputMap, bgMask: bgMask, bgSteps: bgSteps, bgQuantize: bgQuantize,

@@ -25,6 +25,7 @@ DIM = [0.6, 0.6, 0.6, 1.0]
 # Presentation columns (x): model and sampling, action buttons, lanes (label, mode, grid, pad),
 # ports and the status line.
 COL_MODEL, COL_BUTTONS, COL_LANES, COL_SERVER = 5, 120, 186, 764
+STATUS_Y = 66  # the status line fills the server column below the ports (and the launcher's command)
 LANE_MODE_X, GRID_X, PAD_X = 232, 278, 664
 GRID_W, PAD_W = 384, 96
 
@@ -198,8 +199,8 @@ def server_column(d: Device) -> tuple[str, str]:
     p.connect(d.js, 0, send)
     p.connect(d.js, 1, receive)
     p.connect(receive, 0, d.js)
-    status = p.box("comment", 1, 0, text="starting ...", rect=[x, 38, DEVICE_WIDTH - x - 5, 128], textcolor=TEXT,
-                   fontsize=9.0, linecount=10, varname="bg_status")
+    status = p.box("comment", 1, 0, text="starting ...", rect=[x, STATUS_Y, DEVICE_WIDTH - x - 5, 166 - STATUS_Y],
+                   textcolor=TEXT, fontsize=9.0, linecount=8, varname="bg_status")
     p.connect(d.js, 3, status)
     return send, status
 
@@ -241,11 +242,18 @@ def midi(d: Device) -> None:
 
 
 def launcher(d: Device) -> None:
-    """The Node for Max launcher (bg_launcher.js): the js tells it the server port ("port N") and it
-    answers "status <text...>" (shown on the status line) and "port N" (the port it found the server on)."""
-    node = d.p.obj(f"node.script {LAUNCHER} @autostart 1", 1, 2, varname="bg_launcher")
-    d.p.connect(d.js, 5, node)
+    """The Node for Max launcher (bg_launcher.js) and its setting, the server command (a text field
+    kept in the saved state; empty: the launcher searches). The js tells the launcher "port N" and
+    "command <text>"; the launcher answers "status <text...>" (shown on the status line), "port N"
+    (the port of the server it found or started) and "ready" (asking for the settings)."""
+    p, x = d.p, COL_SERVER
+    node = p.obj(f"node.script {LAUNCHER} @autostart 1", 1, 2, varname="bg_launcher")
+    p.connect(d.js, 5, node)
     d.control("launcher", node)
+    p.label("Server command (empty: search)", [x, 34, 150, 13])
+    command = p.box("textedit", 1, 4, rect=[x, 47, DEVICE_WIDTH - x - 5, 15], outlettype=["", "int", "", ""],
+                    varname="bg_command", outputmode=1, keymode=1, lines=1, fontsize=9.0, parameter_enable=0)
+    d.control("server_command", command)
 
 
 def patcher(spec: dict, with_launcher: bool = False) -> dict:

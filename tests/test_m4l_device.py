@@ -71,8 +71,8 @@ def test_the_patch_follows_the_spec():
 
 
 def test_the_launcher_slot(tmp_path):
-    """With bg_launcher.js present, the device holds one node.script, told the server port by the js
-    (outlet 5) and answering into it as ``launcher ...``."""
+    """With bg_launcher.js present, the device holds one node.script, told the settings by the js
+    (outlet 5) and answering into it as ``launcher ...``, and a text field for the server command."""
     patch = patcher(protocol.device_spec(), with_launcher=True)["patcher"]
     boxes = {b["box"]["id"]: b["box"] for b in patch["boxes"]}
     node = [i for i, b in boxes.items() if b.get("text", "").startswith("node.script bg_launcher.js")]
@@ -82,6 +82,9 @@ def test_the_launcher_slot(tmp_path):
     assert ([js, 5], [node[0], 0]) in cords
     pre = [d for s, d in cords if s == [node[0], 0]][0][0]
     assert boxes[pre]["text"] == "prepend launcher" and ([pre, 0], [js, 0]) in cords
+    field = [i for i, b in boxes.items() if b.get("varname") == "bg_command"][0]
+    pre = [d for s, d in cords if s == [field, 0]][0][0]
+    assert boxes[pre]["text"] == "prepend server_command" and boxes[field]["outputmode"] == 1
     assert "bg_launcher.js" in [d["name"] for d in patch["dependency_cache"]]
     assert "bg_launcher.js" not in [d["name"] for d in patcher(protocol.device_spec())["patcher"]["dependency_cache"]]
 

@@ -93,9 +93,23 @@ test("LiveAPI is used only after the live.thisdevice bang; the heartbeat pings; 
   dev.ctx.server.since -= 6000;   // five seconds without a pong
   dev.tick();
   assert.match(dev.status(), /no server answers on port 9010 \(replies to port 9011\): start it with `beatguide serve`, or check Server \/ Reply port/);
+  dev.send("capture", "score", 1);
+  dev.tick();
+  assert.match(dev.status(), /select a MIDI clip/, "said once: the next heartbeat does not hide other messages");
   dev.send("generate", 1);
   assert.match(dev.status(), /^no server: start it with `beatguide serve`/);
   assert.equal(lastGenerate(dev), undefined);
+});
+
+test("while the launcher reports, the heartbeat leaves the status line to it", () => {
+  const { dev } = started();
+  dev.send("launcher", "status", "starting beatguide serve ...");
+  dev.ctx.server.since -= 6000;
+  dev.tick();
+  assert.equal(dev.status(), "server: starting beatguide serve ...");
+  dev.ctx.launcherSaidMs -= 6000;   // the launcher fell silent
+  dev.tick();
+  assert.match(dev.status(), /^no server answers/);
 });
 
 test("the model menu lists what /bg/pong reports; a new device picks the model taking the most", () => {
@@ -171,15 +185,28 @@ test("ports: plain number boxes kept in the saved state (Live Int parameters sto
   assert.deepEqual(fresh.sent(1).pop(), ["port", 9111]);
 });
 
-test("the launcher (Node for Max) reports on the status line and moves the device to the port it found", () => {
+test("the launcher (Node for Max): settings out, status and the port it found in; the command saved with the Set", () => {
   const { dev } = started();
-  assert.deepEqual(dev.sent(5).pop(), ["port", 9010]);
+  assert.deepEqual(dev.sent(5), [["port", 9010], ["command"]]);
   dev.send("launcher", "status", "starting", "beatguide", "serve", "...");
   assert.equal(dev.status(), "server: starting beatguide serve ...");
   dev.send("launcher", "port", 9020);
   assert.deepEqual(dev.sent(0).filter((m) => m[0] === "port").pop(), ["port", 9020]);
   assert.equal(dev.ui("bg_send_port").shown, 9020);
   assert.equal(dev.ctx.state.sendPort, 9020);
+  dev.send("server_command", "text", "/Users/me/Library/Application Support/pipx/beatguide");
+  assert.deepEqual(dev.sent(5).pop(), ["command", "/Users/me/Library/Application Support/pipx/beatguide"]);
+  dev.send("launcher", "ready");
+  assert.deepEqual(dev.sent(5).slice(-2), [["port", 9020], ["command", "/Users/me/Library/Application Support/pipx/beatguide"]]);
+  // a device built with the launcher shows the saved command in its text field
+  const fresh = loadDevice(new FakeLive());
+  const field = new (fresh.ui("bg_model").constructor)({ maxclass: "textedit", varname: "bg_command" });
+  fresh.ctx.patcher.named.set("bg_command", field);
+  fresh.send("restore", ...dev.sent(4).pop());
+  assert.equal(field.shown, "/Users/me/Library/Application Support/pipx/beatguide");
+  assert.deepEqual(fresh.sent(5).pop(), ["command", "/Users/me/Library/Application Support/pipx/beatguide"]);
+  dev.send("server_command", "text");   // emptied: the launcher searches again
+  assert.deepEqual(dev.sent(5).pop(), ["command"]);
 });
 
 // ------------------------------------------------------------------ the Drum Rack

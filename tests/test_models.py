@@ -126,3 +126,17 @@ def test_eleven_input_model_runs_with_any_subset():
         if mask % 97 == 0:  # decoding every subset is slow; the latents above cover all of them
             out = m.sample(m.join(zs), torch.rand(4, 32, 9), torch.tensor(1.0))
             assert torch.isfinite(out).all()
+
+
+def test_exported_weights_rebuild_the_model(tmp_path):
+    import torch
+
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model, load_exported
+
+    torch.manual_seed(0)
+    m = build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1).eval()
+    export_model(m, tmp_path / "agvae2")
+    back = load_exported(tmp_path / "agvae2")
+    for (k, a), (_, b) in zip(m.state_dict().items(), back.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=2e-3, rtol=1e-3, msg=k)  # stored as float16

@@ -18,6 +18,7 @@ from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 
 OPSET = 17
 BANK_FILE = "bank.npy"
+WEIGHTS_FILE = "weights.npz"  # the torch weights (float16), for fine-tuning
 ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
 
 
@@ -71,6 +72,21 @@ def capabilities(model: DrumVAE, has_bank: bool) -> dict:
             "aux": [lat.gesture for lat in model.latents if lat.name in model.aux], "needs": needs}
 
 
+def load_exported(folder: Path) -> DrumVAE:
+    """The torch model of an exported model folder (model.json config + weights.npz), e.g. to fine-tune it."""
+    folder = Path(folder)
+    meta = json.loads((folder / "model.json").read_text())
+    if not meta.get("weights"):
+        raise BeatGuideError(f"{folder}: exported without torch weights (re-export it with this version)")
+    blob = (folder / meta["weights"]).read_bytes()
+    if hashlib.sha256(blob).hexdigest() != meta["sha256"].get(meta["weights"]):
+        raise BeatGuideError(f"{folder / meta['weights']}: file is corrupt (checksum differs from model.json)")
+    model = DrumVAE(ModelConfig(**meta["config"]))
+    with np.load(folder / meta["weights"]) as w:
+        model.load_state_dict({k: torch.from_numpy(w[k].astype(np.float32)) for k in w.files})
+    return model.eval()
+
+
 def load_run(run: Path) -> tuple[DrumVAE, dict]:
     ck_path = Path(run) / "best.pt"
     if not ck_path.is_file():
@@ -114,6 +130,9 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
             _export(AuxGraph(model), (torch.zeros(b, model.z_size),), out_dir / "aux.onnx", ["z"], aux_out)
             files["aux"] = "aux.onnx"
     hashed = list(files.values())
+    np.savez_compressed(out_dir / WEIGHTS_FILE, **{k: v.detach().cpu().numpy().astype(np.float16)
+                                                   for k, v in model.state_dict().items()})
+    hashed.append(WEIGHTS_FILE)
     if bank is not None:
         np.save(out_dir / BANK_FILE, np.asarray(bank, np.float32))
         hashed.append(BANK_FILE)
@@ -125,7 +144,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
         "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
         "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
         "exported": dt.date.today().isoformat(), "torch": torch.__version__,
-        "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank)),
+        "weights": WEIGHTS_FILE, "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank)),
         "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in hashed},
         "training": summary or {},
     }

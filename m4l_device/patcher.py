@@ -13,6 +13,7 @@ JS_FILES = ("beatguide.js", SPEC_FILE, "bg_core.js", "bg_kit.js", "bg_live.js", 
 LAUNCHER = "bg_launcher.js"  # Node for Max script that starts the server (built in when present)
 JS_OUTLETS = 6  # beatguide.js: osc, udpreceive port, grid view, status, state save, launcher
 DEVICE_WIDTH = 1000
+STRIP_H = 169  # Live's device strip height
 ROW = 14  # grid row height in presentation
 ACCENT_H, GROOVE_H = 9, 22  # grid: accent row and groove strip heights (told to bg_grid.js)
 MAX_SEED = 99999
@@ -199,7 +200,7 @@ def server_column(d: Device) -> tuple[str, str]:
     p.connect(d.js, 0, send)
     p.connect(d.js, 1, receive)
     p.connect(receive, 0, d.js)
-    status = p.box("comment", 1, 0, text="starting ...", rect=[x, STATUS_Y, DEVICE_WIDTH - x - 5, 166 - STATUS_Y],
+    status = p.box("comment", 1, 0, text="starting ...", rect=[x, STATUS_Y, DEVICE_WIDTH - x - 5, STRIP_H - 3 - STATUS_Y],
                    textcolor=TEXT, fontsize=9.0, linecount=8, varname="bg_status")
     p.connect(d.js, 3, status)
     return send, status

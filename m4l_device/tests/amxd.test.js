@@ -135,7 +135,9 @@ test("every JavaScript file is present, parses as ES5, and the js boxes have the
       assert.equal(box.numinlets, +/^inlets = (\d+);/m.exec(src)[1], `${f} inlets`);
     }
   }
-  assert.deepEqual(patch.dependency_cache.map((d) => d.name).sort(), [...new Set(files.concat([...included]))].sort());
+  const node = boxes.filter((b) => /^node\.script /.test(b.text || "")).map((b) => b.text.split(" ")[1]);   // modern Node
+  for (const f of node) assert.ok(fs.existsSync(path.join(dir, f)), f);
+  assert.deepEqual(patch.dependency_cache.map((d) => d.name).sort(), [...new Set(files.concat([...included], node))].sort());
 });
 
 // The Live Object Model names a script uses: properties, calls, observed properties, and with

@@ -1,13 +1,22 @@
-"""Shared fixtures: the shared Groove MIDI Dataset when present, the models folder, tiny MIDI files."""
+"""Shared fixtures and helpers: the shared Groove MIDI Dataset when present, a fake one, the models
+folder, tiny exported models, MIDI files made message by message, the notes the protocol sends."""
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
+import mido
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-regression", action="store_true",
+                     help="rewrite tests/data/bundled_outputs.json from the bundled models (after retraining)")
 SHARED_GMD = ROOT.parent / "shared" / "data" / "groove"
 
 
@@ -20,11 +29,70 @@ def gmd_path() -> Path:
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    """The bundled models (or $BEATGUIDE_TEST_MODELS); skips when there are none."""
-    path = Path(os.environ.get("BEATGUIDE_TEST_MODELS", ROOT / "models"))
+    """The bundled models, or $BEATGUIDE_TEST_MODELS (which must hold models); skips when there are none."""
+    env = os.environ.get("BEATGUIDE_TEST_MODELS")
+    path = Path(env) if env else ROOT / "models"
     if not any(path.glob("*/model.json")):
-        pytest.skip(f"no exported models in {path}")
+        if env:
+            pytest.fail(f"BEATGUIDE_TEST_MODELS={env} holds no */model.json")
+        pytest.skip(f"no exported models in {path} (train and export them, or set BEATGUIDE_TEST_MODELS=DIR)")
     return path
+
+
+@pytest.fixture
+def midi_file(tmp_path):
+    """A factory: ``midi_file(name, messages, ticks_per_beat=480)`` writes a one-track MIDI file with
+    exactly those mido messages (no checks, so broken files can be made too) and returns its path."""
+
+    def make(name: str, messages, ticks_per_beat: int = 480) -> Path:
+        mid = mido.MidiFile(ticks_per_beat=ticks_per_beat)
+        mid.tracks.append(mido.MidiTrack(messages))
+        path = tmp_path / name
+        mid.save(str(path))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def fake_gmd(tmp_path) -> Path:
+    """A tiny Groove MIDI Dataset layout: 3-bar and 1-bar 4/4 files and a 3/4 file in train, a 2-bar
+    file in validation (kick and snare on every beat, 120 BPM)."""
+    from beatguide.grid import Note
+    from beatguide.midi_io import write_midi
+
+    root = tmp_path / "groove"
+    (root / "drummer1" / "session1").mkdir(parents=True)
+    rows = []
+    specs = [("a", "4-4", 3, "train"), ("b", "4-4", 1, "train"), ("c", "3-4", 3, "train"), ("d", "4-4", 2, "validation")]
+    for name, sig, bars, split in specs:
+        rel = f"drummer1/session1/{name}.mid"
+        notes = [Note(b * 4.0 + i, 36 if i % 2 == 0 else 38, 100) for b in range(bars) for i in range(4)]
+        write_midi(root / rel, notes, 120)
+        rows.append({"drummer": "drummer1", "session": "drummer1/session1", "id": name, "style": "rock", "bpm": "120",
+                     "beat_type": "beat", "time_signature": sig, "midi_filename": rel, "audio_filename": "",
+                     "duration": str(bars * 2.0), "split": split})
+    with open(root / "info.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return root
+
+
+def reference_notes(loop) -> list[tuple]:
+    """The notes the protocol sends for a loop, derived note by note with grid.loop_to_notes:
+    (class, start as float32, duration, velocity), sorted by (start, class). (A helper: tests
+    import it with ``from conftest import reference_notes``.)"""
+    from beatguide import protocol as P
+    from beatguide.grid import LOOP_BEATS, loop_to_notes
+
+    out = []
+    for n in loop_to_notes(loop, P.CLASS_MAP):
+        start = float(np.float32(n.start))
+        if start >= LOOP_BEATS:  # rounds up to the loop's end as a float32: the downbeat
+            start = 0.0
+        out.append((n.pitch, start, n.duration, n.velocity))
+    return sorted(out, key=lambda n: (n[1], n[0]))
 
 
 @pytest.fixture(scope="session")

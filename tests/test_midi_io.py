@@ -5,24 +5,16 @@ import mido
 import numpy as np
 import pytest
 
-from beatguide.errors import EmptyInputError, MidiReadError, TempoError, TimeSignatureError
+from beatguide.errors import EmptyInputError, MidiReadError, OutputError, TempoError, TimeSignatureError
 from beatguide.grid import Note, notes_to_loop
 from beatguide.midi_io import read_loop, read_midi, write_loop, write_midi
-
-
-def _file(path, msgs, tpb=480):
-    mid = mido.MidiFile(ticks_per_beat=tpb)
-    track = mido.MidiTrack()
-    track.extend(msgs)
-    mid.tracks.append(track)
-    mid.save(str(path))
-    return path
 
 
 def test_round_trip_through_mido(tmp_path):
     loop = notes_to_loop([Note(0.03, 36, 100), Note(1.0, 38, 90), Note(0.5, 42, 70), Note(7.9, 42, 50)])
     path = write_loop(tmp_path / "a.mid", loop, 93.0)
-    back, bpm = read_loop(path)
+    read = read_loop(path)
+    back, bpm = read.loop, read.bpm
     assert bpm == pytest.approx(93.0, abs=1e-3)
     np.testing.assert_allclose(back, loop, atol=2 / 480 * 8 + 1e-6)  # tick rounding of offsets
     np.testing.assert_array_equal(back[:, :18] > 0, loop[:, :18] > 0)
@@ -31,9 +23,9 @@ def test_round_trip_through_mido(tmp_path):
     assert len(content.notes) == 4
 
 
-def test_empty_corrupt_and_missing_files(tmp_path):
+def test_empty_corrupt_and_missing_files(tmp_path, midi_file):
     with pytest.raises(EmptyInputError):
-        read_midi(_file(tmp_path / "empty.mid", [mido.MetaMessage("set_tempo", tempo=500000)]))
+        read_midi(midi_file("empty.mid", [mido.MetaMessage("set_tempo", tempo=500000)]))
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"MThd\x00\x00\x00\x06garbage-bytes")
     with pytest.raises(MidiReadError):
@@ -42,16 +34,16 @@ def test_empty_corrupt_and_missing_files(tmp_path):
         read_midi(tmp_path / "nope.mid")
 
 
-def test_non_4_4_and_absurd_tempo(tmp_path):
+def test_non_4_4_and_absurd_tempo(midi_file):
     note = [mido.Message("note_on", note=36, velocity=100, channel=9, time=0)]
     with pytest.raises(TimeSignatureError):
-        read_midi(_file(tmp_path / "waltz.mid", [mido.MetaMessage("time_signature", numerator=3, denominator=4)] + note))
+        read_midi(midi_file("waltz.mid", [mido.MetaMessage("time_signature", numerator=3, denominator=4)] + note))
     with pytest.raises(TempoError):
-        read_midi(_file(tmp_path / "slow.mid", [mido.MetaMessage("set_tempo", tempo=16_000_000)] + note))
+        read_midi(midi_file("slow.mid", [mido.MetaMessage("set_tempo", tempo=16_000_000)] + note))
 
 
-def test_missing_tempo_is_the_midi_default(tmp_path):
-    path = _file(tmp_path / "notempo.mid", [mido.Message("note_on", note=36, velocity=100, channel=9, time=240)])
+def test_missing_tempo_is_the_midi_default(midi_file):
+    path = midi_file("notempo.mid", [mido.Message("note_on", note=36, velocity=100, channel=9, time=240)])
     c = read_midi(path)
     assert c.bpm == 120.0 and c.notes[0].start == 0.5
 
@@ -64,14 +56,27 @@ def test_file_with_no_mapped_drums(tmp_path):
 
 def test_longer_file_reads_the_chosen_bars(tmp_path):
     path = write_midi(tmp_path / "long.mid", [Note(0, 36, 90), Note(8.0, 38, 90), Note(12.0, 38, 90)], 120)
-    loop, _ = read_loop(path, start_bar=2)
+    loop = read_loop(path, start_bar=2).loop
     assert loop[0, 1] == 1 and loop[16, 1] == 1 and loop[:, 0].sum() == 0
 
 
-def test_write_is_atomic_on_failure(tmp_path):
-    with pytest.raises(TempoError):
-        write_midi(tmp_path / "x.mid", [Note(0, 36, 90)], 0)
-    assert list(tmp_path.iterdir()) == []
+def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
+    """The save itself fails half way: the file already there is untouched and no temporary is left."""
+    path = write_midi(tmp_path / "x.mid", [Note(0, 36, 90)], 120)
+    before = path.read_bytes()
+
+    def broken_save(self, filename=None, file=None):
+        file.write(b"MThd half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mido.MidiFile, "save", broken_save)
+    with pytest.raises(OutputError, match="No space left"):
+        write_midi(path, [Note(0, 38, 90), Note(1, 42, 60)], 120)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["x.mid"]
+    monkeypatch.undo()
+    with pytest.raises(TempoError):  # a bad tempo fails before anything is written
+        write_midi(tmp_path / "y.mid", [Note(0, 36, 90)], 0)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.mid"]
 
 
 def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path):

@@ -25,8 +25,11 @@ from hypothesis import strategies as st
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 
+from conftest import reference_notes
+
 from beatguide import protocol as P
-from beatguide.bench_osc import demo_inputs, free_port
+from beatguide.bench_osc import free_port
+from beatguide.demo import demo_inputs
 from beatguide.client import Client
 from beatguide.engine import Engine, Request
 from beatguide.errors import BeatGuideError
@@ -37,20 +40,9 @@ REPO = Path(__file__).resolve().parent.parent
 MODELS = ("agvae11", "agvae2", "baseline", "factorized")
 
 
-def models_dir() -> Path:
-    env = os.environ.get("BEATGUIDE_TEST_MODELS")
-    if env:
-        if not any(Path(env).glob("*/model.json")):
-            pytest.fail(f"BEATGUIDE_TEST_MODELS={env} holds no */model.json")
-        return Path(env)
-    if any((REPO / "models").glob("*/model.json")):
-        return REPO / "models"
-    pytest.skip("no exported models in models/ (train and export them, or set BEATGUIDE_TEST_MODELS=DIR)")
-
-
 @pytest.fixture(scope="module")
-def models() -> Path:
-    return models_dir()
+def models(models_dir) -> Path:
+    return models_dir
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +66,6 @@ def server(engine):
 def client(server):
     with Client(server.port) as c:
         yield c
-
-
-def reference_notes(loop):
-    """The notes the protocol sends for a loop, note by note from grid.loop_to_notes."""
-    out = []
-    for n in loop_to_notes(loop, P.CLASS_MAP):
-        start = float(np.float32(n.start))
-        if start >= 8.0:
-            start = float(np.float32(max(n.start - 8.0, 0.0)))
-        out.append((n.pitch, start, n.duration, n.velocity))
-    return sorted(out, key=lambda n: (n[1], n[0]))
 
 
 def mask(bits) -> int:

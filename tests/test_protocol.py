@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from conftest import reference_notes
+
 from beatguide import protocol as P
 from beatguide.drums import N_CLASSES
 from beatguide.engine import Result
@@ -318,18 +320,6 @@ def test_note_values():
     assert notes == [(3, 0.0, 0.25, 25), (1, 1.0625, 0.25, 64), (0, 7.875, 0.25, 127), (8, 7.875, 0.25, 1)]
     for cls, start, dur, vel in notes:
         assert 0 <= start < 8 and 0 <= cls < 9 and 1 <= vel <= 127
-
-
-def reference_notes(loop):
-    """What the protocol sends, derived note by note with grid.loop_to_notes."""
-    out = []
-    for n in loop_to_notes(loop, P.CLASS_MAP):
-        start = float(np.float32(n.start))
-        if start >= 8.0:  # rounds to the end of the loop: the downbeat
-            start = float(np.float32(max(n.start - 8.0, 0.0)))
-        out.append((n.pitch, start, n.duration, n.velocity))
-    out.sort(key=lambda n: (n[1], n[0]))
-    return out
 
 
 SPECIAL_OFFSETS = np.array([-1, 1, 0, -1e-8, 1e-8, -1e-7, 0.5, -0.5, 0.999999, -0.999999], np.float32)

@@ -24,32 +24,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from .bench_osc import demo_inputs
+from .demo import tasks
 from .engine import Engine, OnnxModel, Request
 from .errors import BeatGuideError
+from .grid import HITS
 
 THREADS = 1
 WARMUP = 10
 TARGET_1_MS, TARGET_8_MS, TARGET_SPEEDUP = 5.0, 15.0, 3.0
-
-
-# ------------------------------------------------------------------------------------------------
-# Typical requests
-
-
-def tasks(kind: str) -> dict:
-    """{task name: Request keyword arguments} benchmarked for a model kind."""
-    x = demo_inputs()
-    humanize = {"humanize": {"score": x["score"]}}
-    if kind in ("baseline", "factorized"):
-        return humanize
-    if kind == "agvae2":
-        return {**humanize, "score+groove": {"score": x["score"], "groove": x["groove"]}}
-    if kind == "agvae11":
-        lanes = ("given", "given", "decide", "decide", "empty", "empty", "empty", "empty", "decide")
-        return {"lanes+groove+accents": {"score": x["score"], "lane_modes": lanes, "groove": x["groove"],
-                                         "accents": x["accents"]}}
-    return {}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -217,7 +199,7 @@ def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARM
 
     rows = []
     for name in engine.names:
-        for task_name, task in tasks(engine.models[name].kind).items():
+        for task_name, task in tasks(engine.capabilities(name)).items():
             row = Row(name, task_name, load_ms[name], *latency(engine, name, task, 1, runs, warmup),
                       *latency(engine, name, task, 8, runs, warmup))
             if torch_engine is not None and name in torch_engine.models:
@@ -225,7 +207,7 @@ def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARM
                 row.torch_p50_8 = latency(torch_engine, name, task, 8, runs, warmup)[0]
                 a = engine.generate(Request(name, 8, seed=123, **task)).loops
                 b = torch_engine.generate(Request(name, 8, seed=123, **task)).loops
-                if not np.array_equal(a[..., :9], b[..., :9]):
+                if not np.array_equal(a[..., HITS], b[..., HITS]):
                     notes.append(f"{name} {task_name}: torch and onnxruntime hits differ "
                                  "(is the checkpoint the exported one?)")
             rows.append(row)
@@ -304,19 +286,3 @@ def markdown(report: Report) -> str:
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     return "\n".join(out) + "\n"
-
-
-def bench_cli(args) -> int:
-    runs = int(args.runs)
-    if runs < 1:
-        raise BeatGuideError(f"--runs must be at least 1, got {runs}")
-    report = run_bench(args.models, runs, args.torch_runs if args.torch else None)
-    print(summary(report))
-    print(table(report))
-    for n in report.notes:
-        print(f"note: {n}")
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(markdown(report))
-        print(f"wrote {args.out}")
-    return 0

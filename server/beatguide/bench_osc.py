@@ -1,4 +1,4 @@
-"""OSC round-trip benchmark: ``python -m beatguide.bench_osc --models DIR --out docs/osc-bench.md``.
+"""OSC round-trip benchmark: ``beatguide bench --osc [--models DIR] [--out FILE]``.
 
 Starts ``beatguide serve`` (a subprocess by default, as the device sees it; ``--in-process`` runs it
 in this interpreter), then over UDP loopback:
@@ -11,7 +11,6 @@ in this interpreter), then over UDP loopback:
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import socket
@@ -19,42 +18,21 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from . import protocol as P
 from .client import Client, parse_announce, wait_until_up
+from .demo import tasks
 
 # ------------------------------------------------------------------------------------------------
 # Typical requests
 
 
-def demo_inputs(seed: int = 0) -> dict:
-    """A score (kick 4-on-the-floor, snare on 2 and 4, closed hats on 8ths), a swung groove, accents."""
-    score = np.zeros((32, 9), np.float32)
-    score[::4, 0] = 1
-    score[4::8, 1] = 1
-    score[::2, 2] = 1
-    groove = np.zeros((32, 3), np.float32)
-    groove[::2, 0] = 1
-    groove[::2, 1] = np.random.default_rng(seed).uniform(0.4, 1.0, 16)
-    groove[2::4, 2] = 0.3
-    accents = np.zeros(32, np.float32)
-    accents[::8] = 1
-    return {"score": score, "groove": groove, "accents": accents}
-
-
-def typical_request(model: str, variations: int, seed: int) -> dict:
-    """Keyword arguments of ``generate_args`` for each model's typical task."""
-    x = demo_inputs()
-    kw = {"variations": variations, "seed": seed}
-    if model == "agvae11":
-        return {**kw, "score": x["score"], "lane_modes": [1, 1, 0, 2, 2, 2, 2, 0, 0], "groove": x["groove"],
-                "accents": x["accents"]}
-    if model == "baseline":
-        return {**kw, "score": x["score"]}
-    return {**kw, "score": x["score"], "groove": x["groove"]}
+def typical_request(capabilities: dict, variations: int, seed: int) -> dict:
+    """Keyword arguments of ``generate_args`` for a model's typical task (its richest benchmark task)."""
+    return {**list(tasks(capabilities).values())[-1], "variations": variations, "seed": seed}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -85,7 +63,8 @@ class ServerProcess:
             if port is None:
                 raise RuntimeError(f"beatguide serve exited with status {self.proc.wait()}: {self.proc.stderr.read()}")
             self.port = port
-        self.names = list(wait_until_up(self.port, 60.0, proc=self.proc))
+        self.models = wait_until_up(self.port, 60.0, proc=self.proc)  # {name: capabilities}
+        self.names = sorted(self.models)
 
     def close(self) -> None:
         if self.proc is None:
@@ -113,11 +92,11 @@ def pct(xs, q) -> float:
     return float(np.percentile(np.asarray(xs, float), q)) if len(xs) else float("nan")
 
 
-def round_trips(port: int, model: str, variations: int, runs: int, warmup: int = 10) -> dict:
+def round_trips(port: int, model: str, caps: dict, variations: int, runs: int, warmup: int = 10) -> dict:
     rtt, server, notes = [], [], []
     with Client(port) as c:
         for i in range(warmup + runs):
-            args = P.generate_args(i, c.port, model, **typical_request(model, variations, seed=i))
+            args = P.generate_args(i, c.port, model, **typical_request(caps, variations, seed=i))
             t0 = time.perf_counter()
             r = c.request(P.GENERATE, args)
             dt = (time.perf_counter() - t0) * 1000
@@ -133,19 +112,20 @@ def round_trips(port: int, model: str, variations: int, runs: int, warmup: int =
             "notes": float(np.mean(notes))}
 
 
-def steady_load(port: int, models: list[str], clients: int = 4, per_client: int = 200) -> dict:
+def steady_load(port: int, models: dict, clients: int = 4, per_client: int = 200) -> dict:
     """``clients`` threads, each with one 1-variation request in flight, rotating over the models."""
     lat: list[float] = []
     errors: list = []
     lock = threading.Lock()
+    names = sorted(models)
 
     def run(k: int):
         mine, errs = [], []
         with Client(port) as c:
             for i in range(per_client):
                 rid = k * 1_000_000 + i
-                model = models[(i + k) % len(models)]
-                args = P.generate_args(rid, c.port, model, **typical_request(model, 1, seed=rid))
+                model = names[(i + k) % len(names)]
+                args = P.generate_args(rid, c.port, model, **typical_request(models[model], 1, seed=rid))
                 t0 = time.perf_counter()
                 try:
                     r = c.request(P.GENERATE, args)
@@ -172,7 +152,7 @@ def steady_load(port: int, models: list[str], clients: int = 4, per_client: int 
             "throughput": len(lat) / wall}
 
 
-def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variations: int = 1) -> dict:
+def burst(port: int, model: str, caps: dict, clients: int = 4, per_client: int = 25, variations: int = 1) -> dict:
     """Each client sends ``per_client`` requests back to back, then collects: done / busy / lost."""
     counts = {"done": 0, "busy": 0, "other": 0, "lost": 0, "extra": 0}
     lat: list[float] = []
@@ -184,7 +164,7 @@ def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variati
             sent = {}
             rids = [k * 1_000_000 + i for i in range(per_client)]
             payloads = [P.encode(P.GENERATE, P.generate_args(rid, c.port, model,
-                                                             **typical_request(model, variations, seed=rid)))
+                                                             **typical_request(caps, variations, seed=rid)))
                         for rid in rids]
             barrier.wait()
             for rid, d in zip(rids, payloads):
@@ -228,9 +208,24 @@ def burst(port: int, model: str, clients: int = 4, per_client: int = 25, variati
 # Report
 
 
-def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args) -> str:
+@dataclass
+class OscBenchConfig:
+    """What ``beatguide bench --osc`` runs: the models folder, and the sizes of each measurement."""
+
+    models: list = field(default_factory=list)  # folders searched first (beatguide.model_paths)
+    runs: int = 200  # timed round trips per model and variation count
+    clients: int = 4
+    steady: int = 100  # requests per client under steady load
+    burst: int = 25  # requests per client in the burst
+    threads: int = 1  # server worker threads
+    queue: int = 32  # server queue
+    in_process: bool = False  # run the server in this process
+    notes: list = field(default_factory=list)  # lines for the report's notes
+
+
+def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args: OscBenchConfig) -> str:
     out = ["# OSC round-trip benchmark", "",
-           f"`python -m beatguide.bench_osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` "
+           f"`beatguide bench --osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` "
            f"on {env['date']}.", "",
            "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
            "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
@@ -277,56 +272,32 @@ def _load() -> str:
         return "unknown"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m beatguide.bench_osc", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", type=Path, action="append", default=[],
-                    help="also look for models here, before the usual places (repeatable)")
-    ap.add_argument("--out", type=Path, help="write the markdown report here")
-    ap.add_argument("--runs", type=int, default=200, help="timed round trips per model and variation count")
-    ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
-    ap.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
-    ap.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
-    ap.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
-    ap.add_argument("--in-process", action="store_true", help="run the server in this process")
-    ap.add_argument("--note", action="append", default=[], help="a line for the report's notes")
-    args = ap.parse_args(argv)
-
+def run(args: OscBenchConfig) -> str:
+    """Run the benchmark (progress on stdout) and return its markdown report."""
     import onnxruntime
 
     env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
            "cpus": os.cpu_count(), "python": platform.python_version(), "ort": onnxruntime.__version__,
-           "load": _load(), "notes": args.note,
+           "load": _load(), "notes": args.notes,
            "models_note": "the shipped ones" if not args.models else "from the `--models` folders first"}
     srv = ServerProcess(args.models, args.threads, args.queue, args.in_process)
     try:
         rows = []
         for model in srv.names:
             for n in (1, 8):
-                r = round_trips(srv.port, model, n, args.runs)
+                r = round_trips(srv.port, model, srv.models[model], n, args.runs)
                 rows.append(r)
                 print(f"{model:>10} x{n}: p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
                       f"(server p50 {r['server_p50']:.2f} ms)", flush=True)
-        steady = steady_load(srv.port, srv.names, args.clients, args.steady)
+        steady = steady_load(srv.port, srv.models, args.clients, args.steady)
         print(f"steady {args.clients} clients: p50 {steady['p50']:.2f} ms  p99 {steady['p99']:.2f} ms  "
               f"{steady['throughput']:.0f} req/s  errors {steady['errors']}", flush=True)
         bursts = []
         for model in srv.names:
-            b = burst(srv.port, model, args.clients, args.burst)
+            b = burst(srv.port, model, srv.models[model], args.clients, args.burst)
             bursts.append(b)
             print(f"burst {model}: done {b['done']} busy {b['busy']} other {b['other']} lost {b['lost']} "
                   f"extra {b['extra']}", flush=True)
     finally:
         srv.close()
-    text = markdown(env, rows, steady, bursts, args)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"wrote {args.out}")
-    else:
-        print(text)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return markdown(env, rows, steady, bursts, args)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .errors import BeatGuideError
+from .grid import HITS
 from .model_paths import user_models_dir
 from .protocol import DEFAULT_SERVER_PORT
 
@@ -42,7 +43,7 @@ def _cmd_data_build(args) -> int:
     t0 = time.perf_counter()
     for split in splits:
         w = load_split(args.gmd, split, args.cache_dir, rebuild=args.rebuild)
-        mean_hits = float(w.loops[:, :, :9].sum(axis=(1, 2)).mean()) if len(w) else 0.0
+        mean_hits = float(w.loops[:, :, HITS].sum(axis=(1, 2)).mean()) if len(w) else 0.0
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(w.skipped.items())) or "none"
         print(f"{split:>10} {len(w):>8} {len(w.files):>6} {mean_hits:>12.1f}  {skipped}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
@@ -67,25 +68,76 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from .generate import generate_cli
+    from . import generate
+    from .drums import INPUT_MAPS, DrumMap
+    from .engine import Engine, Request
+    from .grid import check_bpm
 
     _models(args)
-    return generate_cli(args)
+    bpm = None if args.bpm is None else check_bpm(args.bpm)  # before anything is read or written
+    engine = Engine(args.models)
+    caps = engine.capabilities(args.model)
+    in_map = INPUT_MAPS[args.input_map]
+    out_map = DrumMap.parse_output(args.output_pitches, in_map) if args.output_pitches else in_map
+    g = generate.read_gestures(args.score, args.groove, args.accents, input_map=in_map, start_bar=args.start_bar)
+    modes = generate.lane_modes(generate.parse_lanes(args.lanes), args.all_lanes, g.score is not None)
+    unread = generate.unread_gestures(caps, g.given)
+    notes = g.ignored + [f"{args.model} does not read {k} (it reads {', '.join(caps['gestures'])}): --{k} left out"
+                         for k in unread]
+    for line in notes:
+        print(f"beatguide: note: {line}", file=sys.stderr)
+    read = {k: getattr(g, k) for k in g.given if k not in unread}
+    result = engine.generate(Request(args.model, args.variations, args.temperature, args.seed, args.score_seed,
+                                     args.groove_seed, lane_modes=modes, latent_source=args.latent_source, **read))
+    bpm = bpm or g.bpm or generate.DEFAULT_BPM
+    paths = generate.write_loops(args.out, generate.output_loops(args.model, result), bpm, out_map,
+                                 overwrite=args.force)
+    print(f"wrote {len(paths)} files to {args.out} at {bpm:g} BPM "
+          f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)")
+    return 0
 
 
 def _cmd_bench(args) -> int:
-    from .bench import bench_cli
+    if args.runs < 1:
+        raise BeatGuideError(f"--runs must be at least 1, got {args.runs}")
+    if args.osc:
+        from .bench_osc import OscBenchConfig, run
 
-    _models(args)
-    return bench_cli(args)
+        text = run(OscBenchConfig(args.models or [], args.runs, args.clients, args.steady, args.burst,
+                                  args.threads, args.queue, args.in_process, args.note))
+    else:
+        from . import bench
+
+        _models(args)
+        report = bench.run_bench(args.models, args.runs, args.torch_runs if args.torch else None)
+        print(bench.summary(report))
+        print(bench.table(report))
+        for n in report.notes:
+            print(f"note: {n}")
+        text = bench.markdown(report)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(f"wrote {args.out}")
+    elif args.osc:
+        print(text)
+    return 0
 
 
 def _cmd_eval(args) -> int:
-    from .evaluate.report import eval_cli
+    from .engine import Engine
+    from .evaluate.report import run_eval
+    from .gmd import load_split
 
     args.gmd = _gmd(args.gmd)
     _models(args)
-    return eval_cli(args)
+    t0 = time.perf_counter()
+    engine = Engine(args.models)
+    windows = load_split(args.gmd, args.split, args.cache_dir)
+    path = run_eval(engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit,
+                    started=t0)
+    print(path.read_text())
+    return 0
 
 
 def _cmd_serve(args) -> int:
@@ -95,6 +147,61 @@ def _cmd_serve(args) -> int:
     serve(args.models, args.host, args.port, threads=args.threads, queue_size=args.queue,
           allow_remote=args.allow_remote, stop_on_stdin_close=args.stop_on_stdin_close)
     return 0
+
+
+def _add_generate(sub) -> None:
+    from .drums import INPUT_MAPS
+    from .engine import LANE_MODES, LATENT_SOURCES
+
+    g = sub.add_parser("generate", help="generate loops offline into MIDI files")
+    g.add_argument("--model", default="agvae2", help="a model's name (see README, 'Models'; default agvae2)")
+    g.add_argument("--score", type=Path, help="MIDI file: what to play (a drum clip)")
+    g.add_argument("--groove", type=Path, help="MIDI file: how to play it (taps on any pitch)")
+    g.add_argument("--accents", type=Path, help="MIDI file whose loud notes mark the accents")
+    g.add_argument("--lanes", default="", help=f"per-drum lane modes, e.g. 'kick=exact,crash=empty' "
+                   f"({'/'.join(LANE_MODES)}); lanes not listed take --all-lanes")
+    g.add_argument("--all-lanes", choices=LANE_MODES,
+                   help="lane mode of every lane not in --lanes (default: given with a score, else decide)")
+    g.add_argument("--latent-source", choices=LATENT_SOURCES, default="prior",
+                   help="where latents of gestures not given come from (bank: real drummers' codes, "
+                   "for models that ship one)")
+    g.add_argument("--variations", type=int, default=4)
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--score-seed", type=int, help="keep the score latent of an earlier run")
+    g.add_argument("--groove-seed", type=int, help="keep the groove latent of an earlier run")
+    g.add_argument("--start-bar", type=int, default=0,
+                   help="first bar of the 2-bar window read from each file (0: the file's first bar)")
+    g.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm",
+                   help="how score and accent pitches read as drums (gm: General MIDI, note_seq's map; "
+                   "gmd: the Groove MIDI Dataset's Roland kit)")
+    g.add_argument("--output-pitches", help="nine output pitches, kick..ride (default 36 38 42 46 45 48 50 49 51)")
+    g.add_argument("--bpm", type=float, help="tempo of the files written (default: the input's, else 120)")
+    g.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
+    g.add_argument("--out", type=Path, required=True, help="folder for the MIDI files")
+    g.add_argument("--force", action="store_true", help="overwrite files already in --out")
+    g.set_defaults(func=_cmd_generate)
+
+
+def _add_bench(sub) -> None:
+    be = sub.add_parser("bench", help="latency benchmarks: the engine, or (--osc) OSC round trips to a server")
+    be.add_argument("--models", type=Path, action="append",
+                    help="also look for models here (repeatable; see README, 'Models')")
+    be.add_argument("--runs", type=int, default=200, help="timed calls per model and variation count")
+    be.add_argument("--out", type=Path, help="write the markdown report here (default: print it)")
+    be.add_argument("--torch", action="store_true", help="also time torch eager from the training checkpoints")
+    be.add_argument("--torch-runs", type=Path, default=Path("runs"),
+                    help="run folders for --torch, one per model kind (default ./runs, where train writes)")
+    osc = be.add_argument_group("OSC round trips (--osc)")
+    osc.add_argument("--osc", action="store_true", help="start `beatguide serve` and time requests over UDP loopback")
+    osc.add_argument("--clients", type=int, default=4, help="concurrent clients under steady load and in the burst")
+    osc.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
+    osc.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
+    osc.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
+    osc.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
+    osc.add_argument("--in-process", action="store_true", help="run the server in this process")
+    osc.add_argument("--note", action="append", default=[], help="a line for the report's notes")
+    be.set_defaults(func=_cmd_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,20 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
     e.set_defaults(func=_cmd_export)
 
-    g = sub.add_parser("generate", help="generate loops offline into MIDI files")
-    from .generate import add_generate_args
-    add_generate_args(g)
-    g.set_defaults(func=_cmd_generate)
-
-    be = sub.add_parser("bench", help="latency benchmark of the bundled models")
-    be.add_argument("--models", type=Path, action="append",
-                   help="also look for models here (repeatable; see README, 'Models')")
-    be.add_argument("--runs", type=int, default=200)
-    be.add_argument("--torch", action="store_true", help="also time torch eager from the training checkpoints")
-    be.add_argument("--torch-runs", type=Path, default=Path("runs"),
-                    help="run folders for --torch, one per model kind (default ./runs, where train writes)")
-    be.add_argument("--out", type=Path, help="write the markdown table here")
-    be.set_defaults(func=_cmd_bench)
+    _add_generate(sub)
+    _add_bench(sub)
 
     ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")
     ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
@@ -158,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--models", type=Path, action="append",
                    help="also look for models here (repeatable; see README, 'Models')")
     ev.add_argument("--cache-dir", type=Path)
-    ev.add_argument("--out", type=Path, default=Path("docs"))
+    ev.add_argument("--out", type=Path, required=True,
+                    help="folder for results.md and the plots (the repository's are in docs/)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows")
     ev.set_defaults(func=_cmd_eval)

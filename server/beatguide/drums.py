@@ -13,17 +13,20 @@ N_CLASSES = len(CLASSES)
 GMD_PITCHES = (
     (36,), (38, 37, 40), (42, 22, 44), (46, 26), (43, 58), (47, 45), (50, 48), (49, 52, 55, 57), (51, 53, 59),
 )
-# General MIDI / Drum Rack -> class, note_seq's default (user map).
+# General MIDI / Drum Rack -> class (user map): note_seq's current default drum map
+# (DEFAULT_DRUM_TYPE_PITCHES in note_seq/drums_encoder_decoder.py), which also reads the Roland
+# hi-hat notes 22 and 26. It differs from the GMD map on 45 (low vs mid tom), 48 (mid vs high tom)
+# and 58 (crash vs low tom), and reads many more GM pitches.
 GM_PITCHES = (
     (36, 35),
     (38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85),
-    (42, 44, 54, 68, 69, 70, 71, 73, 78, 80),
-    (46, 67, 72, 74, 79, 81),
-    (45, 29, 41, 61, 64, 84),
+    (42, 44, 54, 68, 69, 70, 71, 73, 78, 80, 22),
+    (46, 67, 72, 74, 79, 81, 26),
+    (45, 29, 41, 43, 61, 64, 84),
     (48, 47, 60, 63, 77, 86, 87),
-    (50, 30, 43, 62, 76, 83),
-    (49, 55, 57, 58),
-    (51, 52, 53, 59, 82),
+    (50, 30, 62, 76, 83),
+    (49, 52, 55, 57, 58),
+    (51, 53, 59, 82),
 )
 DEFAULT_OUTPUT_PITCHES = tuple(p[0] for p in GM_PITCHES)  # 36 38 42 46 45 48 50 49 51
 

@@ -71,3 +71,9 @@ class DataError(BeatGuideError):
     """A dataset folder that is missing or not laid out as the Groove MIDI Dataset."""
 
     code = "data"
+
+
+class OutputError(BeatGuideError):
+    """A file or folder that cannot be written, or that would overwrite a file."""
+
+    code = "output"

@@ -1,88 +1,143 @@
-"""``beatguide generate``: MIDI files in, one MIDI file per variation (plus the model's readings) out."""
+"""Offline generation: MIDI files in, one MIDI file per variation (plus the model's readings) out.
+
+The pieces ``beatguide generate`` is made of: :func:`read_gestures` reads the input files,
+:func:`lane_modes` builds the nine lane modes, :func:`unread_gestures` says what the model will not
+read, :func:`output_loops` names the loops of a result, :func:`write_loops` writes them all or none.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 
 from . import gestures
-from .drums import CLASSES, INPUT_MAPS, TAP_MAP, DrumMap
-from .engine import LANE_MODES, Engine, Request
-from .errors import InputError
+from .drums import CLASSES, GM_MAP, TAP_MAP, DrumMap
+from .engine import LANE_MODES, Result
+from .errors import InputError, OutputError
+from .grid import check_bpm
 from .midi_io import read_loop, write_loop
 
-
-def add_generate_args(p) -> None:
-    p.add_argument("--model", default="agvae2", help="baseline, factorized, agvae2 or agvae11")
-    p.add_argument("--score", type=Path, help="MIDI file: what to play (a drum clip)")
-    p.add_argument("--groove", type=Path, help="MIDI file: how to play it (taps on any pitch)")
-    p.add_argument("--accents", type=Path, help="MIDI file whose loud notes mark the accents")
-    p.add_argument("--lanes", default="", help="agvae11 lane modes, e.g. 'crash=empty,ride=decide' "
-                   "(given/empty/decide; unlisted lanes are given when a score is, else decided)")
-    p.add_argument("--variations", type=int, default=4)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--score-seed", type=int, help="keep the score latent of an earlier run")
-    p.add_argument("--groove-seed", type=int, help="keep the groove latent of an earlier run")
-    p.add_argument("--start-bar", type=int, default=0, help="first bar of the 2-bar window read from each file")
-    p.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm", help="how score pitches read as drums")
-    p.add_argument("--output-pitches", help="nine output pitches, kick..ride (default 36 38 42 46 45 48 50 49 51)")
-    p.add_argument("--bpm", type=float, help="tempo of the files written (default: the input's)")
-    p.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
-    p.add_argument("--out", type=Path, required=True, help="folder for the MIDI files")
-    p.add_argument("--force", action="store_true", help="overwrite files already in --out")
+DEFAULT_BPM = 120.0  # when neither a tempo nor an input file gives one
 
 
-def parse_lanes(text: str, have_score: bool) -> tuple | None:
-    """'crash=empty,ride=decide' -> nine lane modes; None when nothing is given."""
-    if not text:
-        return None
-    modes = ["given" if have_score else "decide"] * len(CLASSES)
+@dataclass
+class Gestures:
+    """What the input files demonstrate: score (32, 9), groove (32, 3), accents (32,), each None
+    when not given; the first file's tempo; what was left out reading them (lines for the user)."""
+
+    score: np.ndarray | None = None
+    groove: np.ndarray | None = None
+    accents: np.ndarray | None = None
+    bpm: float | None = None
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def given(self) -> list[str]:
+        return [g for g in ("score", "groove", "accents") if getattr(self, g) is not None]
+
+
+def read_gestures(score=None, groove=None, accents=None, *, input_map: DrumMap = GM_MAP,
+                  start_bar: int = 0) -> Gestures:
+    """Read the score, groove and accent files given (paths or None), 2 bars from ``start_bar``.
+    Score and accents read through ``input_map``; a groove is taps on any pitch."""
+    out = Gestures()
+    for kind, path in (("score", score), ("groove", groove), ("accents", accents)):
+        if path is None:
+            continue
+        read = read_loop(path, TAP_MAP if kind == "groove" else input_map, start_bar=start_bar)
+        gesture = {"score": gestures.score, "groove": gestures.groove, "accents": gestures.accents}[kind]
+        setattr(out, kind, gesture(read.loop))
+        out.bpm = out.bpm or read.bpm
+        out.ignored += read.ignored
+    return out
+
+
+def parse_lanes(text: str) -> dict[str, str]:
+    """'kick=exact,crash=empty' -> {class: mode}."""
+    lanes = {}
     for item in filter(None, (t.strip() for t in text.split(","))):
         name, _, mode = item.partition("=")
         if name not in CLASSES or mode not in LANE_MODES:
             raise InputError(f"bad lane setting {item!r}: use CLASS=MODE with CLASS in {', '.join(CLASSES)} "
                              f"and MODE in {', '.join(LANE_MODES)}")
-        modes[CLASSES.index(name)] = mode
-    return tuple(modes)
+        lanes[name] = mode
+    return lanes
 
 
-def generate_cli(args) -> int:
-    in_map = INPUT_MAPS[args.input_map]
-    out_map = DrumMap.parse_output(args.output_pitches, in_map) if args.output_pitches else in_map
-    bpm, score, groove, accents = None, None, None, None
-    if args.score:
-        loop, bpm = read_loop(args.score, in_map, start_bar=args.start_bar)
-        score = gestures.score(loop)
-    if args.groove:
-        taps, groove_bpm = read_loop(args.groove, TAP_MAP, start_bar=args.start_bar)
-        groove = gestures.groove(taps)
-        bpm = bpm or groove_bpm
-    if args.accents:
-        loop, accent_bpm = read_loop(args.accents, in_map, start_bar=args.start_bar)
-        accents = gestures.accents(loop)
-        bpm = bpm or accent_bpm
-    bpm = args.bpm or bpm or 120.0
-    request = Request(args.model, args.variations, args.temperature, args.seed, args.score_seed, args.groove_seed,
-                      score, parse_lanes(args.lanes, score is not None), groove, accents)
-    result = Engine(args.models).generate(request)
+def lane_modes(lanes: dict[str, str] | None = None, default: str | None = None,
+               have_score: bool = False) -> tuple | None:
+    """Nine lane modes: ``lanes`` ({class: mode}) over ``default`` for the rest (given when a score
+    is given, else decide). None when neither is set (the engine's default)."""
+    if not lanes and default is None:
+        return None
+    if default is not None and default not in LANE_MODES:
+        raise InputError(f"lane mode {default!r} is not one of {', '.join(LANE_MODES)}")
+    rest = default or ("given" if have_score else "decide")
+    return tuple((lanes or {}).get(c, rest) for c in CLASSES)
 
+
+def unread_gestures(capabilities: dict, given: list[str]) -> list[str]:
+    """The gestures in ``given`` a model with these capabilities does not read (lanes read a score)."""
+    reads = set(capabilities["gestures"]) | ({"score"} if "lanes" in capabilities["gestures"] else set())
+    return [g for g in given if g not in reads]
+
+
+def output_loops(model: str, result: Result) -> dict[str, np.ndarray]:
+    """{file name: loop}: each variation, then the model's readings of it (aux score, groove, accents)."""
     files = {}
     for v, loop in enumerate(result.loops, 1):
-        files[f"{args.model}_v{v}.mid"] = loop
-        if "score" in result.aux:
-            files[f"{args.model}_v{v}_aux_score.mid"] = gestures.score_to_loop(result.aux["score"][v - 1] > 0.5)
-        if "groove" in result.aux:
-            g = result.aux["groove"][v - 1].copy()
+        files[f"{model}_v{v}.mid"] = loop
+        aux = {k: a[v - 1] for k, a in result.aux.items()}
+        if "score" in aux:
+            files[f"{model}_v{v}_aux_score.mid"] = gestures.score_to_loop(aux["score"] > 0.5)
+        if "groove" in aux:
+            g = aux["groove"].copy()
             g[:, 0] = g[:, 0] > 0.5
-            files[f"{args.model}_v{v}_aux_groove.mid"] = gestures.groove_to_loop(g)
-    args.out.mkdir(parents=True, exist_ok=True)
-    clash = [n for n in files if (args.out / n).exists()]
-    if clash and not args.force:
-        raise InputError(f"{args.out} already holds {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''}; "
-                         "choose another --out or pass --force")
-    for name, loop in files.items():
-        write_loop(args.out / name, loop, bpm, out_map)
-    print(f"wrote {len(files)} files to {args.out} at {bpm:g} BPM "
-          f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)")
-    return 0
+            files[f"{model}_v{v}_aux_groove.mid"] = gestures.groove_to_loop(g)
+        if "accents" in aux:
+            files[f"{model}_v{v}_aux_accents.mid"] = gestures.accents_to_loop(aux["accents"] > 0.5)
+    return files
+
+
+def write_loops(out, loops: dict[str, np.ndarray], bpm: float, drum_map: DrumMap = GM_MAP, *,
+                overwrite: bool = False) -> list[Path]:
+    """Write every loop into folder ``out`` (created when missing), all or none: a file already
+    there (unless ``overwrite``), a path that is not a folder or cannot be written raises
+    OutputError before or instead of leaving anything behind."""
+    bpm = check_bpm(bpm)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, not a folder")
+    clash = [n for n in loops if (out / n).exists()]
+    if clash and not overwrite:
+        raise OutputError(f"{out} already holds {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''}; "
+                          "choose another folder or allow overwriting")
+    created = _make_folder(out)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, loop in loops.items():
+            staged.append((write_loop(out / f".{name}.partial", loop, bpm, drum_map), out / name))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        for folder in created:
+            with contextlib.suppress(OSError):  # left when a file already moved into it
+                folder.rmdir()
+        raise
+    return [final for _, final in staged]
+
+
+def _make_folder(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; the folders created, deepest first (or OutputError)."""
+    missing = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the folder {out}: {e.strerror or e}") from None
+    return missing

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .drums import N_CLASSES
 from .grid import HITS, OFFSETS, VELOCITIES, empty_loop
 
 GROOVE_WIDTH = 3  # hit, velocity, offset
@@ -64,8 +65,14 @@ def groove_to_loop(g: np.ndarray, drum_class: int = 0) -> np.ndarray:
     g = np.asarray(g, np.float32)
     loop = empty_loop()
     on = g[:, 0] > 0.5
-    loop[:, drum_class] = on
-    loop[:, 9 + drum_class] = np.where(on, g[:, 1], 0.0)
-    loop[:, 18 + drum_class] = np.where(on, g[:, 2], 0.0)
+    loop[:, HITS.start + drum_class] = on
+    loop[:, VELOCITIES.start + drum_class] = np.where(on, g[:, 1], 0.0)
+    loop[:, OFFSETS.start + drum_class] = np.where(on, g[:, 2], 0.0)
     return loop
 
+
+
+def accents_to_loop(accents: np.ndarray, drum_class: int = 0, velocity: float = 1.0) -> np.ndarray:
+    """Accents (32,) as a loop on one drum class: a loud note on every accented step."""
+    return score_to_loop(np.outer(np.asarray(accents, np.float32) > 0.5, np.eye(1, N_CLASSES, drum_class)[0]),
+                         velocity)

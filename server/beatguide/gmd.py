@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from .drums import GMD_MAP
 from .errors import BeatGuideError, DataError
-from .grid import LOOP_BEATS, Note, notes_to_loop
+from .grid import HITS, LOOP_BEATS, Note, notes_to_loop
 from .midi_io import read_midi
 
 SPLITS = ("train", "validation", "test")
@@ -73,7 +73,7 @@ def file_windows(path: Path, bpm: float, duration_s: float) -> list[tuple[int, n
         window = [Note(n.start - start, n.pitch, n.velocity) for n in notes
                   if start - 0.125 <= n.start < start + LOOP_BEATS]
         loop = notes_to_loop(window, GMD_MAP, wrap=False, strict=False)
-        if loop[:, :9].any():
+        if loop[:, HITS].any():
             out.append((bar, loop))
     return out
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .drums import N_CLASSES, DrumMap, GM_MAP
+from .drums import GM_MAP, N_CLASSES, DrumMap
 from .errors import DrumMapError, InputError, TempoError, WindowError
 
 STEPS_PER_BEAT = 4
@@ -21,7 +21,7 @@ STEPS = BARS * BEATS_PER_BAR * STEPS_PER_BEAT  # 32
 LOOP_BEATS = BARS * BEATS_PER_BAR  # 8
 STEP_BEATS = 1.0 / STEPS_PER_BEAT
 WIDTH = 3 * N_CLASSES  # 27
-HITS, VELOCITIES, OFFSETS = slice(0, 9), slice(9, 18), slice(18, 27)
+HITS, VELOCITIES, OFFSETS = (slice(k * N_CLASSES, (k + 1) * N_CLASSES) for k in range(3))
 MIN_BPM, MAX_BPM = 20.0, 400.0
 NOTE_BEATS = 0.25  # written note length: a 16th, what a drum clip shows well
 
@@ -92,10 +92,10 @@ def notes_to_loop(notes, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, stric
             pos -= STEPS
         offset = float(np.clip((pos - step) * 2.0, -1.0, 1.0))
         vel = int(n.velocity) / 127.0
-        if loop[step, cls] == 0 or vel > loop[step, VELOCITIES][cls]:
-            loop[step, cls] = 1.0
-            loop[step, 9 + cls] = vel
-            loop[step, 18 + cls] = offset
+        if loop[step, HITS][cls] == 0 or vel > loop[step, VELOCITIES][cls]:
+            loop[step, HITS.start + cls] = 1.0
+            loop[step, VELOCITIES.start + cls] = vel
+            loop[step, OFFSETS.start + cls] = offset
     return loop
 
 
@@ -103,20 +103,26 @@ def loop_to_notes(loop: np.ndarray, drum_map: DrumMap = GM_MAP, *, wrap: bool = 
                   duration: float = NOTE_BEATS) -> list[Note]:
     """Notes in beats from a (32, 27) loop, pitches from the map's output pitches.
 
-    An early note on step 0 wraps to the loop's end (``wrap``, what a looping clip wants);
-    otherwise it keeps its negative onset.
+    An early note on step 0 wraps to the loop's end (``wrap``, what a looping clip wants; every
+    onset then lies in [0, 8) beats); otherwise it keeps its negative onset.
     """
     loop = check_loop(loop)
     notes = []
     steps, classes = np.nonzero(loop[:, HITS] > 0.5)
     for step, cls in zip(steps.tolist(), classes.tolist()):
-        start = (step + loop[step, 18 + cls] / 2.0) * STEP_BEATS
-        if wrap and start < 0:
-            start += LOOP_BEATS
-        vel = int(np.clip(round(float(loop[step, 9 + cls]) * 127), 1, 127))
-        notes.append(Note(round(start, 6), drum_map.output_pitches[cls], vel, duration))
+        start = (step + loop[step, OFFSETS][cls] / 2.0) * STEP_BEATS
+        start = wrap_beats(start) if wrap else round(start, 6)
+        vel = int(np.clip(round(float(loop[step, VELOCITIES][cls]) * 127), 1, 127))
+        notes.append(Note(start, drum_map.output_pitches[cls], vel, duration))
     notes.sort(key=lambda n: (n.start, n.pitch))
     return notes
+
+
+def wrap_beats(start: float, ndigits: int = 6) -> float:
+    """An onset moved into the loop, [0, LOOP_BEATS), rounded to ``ndigits``: a hair before the
+    downbeat that rounds to the loop's end is the downbeat, 0.0."""
+    start = round(start % LOOP_BEATS, ndigits)
+    return 0.0 if start >= LOOP_BEATS else start
 
 
 def notes_seconds_to_beats(notes, bpm: float) -> list[Note]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
+import numpy as np
 
-from .drums import DrumMap, GM_MAP
-from .errors import EmptyInputError, MidiReadError, TempoError, TimeSignatureError
-from .grid import LOOP_BEATS, Note, check_bpm, loop_to_notes, notes_to_loop
+from .drums import GM_MAP, DrumMap
+from .errors import EmptyInputError, InputError, MidiReadError, OutputError, TempoError, TimeSignatureError
+from .grid import BARS, BEATS_PER_BAR, HITS, LOOP_BEATS, STEP_BEATS, Note, check_bpm, loop_to_notes, notes_to_loop
 
 DRUM_CHANNEL = 9
 DEFAULT_BPM = 120.0  # the MIDI standard's tempo when a file sets none
@@ -20,11 +22,23 @@ TICKS_PER_BEAT = 480
 
 @dataclass
 class MidiContent:
-    """The notes of a MIDI file in beats, its tempo and time signature."""
+    """The notes of a MIDI file in beats, the channel of each (0-15), its tempo and time signature."""
 
     notes: list[Note]
+    channels: list[int]
     bpm: float
     time_signature: tuple[int, int]
+
+
+def _open(path) -> mido.MidiFile:
+    try:
+        return mido.MidiFile(str(path))
+    except FileNotFoundError:
+        raise MidiReadError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MidiReadError(f"{path}: a folder, not a MIDI file") from None
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
+        raise MidiReadError(f"{path}: not a readable MIDI file ({e})") from None
 
 
 def read_midi(path, *, require_4_4: bool = True) -> MidiContent:
@@ -33,16 +47,12 @@ def read_midi(path, *, require_4_4: bool = True) -> MidiContent:
     Raises MidiReadError (missing, corrupt), TimeSignatureError (not 4/4), TempoError (absurd tempo),
     EmptyInputError (no notes).
     """
-    try:
-        mid = mido.MidiFile(str(path))
-    except FileNotFoundError:
-        raise MidiReadError(f"{path}: no such file") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
-        raise MidiReadError(f"{path}: not a readable MIDI file ({e})") from None
+    mid = _open(path)
     if mid.type == 2:
         raise MidiReadError(f"{path}: MIDI type 2 files are not supported")
     tpb = mid.ticks_per_beat or TICKS_PER_BEAT
     notes: list[Note] = []
+    channels: list[int] = []
     tempos: list[int] = []
     signatures: list[tuple[int, int]] = []
     pending: dict[tuple[int, int], list[int]] = {}
@@ -56,6 +66,7 @@ def read_midi(path, *, require_4_4: bool = True) -> MidiContent:
                 signatures.append((msg.numerator, msg.denominator))
             elif msg.type == "note_on" and msg.velocity > 0:
                 notes.append(Note(tick / tpb, msg.note, msg.velocity))
+                channels.append(msg.channel)
                 pending.setdefault((msg.channel, msg.note), []).append(len(notes) - 1)
             elif msg.type in ("note_off", "note_on"):
                 idx = pending.get((msg.channel, msg.note))
@@ -63,27 +74,40 @@ def read_midi(path, *, require_4_4: bool = True) -> MidiContent:
                     i = idx.pop(0)
                     n = notes[i]
                     notes[i] = Note(n.start, n.pitch, n.velocity, max(tick / tpb - n.start, 1e-3))
-    bpm = mido.tempo2bpm(tempos[0]) if tempos else DEFAULT_BPM
-    try:
-        bpm = check_bpm(bpm)
-    except TempoError as e:
-        raise TempoError(f"{path}: {e}") from None
+    bpm = _bpm(path, tempos[0]) if tempos else DEFAULT_BPM
     sig = signatures[0] if signatures else (4, 4)
     if require_4_4 and any(s != (4, 4) for s in signatures):
         bad = next(s for s in signatures if s != (4, 4))
         raise TimeSignatureError(f"{path}: time signature {bad[0]}/{bad[1]}; only 4/4 is supported")
     if not notes:
         raise EmptyInputError(f"{path}: the file has no notes")
-    notes.sort(key=lambda n: n.start)
-    return MidiContent(notes, bpm, sig)
+    order = sorted(range(len(notes)), key=lambda i: notes[i].start)
+    return MidiContent([notes[i] for i in order], [channels[i] for i in order], bpm, sig)
 
 
-def write_midi(path, notes, bpm: float, *, channel: int = DRUM_CHANNEL) -> Path:
-    """Write notes (beats) as a type-0 MIDI file at a tempo, atomically: the file appears whole or not at all."""
+def _bpm(path, tempo: int) -> float:
+    """The BPM of a set_tempo value (microseconds per beat), or TempoError."""
+    if tempo <= 0:
+        raise TempoError(f"{path}: a tempo of {tempo} microseconds per beat")
+    try:
+        return check_bpm(mido.tempo2bpm(tempo))
+    except TempoError as e:
+        raise TempoError(f"{path}: {e}") from None
+
+
+def write_midi(path, notes, bpm: float, *, channel: int = DRUM_CHANNEL, loop: bool = False) -> Path:
+    """Write notes (beats) as a type-0 MIDI file at a tempo, atomically: the file appears whole or not at all.
+
+    With ``loop`` every note-on lands inside the 2-bar loop, [0, 3840) ticks: an onset that rounds
+    to the loop's end is its downbeat.
+    """
     bpm = check_bpm(bpm)
+    loop_ticks = int(LOOP_BEATS * TICKS_PER_BEAT)
     events = []
     for n in notes:
         on = int(round(n.start * TICKS_PER_BEAT))
+        if loop:
+            on %= loop_ticks
         off = on + max(1, int(round(n.duration * TICKS_PER_BEAT)))
         events.append((on, 1, mido.Message("note_on", channel=channel, note=int(n.pitch), velocity=int(n.velocity))))
         events.append((off, 0, mido.Message("note_off", channel=channel, note=int(n.pitch), velocity=0)))
@@ -95,37 +119,79 @@ def write_midi(path, notes, bpm: float, *, channel: int = DRUM_CHANNEL) -> Path:
     for tick, _, msg in events:
         track.append(msg.copy(time=tick - last))
         last = tick
-    end = max(last, int(LOOP_BEATS * TICKS_PER_BEAT))
+    end = max(last, loop_ticks)
     track.append(mido.MetaMessage("end_of_track", time=end - last))
     mid = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
     mid.tracks.append(track)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".mid.tmp")
+    return save_atomically(Path(path), mid.save)
+
+
+def save_atomically(path: Path, save) -> Path:
+    """Call ``save(file=f)`` on a temporary file beside ``path``, then move it into place; on any
+    failure nothing is left behind. A path that cannot be written raises OutputError."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputError(f"cannot write in {path.parent}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            mid.save(file=f)
+            save(file=f)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
         raise
     return path
 
 
-def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> tuple:
-    """Read a 2-bar loop from a MIDI file starting at ``start_bar``; returns (loop, bpm).
+@dataclass
+class LoopInput:
+    """A 2-bar loop read from a file, the file's tempo, and what was left out (lines for the user)."""
 
-    Notes before or after the 2 bars are left out; a file with no known drum notes in them raises.
+    loop: np.ndarray
+    bpm: float
+    ignored: list[str] = field(default_factory=list)
+
+
+def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> LoopInput:
+    """Read a 2-bar loop from a MIDI file, from bar ``start_bar`` (0: the file's first bar).
+
+    When the file has notes on channel 10 only those are read (the General MIDI drum channel);
+    notes before or after the 2 bars and pitches outside the map are left out, and said so in
+    ``ignored``. A file with no notes of the map in the 2 bars raises EmptyInputError.
     """
+    start_bar = int(start_bar)
+    if start_bar < 0:
+        raise InputError(f"the first bar to read must be 0 or more (0 is the file's first bar), got {start_bar}")
     content = read_midi(path)
-    offset = start_bar * 4.0
-    window = [Note(n.start - offset, n.pitch, n.velocity, n.duration) for n in content.notes
-              if offset - 0.125 <= n.start < offset + LOOP_BEATS]
+    ignored = []
+    notes = content.notes
+    if DRUM_CHANNEL in content.channels and len(set(content.channels)) > 1:
+        others = Counter(c + 1 for c in content.channels if c != DRUM_CHANNEL)
+        ignored.append(f"{path}: read channel 10 only; left out " + ", ".join(
+            f"{_count(n, 'note')} on channel {c}" for c, n in sorted(others.items())))
+        notes = [n for n, c in zip(content.notes, content.channels) if c == DRUM_CHANNEL]
+    offset = start_bar * BEATS_PER_BAR
+    window = [Note(n.start - offset, n.pitch, n.velocity, n.duration) for n in notes
+              if offset - STEP_BEATS / 2 <= n.start < offset + LOOP_BEATS]
+    outside = len(notes) - len(window)
+    if outside:
+        ignored.append(f"{path}: left out {_count(outside, 'note')} outside bars {start_bar + 1}-{start_bar + BARS}")
+    unknown = Counter(n.pitch for n in window if drum_map.class_of(n.pitch) is None)
+    if unknown:
+        ignored.append(f"{path}: left out {_count(sum(unknown.values()), 'note')} with pitches the input map does "
+                       "not read: " + ", ".join(f"{p} (x{k})" if k > 1 else str(p) for p, k in sorted(unknown.items())))
     loop = notes_to_loop(window, drum_map, wrap=True, strict=False)
-    if not loop[:, :9].any():
-        raise EmptyInputError(f"{path}: no drum notes of the map in bars {start_bar + 1}-{start_bar + 2}")
-    return loop, content.bpm
+    if not loop[:, HITS].any():
+        raise EmptyInputError(f"{path}: no drum notes of the map in bars {start_bar + 1}-{start_bar + BARS}")
+    return LoopInput(loop, content.bpm, ignored)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def write_loop(path, loop, bpm: float, drum_map: DrumMap = GM_MAP) -> Path:
-    """Write a (32, 27) loop as a 2-bar drum MIDI file at a tempo."""
-    return write_midi(path, loop_to_notes(loop, drum_map), bpm)
+    """Write a (32, 27) loop as a 2-bar drum MIDI file at a tempo (every onset inside the loop)."""
+    return write_midi(path, loop_to_notes(loop, drum_map), bpm, loop=True)

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..drums import CLASSES
 from ..engine import Engine
-from ..gmd import load_split
 from . import experiments
 
 PAPER_DIVERSITY = {"baseline": "0.061 ± 0.001", "factorized": "0.200 ± 0.002", "agvae2": "0.222 ± 0.002"}
@@ -288,22 +287,23 @@ def summary(results: dict) -> dict:
     return out
 
 
-def eval_cli(args) -> int:
-    t0 = time.perf_counter()
-    engine = Engine(args.models)
-    windows = load_split(args.gmd, args.split, args.cache_dir)
-    if args.limit:
-        k = min(args.limit, len(windows))
+def run_eval(engine: Engine, windows, what: str, out, *, split: str, seed: int = 0, limit: int = 0,
+             started: float | None = None) -> Path:
+    """Run the experiments ``what`` asks for on a split's windows (the first ``limit`` when set) and
+    write results.md, results.json and the plots into folder ``out``; returns results.md's path."""
+    t0 = time.perf_counter() if started is None else started
+    out = Path(out)
+    if limit:
+        k = min(limit, len(windows))
         windows = dataclasses.replace(windows, loops=windows.loops[:k], file_index=windows.file_index[:k],
                                       start_bar=windows.start_bar[:k], bpm=windows.bpm[:k])
-    results = run_experiments(engine, windows, args.what, args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    results = run_experiments(engine, windows, what, seed)
+    out.mkdir(parents=True, exist_ok=True)
     if results.get("sw"):
-        _plot_swing(results["sw"], args.out / "figure3_swing.png")
+        _plot_swing(results["sw"], out / "figure3_swing.png")
     if results.get("dr"):
-        _plot_offsets(results["dr"], args.out / "humanize_offsets.png")
-    path = write_report(args.out, args.split, len(windows), results, time.perf_counter() - t0,
+        _plot_offsets(results["dr"], out / "humanize_offsets.png")
+    path = write_report(out, split, len(windows), results, time.perf_counter() - t0,
                         ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})))
-    (args.out / "results.json").write_text(json.dumps(summary(results), indent=2))
-    print(path.read_text())
-    return 0
+    (out / "results.json").write_text(json.dumps(summary(results), indent=2))
+    return path

@@ -1,0 +1,65 @@
+"""Smoke tests of the command line's heavier commands on tiny inputs: export, eval, bench (engine
+and OSC), and the parser's rules (no traceback, exit code 2 on a user error)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from beatguide.cli import EXIT_USER_ERROR, build_parser, main
+from beatguide.engine import Engine
+
+
+def test_export_a_tiny_run(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import build
+
+    run = tmp_path / "runs" / "baseline"
+    run.mkdir(parents=True)
+    torch.manual_seed(0)
+    m = build("baseline", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
+    torch.save({"config": m.config.to_dict(), "model": m.state_dict()}, run / "best.pt")
+    models = tmp_path / "models"
+    assert main(["export", str(run), "--models", str(models)]) == 0
+    assert "exported baseline" in capsys.readouterr().out
+    assert {"model.json", "encoder.onnx", "decoder.onnx", "MODEL_CARD.md"} <= {p.name for p in (models / "baseline").iterdir()}
+    assert Engine(models).names == ["baseline"]
+    assert main(["export", str(tmp_path / "runs" / "missing"), "--models", str(models)]) == EXIT_USER_ERROR
+
+
+def test_eval_on_a_tiny_dataset(fake_gmd, tiny_models, tmp_path, capsys):
+    folder, _ = tiny_models
+    out = tmp_path / "results"
+    argv = ["eval", "all", "--gmd", str(fake_gmd), "--models", str(folder), "--cache-dir", str(tmp_path / "cache"),
+            "--out", str(out)]
+    assert main(argv) == 0
+    text = (out / "results.md").read_text()
+    assert text in capsys.readouterr().out
+    for heading in ("Table 1", "Table 2", "Auxiliary readings", "11-input model"):
+        assert heading in text, heading
+    assert (out / "figure3_swing.png").stat().st_size > 0 and (out / "humanize_offsets.png").stat().st_size > 0
+    assert "2 windows" in text
+
+
+def test_eval_needs_an_out_folder():
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args(["eval", "all"])
+    assert e.value.code == 2
+
+
+def test_bench_osc_writes_where_told(models_dir, tmp_path, capsys):
+    out = tmp_path / "osc.md"
+    argv = ["bench", "--osc", "--in-process", "--models", str(models_dir), "--runs", "2", "--steady", "2",
+            "--burst", "2", "--clients", "2", "--out", str(out)]
+    assert main(argv) == 0
+    text = out.read_text()
+    assert text.startswith("# OSC round-trip benchmark") and "`beatguide bench --osc" in text
+    assert "| agvae2 | 1 | 2 |" in text
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path):
+    for argv in (["generate"], ["bench", "--runs", "0"], ["serve", "--port", "70000", "--models", str(tmp_path)]):
+        r = subprocess.run([sys.executable, "-m", "beatguide.cli", *argv], capture_output=True, text=True)
+        assert r.returncode == EXIT_USER_ERROR and "Traceback" not in r.stderr, (argv, r.stderr)

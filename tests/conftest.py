@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-regression", action="store_true",
-                     help="rewrite tests/data/bundled_outputs.json from the bundled models (after retraining)")
+    parser.addoption(
+        "--update-regression",
+        action="store_true",
+        help="rewrite tests/data/bundled_outputs.json from the bundled models (after retraining)",
+    )
+
+
 SHARED_GMD = ROOT.parent / "shared" / "data" / "groove"
 
 
@@ -64,14 +69,31 @@ def fake_gmd(tmp_path) -> Path:
     root = tmp_path / "groove"
     (root / "drummer1" / "session1").mkdir(parents=True)
     rows = []
-    specs = [("a", "4-4", 3, "train"), ("b", "4-4", 1, "train"), ("c", "3-4", 3, "train"), ("d", "4-4", 2, "validation")]
+    specs = [
+        ("a", "4-4", 3, "train"),
+        ("b", "4-4", 1, "train"),
+        ("c", "3-4", 3, "train"),
+        ("d", "4-4", 2, "validation"),
+    ]
     for name, sig, bars, split in specs:
         rel = f"drummer1/session1/{name}.mid"
         notes = [Note(b * 4.0 + i, 36 if i % 2 == 0 else 38, 100) for b in range(bars) for i in range(4)]
         write_midi(root / rel, notes, 120)
-        rows.append({"drummer": "drummer1", "session": "drummer1/session1", "id": name, "style": "rock", "bpm": "120",
-                     "beat_type": "beat", "time_signature": sig, "midi_filename": rel, "audio_filename": "",
-                     "duration": str(bars * 2.0), "split": split})
+        rows.append(
+            {
+                "drummer": "drummer1",
+                "session": "drummer1/session1",
+                "id": name,
+                "style": "rock",
+                "bpm": "120",
+                "beat_type": "beat",
+                "time_signature": sig,
+                "midi_filename": rel,
+                "audio_filename": "",
+                "duration": str(bars * 2.0),
+                "split": split,
+            }
+        )
     with open(root / "info.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()

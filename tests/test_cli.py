@@ -24,7 +24,9 @@ def test_export_a_tiny_run(tmp_path, capsys):
     models = tmp_path / "models"
     assert main(["export", str(run), "--models", str(models)]) == 0
     assert "exported baseline" in capsys.readouterr().out
-    assert {"model.json", "encoder.onnx", "decoder.onnx", "MODEL_CARD.md"} <= {p.name for p in (models / "baseline").iterdir()}
+    assert {"model.json", "encoder.onnx", "decoder.onnx", "MODEL_CARD.md"} <= {
+        p.name for p in (models / "baseline").iterdir()
+    }
     assert Engine(models).names == ["baseline"]
     assert main(["export", str(tmp_path / "runs" / "missing"), "--models", str(models)]) == EXIT_USER_ERROR
 
@@ -32,8 +34,18 @@ def test_export_a_tiny_run(tmp_path, capsys):
 def test_eval_on_a_tiny_dataset(fake_gmd, tiny_models, tmp_path, capsys):
     folder, _ = tiny_models
     out = tmp_path / "results"
-    argv = ["eval", "all", "--gmd", str(fake_gmd), "--models", str(folder), "--cache-dir", str(tmp_path / "cache"),
-            "--out", str(out)]
+    argv = [
+        "eval",
+        "all",
+        "--gmd",
+        str(fake_gmd),
+        "--models",
+        str(folder),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     text = (out / "results.md").read_text()
     assert text in capsys.readouterr().out
@@ -51,8 +63,23 @@ def test_eval_needs_an_out_folder():
 
 def test_bench_osc_writes_where_told(models_dir, tmp_path, capsys):
     out = tmp_path / "osc.md"
-    argv = ["bench", "--osc", "--in-process", "--models", str(models_dir), "--runs", "2", "--steady", "2",
-            "--burst", "2", "--clients", "2", "--out", str(out)]
+    argv = [
+        "bench",
+        "--osc",
+        "--in-process",
+        "--models",
+        str(models_dir),
+        "--runs",
+        "2",
+        "--steady",
+        "2",
+        "--burst",
+        "2",
+        "--clients",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     text = out.read_text()
     assert text.startswith("# OSC round-trip benchmark") and "`beatguide bench --osc" in text

@@ -10,8 +10,8 @@ import pytest
 
 from beatguide import protocol as P
 from beatguide.bench_osc import free_port
-from beatguide.demo import demo_inputs
 from beatguide.client import Client, ServerError, parse_announce, wait_until_up
+from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.osc_server import ANNOUNCE, OscServer
 

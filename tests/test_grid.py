@@ -7,12 +7,21 @@ from hypothesis import strategies as st
 
 from beatguide.drums import DEFAULT_OUTPUT_PITCHES, GM_MAP, DrumMap
 from beatguide.errors import DrumMapError, InputError, TempoError, WindowError
-from beatguide.grid import (LOOP_BEATS, STEP_BEATS, Note, check_bpm, loop_to_notes, notes_beats_to_seconds,
-                            notes_seconds_to_beats, notes_to_loop)
+from beatguide.grid import (
+    LOOP_BEATS,
+    STEP_BEATS,
+    Note,
+    check_bpm,
+    loop_to_notes,
+    notes_beats_to_seconds,
+    notes_seconds_to_beats,
+    notes_to_loop,
+)
 
 pitches = st.sampled_from(DEFAULT_OUTPUT_PITCHES)
-note_st = st.builds(Note, start=st.floats(0, LOOP_BEATS - STEP_BEATS / 2 - 1e-6), pitch=pitches,
-                    velocity=st.integers(1, 127))
+note_st = st.builds(
+    Note, start=st.floats(0, LOOP_BEATS - STEP_BEATS / 2 - 1e-6), pitch=pitches, velocity=st.integers(1, 127)
+)
 
 
 def test_known_note_lands_in_its_cell():

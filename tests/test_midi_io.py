@@ -80,7 +80,8 @@ def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
 
 
 def test_cli_bad_input_is_a_message_not_a_traceback(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "beatguide.cli", "data", "build", "--gmd", str(tmp_path)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "beatguide.cli", "data", "build", "--gmd", str(tmp_path)], capture_output=True, text=True
+    )
     assert r.returncode == 2
     assert "beatguide: error:" in r.stderr and "Traceback" not in r.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
 import signal
 import socket
@@ -25,16 +24,14 @@ from hypothesis import strategies as st
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 
-from conftest import reference_notes
-
 from beatguide import protocol as P
 from beatguide.bench_osc import free_port
-from beatguide.demo import demo_inputs
 from beatguide.client import Client
+from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.errors import BeatGuideError
-from beatguide.grid import loop_to_notes
 from beatguide.osc_server import OscServer, is_loopback
+from conftest import reference_notes
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = ("agvae11", "agvae2", "baseline", "factorized")
@@ -105,8 +102,9 @@ def assert_matches(reply: P.Reply, res, n: int) -> None:
     # order: each variation's notes (chunks in order), then its aux messages; done last
     assert reply.order[-1] == P.DONE and reply.order.count(P.DONE) == 1
     per_variation = [a for a in reply.order if a != P.NOTES]
-    assert per_variation[:-1] == [a for a in (P.AUX_SCORE, P.AUX_GROOVE, P.AUX_ACCENTS)
-                                  if a.split("_")[1] in res.aux] * n
+    assert (
+        per_variation[:-1] == [a for a in (P.AUX_SCORE, P.AUX_GROOVE, P.AUX_ACCENTS) if a.split("_")[1] in res.aux] * n
+    )
 
 
 # -- ping, status -------------------------------------------------------------------------------
@@ -115,10 +113,15 @@ def assert_matches(reply: P.Reply, res, n: int) -> None:
 def test_ping(client, engine):
     r = client.request(P.PING, [41, client.port])
     assert r.pong[:2] == [P.PROTOCOL_VERSION, len(engine.names)]
-    assert r.models == {n: {k: P.bit_names(P.bits(v, vocab), vocab) if k != "needs" else v
-                            for (k, v), vocab in zip(engine.capabilities(n).items(),
-                                                     (P.GESTURES, P.LANE_MODES, P.LATENT_SOURCES, P.GESTURES, None))}
-                        for n in engine.names}
+    assert r.models == {
+        n: {
+            k: P.bit_names(P.bits(v, vocab), vocab) if k != "needs" else v
+            for (k, v), vocab in zip(
+                engine.capabilities(n).items(), (P.GESTURES, P.LANE_MODES, P.LATENT_SOURCES, P.GESTURES, None)
+            )
+        }
+        for n in engine.names
+    }
     r = client.request(P.PING, [-5.0, float(client.port)])  # whole floats for ints
     assert r.pong[0] == P.PROTOCOL_VERSION
 
@@ -142,15 +145,27 @@ CASES = {
     "factorized-drumify": ("factorized", dict(variations=1, seed=5, groove=X["groove"])),
     "agvae2-drumify": ("agvae2", dict(variations=3, seed=6, groove_seed=1234, groove=X["groove"])),
     "factorized-score+groove": ("factorized", dict(variations=2, seed=7, score=X["score"], groove=X["groove"])),
-    "agvae2-score+groove+accents": ("agvae2", dict(variations=2, seed=8, score_seed=99, score=X["score"],
-                                                   groove=X["groove"], accents=X["accents"])),
-    "agvae11-lanes+groove+accents": ("agvae11", dict(variations=4, seed=9, score_seed=77, score=X["score"],
-                                                     lane_modes=["given", "empty", "decide", "given", "empty",
-                                                                 "empty", "empty", "decide", "decide"],
-                                                     groove=X["groove"], accents=X["accents"])),
+    "agvae2-score+groove+accents": (
+        "agvae2",
+        dict(variations=2, seed=8, score_seed=99, score=X["score"], groove=X["groove"], accents=X["accents"]),
+    ),
+    "agvae11-lanes+groove+accents": (
+        "agvae11",
+        dict(
+            variations=4,
+            seed=9,
+            score_seed=77,
+            score=X["score"],
+            lane_modes=["given", "empty", "decide", "given", "empty", "empty", "empty", "decide", "decide"],
+            groove=X["groove"],
+            accents=X["accents"],
+        ),
+    ),
     "agvae11-all-decide": ("agvae11", dict(variations=2, seed=10, lane_modes=["decide"] * 9)),
-    "agvae11-empty-lanes+groove": ("agvae11", dict(variations=1, seed=11, temperature=1.25,
-                                                   lane_modes=["empty"] * 9, groove=X["groove"])),
+    "agvae11-empty-lanes+groove": (
+        "agvae11",
+        dict(variations=1, seed=11, temperature=1.25, lane_modes=["empty"] * 9, groove=X["groove"]),
+    ),
     "baseline-humanize": ("baseline", dict(variations=1, seed=12, score=X["score"])),
     "baseline-humanize-8": ("baseline", dict(variations=8, seed=13, temperature=1.25, score=X["score"])),
 }
@@ -161,9 +176,15 @@ def engine_request(model: str, kw: dict) -> Request:
     score, groove = kw.get("score"), kw.get("groove")
     if groove is not None:
         groove = groove * (groove[:, :1] > 0.5)
-    common = dict(variations=kw.get("variations", 1), temperature=kw.get("temperature", 1.0), seed=kw.get("seed", 0),
-                  score_seed=kw.get("score_seed"), groove_seed=kw.get("groove_seed"), groove=groove,
-                  accents=kw.get("accents"))
+    common = dict(
+        variations=kw.get("variations", 1),
+        temperature=kw.get("temperature", 1.0),
+        seed=kw.get("seed", 0),
+        score_seed=kw.get("score_seed"),
+        groove_seed=kw.get("groove_seed"),
+        groove=groove,
+        accents=kw.get("accents"),
+    )
     modes = kw.get("lane_modes") or ["given" if score is not None else "decide"] * 9
     if score is None:  # no score sent: given and exact lanes are the model's to decide
         modes = ["decide" if m in ("given", "exact") else m for m in modes]
@@ -180,8 +201,9 @@ def test_generate_matches_engine(case, client, engine):
 def test_locked_seeds(client):
     """'Same groove, new beat': sending back the groove seed keeps it; the score seed is new."""
     first = client.generate("agvae2", request_id=200, seed=1, groove=X["groove"])
-    again = client.generate("agvae2", request_id=201, seed=1, groove_seed=first.done[4], score_seed=first.done[3] + 1,
-                            groove=X["groove"])
+    again = client.generate(
+        "agvae2", request_id=201, seed=1, groove_seed=first.done[4], score_seed=first.done[3] + 1, groove=X["groove"]
+    )
     assert again.done[4] == first.done[4] and again.done[3] == first.done[3] + 1
     same = client.generate("agvae2", request_id=202, seed=1, groove=X["groove"])
     assert same.variation_notes(0) == first.variation_notes(0)
@@ -226,20 +248,35 @@ BAD = {  # name: (address, args from (rid, port), expected code)
     "temperature-5": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_TEMPERATURE: 5.0}), "bad_value"),
     "negative-seed": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_SEED: -3}), "bad_value"),
     "lane-mode-4": (P.GENERATE, lambda r, p: edit(good(r, p, "agvae11"), {P.A_MODES + 1: 4}), "bad_value"),
-    "tapped-velocity-1.5": (P.GENERATE, lambda r, p: edit(P.generate_args(r, p, "agvae2", groove=X["groove"]), 
-                                                          {P.A_VELOCITIES + 10: 1.5}), "bad_value"),
-    "mask-2^32": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_GROOVE_MASK: 2 ** 32}), "bad_value"),
+    "tapped-velocity-1.5": (
+        P.GENERATE,
+        lambda r, p: edit(P.generate_args(r, p, "agvae2", groove=X["groove"]), {P.A_VELOCITIES + 10: 1.5}),
+        "bad_value",
+    ),
+    "mask-2^32": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_GROOVE_MASK: 2**32}), "bad_value"),
     "flags-8": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_FLAGS: 8}), "bad_value"),
     "unknown-model": (P.GENERATE, lambda r, p: edit(good(r, p), {P.A_MODEL: "groovae"}), "unknown_model"),
     "baseline-without-score": (P.GENERATE, lambda r, p: P.generate_args(r, p, "baseline"), "no_input"),
-    "score-flag-without-hits": (P.GENERATE, lambda r, p: P.generate_args(r, p, "agvae2", score=np.zeros((32, 9))),
-                                "no_input"),  # case 9
-    "all-lanes-empty": (P.GENERATE, lambda r, p: P.generate_args(r, p, "agvae11", lane_modes=["empty"] * 9),
-                        "no_input"),
-    "no-bank": (P.GENERATE, lambda r, p: P.generate_args(r, p, "baseline", score=X["score"], latent_source="bank"),
-                "bad_value"),
-    "factorized-empty-groove": (P.GENERATE, lambda r, p: P.generate_args(r, p, "factorized",
-                                                                         groove=np.zeros((32, 3))), "no_input"),
+    "score-flag-without-hits": (
+        P.GENERATE,
+        lambda r, p: P.generate_args(r, p, "agvae2", score=np.zeros((32, 9))),
+        "no_input",
+    ),  # case 9
+    "all-lanes-empty": (
+        P.GENERATE,
+        lambda r, p: P.generate_args(r, p, "agvae11", lane_modes=["empty"] * 9),
+        "no_input",
+    ),
+    "no-bank": (
+        P.GENERATE,
+        lambda r, p: P.generate_args(r, p, "baseline", score=X["score"], latent_source="bank"),
+        "bad_value",
+    ),
+    "factorized-empty-groove": (
+        P.GENERATE,
+        lambda r, p: P.generate_args(r, p, "factorized", groove=np.zeros((32, 3))),
+        "no_input",
+    ),
     "unknown-address": ("/bg/dance", lambda r, p: [r, p], "unknown_address"),
     "reply-address-sent-to-server": (P.DONE, lambda r, p: [r, p, 1, 2], "unknown_address"),
     "ping-extra-arg": (P.PING, lambda r, p: [r, p, 3], "bad_args"),
@@ -276,12 +313,21 @@ def test_float_and_unsigned_encodings_accepted(client, engine):
     assert_matches(reply, engine.generate(engine_request("factorized", dict(score=score))), 1)
 
 
-GARBAGE = [b"", b"\x00", b"hello world", b"\xff" * 64, b"/bg/ping", b"/bg/ping\x00\x00\x00\x00,ii\x00\x00\x00",
-           b"/bg/\xff\xfe\x00\x00,ii\x00" + b"\x00" * 8, b"#bundle\x00garbage",
-           b"#bundle\x00" + b"\x00" * 8 + b"\x7f\xff",
-           b"/bg/generate\x00\x00\x00\x00,iis\x00\x00\x00\x00\x00\x00\x01",
-           P.encode(P.GENERATE, [1, 80, "agvae2"]),  # reply port out of range: nowhere to answer
-           P.encode(P.GENERATE, ["x", "y"]), P.encode(P.PING, [])]
+GARBAGE = [
+    b"",
+    b"\x00",
+    b"hello world",
+    b"\xff" * 64,
+    b"/bg/ping",
+    b"/bg/ping\x00\x00\x00\x00,ii\x00\x00\x00",
+    b"/bg/\xff\xfe\x00\x00,ii\x00" + b"\x00" * 8,
+    b"#bundle\x00garbage",
+    b"#bundle\x00" + b"\x00" * 8 + b"\x7f\xff",
+    b"/bg/generate\x00\x00\x00\x00,iis\x00\x00\x00\x00\x00\x00\x01",
+    P.encode(P.GENERATE, [1, 80, "agvae2"]),  # reply port out of range: nowhere to answer
+    P.encode(P.GENERATE, ["x", "y"]),
+    P.encode(P.PING, []),
+]
 
 
 def test_garbage_is_dropped_and_logged(client, caplog):
@@ -329,6 +375,7 @@ def test_internal_error_is_answered(engine):
 
 def test_bug_in_receive_path_is_answered(engine, monkeypatch):
     with OscServer(engine, port=0).start(warm_up=False) as srv, Client(srv.port) as c:
+
         def broken(*a):
             raise KeyError("oops")
 
@@ -341,9 +388,16 @@ def test_bug_in_receive_path_is_answered(engine, monkeypatch):
 
 # -- fuzz ----------------------------------------------------------------------------------------
 
-ANY = st.one_of(st.integers(-(2 ** 63), 2 ** 63 - 1), st.integers(-2, 40), st.floats(width=32),
-                st.floats(-1.5, 1.5, width=32), st.text(max_size=6), st.binary(min_size=1, max_size=6),
-                st.sampled_from(MODELS), st.just(""))
+ANY = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-2, 40),
+    st.floats(width=32),
+    st.floats(-1.5, 1.5, width=32),
+    st.text(max_size=6),
+    st.binary(min_size=1, max_size=6),
+    st.sampled_from(MODELS),
+    st.just(""),
+)
 
 
 @pytest.fixture(scope="module")
@@ -352,21 +406,23 @@ def fuzz_client(server):
         yield c
 
 
-_fuzz_ids = iter(range(10_000, 10 ** 9))
+_fuzz_ids = iter(range(10_000, 10**9))
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(changes=st.lists(st.tuples(st.integers(2, P.GENERATE_ARGC - 1), ANY), max_size=4),
-       length=st.sampled_from([P.GENERATE_ARGC] * 4 + [0, 2, 50, 92, 94]),
-       address=st.sampled_from([P.GENERATE] * 6 + [P.PING, P.STATUS, "/bg/x", "/"]),
-       junk=st.binary(max_size=40))
+@given(
+    changes=st.lists(st.tuples(st.integers(2, P.GENERATE_ARGC - 1), ANY), max_size=4),
+    length=st.sampled_from([P.GENERATE_ARGC] * 4 + [0, 2, 50, 92, 94]),
+    address=st.sampled_from([P.GENERATE] * 6 + [P.PING, P.STATUS, "/bg/x", "/"]),
+    junk=st.binary(max_size=40),
+)
 def test_fuzz_one_terminal_reply_each(fuzz_client, changes, length, address, junk):
     c = fuzz_client
     rid = next(_fuzz_ids)
     args = P.generate_args(rid, c.port, "agvae11", variations=1, score=X["score"], groove=X["groove"])
     for i, v in changes:
         args[i] = v
-    args = (args + [0] * 5)[:max(length, 2)]
+    args = (args + [0] * 5)[: max(length, 2)]
     c.send(address, args)
     c.send_raw(junk)  # random bytes: dropped (or, rarely valid OSC, answered somewhere harmless)
     reply = c.wait(rid, timeout=10)
@@ -392,8 +448,10 @@ def test_four_clients_250_requests_each(server, engine):
             while sent < per_client or outstanding:
                 while sent < per_client and len(outstanding) < window:
                     rid = base + sent
-                    c.send(P.GENERATE, P.generate_args(rid, c.port, MODELS[(sent + k) % 4],
-                                                       **load_kw(MODELS[(sent + k) % 4], rid)))
+                    c.send(
+                        P.GENERATE,
+                        P.generate_args(rid, c.port, MODELS[(sent + k) % 4], **load_kw(MODELS[(sent + k) % 4], rid)),
+                    )
                     outstanding.add(rid)
                     sent += 1
                 msg = c.recv(10)
@@ -439,8 +497,13 @@ def load_kw(model, rid):
 def test_busy_when_queue_full(engine):
     with OscServer(engine, port=0, threads=1, queue_size=1).start(warm_up=False) as srv, Client(srv.port) as c:
         rids = list(range(1, 41))
-        datagrams = [P.encode(P.GENERATE, P.generate_args(rid, c.port, "agvae11", variations=8, seed=rid,
-                                                          score=X["score"], groove=X["groove"])) for rid in rids]
+        datagrams = [
+            P.encode(
+                P.GENERATE,
+                P.generate_args(rid, c.port, "agvae11", variations=8, seed=rid, score=X["score"], groove=X["groove"]),
+            )
+            for rid in rids
+        ]
         for d in datagrams:
             c.send_raw(d)
         replies = [c.wait(rid, timeout=30) for rid in rids]

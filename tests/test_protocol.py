@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from conftest import reference_notes
-
 from beatguide import protocol as P
 from beatguide.drums import N_CLASSES
 from beatguide.engine import Result
 from beatguide.errors import BeatGuideError
-from beatguide.grid import STEPS, empty_loop, loop_to_notes
+from beatguide.grid import STEPS, empty_loop
+from conftest import reference_notes
 
 
 def base_args(model="agvae2", **kw):
@@ -50,18 +49,39 @@ def test_int_and_float_are_interchangeable():
     assert isinstance(P.as_float(2, "x", 0, 5), float)
 
 
-@pytest.mark.parametrize("v,code", [(2.5, "bad_args"), ("3", "bad_args"), (b"3", "bad_args"), (True, "bad_args"),
-                                    (None, "bad_args"), ([3], "bad_args"), (math.nan, "bad_value"),
-                                    (math.inf, "bad_value"), (-math.inf, "bad_value"), (6, "bad_value"),
-                                    (-1.0, "bad_value")])
+@pytest.mark.parametrize(
+    "v,code",
+    [
+        (2.5, "bad_args"),
+        ("3", "bad_args"),
+        (b"3", "bad_args"),
+        (True, "bad_args"),
+        (None, "bad_args"),
+        ([3], "bad_args"),
+        (math.nan, "bad_value"),
+        (math.inf, "bad_value"),
+        (-math.inf, "bad_value"),
+        (6, "bad_value"),
+        (-1.0, "bad_value"),
+    ],
+)
 def test_int_rejects(v, code):
     with pytest.raises(BeatGuideError) as e:
         P.as_int(v, "x", 0, 5)
     assert e.value.code == code
 
 
-@pytest.mark.parametrize("v,code", [("1.0", "bad_args"), (False, "bad_args"), (math.nan, "bad_value"),
-                                    (math.inf, "bad_value"), (1.5, "bad_value"), (2 ** 2000, "bad_value")])
+@pytest.mark.parametrize(
+    "v,code",
+    [
+        ("1.0", "bad_args"),
+        (False, "bad_args"),
+        (math.nan, "bad_value"),
+        (math.inf, "bad_value"),
+        (1.5, "bad_value"),
+        (2**2000, "bad_value"),
+    ],
+)
 def test_float_rejects(v, code):
     with pytest.raises(BeatGuideError) as e:
         P.as_float(v, "x", 0.0, 1.0)
@@ -71,18 +91,18 @@ def test_float_rejects(v, code):
 def test_masks_signed_or_unsigned():
     assert P.as_mask(-1, "m") == 0xFFFFFFFF
     assert P.as_mask(0xFFFFFFFF, "m") == 0xFFFFFFFF
-    assert P.as_mask(-(2 ** 31), "m") == 0x80000000
+    assert P.as_mask(-(2**31), "m") == 0x80000000
     assert P.as_mask(float(0x80000000), "m") == 0x80000000
-    for bad in (2 ** 32, -(2 ** 31) - 1):
+    for bad in (2**32, -(2**31) - 1):
         with pytest.raises(BeatGuideError) as e:
             P.as_mask(bad, "m")
         assert e.value.code == "bad_value"
     steps = P.mask_to_steps(0x80000001)
     assert steps.tolist() == [1.0] + [0.0] * 30 + [1.0]
-    assert P.steps_to_mask(steps) == P.to_int32(0x80000001) == -(2 ** 31) + 1
+    assert P.steps_to_mask(steps) == P.to_int32(0x80000001) == -(2**31) + 1
 
 
-@given(st.integers(0, 2 ** 32 - 1))
+@given(st.integers(0, 2**32 - 1))
 def test_mask_roundtrip(mask):
     assert P.steps_to_mask(P.mask_to_steps(mask)) & 0xFFFFFFFF == mask
     assert P.mask_to_steps(P.to_int32(mask)).tolist() == P.mask_to_steps(mask).tolist()
@@ -95,8 +115,7 @@ def test_decode_humanize():
     score = np.zeros((STEPS, N_CLASSES))
     score[::4, 0] = 1
     score[31, 8] = 1  # bit 31: the mask goes out negative
-    args = P.generate_args(5, 9011, "factorized", variations=3, temperature=0.7, seed=11, score_seed=4,
-                           score=score)
+    args = P.generate_args(5, 9011, "factorized", variations=3, temperature=0.7, seed=11, score_seed=4, score=score)
     assert args[P.A_MASKS + 8] < 0
     m = P.decode_generate(args)
     assert (m.request_id, m.reply_port, m.flags) == (5, 9011, P.FLAG_SCORE)
@@ -158,26 +177,52 @@ def test_decode_accepts_floats_for_ints_and_ints_for_floats():
     assert m.request_id == 7 and m.request.variations == 1 and m.request.temperature == 1.0
 
 
-@pytest.mark.parametrize("index,value,code", [
-    (P.A_ID, "seven", "bad_args"), (P.A_ID, 2 ** 31, "bad_value"),
-    (P.A_PORT, 80, "bad_value"), (P.A_PORT, 70000, "bad_value"), (P.A_PORT, 9011.5, "bad_args"),
-    (P.A_MODEL, 3, "bad_args"), (P.A_MODEL, b"agvae2", "bad_args"),
-    (P.A_VARIATIONS, 0, "bad_value"), (P.A_VARIATIONS, 9, "bad_value"), (P.A_VARIATIONS, 1.5, "bad_args"),
-    (P.A_VARIATIONS, "1", "bad_args"), (P.A_VARIATIONS, math.nan, "bad_value"),
-    (P.A_TEMPERATURE, math.nan, "bad_value"), (P.A_TEMPERATURE, math.inf, "bad_value"),
-    (P.A_TEMPERATURE, 0.0, "bad_value"), (P.A_TEMPERATURE, 3.5, "bad_value"), (P.A_TEMPERATURE, "hot", "bad_args"),
-    (P.A_SEED, -1, "bad_value"), (P.A_SEED, 2 ** 40, "bad_value"),
-    (P.A_SCORE_SEED, -2, "bad_value"), (P.A_GROOVE_SEED, 1.25, "bad_args"),
-    (P.A_FLAGS, 8, "bad_value"), (P.A_FLAGS, -1, "bad_value"),
-    (P.A_LATENT_SOURCE, 2, "bad_value"), (P.A_LATENT_SOURCE, -1, "bad_value"), (P.A_LATENT_SOURCE, "bank", "bad_args"),
-    (P.A_MASKS + 3, 2 ** 32, "bad_value"), (P.A_MASKS, 0.5, "bad_args"), (P.A_MASKS + 8, math.inf, "bad_value"),
-    (P.A_MODES, "given", "bad_args"), (P.A_MODES + 4, math.nan, "bad_value"),
-    (P.A_MODES + 2, 4, "bad_value"), (P.A_MODES, -1, "bad_value"),
-    (P.A_GROOVE_MASK, None, "bad_args"), (P.A_VELOCITIES + 31, math.nan, "bad_value"),
-    (P.A_VELOCITIES + 1, -math.inf, "bad_value"), (P.A_OFFSETS + 31, math.inf, "bad_value"),
-    (P.A_OFFSETS, True, "bad_args"), (P.A_VELOCITIES + 3, "0.5", "bad_args"),
-    (P.A_ACCENTS, "x", "bad_args"), (P.A_ACCENTS, -(2 ** 31) - 1, "bad_value"),
-])
+@pytest.mark.parametrize(
+    "index,value,code",
+    [
+        (P.A_ID, "seven", "bad_args"),
+        (P.A_ID, 2**31, "bad_value"),
+        (P.A_PORT, 80, "bad_value"),
+        (P.A_PORT, 70000, "bad_value"),
+        (P.A_PORT, 9011.5, "bad_args"),
+        (P.A_MODEL, 3, "bad_args"),
+        (P.A_MODEL, b"agvae2", "bad_args"),
+        (P.A_VARIATIONS, 0, "bad_value"),
+        (P.A_VARIATIONS, 9, "bad_value"),
+        (P.A_VARIATIONS, 1.5, "bad_args"),
+        (P.A_VARIATIONS, "1", "bad_args"),
+        (P.A_VARIATIONS, math.nan, "bad_value"),
+        (P.A_TEMPERATURE, math.nan, "bad_value"),
+        (P.A_TEMPERATURE, math.inf, "bad_value"),
+        (P.A_TEMPERATURE, 0.0, "bad_value"),
+        (P.A_TEMPERATURE, 3.5, "bad_value"),
+        (P.A_TEMPERATURE, "hot", "bad_args"),
+        (P.A_SEED, -1, "bad_value"),
+        (P.A_SEED, 2**40, "bad_value"),
+        (P.A_SCORE_SEED, -2, "bad_value"),
+        (P.A_GROOVE_SEED, 1.25, "bad_args"),
+        (P.A_FLAGS, 8, "bad_value"),
+        (P.A_FLAGS, -1, "bad_value"),
+        (P.A_LATENT_SOURCE, 2, "bad_value"),
+        (P.A_LATENT_SOURCE, -1, "bad_value"),
+        (P.A_LATENT_SOURCE, "bank", "bad_args"),
+        (P.A_MASKS + 3, 2**32, "bad_value"),
+        (P.A_MASKS, 0.5, "bad_args"),
+        (P.A_MASKS + 8, math.inf, "bad_value"),
+        (P.A_MODES, "given", "bad_args"),
+        (P.A_MODES + 4, math.nan, "bad_value"),
+        (P.A_MODES + 2, 4, "bad_value"),
+        (P.A_MODES, -1, "bad_value"),
+        (P.A_GROOVE_MASK, None, "bad_args"),
+        (P.A_VELOCITIES + 31, math.nan, "bad_value"),
+        (P.A_VELOCITIES + 1, -math.inf, "bad_value"),
+        (P.A_OFFSETS + 31, math.inf, "bad_value"),
+        (P.A_OFFSETS, True, "bad_args"),
+        (P.A_VELOCITIES + 3, "0.5", "bad_args"),
+        (P.A_ACCENTS, "x", "bad_args"),
+        (P.A_ACCENTS, -(2**31) - 1, "bad_value"),
+    ],
+)
 def test_decode_rejects(index, value, code):
     assert code_of(with_arg(base_args(), index, value)) == code
 
@@ -189,11 +234,16 @@ def groove_args(model="agvae2"):
     return P.generate_args(7, 9011, model, groove=groove, lane_modes=[0] * 9)
 
 
-@pytest.mark.parametrize("model,index,value,code", [
-    ("agvae2", P.A_VELOCITIES + 4, 1.01, "bad_value"), ("agvae2", P.A_VELOCITIES, -0.1, "bad_value"),
-    ("agvae2", P.A_OFFSETS + 2, -1.5, "bad_value"),
-    ("agvae2", P.A_VELOCITIES + 5, 1.01, None), ("agvae2", P.A_OFFSETS + 3, -1e30, None),  # no tap: ignored
-])
+@pytest.mark.parametrize(
+    "model,index,value,code",
+    [
+        ("agvae2", P.A_VELOCITIES + 4, 1.01, "bad_value"),
+        ("agvae2", P.A_VELOCITIES, -0.1, "bad_value"),
+        ("agvae2", P.A_OFFSETS + 2, -1.5, "bad_value"),
+        ("agvae2", P.A_VELOCITIES + 5, 1.01, None),
+        ("agvae2", P.A_OFFSETS + 3, -1e30, None),  # no tap: ignored
+    ],
+)
 def test_ranges_checked_where_used(model, index, value, code):
     args = with_arg(groove_args(model), index, value)
     if code:
@@ -242,14 +292,23 @@ def test_read_header_is_lenient():
 
 
 ANY_VALUE = st.one_of(
-    st.integers(-(2 ** 63), 2 ** 63 - 1), st.integers(-3, 300), st.floats(allow_nan=True, allow_infinity=True),
-    st.floats(-2, 2), st.text(max_size=8), st.binary(max_size=8), st.booleans(), st.none(),
-    st.sampled_from(["agvae11", "agvae2", "baseline", "factorized"]))
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-2, 2),
+    st.text(max_size=8),
+    st.binary(max_size=8),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["agvae11", "agvae2", "baseline", "factorized"]),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, P.GENERATE_ARGC - 1), ANY_VALUE), max_size=6),
-       st.integers(P.GENERATE_ARGC - 2, P.GENERATE_ARGC + 1))
+@given(
+    st.lists(st.tuples(st.integers(0, P.GENERATE_ARGC - 1), ANY_VALUE), max_size=6),
+    st.integers(P.GENERATE_ARGC - 2, P.GENERATE_ARGC + 1),
+)
 def test_decode_fuzz_only_protocol_errors(changes, length):
     args = base_args()
     for i, v in changes:
@@ -276,7 +335,7 @@ def parse(datagram: bytes):
 
 
 def test_encode_is_byte_identical_to_python_osc_builder():
-    args = [7, -1, 2 ** 40, 0.25, "agvae2", b"\x01\x02"]
+    args = [7, -1, 2**40, 0.25, "agvae2", b"\x01\x02"]
     b = OscMessageBuilder("/bg/test")
     for a in args:
         b.add_arg(a)
@@ -318,32 +377,34 @@ def test_note_values():
     loop[0, 3], loop[0, 12], loop[0, 21] = 1, 0.2, -1e-8  # so slightly early it rounds to 8.0: the downbeat, 0.0
     notes = P.loop_notes(loop)
     assert notes == [(3, 0.0, 0.25, 25), (1, 1.0625, 0.25, 64), (0, 7.875, 0.25, 127), (8, 7.875, 0.25, 1)]
-    for cls, start, dur, vel in notes:
+    for cls, start, _dur, vel in notes:
         assert 0 <= start < 8 and 0 <= cls < 9 and 1 <= vel <= 127
 
 
 SPECIAL_OFFSETS = np.array([-1, 1, 0, -1e-8, 1e-8, -1e-7, 0.5, -0.5, 0.999999, -0.999999], np.float32)
 
 
-@given(st.integers(0, 2 ** 31), st.floats(0.0, 1.0))
+@given(st.integers(0, 2**31), st.floats(0.0, 1.0))
 @settings(max_examples=200, deadline=None)
 def test_loop_notes_equal_grid_loop_to_notes(seed, density):
     rng = np.random.default_rng(seed)
     loop = empty_loop()
     loop[:, 0:9] = rng.random((STEPS, 9)) < density
-    loop[:, 9:18] = np.where(rng.random((STEPS, 9)) < 0.3, rng.integers(0, 255, (STEPS, 9)) / 254.0,
-                             rng.random((STEPS, 9)))  # k / 254: exact halves of a velocity step
-    loop[:, 18:27] = np.where(rng.random((STEPS, 9)) < 0.3, rng.choice(SPECIAL_OFFSETS, (STEPS, 9)),
-                              rng.uniform(-1, 1, (STEPS, 9)))
+    loop[:, 9:18] = np.where(
+        rng.random((STEPS, 9)) < 0.3, rng.integers(0, 255, (STEPS, 9)) / 254.0, rng.random((STEPS, 9))
+    )  # k / 254: exact halves of a velocity step
+    loop[:, 18:27] = np.where(
+        rng.random((STEPS, 9)) < 0.3, rng.choice(SPECIAL_OFFSETS, (STEPS, 9)), rng.uniform(-1, 1, (STEPS, 9))
+    )
     assert P.loop_notes(loop) == reference_notes(loop)
 
 
-@given(st.integers(0, 2 ** 32 - 1), st.floats(-1, 1, width=32), st.floats(0, 1, width=32))
+@given(st.integers(0, 2**32 - 1), st.floats(-1, 1, width=32), st.floats(0, 1, width=32))
 @settings(max_examples=60, deadline=None)
 def test_note_starts_always_in_window(mask, offset, velocity):
     loop = full_loop(offset, velocity)
     loop[:, 0:9] *= P.mask_to_steps(mask)[:, None]
-    for cls, start, dur, vel in P.loop_notes(loop):
+    for _cls, start, _dur, vel in P.loop_notes(loop):
         assert 0.0 <= np.float32(start) < 8.0 and 1 <= vel <= 127
 
 
@@ -362,11 +423,14 @@ def test_aux_messages_and_result():
     res = Result(loops, {"score": score, "groove": groove, "accents": accents}, 5, 6, 1.0)
     msgs, total = P.result_messages(9, res)
     assert total == 288
-    assert [m[0] for m in msgs] == [P.NOTES] * 5 + [P.AUX_SCORE, P.AUX_GROOVE, P.AUX_ACCENTS] \
-        + [P.AUX_SCORE, P.AUX_GROOVE, P.AUX_ACCENTS]
+    assert [m[0] for m in msgs] == [P.NOTES] * 5 + [P.AUX_SCORE, P.AUX_GROOVE, P.AUX_ACCENTS] + [
+        P.AUX_SCORE,
+        P.AUX_GROOVE,
+        P.AUX_ACCENTS,
+    ]
     aux_score = msgs[5][1]
     assert aux_score[:2] == [9, 0] and len(aux_score) == 11
-    assert aux_score[2] == 0x11111111 and aux_score[10] == -(2 ** 31) and aux_score[3:10] == [0] * 7
+    assert aux_score[2] == 0x11111111 and aux_score[10] == -(2**31) and aux_score[3:10] == [0] * 7
     g = msgs[6][1]
     assert len(g) == 67 and g[2] == 0x55555555 and max(g[35:]) == 1.0 and min(g[35:]) == -1.0
     assert msgs[7][1] == [9, 0, 1]
@@ -387,22 +451,34 @@ def test_models_without_aux_send_only_notes():
     assert {m[0] for m in msgs} == {P.NOTES}
 
 
-CAPS = {"agvae2": {"gestures": ["groove", "score"], "lane_modes": ["decide", "given", "empty", "exact"],
-                   "latent_sources": ["prior", "bank"], "aux": ["score", "groove"], "needs": "score_or_groove"},
-        "baseline": {"gestures": ["score"], "lane_modes": ["decide", "given", "empty", "exact"],
-                     "latent_sources": ["prior"], "aux": [], "needs": "score"}}
+CAPS = {
+    "agvae2": {
+        "gestures": ["groove", "score"],
+        "lane_modes": ["decide", "given", "empty", "exact"],
+        "latent_sources": ["prior", "bank"],
+        "aux": ["score", "groove"],
+        "needs": "score_or_groove",
+    },
+    "baseline": {
+        "gestures": ["score"],
+        "lane_modes": ["decide", "given", "empty", "exact"],
+        "latent_sources": ["prior"],
+        "aux": [],
+        "needs": "score",
+    },
+}
 
 
 def test_pong_carries_capabilities():
     msg = P.pong(4, CAPS)[0]
     address, args = parse(P.encode(*msg))
     assert address == P.PONG and args[:3] == [4, P.PROTOCOL_VERSION, 2] and args[3] == "agvae2"
-    assert args[3:9] == [
-        "agvae2", 0b0011, 0b1111, 0b11, 0b0011, P.NEEDS.index("score_or_groove")]
+    assert args[3:9] == ["agvae2", 0b0011, 0b1111, 0b11, 0b0011, P.NEEDS.index("score_or_groove")]
     assert msg[2] == P.REPLY_SHAPES[P.PONG].types(2)
     reply = P.ReplyAssembler().add(address, args)
-    assert {n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in reply.models.items()} \
-        == {n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in CAPS.items()}
+    assert {n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in reply.models.items()} == {
+        n: {k: sorted(v) if isinstance(v, list) else v for k, v in c.items()} for n, c in CAPS.items()
+    }
 
 
 def test_small_replies():
@@ -412,8 +488,8 @@ def test_small_replies():
     assert P.error(1, "made_up", "x")[0][1][1] == "internal"
     long_text = P.error(1, "internal", "x" * 10000)[0][1][2]
     assert len(long_text) == P.MAX_TEXT
-    d = P.encode(*P.done(4, 8, 1000, 12.5, 2 ** 31 - 1, 0)[0])
-    assert parse(d) == (P.DONE, [4, 8, 1000, 12.5, 2 ** 31 - 1, 0])
+    d = P.encode(*P.done(4, 8, 1000, 12.5, 2**31 - 1, 0)[0])
+    assert parse(d) == (P.DONE, [4, 8, 1000, 12.5, 2**31 - 1, 0])
 
 
 def test_protocol_code_mapping():

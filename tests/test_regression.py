@@ -34,10 +34,14 @@ def outputs(engine: Engine) -> dict:
         runs = {}
         for task, kw in tasks(engine.capabilities(name)).items():
             loops = engine.generate(Request(name, VARIATIONS, seed=SEED, **kw)).loops
-            runs[task] = [{"masks": [P.steps_to_mask(loop[:, HITS][:, c]) for c in range(loop[:, HITS].shape[1])],
-                           "velocities": np.round(loop[:, VELOCITIES][loop[:, HITS] > 0.5].astype(np.float64), 6).tolist(),
-                           "offsets": np.round(loop[:, OFFSETS][loop[:, HITS] > 0.5].astype(np.float64), 6).tolist()}
-                          for loop in loops]
+            runs[task] = [
+                {
+                    "masks": [P.steps_to_mask(loop[:, HITS][:, c]) for c in range(loop[:, HITS].shape[1])],
+                    "velocities": np.round(loop[:, VELOCITIES][loop[:, HITS] > 0.5].astype(np.float64), 6).tolist(),
+                    "offsets": np.round(loop[:, OFFSETS][loop[:, HITS] > 0.5].astype(np.float64), 6).tolist(),
+                }
+                for loop in loops
+            ]
         out[name] = {"files": dict(sorted(model.meta.get("sha256", {}).items())), "tasks": runs}
     return out
 
@@ -54,7 +58,8 @@ def test_bundled_models_give_the_stored_outputs(models_dir, request):
     assert sorted(got) == sorted(want), f"other models than those stored: regenerate on purpose with `{UPDATE}`"
     for name in want:
         assert got[name]["files"] == want[name]["files"], (
-            f"{name}: the model files changed since the outputs were stored; check the new model, then `{UPDATE}`")
+            f"{name}: the model files changed since the outputs were stored; check the new model, then `{UPDATE}`"
+        )
         assert list(got[name]["tasks"]) == list(want[name]["tasks"])
         for task, runs in want[name]["tasks"].items():
             for v, (g, w) in enumerate(zip(got[name]["tasks"][task], runs)):

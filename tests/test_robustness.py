@@ -122,8 +122,21 @@ def test_5_early_downbeat_lands_inside_the_loop(offset, tmp_path):
 
 def test_5_generated_files_never_hold_a_note_at_the_loop_end(models_dir, score, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["generate", "--models", str(models_dir), "--model", "agvae2", "--score", str(score), "--variations", "8",
-            "--temperature", "1.5", "--out", str(out)]
+    argv = [
+        "generate",
+        "--models",
+        str(models_dir),
+        "--model",
+        "agvae2",
+        "--score",
+        str(score),
+        "--variations",
+        "8",
+        "--temperature",
+        "1.5",
+        "--out",
+        str(out),
+    ]
     assert run(argv, capsys)[0] == 0
     for path in out.glob("*.mid"):
         assert all(t < LOOP_BEATS * TICKS_PER_BEAT for t in note_ticks(path)), path.name
@@ -145,8 +158,22 @@ def test_6_negative_start_bar(score, models_dir, tmp_path, capsys):
 def test_7_all_lanes_empty(score, models_dir, tmp_path, capsys):
     code, _, err = run(gen(models_dir, "--model", "agvae11", "--all-lanes", "empty", "--out", tmp_path / "a"), capsys)
     assert code == EXIT_USER_ERROR and "nothing to play" in err
-    code, _, _ = run(gen(models_dir, "--model", "agvae11", "--all-lanes", "empty", "--groove", score,
-                         "--variations", 4, "--out", tmp_path / "b"), capsys)
+    code, _, _ = run(
+        gen(
+            models_dir,
+            "--model",
+            "agvae11",
+            "--all-lanes",
+            "empty",
+            "--groove",
+            score,
+            "--variations",
+            4,
+            "--out",
+            tmp_path / "b",
+        ),
+        capsys,
+    )
     assert code == 0
     for v in range(1, 5):
         assert not read_midi_notes(tmp_path / "b" / f"agvae11_v{v}.mid")
@@ -162,13 +189,31 @@ def test_7_8_lanes_are_honoured_by_every_model(model, score, models_dir, tmp_pat
     model takes the exact mode (models exported before it say so: an error, not a silent change)."""
     exact = "exact" in Engine(models_dir).capabilities(model)["lane_modes"]
     out = tmp_path / model
-    code, _, err = run(gen(models_dir, "--model", model, "--score", score, "--lanes", "kick=empty,snare=exact",
-                           "--variations", 4, "--out", out), capsys)
+    code, _, err = run(
+        gen(
+            models_dir,
+            "--model",
+            model,
+            "--score",
+            score,
+            "--lanes",
+            "kick=empty,snare=exact",
+            "--variations",
+            4,
+            "--out",
+            out,
+        ),
+        capsys,
+    )
     assert code == (0 if exact else EXIT_USER_ERROR), err
     if not exact:
         assert "exact" in err
-        code, _, err = run(gen(models_dir, "--model", model, "--score", score, "--lanes", "kick=empty",
-                               "--variations", 4, "--out", out), capsys)
+        code, _, err = run(
+            gen(
+                models_dir, "--model", model, "--score", score, "--lanes", "kick=empty", "--variations", 4, "--out", out
+            ),
+            capsys,
+        )
         assert code == 0, err
     snare_drawn = [4, 12, 20, 28]
     for v in range(1, 5):
@@ -210,20 +255,28 @@ def test_8_no_map_pitch_in_the_window(midi_file):
 
 
 def test_8_accents_file_written_or_said_to_be_left_out(score, models_dir, tmp_path, capsys):
-    code, _, err = run(gen(models_dir, "--model", "agvae11", "--score", score, "--accents", score,
-                           "--out", tmp_path / "a"), capsys)
+    code, _, err = run(
+        gen(models_dir, "--model", "agvae11", "--score", score, "--accents", score, "--out", tmp_path / "a"), capsys
+    )
     assert code == 0, err
     names = {p.name for p in (tmp_path / "a").iterdir()}
-    assert {"agvae11_v1.mid", "agvae11_v1_aux_score.mid", "agvae11_v1_aux_groove.mid",
-            "agvae11_v1_aux_accents.mid"} <= names
-    code, _, err = run(gen(models_dir, "--model", "baseline", "--score", score, "--accents", score,
-                           "--out", tmp_path / "b"), capsys)
+    assert {
+        "agvae11_v1.mid",
+        "agvae11_v1_aux_score.mid",
+        "agvae11_v1_aux_groove.mid",
+        "agvae11_v1_aux_accents.mid",
+    } <= names
+    code, _, err = run(
+        gen(models_dir, "--model", "baseline", "--score", score, "--accents", score, "--out", tmp_path / "b"), capsys
+    )
     assert code == 0 and "baseline does not read accents" in err
 
 
 def test_8_options_a_model_does_not_take_are_errors(score, models_dir, tmp_path, capsys):
-    code, _, err = run(gen(models_dir, "--model", "baseline", "--score", score, "--latent-source", "bank",
-                           "--out", tmp_path / "o"), capsys)
+    code, _, err = run(
+        gen(models_dir, "--model", "baseline", "--score", score, "--latent-source", "bank", "--out", tmp_path / "o"),
+        capsys,
+    )
     has_bank = "bank" in Engine(models_dir).capabilities("baseline")["latent_sources"]
     assert code == (0 if has_bank else EXIT_USER_ERROR)
     code, _, err = run(gen(models_dir, "--model", "nosuchmodel", "--score", score, "--out", tmp_path / "p"), capsys)
@@ -237,13 +290,30 @@ def test_8_options_a_model_does_not_take_are_errors(score, models_dir, tmp_path,
 
 def test_cli_smoke_generate_subprocess(score, models_dir, tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "beatguide.cli", "generate", "--models", str(models_dir), "--score", str(score),
-           "--groove", str(score), "--variations", "2", "--seed", "3", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "beatguide.cli",
+        "generate",
+        "--models",
+        str(models_dir),
+        "--score",
+        str(score),
+        "--groove",
+        str(score),
+        "--variations",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "wrote" in r.stdout and "100 BPM" in r.stdout
     assert {"agvae2_v1.mid", "agvae2_v2.mid", "agvae2_v1_aux_score.mid", "agvae2_v1_aux_groove.mid"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     back = read_loop(out / "agvae2_v1.mid")
     assert back.bpm == pytest.approx(100) and back.loop[:, HITS].any()
     bad = subprocess.run(cmd[:-1] + [str(tmp_path / "o2"), "--bpm", "nan"], capture_output=True, text=True)

@@ -44,7 +44,7 @@ def test_vectors_round_trip():
         m = P.decode_generate(args)  # what the server makes of them
         req = m.request
         assert (m.request_id, req.model, req.latent_source) == (inp["request_id"], inp["model"], inp["latent_source"])
-        assert args[P.A_MASKS:P.A_MODES] == inp["lane_masks"]
+        assert args[P.A_MASKS : P.A_MODES] == inp["lane_masks"]
         if inp["use_score"]:
             assert list(req.lane_modes) == inp["lane_modes"]
             assert [P.steps_to_mask(req.score[:, c]) for c in range(len(CLASSES))] == inp["lane_masks"]

@@ -45,8 +45,8 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
     t = meta.get("training", {})
     val = t.get("validation", {})
-    latents = ", ".join(f"{l['name']} {l['dim']}" + (f" x {l['groups']}" if l["groups"] > 1 else "")
-                        for l in meta["latents"])
+    latents = ", ".join(f"{lat['name']} {lat['dim']}" + (f" x {lat['groups']}" if lat["groups"] > 1 else "")
+                        for lat in meta["latents"])
     free = ", ".join(f"{k} {v:g}" for k, v in meta["config"].get("free_bits", {}).items())
     lines = [
         f"# Model card: {meta['name']}",

@@ -82,7 +82,7 @@ def rss_mb() -> float:
     except OSError:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2 ** 20 if platform.system() == "Darwin" else peak / 1024
+    return peak / 2**20 if platform.system() == "Darwin" else peak / 1024
 
 
 def machine() -> dict:
@@ -95,9 +95,15 @@ def machine() -> dict:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return {"cpu": cpu, "cores": os.cpu_count(), "load": load, "python": platform.python_version(),
-            "onnxruntime": ort.__version__, "numpy": np.__version__,
-            "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load": load,
+        "python": platform.python_version(),
+        "onnxruntime": ort.__version__,
+        "numpy": np.__version__,
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def latency(engine: Engine, model: str, task: dict, variations: int, runs: int, warmup: int = WARMUP) -> tuple:
@@ -129,8 +135,9 @@ class TorchModel:
     def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float, hit_control: np.ndarray) -> np.ndarray:
         t = self.torch
         with t.no_grad():
-            return self.model.sample(t.from_numpy(z), t.from_numpy(uniforms), t.tensor(temperature),
-                                     t.from_numpy(hit_control)).numpy()
+            return self.model.sample(
+                t.from_numpy(z), t.from_numpy(uniforms), t.tensor(temperature), t.from_numpy(hit_control)
+            ).numpy()
 
     def reconstruct(self, z: np.ndarray) -> dict:
         from beatguide_export.models import activate
@@ -149,6 +156,7 @@ def load_torch_models(engine: Engine, runs_dir: Path) -> tuple[dict, list[str]]:
     """{model name: torch model} from ``runs_dir/<kind>/best.pt``, and notes on the models skipped."""
     try:
         import torch  # noqa: F401  (the train extra)
+
         from beatguide_export.onnx_export import load_run
     except ImportError as e:
         raise BeatGuideError(f"--torch needs the train extra: pip install -e '.[train]' ({e})") from None
@@ -200,16 +208,22 @@ def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARM
     rows = []
     for name in engine.names:
         for task_name, task in tasks(engine.capabilities(name)).items():
-            row = Row(name, task_name, load_ms[name], *latency(engine, name, task, 1, runs, warmup),
-                      *latency(engine, name, task, 8, runs, warmup))
+            row = Row(
+                name,
+                task_name,
+                load_ms[name],
+                *latency(engine, name, task, 1, runs, warmup),
+                *latency(engine, name, task, 8, runs, warmup),
+            )
             if torch_engine is not None and name in torch_engine.models:
                 row.torch_p50_1 = latency(torch_engine, name, task, 1, runs, warmup)[0]
                 row.torch_p50_8 = latency(torch_engine, name, task, 8, runs, warmup)[0]
                 a = engine.generate(Request(name, 8, seed=123, **task)).loops
                 b = torch_engine.generate(Request(name, 8, seed=123, **task)).loops
                 if not np.array_equal(a[..., HITS], b[..., HITS]):
-                    notes.append(f"{name} {task_name}: torch and onnxruntime hits differ "
-                                 "(is the checkpoint the exported one?)")
+                    notes.append(
+                        f"{name} {task_name}: torch and onnxruntime hits differ (is the checkpoint the exported one?)"
+                    )
             rows.append(row)
     return Report(rows, {**machine(), **info}, engine_load_ms, after, after - before, runs, warmup, notes)
 
@@ -217,8 +231,22 @@ def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARM
 # ------------------------------------------------------------------------------------------------
 # Output
 
-HEADER = ["model", "task", "load ms", "1 var p50", "1 var p99", "8 var p50", "8 var p99",
-          "torch 1 p50", "torch 8 p50", "torch/onnx 1", "torch/onnx 8", "1 var < 5 ms", "8 var < 15 ms", "onnx >= 3x"]
+HEADER = [
+    "model",
+    "task",
+    "load ms",
+    "1 var p50",
+    "1 var p99",
+    "8 var p50",
+    "8 var p99",
+    "torch 1 p50",
+    "torch 8 p50",
+    "torch/onnx 1",
+    "torch/onnx 8",
+    "1 var < 5 ms",
+    "8 var < 15 ms",
+    "onnx >= 3x",
+]
 
 
 def _ok(passed: bool | None) -> str:
@@ -229,9 +257,22 @@ def _cells(r: Row) -> list[str]:
     ms = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
     ratio = lambda x: "-" if x is None else f"{x:.1f}x"  # noqa: E731
     speed = None if r.speedup_1 is None else min(r.speedup_1, r.speedup_8) >= TARGET_SPEEDUP
-    return [r.model, r.task, f"{r.load_ms:.0f}", ms(r.p50_1), ms(r.p99_1), ms(r.p50_8), ms(r.p99_8),
-            ms(r.torch_p50_1), ms(r.torch_p50_8), ratio(r.speedup_1), ratio(r.speedup_8),
-            _ok(r.p50_1 < TARGET_1_MS), _ok(r.p50_8 < TARGET_8_MS), _ok(speed)]
+    return [
+        r.model,
+        r.task,
+        f"{r.load_ms:.0f}",
+        ms(r.p50_1),
+        ms(r.p99_1),
+        ms(r.p50_8),
+        ms(r.p99_8),
+        ms(r.torch_p50_1),
+        ms(r.torch_p50_8),
+        ratio(r.speedup_1),
+        ratio(r.speedup_8),
+        _ok(r.p50_1 < TARGET_1_MS),
+        _ok(r.p50_8 < TARGET_8_MS),
+        _ok(speed),
+    ]
 
 
 def table(report: Report) -> str:
@@ -244,11 +285,13 @@ def table(report: Report) -> str:
 
 def summary(report: Report) -> str:
     m = report.machine
-    return (f"{m['cpu']}, {m['cores']} cores (load {m['load']:.2f}); Python {m['python']}, "
-            f"onnxruntime {m['onnxruntime']}, numpy {m['numpy']}; {m['date']}\n"
-            f"{report.runs} timed calls per cell after {report.warmup} warm-up calls, {THREADS} thread; "
-            f"all models loaded in {report.engine_load_ms:.0f} ms, RSS {report.rss_mb:.0f} MB "
-            f"({report.models_mb:.0f} MB for the models)")
+    return (
+        f"{m['cpu']}, {m['cores']} cores (load {m['load']:.2f}); Python {m['python']}, "
+        f"onnxruntime {m['onnxruntime']}, numpy {m['numpy']}; {m['date']}\n"
+        f"{report.runs} timed calls per cell after {report.warmup} warm-up calls, {THREADS} thread; "
+        f"all models loaded in {report.engine_load_ms:.0f} ms, RSS {report.rss_mb:.0f} MB "
+        f"({report.models_mb:.0f} MB for the models)"
+    )
 
 
 def markdown(report: Report) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from . import protocol as P
 from .client import Client, parse_announce, wait_until_up
 from .demo import tasks

@@ -22,8 +22,9 @@ GMD_URL = "https://magenta.tensorflow.org/datasets/groove"
 def _gmd(path: Path | None) -> Path:
     """The Groove MIDI Dataset folder: ``--gmd``, else ``$BEATGUIDE_GMD``."""
     if path is None:
-        raise BeatGuideError(f"where is the Groove MIDI Dataset? Give --gmd DIR or set ${GMD_ENV} "
-                             f"(download it from {GMD_URL})")
+        raise BeatGuideError(
+            f"where is the Groove MIDI Dataset? Give --gmd DIR or set ${GMD_ENV} (download it from {GMD_URL})"
+        )
     return path
 
 
@@ -82,18 +83,33 @@ def _cmd_generate(args) -> int:
     g = generate.read_gestures(args.score, args.groove, args.accents, input_map=in_map, start_bar=args.start_bar)
     modes = generate.lane_modes(generate.parse_lanes(args.lanes), args.all_lanes, g.score is not None)
     unread = generate.unread_gestures(caps, g.given)
-    notes = g.ignored + [f"{args.model} does not read {k} (it reads {', '.join(caps['gestures'])}): --{k} left out"
-                         for k in unread]
+    notes = g.ignored + [
+        f"{args.model} does not read {k} (it reads {', '.join(caps['gestures'])}): --{k} left out" for k in unread
+    ]
     for line in notes:
         print(f"beatguide: note: {line}", file=sys.stderr)
     read = {k: getattr(g, k) for k in g.given if k not in unread}
-    result = engine.generate(Request(args.model, args.variations, args.temperature, args.seed, args.score_seed,
-                                     args.groove_seed, lane_modes=modes, latent_source=args.latent_source, **read))
+    result = engine.generate(
+        Request(
+            args.model,
+            args.variations,
+            args.temperature,
+            args.seed,
+            args.score_seed,
+            args.groove_seed,
+            lane_modes=modes,
+            latent_source=args.latent_source,
+            **read,
+        )
+    )
     bpm = bpm or g.bpm or generate.DEFAULT_BPM
-    paths = generate.write_loops(args.out, generate.output_loops(args.model, result), bpm, out_map,
-                                 overwrite=args.force)
-    print(f"wrote {len(paths)} files to {args.out} at {bpm:g} BPM "
-          f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)")
+    paths = generate.write_loops(
+        args.out, generate.output_loops(args.model, result), bpm, out_map, overwrite=args.force
+    )
+    print(
+        f"wrote {len(paths)} files to {args.out} at {bpm:g} BPM "
+        f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)"
+    )
     return 0
 
 
@@ -103,8 +119,19 @@ def _cmd_bench(args) -> int:
     if args.osc:
         from .bench_osc import OscBenchConfig, run
 
-        text = run(OscBenchConfig(args.models or [], args.runs, args.clients, args.steady, args.burst,
-                                  args.threads, args.queue, args.in_process, args.note))
+        text = run(
+            OscBenchConfig(
+                args.models or [],
+                args.runs,
+                args.clients,
+                args.steady,
+                args.burst,
+                args.threads,
+                args.queue,
+                args.in_process,
+                args.note,
+            )
+        )
     else:
         from . import bench
 
@@ -134,8 +161,9 @@ def _cmd_eval(args) -> int:
     t0 = time.perf_counter()
     engine = Engine(args.models)
     windows = load_split(args.gmd, args.split, args.cache_dir)
-    path = run_eval(engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit,
-                    started=t0)
+    path = run_eval(
+        engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit, started=t0
+    )
     print(path.read_text())
     return 0
 
@@ -144,8 +172,15 @@ def _cmd_serve(args) -> int:
     from .osc_server import serve
 
     _models(args)
-    serve(args.models, args.host, args.port, threads=args.threads, queue_size=args.queue,
-          allow_remote=args.allow_remote, stop_on_stdin_close=args.stop_on_stdin_close)
+    serve(
+        args.models,
+        args.host,
+        args.port,
+        threads=args.threads,
+        queue_size=args.queue,
+        allow_remote=args.allow_remote,
+        stop_on_stdin_close=args.stop_on_stdin_close,
+    )
     return 0
 
 
@@ -158,23 +193,41 @@ def _add_generate(sub) -> None:
     g.add_argument("--score", type=Path, help="MIDI file: what to play (a drum clip)")
     g.add_argument("--groove", type=Path, help="MIDI file: how to play it (taps on any pitch)")
     g.add_argument("--accents", type=Path, help="MIDI file whose loud notes mark the accents")
-    g.add_argument("--lanes", default="", help=f"per-drum lane modes, e.g. 'kick=exact,crash=empty' "
-                   f"({'/'.join(LANE_MODES)}); lanes not listed take --all-lanes")
-    g.add_argument("--all-lanes", choices=LANE_MODES,
-                   help="lane mode of every lane not in --lanes (default: given with a score, else decide)")
-    g.add_argument("--latent-source", choices=LATENT_SOURCES, default="prior",
-                   help="where latents of gestures not given come from (bank: real drummers' codes, "
-                   "for models that ship one)")
+    g.add_argument(
+        "--lanes",
+        default="",
+        help=f"per-drum lane modes, e.g. 'kick=exact,crash=empty' "
+        f"({'/'.join(LANE_MODES)}); lanes not listed take --all-lanes",
+    )
+    g.add_argument(
+        "--all-lanes",
+        choices=LANE_MODES,
+        help="lane mode of every lane not in --lanes (default: given with a score, else decide)",
+    )
+    g.add_argument(
+        "--latent-source",
+        choices=LATENT_SOURCES,
+        default="prior",
+        help="where latents of gestures not given come from (bank: real drummers' codes, for models that ship one)",
+    )
     g.add_argument("--variations", type=int, default=4)
     g.add_argument("--temperature", type=float, default=1.0)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--score-seed", type=int, help="keep the score latent of an earlier run")
     g.add_argument("--groove-seed", type=int, help="keep the groove latent of an earlier run")
-    g.add_argument("--start-bar", type=int, default=0,
-                   help="first bar of the 2-bar window read from each file (0: the file's first bar)")
-    g.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm",
-                   help="how score and accent pitches read as drums (gm: General MIDI, note_seq's map; "
-                   "gmd: the Groove MIDI Dataset's Roland kit)")
+    g.add_argument(
+        "--start-bar",
+        type=int,
+        default=0,
+        help="first bar of the 2-bar window read from each file (0: the file's first bar)",
+    )
+    g.add_argument(
+        "--input-map",
+        choices=sorted(INPUT_MAPS),
+        default="gm",
+        help="how score and accent pitches read as drums (gm: General MIDI, note_seq's map; "
+        "gmd: the Groove MIDI Dataset's Roland kit)",
+    )
     g.add_argument("--output-pitches", help="nine output pitches, kick..ride (default 36 38 42 46 45 48 50 49 51)")
     g.add_argument("--bpm", type=float, help="tempo of the files written (default: the input's, else 120)")
     g.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
@@ -185,13 +238,18 @@ def _add_generate(sub) -> None:
 
 def _add_bench(sub) -> None:
     be = sub.add_parser("bench", help="latency benchmarks: the engine, or (--osc) OSC round trips to a server")
-    be.add_argument("--models", type=Path, action="append",
-                    help="also look for models here (repeatable; see README, 'Models')")
+    be.add_argument(
+        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
+    )
     be.add_argument("--runs", type=int, default=200, help="timed calls per model and variation count")
     be.add_argument("--out", type=Path, help="write the markdown report here (default: print it)")
     be.add_argument("--torch", action="store_true", help="also time torch eager from the training checkpoints")
-    be.add_argument("--torch-runs", type=Path, default=Path("runs"),
-                    help="run folders for --torch, one per model kind (default ./runs, where train writes)")
+    be.add_argument(
+        "--torch-runs",
+        type=Path,
+        default=Path("runs"),
+        help="run folders for --torch, one per model kind (default ./runs, where train writes)",
+    )
     osc = be.add_argument_group("OSC round trips (--osc)")
     osc.add_argument("--osc", action="store_true", help="start `beatguide serve` and time requests over UDP loopback")
     osc.add_argument("--clients", type=int, default=4, help="concurrent clients under steady load and in the burst")
@@ -211,11 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     gmd_default = Path(os.environ[GMD_ENV]) if os.environ.get(GMD_ENV) else None
     gmd_help = f"Groove MIDI Dataset folder (holds info.csv; default ${GMD_ENV})"
 
-    data = sub.add_parser("data", help="build the Groove MIDI Dataset windows").add_subparsers(dest="data_cmd", required=True)
+    data = sub.add_parser("data", help="build the Groove MIDI Dataset windows").add_subparsers(
+        dest="data_cmd", required=True
+    )
     b = data.add_parser("build", help="read info.csv, cut 2-bar windows, cache them")
     b.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
     b.add_argument("--split", action="append", choices=["train", "validation", "test"])
-    b.add_argument("--cache-dir", type=Path, help="where built arrays go (default ~/.cache/beatguide or $BEATGUIDE_CACHE)")
+    b.add_argument(
+        "--cache-dir", type=Path, help="where built arrays go (default ~/.cache/beatguide or $BEATGUIDE_CACHE)"
+    )
     b.add_argument("--rebuild", action="store_true", help="ignore the cache")
     b.set_defaults(func=_cmd_data_build)
 
@@ -238,8 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="export a trained run to ONNX models (needs the train extra)")
     e.add_argument("run", type=Path, help="run folder with best.pt")
-    e.add_argument("--models", type=Path, default=user_models_dir(),
-                   help=f"where the model folder goes (default: your models folder, {user_models_dir()})")
+    e.add_argument(
+        "--models",
+        type=Path,
+        default=user_models_dir(),
+        help=f"where the model folder goes (default: your models folder, {user_models_dir()})",
+    )
     e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
     e.set_defaults(func=_cmd_export)
 
@@ -250,25 +316,33 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
     ev.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
     ev.add_argument("--split", default="validation", choices=["validation", "test"])
-    ev.add_argument("--models", type=Path, action="append",
-                   help="also look for models here (repeatable; see README, 'Models')")
+    ev.add_argument(
+        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
+    )
     ev.add_argument("--cache-dir", type=Path)
-    ev.add_argument("--out", type=Path, required=True,
-                    help="folder for results.md and the plots (the repository's are in docs/)")
+    ev.add_argument(
+        "--out", type=Path, required=True, help="folder for results.md and the plots (the repository's are in docs/)"
+    )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows")
     ev.set_defaults(func=_cmd_eval)
 
     s = sub.add_parser("serve", help="serve the models over OSC on loopback UDP")
-    s.add_argument("--port", type=int, default=DEFAULT_SERVER_PORT, help="UDP port (0: a free one, announced on stdout)")
+    s.add_argument(
+        "--port", type=int, default=DEFAULT_SERVER_PORT, help="UDP port (0: a free one, announced on stdout)"
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--allow-remote", action="store_true", help="accept datagrams from other hosts (not recommended)")
-    s.add_argument("--models", type=Path, action="append",
-                   help="also look for models here (repeatable; see README, 'Models')")
+    s.add_argument(
+        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
+    )
     s.add_argument("--threads", type=int, default=1, help="inference worker threads")
     s.add_argument("--queue", type=int, default=32, help="pending requests before answering busy")
-    s.add_argument("--stop-on-stdin-close", action="store_true",
-                   help="stop when standard input closes (the device's launcher holds it open)")
+    s.add_argument(
+        "--stop-on-stdin-close",
+        action="store_true",
+        help="stop when standard input closes (the device's launcher holds it open)",
+    )
     s.set_defaults(func=_cmd_serve)
     return p
 

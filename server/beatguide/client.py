@@ -98,7 +98,7 @@ class Client:
         self.sock.settimeout(self.timeout if timeout is None else max(timeout, 0.0))
         try:
             data = self.sock.recv(65536)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             return None
         self.received += 1
         m = OscMessage(data)
@@ -134,7 +134,7 @@ class Client:
         self.sender.close()
         self.sock.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -34,8 +34,14 @@ def tasks(capabilities: dict) -> dict:
     x = demo_inputs()
     gestures = set(capabilities["gestures"])
     if "lanes" in gestures:
-        return {"lanes+groove+accents": {"score": x["score"], "lane_modes": tuple(DEMO_LANES.values()),
-                                         "groove": x["groove"], "accents": x["accents"]}}
+        return {
+            "lanes+groove+accents": {
+                "score": x["score"],
+                "lane_modes": tuple(DEMO_LANES.values()),
+                "groove": x["groove"],
+                "accents": x["accents"],
+            }
+        }
     out = {"humanize": {"score": x["score"]}}
     if "groove" in gestures:
         out["score+groove"] = {"score": x["score"], "groove": x["groove"]}

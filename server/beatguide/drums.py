@@ -11,7 +11,15 @@ N_CLASSES = len(CLASSES)
 
 # Groove MIDI Dataset (Roland TD-11) -> class, as GrooVAE reads it (training map).
 GMD_PITCHES = (
-    (36,), (38, 37, 40), (42, 22, 44), (46, 26), (43, 58), (47, 45), (50, 48), (49, 52, 55, 57), (51, 53, 59),
+    (36,),
+    (38, 37, 40),
+    (42, 22, 44),
+    (46, 26),
+    (43, 58),
+    (47, 45),
+    (50, 48),
+    (49, 52, 55, 57),
+    (51, 53, 59),
 )
 # General MIDI / Drum Rack -> class (user map): note_seq's current default drum map
 # (DEFAULT_DRUM_TYPE_PITCHES in note_seq/drums_encoder_decoder.py), which also reads the Roland
@@ -55,11 +63,11 @@ class DrumMap:
         """The class a pitch reads as, or None for a pitch outside the map."""
         return self._lookup.get(int(pitch))
 
-    def with_output(self, pitches) -> "DrumMap":
+    def with_output(self, pitches) -> DrumMap:
         return DrumMap(self.input_pitches, tuple(int(p) for p in pitches))
 
     @classmethod
-    def parse_output(cls, text: str, base: "DrumMap | None" = None) -> "DrumMap":
+    def parse_output(cls, text: str, base: DrumMap | None = None) -> DrumMap:
         """Parse '36,38,42,...' (nine pitches) into a map with those output pitches."""
         try:
             pitches = [int(t) for t in text.replace(",", " ").split()]

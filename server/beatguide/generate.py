@@ -40,8 +40,9 @@ class Gestures:
         return [g for g in ("score", "groove", "accents") if getattr(self, g) is not None]
 
 
-def read_gestures(score=None, groove=None, accents=None, *, input_map: DrumMap = GM_MAP,
-                  start_bar: int = 0) -> Gestures:
+def read_gestures(
+    score=None, groove=None, accents=None, *, input_map: DrumMap = GM_MAP, start_bar: int = 0
+) -> Gestures:
     """Read the score, groove and accent files given (paths or None), 2 bars from ``start_bar``.
     Score and accents read through ``input_map``; a groove is taps on any pitch."""
     out = Gestures()
@@ -62,14 +63,17 @@ def parse_lanes(text: str) -> dict[str, str]:
     for item in filter(None, (t.strip() for t in text.split(","))):
         name, _, mode = item.partition("=")
         if name not in CLASSES or mode not in LANE_MODES:
-            raise InputError(f"bad lane setting {item!r}: use CLASS=MODE with CLASS in {', '.join(CLASSES)} "
-                             f"and MODE in {', '.join(LANE_MODES)}")
+            raise InputError(
+                f"bad lane setting {item!r}: use CLASS=MODE with CLASS in {', '.join(CLASSES)} "
+                f"and MODE in {', '.join(LANE_MODES)}"
+            )
         lanes[name] = mode
     return lanes
 
 
-def lane_modes(lanes: dict[str, str] | None = None, default: str | None = None,
-               have_score: bool = False) -> tuple | None:
+def lane_modes(
+    lanes: dict[str, str] | None = None, default: str | None = None, have_score: bool = False
+) -> tuple | None:
     """Nine lane modes: ``lanes`` ({class: mode}) over ``default`` for the rest (given when a score
     is given, else decide). None when neither is set (the engine's default)."""
     if not lanes and default is None:
@@ -103,8 +107,9 @@ def output_loops(model: str, result: Result) -> dict[str, np.ndarray]:
     return files
 
 
-def write_loops(out, loops: dict[str, np.ndarray], bpm: float, drum_map: DrumMap = GM_MAP, *,
-                overwrite: bool = False) -> list[Path]:
+def write_loops(
+    out, loops: dict[str, np.ndarray], bpm: float, drum_map: DrumMap = GM_MAP, *, overwrite: bool = False
+) -> list[Path]:
     """Write every loop into folder ``out`` (created when missing), all or none: a file already
     there (unless ``overwrite``), a path that is not a folder or cannot be written raises
     OutputError before or instead of leaving anything behind."""
@@ -114,8 +119,10 @@ def write_loops(out, loops: dict[str, np.ndarray], bpm: float, drum_map: DrumMap
         raise OutputError(f"{out} is a file, not a folder")
     clash = [n for n in loops if (out / n).exists()]
     if clash and not overwrite:
-        raise OutputError(f"{out} already holds {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''}; "
-                          "choose another folder or allow overwriting")
+        raise OutputError(
+            f"{out} already holds {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''}; "
+            "choose another folder or allow overwriting"
+        )
     created = _make_folder(out)
     staged: list[tuple[Path, Path]] = []
     try:

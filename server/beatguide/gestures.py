@@ -71,8 +71,6 @@ def groove_to_loop(g: np.ndarray, drum_class: int = 0) -> np.ndarray:
     return loop
 
 
-
 def accents_to_loop(accents: np.ndarray, drum_class: int = 0, velocity: float = 1.0) -> np.ndarray:
     """Accents (32,) as a loop on one drum class: a loud note on every accented step."""
-    return score_to_loop(np.outer(np.asarray(accents, np.float32) > 0.5, np.eye(1, N_CLASSES, drum_class)[0]),
-                         velocity)
+    return score_to_loop(np.outer(np.asarray(accents, np.float32) > 0.5, np.eye(1, N_CLASSES, drum_class)[0]), velocity)

@@ -70,8 +70,9 @@ def file_windows(path: Path, bpm: float, duration_s: float) -> list[tuple[int, n
     out = []
     for bar in range(n_bars):
         start = bar * 4.0
-        window = [Note(n.start - start, n.pitch, n.velocity) for n in notes
-                  if start - 0.125 <= n.start < start + LOOP_BEATS]
+        window = [
+            Note(n.start - start, n.pitch, n.velocity) for n in notes if start - 0.125 <= n.start < start + LOOP_BEATS
+        ]
         loop = notes_to_loop(window, GMD_MAP, wrap=False, strict=False)
         if loop[:, HITS].any():
             out.append((bar, loop))
@@ -103,8 +104,9 @@ def build_split(root: Path, split: str, rows: list[dict], progress: bool = True)
             bars.append(bar)
             bpms.append(float(row["bpm"]))
     arr = np.stack(loops) if loops else np.zeros((0, 32, 27), np.float32)
-    return Windows(arr, np.array(fidx, np.int32), np.array(bars, np.int32), np.array(bpms, np.float32),
-                   files, styles, skipped)
+    return Windows(
+        arr, np.array(fidx, np.int32), np.array(bars, np.int32), np.array(bpms, np.float32), files, styles, skipped
+    )
 
 
 def _cache_path(root: Path, split: str, cache_dir: Path) -> Path:
@@ -124,15 +126,29 @@ def load_split(gmd, split: str, cache_dir=None, *, progress: bool = True, rebuil
     cache = _cache_path(root, split, Path(cache_dir) if cache_dir else default_cache_dir())
     if cache.is_file() and not rebuild:
         with np.load(cache, allow_pickle=False) as z:
-            return Windows(z["loops"], z["file_index"], z["start_bar"], z["bpm"], list(z["files"]),
-                           list(z["styles"]), Counter(dict(zip(z["skip_keys"].tolist(), z["skip_counts"].tolist()))))
+            return Windows(
+                z["loops"],
+                z["file_index"],
+                z["start_bar"],
+                z["bpm"],
+                list(z["files"]),
+                list(z["styles"]),
+                Counter(dict(zip(z["skip_keys"].tolist(), z["skip_counts"].tolist()))),
+            )
     w = build_split(root, split, rows, progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, loops=w.loops, file_index=w.file_index, start_bar=w.start_bar, bpm=w.bpm,
-                        files=np.array(w.files, dtype=str), styles=np.array(w.styles, dtype=str),
-                        skip_keys=np.array(list(w.skipped), dtype=str),
-                        skip_counts=np.array(list(w.skipped.values()), dtype=np.int64))
+    np.savez_compressed(
+        tmp,
+        loops=w.loops,
+        file_index=w.file_index,
+        start_bar=w.start_bar,
+        bpm=w.bpm,
+        files=np.array(w.files, dtype=str),
+        styles=np.array(w.styles, dtype=str),
+        skip_keys=np.array(list(w.skipped), dtype=str),
+        skip_counts=np.array(list(w.skipped.values()), dtype=np.int64),
+    )
     os.replace(tmp, cache)
     return w
 

@@ -58,8 +58,9 @@ def empty_loop() -> np.ndarray:
     return np.zeros((STEPS, WIDTH), np.float32)
 
 
-def notes_to_loop(notes, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, strict: bool = True,
-                  skip_unknown: bool = True) -> np.ndarray:
+def notes_to_loop(
+    notes, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, strict: bool = True, skip_unknown: bool = True
+) -> np.ndarray:
     """Quantize notes (onsets in beats from the loop start) into a (32, 27) loop.
 
     The loudest note wins a cell. A note late past the last step either wraps to step 0 (``wrap``,
@@ -99,8 +100,9 @@ def notes_to_loop(notes, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, stric
     return loop
 
 
-def loop_to_notes(loop: np.ndarray, drum_map: DrumMap = GM_MAP, *, wrap: bool = True,
-                  duration: float = NOTE_BEATS) -> list[Note]:
+def loop_to_notes(
+    loop: np.ndarray, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, duration: float = NOTE_BEATS
+) -> list[Note]:
     """Notes in beats from a (32, 27) loop, pitches from the map's output pitches.
 
     An early note on step 0 wraps to the loop's end (``wrap``, what a looping clip wants; every
@@ -128,14 +130,12 @@ def wrap_beats(start: float, ndigits: int = 6) -> float:
 def notes_seconds_to_beats(notes, bpm: float) -> list[Note]:
     """Notes with onsets in seconds, rewritten in beats at a tempo."""
     bpm = check_bpm(bpm)
-    return [Note(seconds_to_beats(n.start, bpm), n.pitch, n.velocity, seconds_to_beats(n.duration, bpm))
-            for n in notes]
+    return [Note(seconds_to_beats(n.start, bpm), n.pitch, n.velocity, seconds_to_beats(n.duration, bpm)) for n in notes]
 
 
 def notes_beats_to_seconds(notes, bpm: float) -> list[Note]:
     bpm = check_bpm(bpm)
-    return [Note(beats_to_seconds(n.start, bpm), n.pitch, n.velocity, beats_to_seconds(n.duration, bpm))
-            for n in notes]
+    return [Note(beats_to_seconds(n.start, bpm), n.pitch, n.velocity, beats_to_seconds(n.duration, bpm)) for n in notes]
 
 
 def check_loop(loop) -> np.ndarray:

@@ -169,19 +169,26 @@ def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> LoopIn
     notes = content.notes
     if DRUM_CHANNEL in content.channels and len(set(content.channels)) > 1:
         others = Counter(c + 1 for c in content.channels if c != DRUM_CHANNEL)
-        ignored.append(f"{path}: read channel 10 only; left out " + ", ".join(
-            f"{_count(n, 'note')} on channel {c}" for c, n in sorted(others.items())))
+        ignored.append(
+            f"{path}: read channel 10 only; left out "
+            + ", ".join(f"{_count(n, 'note')} on channel {c}" for c, n in sorted(others.items()))
+        )
         notes = [n for n, c in zip(content.notes, content.channels) if c == DRUM_CHANNEL]
     offset = start_bar * BEATS_PER_BAR
-    window = [Note(n.start - offset, n.pitch, n.velocity, n.duration) for n in notes
-              if offset - STEP_BEATS / 2 <= n.start < offset + LOOP_BEATS]
+    window = [
+        Note(n.start - offset, n.pitch, n.velocity, n.duration)
+        for n in notes
+        if offset - STEP_BEATS / 2 <= n.start < offset + LOOP_BEATS
+    ]
     outside = len(notes) - len(window)
     if outside:
         ignored.append(f"{path}: left out {_count(outside, 'note')} outside bars {start_bar + 1}-{start_bar + BARS}")
     unknown = Counter(n.pitch for n in window if drum_map.class_of(n.pitch) is None)
     if unknown:
-        ignored.append(f"{path}: left out {_count(sum(unknown.values()), 'note')} with pitches the input map does "
-                       "not read: " + ", ".join(f"{p} (x{k})" if k > 1 else str(p) for p, k in sorted(unknown.items())))
+        ignored.append(
+            f"{path}: left out {_count(sum(unknown.values()), 'note')} with pitches the input map does "
+            "not read: " + ", ".join(f"{p} (x{k})" if k > 1 else str(p) for p, k in sorted(unknown.items()))
+        )
     loop = notes_to_loop(window, drum_map, wrap=True, strict=False)
     if not loop[:, HITS].any():
         raise EmptyInputError(f"{path}: no drum notes of the map in bars {start_bar + 1}-{start_bar + BARS}")

@@ -59,8 +59,16 @@ class OscServer:
     """The server. ``start()`` binds nothing new: the socket is bound in the constructor (so a busy
     port fails early and ``port`` is known, port 0 picks a free one); ``close()`` stops it."""
 
-    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT, *,
-                 threads: int = 1, queue_size: int = 32, allow_remote: bool = False):
+    def __init__(
+        self,
+        engine: Engine,
+        host: str = "127.0.0.1",
+        port: int = P.DEFAULT_SERVER_PORT,
+        *,
+        threads: int = 1,
+        queue_size: int = 32,
+        allow_remote: bool = False,
+    ):
         if not 0 <= int(port) <= 65535:
             raise InputError(f"the port must be 0-65535, got {port}")
         if int(threads) < 1:
@@ -86,11 +94,18 @@ class OscServer:
         self.host, self.port = self.sock.getsockname()[:2]
         self._wake_r, self._wake_w = socket.socketpair()
         if not is_loopback(self.host):
-            log.warning("listening on %s, not loopback: other machines may reach this port%s", self.host,
-                        "" if self.allow_remote else " (their datagrams are dropped: remote peers are not allowed)")
+            log.warning(
+                "listening on %s, not loopback: other machines may reach this port%s",
+                self.host,
+                "" if self.allow_remote else " (their datagrams are dropped: remote peers are not allowed)",
+            )
         if self.allow_remote:
-            log.warning("remote peers allowed: accepting datagrams from any host; anyone who can reach "
-                        "%s:%d can use this server", self.host, self.port)
+            log.warning(
+                "remote peers allowed: accepting datagrams from any host; anyone who can reach "
+                "%s:%d can use this server",
+                self.host,
+                self.port,
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------
     @staticmethod
@@ -127,7 +142,7 @@ class OscServer:
                 except BeatGuideError as e:
                     log.warning("warm-up of %s failed: %s", name, e)
 
-    def start(self, warm_up: bool = True) -> "OscServer":
+    def start(self, warm_up: bool = True) -> OscServer:
         if warm_up:
             self.warm_up()
         self._started = time.monotonic()
@@ -137,8 +152,14 @@ class OscServer:
             self._workers.append(t)
         self._receiver = threading.Thread(target=self._receive, name="bg-osc-receive", daemon=True)
         self._receiver.start()
-        log.info("serving %s on %s:%d (%d worker thread(s), queue %d)", ", ".join(self.names), self.host,
-                 self.port, self.threads, self._queue.maxsize)
+        log.info(
+            "serving %s on %s:%d (%d worker thread(s), queue %d)",
+            ", ".join(self.names),
+            self.host,
+            self.port,
+            self.threads,
+            self._queue.maxsize,
+        )
         return self
 
     def close(self, timeout: float = 10.0) -> None:
@@ -160,7 +181,7 @@ class OscServer:
             s.close()
         log.info("stopped: %d served, %d errors", self._served, self._errors)
 
-    def __enter__(self) -> "OscServer":
+    def __enter__(self) -> OscServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -169,8 +190,13 @@ class OscServer:
     @property
     def counters(self) -> dict:
         with self._lock:
-            return {"queued": self._pending, "served": self._served, "errors": self._errors,
-                    "dropped": self._drops, "uptime_s": time.monotonic() - self._started}
+            return {
+                "queued": self._pending,
+                "served": self._served,
+                "errors": self._errors,
+                "dropped": self._drops,
+                "uptime_s": time.monotonic() - self._started,
+            }
 
     # -- receive thread ------------------------------------------------------------------------
     def _receive(self) -> None:
@@ -303,18 +329,36 @@ class OscServer:
         except Exception as e:
             log.exception("internal error generating request %d", msg.request_id)
             self._release(job)
-            self._fail(msg.request_id, P.InternalError(f"{type(e).__name__}: {e}"), job.reply_to, P.GENERATE,
-                       None, job.received)
+            self._fail(
+                msg.request_id,
+                P.InternalError(f"{type(e).__name__}: {e}"),
+                job.reply_to,
+                P.GENERATE,
+                None,
+                job.received,
+            )
             return
         for d in datagrams:
             self._send_raw(d, job.reply_to)
         elapsed = _ms(job.received)
         self._release(job, served=True)
-        self._send(P.done(msg.request_id, len(result.loops), total, elapsed, result.score_seed, result.groove_seed),
-                   job.reply_to)
-        log.info("generate id=%d -> %s:%d model=%s n=%d notes=%d flags=%d: wait %.2f ms, infer %.2f ms, "
-                 "total %.2f ms", msg.request_id, job.reply_to[0], job.reply_to[1], req.model, req.variations,
-                 total, msg.flags, (started - job.received) * 1000, (inferred - started) * 1000, _ms(job.received))
+        self._send(
+            P.done(msg.request_id, len(result.loops), total, elapsed, result.score_seed, result.groove_seed),
+            job.reply_to,
+        )
+        log.info(
+            "generate id=%d -> %s:%d model=%s n=%d notes=%d flags=%d: wait %.2f ms, infer %.2f ms, total %.2f ms",
+            msg.request_id,
+            job.reply_to[0],
+            job.reply_to[1],
+            req.model,
+            req.variations,
+            total,
+            msg.flags,
+            (started - job.received) * 1000,
+            (inferred - started) * 1000,
+            _ms(job.received),
+        )
 
     # -- sending -------------------------------------------------------------------------------
     def _fail(self, rid, exc: BaseException, reply_to, address, peer, received, args=None) -> None:
@@ -323,8 +367,17 @@ class OscServer:
             self._errors += 1
         self._send(P.error(rid, code, exc), reply_to)
         detail = f" ({len(args)} args: {_types(args)})" if args is not None and code == "bad_args" else ""
-        log.info("%s id=%s -> %s:%d error %s: %s%s (%.2f ms)", address, -1 if rid is None else rid, reply_to[0],
-                 reply_to[1], code, exc, detail, _ms(received))
+        log.info(
+            "%s id=%s -> %s:%d error %s: %s%s (%.2f ms)",
+            address,
+            -1 if rid is None else rid,
+            reply_to[0],
+            reply_to[1],
+            code,
+            exc,
+            detail,
+            _ms(received),
+        )
 
     def _send(self, messages, reply_to) -> None:
         for m in messages:
@@ -363,8 +416,16 @@ def _stop_on_stdin_close(stop: threading.Event) -> None:
     stop.set()
 
 
-def serve(models_dir, host: str = "127.0.0.1", port: int = P.DEFAULT_SERVER_PORT, *, threads: int = 1,
-          queue_size: int = 32, allow_remote: bool = False, stop_on_stdin_close: bool = False) -> None:
+def serve(
+    models_dir,
+    host: str = "127.0.0.1",
+    port: int = P.DEFAULT_SERVER_PORT,
+    *,
+    threads: int = 1,
+    queue_size: int = 32,
+    allow_remote: bool = False,
+    stop_on_stdin_close: bool = False,
+) -> None:
     """Load the models (a missing or corrupt one stops here with a BeatGuideError), serve until
     SIGINT or SIGTERM (or, with ``stop_on_stdin_close``, until standard input closes), then stop
     cleanly. Once it answers it prints ``ANNOUNCE`` on stdout with the bound port (port 0 picks one)."""

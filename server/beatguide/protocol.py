@@ -30,8 +30,8 @@ Validation rules, beyond the protocol text:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 from pythonosc.parsing import osc_types
@@ -54,8 +54,8 @@ MAX_ARGS = 256  # per reply message
 MAX_BYTES = 8192  # per reply message; also the largest request datagram served
 NOTES_PER_MESSAGE = 60
 MIN_REPLY_PORT, MAX_REPLY_PORT = 1024, 65535
-INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-UINT32_MAX = 2 ** 32 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+UINT32_MAX = 2**32 - 1
 FLAG_SCORE, FLAG_GROOVE, FLAG_ACCENTS = 1, 2, 4
 FLAGS = {"score": FLAG_SCORE, "groove": FLAG_GROOVE, "accents": FLAG_ACCENTS}
 MAX_TEXT = 200  # characters of an error text
@@ -88,20 +88,34 @@ def layout_types(fields: Sequence[Field]) -> str:
 
 # Argument layout of /bg/generate.
 GENERATE_LAYOUT = (
-    Field("request_id", "i"), Field("reply_port", "i"), Field("model", "s"), Field("variations", "i"),
-    Field("temperature", "f"), Field("seed", "i"), Field("score_seed", "i"), Field("groove_seed", "i"),
-    Field("flags", "i"), Field("latent_source", "i"), Field("lane_masks", "i", N_CLASSES),
-    Field("lane_modes", "i", N_CLASSES), Field("groove_mask", "i"), Field("groove_velocities", "f", STEPS),
-    Field("groove_offsets", "f", STEPS), Field("accent_mask", "i"),
+    Field("request_id", "i"),
+    Field("reply_port", "i"),
+    Field("model", "s"),
+    Field("variations", "i"),
+    Field("temperature", "f"),
+    Field("seed", "i"),
+    Field("score_seed", "i"),
+    Field("groove_seed", "i"),
+    Field("flags", "i"),
+    Field("latent_source", "i"),
+    Field("lane_masks", "i", N_CLASSES),
+    Field("lane_modes", "i", N_CLASSES),
+    Field("groove_mask", "i"),
+    Field("groove_velocities", "f", STEPS),
+    Field("groove_offsets", "f", STEPS),
+    Field("accent_mask", "i"),
 )
 GENERATE_ARGC = len(layout_types(GENERATE_LAYOUT))  # 94
 _A = layout_offsets(GENERATE_LAYOUT)
-A_ID, A_PORT, A_MODEL, A_VARIATIONS, A_TEMPERATURE = (_A[k] for k in (
-    "request_id", "reply_port", "model", "variations", "temperature"))
-A_SEED, A_SCORE_SEED, A_GROOVE_SEED, A_FLAGS, A_LATENT_SOURCE = (_A[k] for k in (
-    "seed", "score_seed", "groove_seed", "flags", "latent_source"))
-A_MASKS, A_MODES, A_GROOVE_MASK, A_VELOCITIES, A_OFFSETS, A_ACCENTS = (_A[k] for k in (
-    "lane_masks", "lane_modes", "groove_mask", "groove_velocities", "groove_offsets", "accent_mask"))
+A_ID, A_PORT, A_MODEL, A_VARIATIONS, A_TEMPERATURE = (
+    _A[k] for k in ("request_id", "reply_port", "model", "variations", "temperature")
+)
+A_SEED, A_SCORE_SEED, A_GROOVE_SEED, A_FLAGS, A_LATENT_SOURCE = (
+    _A[k] for k in ("seed", "score_seed", "groove_seed", "flags", "latent_source")
+)
+A_MASKS, A_MODES, A_GROOVE_MASK, A_VELOCITIES, A_OFFSETS, A_ACCENTS = (
+    _A[k] for k in ("lane_masks", "lane_modes", "groove_mask", "groove_velocities", "groove_offsets", "accent_mask")
+)
 
 
 @dataclass(frozen=True)
@@ -119,23 +133,65 @@ class Shape:
 
 NOTE_FIELDS = (Field("class", "i"), Field("start", "f"), Field("duration", "f"), Field("velocity", "i"))
 NOTE_ARGS = len(NOTE_FIELDS)
-MODEL_FIELDS = (Field("name", "s"), Field("gestures", "i"), Field("lane_modes", "i"), Field("latent_sources", "i"),
-                Field("aux", "i"), Field("needs", "i"))
-REPLY_SHAPES = {s.address: s for s in (
-    Shape(PONG, (Field("request_id", "i"), Field("protocol_version", "i"), Field("model_count", "i")),
-          MODEL_FIELDS, (MAX_ARGS - 3) // len(MODEL_FIELDS)),
-    Shape(STATUS, (Field("request_id", "i"), Field("queued", "i"), Field("served", "i"), Field("errors", "i"),
-                   Field("uptime_s", "f"))),
-    Shape(NOTES, (Field("request_id", "i"), Field("variation", "i"), Field("chunk", "i")),
-          NOTE_FIELDS, NOTES_PER_MESSAGE),
-    Shape(AUX_SCORE, (Field("request_id", "i"), Field("variation", "i"), Field("lane_masks", "i", N_CLASSES))),
-    Shape(AUX_GROOVE, (Field("request_id", "i"), Field("variation", "i"), Field("mask", "i"),
-                       Field("velocities", "f", STEPS), Field("offsets", "f", STEPS))),
-    Shape(AUX_ACCENTS, (Field("request_id", "i"), Field("variation", "i"), Field("mask", "i"))),
-    Shape(DONE, (Field("request_id", "i"), Field("variations", "i"), Field("total_notes", "i"),
-                 Field("elapsed_ms", "f"), Field("score_seed", "i"), Field("groove_seed", "i"))),
-    Shape(ERROR, (Field("request_id", "i"), Field("code", "s"), Field("text", "s"))),
-)}
+MODEL_FIELDS = (
+    Field("name", "s"),
+    Field("gestures", "i"),
+    Field("lane_modes", "i"),
+    Field("latent_sources", "i"),
+    Field("aux", "i"),
+    Field("needs", "i"),
+)
+REPLY_SHAPES = {
+    s.address: s
+    for s in (
+        Shape(
+            PONG,
+            (Field("request_id", "i"), Field("protocol_version", "i"), Field("model_count", "i")),
+            MODEL_FIELDS,
+            (MAX_ARGS - 3) // len(MODEL_FIELDS),
+        ),
+        Shape(
+            STATUS,
+            (
+                Field("request_id", "i"),
+                Field("queued", "i"),
+                Field("served", "i"),
+                Field("errors", "i"),
+                Field("uptime_s", "f"),
+            ),
+        ),
+        Shape(
+            NOTES,
+            (Field("request_id", "i"), Field("variation", "i"), Field("chunk", "i")),
+            NOTE_FIELDS,
+            NOTES_PER_MESSAGE,
+        ),
+        Shape(AUX_SCORE, (Field("request_id", "i"), Field("variation", "i"), Field("lane_masks", "i", N_CLASSES))),
+        Shape(
+            AUX_GROOVE,
+            (
+                Field("request_id", "i"),
+                Field("variation", "i"),
+                Field("mask", "i"),
+                Field("velocities", "f", STEPS),
+                Field("offsets", "f", STEPS),
+            ),
+        ),
+        Shape(AUX_ACCENTS, (Field("request_id", "i"), Field("variation", "i"), Field("mask", "i"))),
+        Shape(
+            DONE,
+            (
+                Field("request_id", "i"),
+                Field("variations", "i"),
+                Field("total_notes", "i"),
+                Field("elapsed_ms", "f"),
+                Field("score_seed", "i"),
+                Field("groove_seed", "i"),
+            ),
+        ),
+        Shape(ERROR, (Field("request_id", "i"), Field("code", "s"), Field("text", "s"))),
+    )
+}
 
 ERROR_CODES = ("bad_args", "bad_value", "unknown_model", "no_input", "busy", "unknown_address", "internal")
 CLASS_MAP = DrumMap(output_pitches=tuple(range(N_CLASSES)))  # notes carry the drum class as "pitch"
@@ -225,13 +281,13 @@ def steps_to_mask(steps) -> int:
     """A (32,) truthy array -> the step mask as a signed int32 (what OSC 'i' carries)."""
     bits = np.asarray(steps).reshape(STEPS).astype(bool)
     mask = int((bits.astype(np.uint64) << _BITS).sum())
-    return mask - 2 ** 32 if mask > INT32_MAX else mask
+    return mask - 2**32 if mask > INT32_MAX else mask
 
 
 def to_int32(mask: int) -> int:
     """An unsigned or signed 32-bit mask as a signed int32."""
     mask &= UINT32_MAX
-    return mask - 2 ** 32 if mask > INT32_MAX else mask
+    return mask - 2**32 if mask > INT32_MAX else mask
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,8 +335,10 @@ def decode_header(args: Sequence, address: str = PING) -> tuple[int, int]:
     """The two arguments of /bg/ping and /bg/status, strictly."""
     if len(args) != 2:
         raise BadArgsError(f"{address} takes 2 arguments (request_id, reply_port)")
-    return (as_int(args[0], "request_id", INT32_MIN, INT32_MAX),
-            as_int(args[1], "reply_port", MIN_REPLY_PORT, MAX_REPLY_PORT))
+    return (
+        as_int(args[0], "request_id", INT32_MIN, INT32_MAX),
+        as_int(args[1], "reply_port", MIN_REPLY_PORT, MAX_REPLY_PORT),
+    )
 
 
 def decode_generate(args: Sequence) -> GenerateMessage:
@@ -305,8 +363,10 @@ def decode_generate(args: Sequence) -> GenerateMessage:
     flags = as_int(args[A_FLAGS], "arg 8 flags", 0, FLAG_SCORE | FLAG_GROOVE | FLAG_ACCENTS)
     source = as_int(args[A_LATENT_SOURCE], "arg 9 latent_source", 0, len(LATENT_SOURCES) - 1)
     masks = [as_mask(args[A_MASKS + c], f"arg {A_MASKS + c} lane mask") for c in range(N_CLASSES)]
-    modes = [LANE_MODES[as_int(args[A_MODES + c], f"arg {A_MODES + c} lane mode", 0, len(LANE_MODES) - 1)]
-             for c in range(N_CLASSES)]
+    modes = [
+        LANE_MODES[as_int(args[A_MODES + c], f"arg {A_MODES + c} lane mode", 0, len(LANE_MODES) - 1)]
+        for c in range(N_CLASSES)
+    ]
     groove_mask = as_mask(args[A_GROOVE_MASK], f"arg {A_GROOVE_MASK} groove mask")
     # velocities and offsets: finite numbers everywhere, in range where a given groove has a tap
     taps = mask_to_steps(groove_mask) if flags & FLAG_GROOVE else np.zeros(STEPS, np.float32)
@@ -323,11 +383,19 @@ def decode_generate(args: Sequence) -> GenerateMessage:
         modes = ["decide" if m in ("given", "exact") else m for m in modes]
     groove = np.stack([taps, vels, offs], axis=1) if flags & FLAG_GROOVE else None
     accents = mask_to_steps(accent_mask) if flags & FLAG_ACCENTS else None
-    req = Request(model=model, variations=variations, temperature=temperature, seed=seed,
-                  score_seed=None if score_seed == -1 else score_seed,
-                  groove_seed=None if groove_seed == -1 else groove_seed,
-                  score=score, lane_modes=tuple(modes), groove=groove, accents=accents,
-                  latent_source=LATENT_SOURCES[source])
+    req = Request(
+        model=model,
+        variations=variations,
+        temperature=temperature,
+        seed=seed,
+        score_seed=None if score_seed == -1 else score_seed,
+        groove_seed=None if groove_seed == -1 else groove_seed,
+        score=score,
+        lane_modes=tuple(modes),
+        groove=groove,
+        accents=accents,
+        latent_source=LATENT_SOURCES[source],
+    )
     return GenerateMessage(rid, port, req, flags)
 
 
@@ -363,9 +431,14 @@ def bit_names(mask: int, vocabulary: Sequence[str]) -> list[str]:
 
 def model_args(name: str, capabilities: dict) -> list:
     """A model's group of /bg/pong arguments: name, then its capabilities as bit sets and an index."""
-    return [str(name), bits(capabilities["gestures"], GESTURES), bits(capabilities["lane_modes"], LANE_MODES),
-            bits(capabilities["latent_sources"], LATENT_SOURCES), bits(capabilities["aux"], GESTURES),
-            NEEDS.index(capabilities["needs"])]
+    return [
+        str(name),
+        bits(capabilities["gestures"], GESTURES),
+        bits(capabilities["lane_modes"], LANE_MODES),
+        bits(capabilities["latent_sources"], LATENT_SOURCES),
+        bits(capabilities["aux"], GESTURES),
+        NEEDS.index(capabilities["needs"]),
+    ]
 
 
 def pong(request_id: int, models: dict) -> list[Message]:
@@ -421,7 +494,7 @@ def notes_messages(request_id: int, variation: int, notes: Sequence[tuple]) -> l
     msgs = []
     for chunk, i in enumerate(range(0, len(notes), NOTES_PER_MESSAGE)):
         args = [int(request_id), int(variation), chunk]
-        part = notes[i: i + NOTES_PER_MESSAGE]
+        part = notes[i : i + NOTES_PER_MESSAGE]
         for note in part:
             args.extend(note)
         msgs.append((NOTES, args, REPLY_SHAPES[NOTES].types(len(part))))
@@ -442,8 +515,13 @@ def variation_messages(request_id: int, variation: int, loop: np.ndarray, aux: d
         g = np.nan_to_num(np.asarray(aux["groove"], np.float32))
         vel = np.clip(g[:, 1], 0.0, 1.0).tolist()
         off = np.clip(g[:, 2], -1.0, 1.0).tolist()
-        msgs.append((AUX_GROOVE, [int(request_id), int(variation), steps_to_mask(g[:, 0] > 0.5)] + vel + off,
-                     REPLY_SHAPES[AUX_GROOVE].types()))
+        msgs.append(
+            (
+                AUX_GROOVE,
+                [int(request_id), int(variation), steps_to_mask(g[:, 0] > 0.5)] + vel + off,
+                REPLY_SHAPES[AUX_GROOVE].types(),
+            )
+        )
     if "accents" in aux:
         mask = steps_to_mask(np.asarray(aux["accents"]) > 0.5)
         msgs.append((AUX_ACCENTS, [int(request_id), int(variation), mask], REPLY_SHAPES[AUX_ACCENTS].types()))
@@ -461,17 +539,29 @@ def result_messages(request_id: int, result: Result) -> tuple[list[Message], int
     return msgs, total
 
 
-def done(request_id: int, variations: int, total_notes: int, elapsed_ms: float,
-         score_seed: int, groove_seed: int) -> list[Message]:
-    return [(DONE, [int(request_id), int(variations), int(total_notes), float(elapsed_ms),
-                    int(score_seed), int(groove_seed)], REPLY_SHAPES[DONE].types())]
+def done(
+    request_id: int, variations: int, total_notes: int, elapsed_ms: float, score_seed: int, groove_seed: int
+) -> list[Message]:
+    return [
+        (
+            DONE,
+            [int(request_id), int(variations), int(total_notes), float(elapsed_ms), int(score_seed), int(groove_seed)],
+            REPLY_SHAPES[DONE].types(),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------------------------
 # Datagrams (python-osc's type writers; byte-identical to OscMessageBuilder, ~8x faster)
 
-_WRITERS = {"i": osc_types.write_int, "f": osc_types.write_float, "s": osc_types.write_string,
-            "h": osc_types.write_int64, "d": osc_types.write_double, "b": osc_types.write_blob}
+_WRITERS = {
+    "i": osc_types.write_int,
+    "f": osc_types.write_float,
+    "s": osc_types.write_string,
+    "h": osc_types.write_int64,
+    "d": osc_types.write_double,
+    "b": osc_types.write_blob,
+}
 
 
 def osc_type(v) -> str:
@@ -496,8 +586,9 @@ def encode(address: str, args: Sequence, types: str | None = None) -> bytes:
     elif len(types) != len(args):
         raise ValueError("one type tag per argument")
     w = _WRITERS
-    return b"".join([osc_types.write_string(address), osc_types.write_string("," + types)]
-                    + [w[t](a) for t, a in zip(types, args)])
+    return b"".join(
+        [osc_types.write_string(address), osc_types.write_string("," + types)] + [w[t](a) for t, a in zip(types, args)]
+    )
 
 
 def encode_all(messages: Iterable[Message]) -> list[bytes]:
@@ -508,9 +599,22 @@ def encode_all(messages: Iterable[Message]) -> list[bytes]:
 # Client side: building a request, assembling the replies
 
 
-def generate_args(request_id: int, reply_port: int, model: str, *, variations: int = 1, temperature: float = 1.0,
-                  seed: int = 0, score_seed: int = -1, groove_seed: int = -1, score=None, lane_modes=None,
-                  groove=None, accents=None, latent_source="prior") -> list:
+def generate_args(
+    request_id: int,
+    reply_port: int,
+    model: str,
+    *,
+    variations: int = 1,
+    temperature: float = 1.0,
+    seed: int = 0,
+    score_seed: int = -1,
+    groove_seed: int = -1,
+    score=None,
+    lane_modes=None,
+    groove=None,
+    accents=None,
+    latent_source="prior",
+) -> list:
     """The arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
     LANE_MODES, as names or indices (default: given when a score is sent, else decide);
     ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None; ``latent_source``
@@ -537,8 +641,26 @@ def generate_args(request_id: int, reply_port: int, model: str, *, variations: i
     if accents is not None:
         flags |= FLAG_ACCENTS
         amask = steps_to_mask(np.asarray(accents) > 0.5)
-    return ([int(request_id), int(reply_port), str(model), int(variations), float(temperature), int(seed),
-             int(score_seed), int(groove_seed), flags, source] + masks + modes + [gmask] + vels + offs + [amask])
+    return (
+        [
+            int(request_id),
+            int(reply_port),
+            str(model),
+            int(variations),
+            float(temperature),
+            int(seed),
+            int(score_seed),
+            int(groove_seed),
+            flags,
+            source,
+        ]
+        + masks
+        + modes
+        + [gmask]
+        + vels
+        + offs
+        + [amask]
+    )
 
 
 @dataclass
@@ -568,10 +690,17 @@ class Reply:
     def models(self) -> dict:
         """{name: capabilities} from a /bg/pong, capabilities as lists of names (as model.json says them)."""
         n = len(MODEL_FIELDS)
-        groups = [self.pong[2 + i * n: 2 + (i + 1) * n] for i in range(self.pong[1])] if self.pong else []
-        return {g[0]: {"gestures": bit_names(g[1], GESTURES), "lane_modes": bit_names(g[2], LANE_MODES),
-                       "latent_sources": bit_names(g[3], LATENT_SOURCES), "aux": bit_names(g[4], GESTURES),
-                       "needs": NEEDS[g[5]]} for g in groups}
+        groups = [self.pong[2 + i * n : 2 + (i + 1) * n] for i in range(self.pong[1])] if self.pong else []
+        return {
+            g[0]: {
+                "gestures": bit_names(g[1], GESTURES),
+                "lane_modes": bit_names(g[2], LANE_MODES),
+                "latent_sources": bit_names(g[3], LATENT_SOURCES),
+                "aux": bit_names(g[4], GESTURES),
+                "needs": NEEDS[g[5]],
+            }
+            for g in groups
+        }
 
     @property
     def total_notes(self) -> int:
@@ -598,11 +727,11 @@ class ReplyAssembler:
             v, chunk, flat = args[1], args[2], list(args[3:])
             if len(flat) % NOTE_ARGS or len(flat) > NOTES_PER_MESSAGE * NOTE_ARGS:
                 raise ValueError("a /bg/notes with a broken note list")
-            r.notes.setdefault(v, {})[chunk] = [tuple(flat[i: i + NOTE_ARGS]) for i in range(0, len(flat), NOTE_ARGS)]
+            r.notes.setdefault(v, {})[chunk] = [tuple(flat[i : i + NOTE_ARGS]) for i in range(0, len(flat), NOTE_ARGS)]
         elif address == AUX_SCORE:
             r.aux_score[args[1]] = list(args[2:])
         elif address == AUX_GROOVE:
-            r.aux_groove[args[1]] = (args[2], list(args[3:3 + STEPS]), list(args[3 + STEPS:]))
+            r.aux_groove[args[1]] = (args[2], list(args[3 : 3 + STEPS]), list(args[3 + STEPS :]))
         elif address == AUX_ACCENTS:
             r.aux_accents[args[1]] = args[2]
         elif address == DONE:
@@ -634,27 +763,57 @@ def device_spec() -> dict:
     grid and the drum classes and pitch maps."""
     return {
         "protocol_version": PROTOCOL_VERSION,
-        "addresses": {"ping": PING, "pong": PONG, "status": STATUS, "generate": GENERATE, "notes": NOTES,
-                      "aux_score": AUX_SCORE, "aux_groove": AUX_GROOVE, "aux_accents": AUX_ACCENTS, "done": DONE,
-                      "error": ERROR},
-        "generate": {"argc": GENERATE_ARGC, "types": layout_types(GENERATE_LAYOUT),
-                     "fields": _fields(GENERATE_LAYOUT)},
-        "replies": {s.address: {"fields": _fields(s.fields), "repeat": _fields(s.repeat),
-                                "max_repeats": s.max_repeats} for s in REPLY_SHAPES.values()},
+        "addresses": {
+            "ping": PING,
+            "pong": PONG,
+            "status": STATUS,
+            "generate": GENERATE,
+            "notes": NOTES,
+            "aux_score": AUX_SCORE,
+            "aux_groove": AUX_GROOVE,
+            "aux_accents": AUX_ACCENTS,
+            "done": DONE,
+            "error": ERROR,
+        },
+        "generate": {"argc": GENERATE_ARGC, "types": layout_types(GENERATE_LAYOUT), "fields": _fields(GENERATE_LAYOUT)},
+        "replies": {
+            s.address: {"fields": _fields(s.fields), "repeat": _fields(s.repeat), "max_repeats": s.max_repeats}
+            for s in REPLY_SHAPES.values()
+        },
         "flags": dict(FLAGS),
         "lane_modes": list(LANE_MODES),
         "latent_sources": list(LATENT_SOURCES),
         "gestures": list(GESTURES),
         "needs": list(NEEDS),
         "error_codes": list(ERROR_CODES),
-        "ports": {"server": DEFAULT_SERVER_PORT, "reply": DEFAULT_REPLY_PORT,
-                  "reply_min": MIN_REPLY_PORT, "reply_max": MAX_REPLY_PORT},
-        "limits": {"variations": [1, MAX_VARIATIONS], "temperature": [MIN_TEMPERATURE, MAX_TEMPERATURE],
-                   "seed": [0, INT32_MAX], "max_args": MAX_ARGS, "max_bytes": MAX_BYTES,
-                   "notes_per_message": NOTES_PER_MESSAGE, "max_text": MAX_TEXT},
-        "grid": {"steps": STEPS, "steps_per_beat": grid.STEPS_PER_BEAT, "beats_per_bar": grid.BEATS_PER_BAR,
-                 "bars": grid.BARS, "loop_beats": LOOP_BEATS, "step_beats": STEP_BEATS, "note_beats": NOTE_BEATS},
+        "ports": {
+            "server": DEFAULT_SERVER_PORT,
+            "reply": DEFAULT_REPLY_PORT,
+            "reply_min": MIN_REPLY_PORT,
+            "reply_max": MAX_REPLY_PORT,
+        },
+        "limits": {
+            "variations": [1, MAX_VARIATIONS],
+            "temperature": [MIN_TEMPERATURE, MAX_TEMPERATURE],
+            "seed": [0, INT32_MAX],
+            "max_args": MAX_ARGS,
+            "max_bytes": MAX_BYTES,
+            "notes_per_message": NOTES_PER_MESSAGE,
+            "max_text": MAX_TEXT,
+        },
+        "grid": {
+            "steps": STEPS,
+            "steps_per_beat": grid.STEPS_PER_BEAT,
+            "beats_per_bar": grid.BEATS_PER_BAR,
+            "bars": grid.BARS,
+            "loop_beats": LOOP_BEATS,
+            "step_beats": STEP_BEATS,
+            "note_beats": NOTE_BEATS,
+        },
         "classes": list(CLASSES),
-        "pitches": {"gm_input": [list(p) for p in GM_PITCHES], "gmd_input": [list(p) for p in GMD_PITCHES],
-                    "output": list(DEFAULT_OUTPUT_PITCHES)},
+        "pitches": {
+            "gm_input": [list(p) for p in GM_PITCHES],
+            "gmd_input": [list(p) for p in GMD_PITCHES],
+            "output": list(DEFAULT_OUTPUT_PITCHES),
+        },
     }

@@ -22,8 +22,18 @@ from .engine import Result
 from .grid import HITS, OFFSETS, STEPS, VELOCITIES, empty_loop
 
 
-def _request(name: str, rid: int, model: str, *, masks=None, modes=None, groove=None, accent_mask=None,
-             latent_source: str = "prior", **kw) -> dict:
+def _request(
+    name: str,
+    rid: int,
+    model: str,
+    *,
+    masks=None,
+    modes=None,
+    groove=None,
+    accent_mask=None,
+    latent_source: str = "prior",
+    **kw,
+) -> dict:
     """One request vector: the inputs in mask form, and the arguments ``generate_args`` sends for them."""
     score = None if masks is None else np.stack([P.mask_to_steps(m) for m in masks], axis=1)
     g = None
@@ -31,31 +41,71 @@ def _request(name: str, rid: int, model: str, *, masks=None, modes=None, groove=
         taps = P.mask_to_steps(groove["mask"])
         g = np.stack([taps, np.asarray(groove["velocities"]) * taps, np.asarray(groove["offsets"]) * taps], axis=1)
     accents = None if accent_mask is None else P.mask_to_steps(accent_mask)
-    args = P.generate_args(rid, P.DEFAULT_REPLY_PORT, model, score=score, lane_modes=modes, groove=g,
-                           accents=accents, latent_source=latent_source, **kw)
-    inputs = {"request_id": rid, "reply_port": P.DEFAULT_REPLY_PORT, "model": model,
-              "variations": kw.get("variations", 1), "temperature": kw.get("temperature", 1.0),
-              "seed": kw.get("seed", 0), "score_seed": kw.get("score_seed", -1),
-              "groove_seed": kw.get("groove_seed", -1), "latent_source": latent_source,
-              "use_score": masks is not None, "use_groove": groove is not None, "use_accents": accent_mask is not None,
-              "lane_masks": [P.to_int32(m) for m in (masks or [0] * N_CLASSES)],
-              "lane_modes": [P.LANE_MODES[args[P.A_MODES + c]] for c in range(N_CLASSES)],
-              "groove": {"mask": args[P.A_GROOVE_MASK], "velocities": args[P.A_VELOCITIES:P.A_OFFSETS],
-                         "offsets": args[P.A_OFFSETS:P.A_ACCENTS]},
-              "accent_mask": args[P.A_ACCENTS]}
+    args = P.generate_args(
+        rid,
+        P.DEFAULT_REPLY_PORT,
+        model,
+        score=score,
+        lane_modes=modes,
+        groove=g,
+        accents=accents,
+        latent_source=latent_source,
+        **kw,
+    )
+    inputs = {
+        "request_id": rid,
+        "reply_port": P.DEFAULT_REPLY_PORT,
+        "model": model,
+        "variations": kw.get("variations", 1),
+        "temperature": kw.get("temperature", 1.0),
+        "seed": kw.get("seed", 0),
+        "score_seed": kw.get("score_seed", -1),
+        "groove_seed": kw.get("groove_seed", -1),
+        "latent_source": latent_source,
+        "use_score": masks is not None,
+        "use_groove": groove is not None,
+        "use_accents": accent_mask is not None,
+        "lane_masks": [P.to_int32(m) for m in (masks or [0] * N_CLASSES)],
+        "lane_modes": [P.LANE_MODES[args[P.A_MODES + c]] for c in range(N_CLASSES)],
+        "groove": {
+            "mask": args[P.A_GROOVE_MASK],
+            "velocities": args[P.A_VELOCITIES : P.A_OFFSETS],
+            "offsets": args[P.A_OFFSETS : P.A_ACCENTS],
+        },
+        "accent_mask": args[P.A_ACCENTS],
+    }
     return {"name": name, "input": inputs, "args": args, "types": P.layout_types(P.GENERATE_LAYOUT)}
 
 
 def requests() -> list[dict]:
-    swing = {"mask": P.to_int32(0x55555555), "velocities": [0.5 + (s % 4) / 16 for s in range(STEPS)],
-             "offsets": [0.25 if s % 4 == 2 else 0.0 for s in range(STEPS)]}
+    swing = {
+        "mask": P.to_int32(0x55555555),
+        "velocities": [0.5 + (s % 4) / 16 for s in range(STEPS)],
+        "offsets": [0.25 if s % 4 == 2 else 0.0 for s in range(STEPS)],
+    }
     four = [0x11111111, 0x10101010, 0x55555555] + [0] * 6
     return [
         _request("humanize", 7, "agvae2", masks=four, variations=2, seed=42),
-        _request("bit 31 set, locked seeds", 8, "baseline", masks=[0x80000001] + [0] * 8, score_seed=5,
-                 groove_seed=2 ** 31 - 1, temperature=0.75),
-        _request("every lane mode", 9, "agvae11", masks=four, modes=["given", "exact", "empty", "decide"] * 2 + ["exact"],
-                 groove=swing, accent_mask=0x01010101, variations=8, latent_source="bank"),
+        _request(
+            "bit 31 set, locked seeds",
+            8,
+            "baseline",
+            masks=[0x80000001] + [0] * 8,
+            score_seed=5,
+            groove_seed=2**31 - 1,
+            temperature=0.75,
+        ),
+        _request(
+            "every lane mode",
+            9,
+            "agvae11",
+            masks=four,
+            modes=["given", "exact", "empty", "decide"] * 2 + ["exact"],
+            groove=swing,
+            accent_mask=0x01010101,
+            variations=8,
+            latent_source="bank",
+        ),
         _request("groove only", 10, "factorized", groove=swing, modes=["decide"] * 8 + ["empty"]),
     ]
 
@@ -80,13 +130,24 @@ def _received(messages) -> list[list]:
 
 
 def _expect(reply: P.Reply, variations: int) -> dict:
-    return {"variations": [{"notes": [list(n) for n in reply.variation_notes(v)],
-                            "aux_score": reply.aux_score.get(v), "aux_accents": reply.aux_accents.get(v),
-                            "aux_groove": None if v not in reply.aux_groove else dict(zip(
-                                ("mask", "velocities", "offsets"), reply.aux_groove[v]))}
-                           for v in range(variations)],
-            "done": reply.done, "error": None if reply.error is None else list(reply.error),
-            "pong": reply.pong, "models": reply.models, "status": reply.status}
+    return {
+        "variations": [
+            {
+                "notes": [list(n) for n in reply.variation_notes(v)],
+                "aux_score": reply.aux_score.get(v),
+                "aux_accents": reply.aux_accents.get(v),
+                "aux_groove": None
+                if v not in reply.aux_groove
+                else dict(zip(("mask", "velocities", "offsets"), reply.aux_groove[v])),
+            }
+            for v in range(variations)
+        ],
+        "done": reply.done,
+        "error": None if reply.error is None else list(reply.error),
+        "pong": reply.pong,
+        "models": reply.models,
+        "status": reply.status,
+    }
 
 
 def _reply(name: str, rid: int, messages: list, variations: int = 0) -> dict:
@@ -107,15 +168,27 @@ def replies() -> list[dict]:
     accents = rng.random((n, STEPS)).astype(np.float32)
     full = Result(loops, {"score": score, "groove": groove.astype(np.float32), "accents": accents}, 5, 6, 2.5)
     msgs, total = P.result_messages(21, full)
-    plain = Result(loops[:1], {}, 0, 2 ** 31 - 1)
+    plain = Result(loops[:1], {}, 0, 2**31 - 1)
     plain_msgs, plain_total = P.result_messages(22, plain)
-    caps = {"agvae11": {"gestures": ["accents", "groove", "lanes"], "lane_modes": list(P.LANE_MODES),
-                        "latent_sources": list(P.LATENT_SOURCES), "aux": ["lanes", "groove", "accents"], "needs": "any"},
-            "baseline": {"gestures": ["score"], "lane_modes": list(P.LANE_MODES), "latent_sources": ["prior"],
-                         "aux": [], "needs": "score"}}
+    caps = {
+        "agvae11": {
+            "gestures": ["accents", "groove", "lanes"],
+            "lane_modes": list(P.LANE_MODES),
+            "latent_sources": list(P.LATENT_SOURCES),
+            "aux": ["lanes", "groove", "accents"],
+            "needs": "any",
+        },
+        "baseline": {
+            "gestures": ["score"],
+            "lane_modes": list(P.LANE_MODES),
+            "latent_sources": ["prior"],
+            "aux": [],
+            "needs": "score",
+        },
+    }
     return [
         _reply("three variations with aux readings", 21, msgs + P.done(21, n, total, 12.5, 5, 6), n),
-        _reply("one variation, no aux", 22, plain_msgs + P.done(22, 1, plain_total, 1.25, 0, 2 ** 31 - 1), 1),
+        _reply("one variation, no aux", 22, plain_msgs + P.done(22, 1, plain_total, 1.25, 0, 2**31 - 1), 1),
         _reply("error", 23, P.error(23, "no_input", "agvae2 needs a score, a groove, or both")),
         _reply("pong", 24, P.pong(24, caps)),
         _reply("status", 25, P.status(25, 1, 200, 3, 61.5)),

@@ -15,13 +15,18 @@ from . import experiments
 
 PAPER_DIVERSITY = {"baseline": "0.061 ± 0.001", "factorized": "0.200 ± 0.002", "agvae2": "0.222 ± 0.002"}
 PAPER_SWING = {0.05: (0.091, 0.161, 0.042), 0.2: (0.214, 0.163, 0.014), 0.4: (0.366, 0.175, 0.034)}
-NAMES = {"baseline": "Baseline VAE", "factorized": "Factorized VAE", "agvae2": "Factorized VAE + aux. decoders (AG-VAE 2)",
-         "agvae11": "AG-VAE 11 inputs (not in Table 1)"}
+NAMES = {
+    "baseline": "Baseline VAE",
+    "factorized": "Factorized VAE",
+    "agvae2": "Factorized VAE + aux. decoders (AG-VAE 2)",
+    "agvae11": "AG-VAE 11 inputs (not in Table 1)",
+}
 
 
 def _histograms(path: Path, series: list, xlabel: str, title: str, bins: int) -> None:
     """Overlaid density histograms of (label, values, style, mark) series; ``mark`` draws a dotted line."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -42,16 +47,25 @@ def _histograms(path: Path, series: list, xlabel: str, title: str, bins: int) ->
 
 def _plot_swing(sw: dict, path: Path) -> None:
     step = {"histtype": "step", "linewidth": 1.5}
-    _histograms(path, [(f"target {t:+.2f}: mean {r['mean']:+.3f}", r["offsets"], step, t) for t, r in sw.items()],
-                "generated off-beat offset (half-steps; + = late)",
-                "Figure 3: off-beat offsets under three swing grooves (AG-VAE 2)", 80)
+    _histograms(
+        path,
+        [(f"target {t:+.2f}: mean {r['mean']:+.3f}", r["offsets"], step, t) for t, r in sw.items()],
+        "generated off-beat offset (half-steps; + = late)",
+        "Figure 3: off-beat offsets under three swing grooves (AG-VAE 2)",
+        80,
+    )
 
 
 def _plot_offsets(dr: dict, path: Path) -> None:
     series = [("real (validation)", dr["real_offsets"], {"color": "0.8"}, None)]
-    series += [(f"{m} ({src})", dr[(m, src)]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
-               for m, src in _runs(dr) if m != "baseline" or src == "prior"]
-    _histograms(path, series, "closed hi-hat offset (half-steps)", "Humanized closed hi-hat timing vs. real playing", 60)
+    series += [
+        (f"{m} ({src})", dr[(m, src)]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
+        for m, src in _runs(dr)
+        if m != "baseline" or src == "prior"
+    ]
+    _histograms(
+        path, series, "closed hi-hat offset (half-steps)", "Humanized closed hi-hat timing vs. real playing", 60
+    )
 
 
 def _fmt(x, nd=3) -> str:
@@ -73,6 +87,7 @@ def _worst(measure, dr: dict, source: str) -> float:
 
 def _goals(dr, sw, ln, leak, ref) -> list[str]:
     """The goal table of issue 10: each goal, ours, the paper's."""
+
     def div(m, src="prior"):
         return dr[(m, src)]["diversity"][0] if (m, src) in dr else float("nan")
 
@@ -82,40 +97,88 @@ def _goals(dr, sw, ln, leak, ref) -> list[str]:
     def woff(m, src="prior"):
         return _mean(dr[(m, src)]["wasserstein"]["offset"]) if (m, src) in dr else float("nan")
 
-    rows = [("diversity AG-VAE 2 (prior / bank)", ">= 0.22, above factorized", f"{_fmt(div('agvae2'))} / {_fmt(div('agvae2', 'bank'))}", "0.222"),
-            ("diversity factorized (prior / bank)", ">= 0.20", f"{_fmt(div('factorized'))} / {_fmt(div('factorized', 'bank'))}", "0.200"),
-            ("diversity baseline", "<= 0.07", _fmt(div("baseline")), "0.061"),
-            ("humanize hit F1 factorized / AG-VAE 2 (prior)", ">= 0.96", f"{_fmt(f1('factorized'))} / {_fmt(f1('agvae2'))}", "—"),
-            ("humanize hit F1 factorized / AG-VAE 2 (bank)", ">= 0.96", f"{_fmt(f1('factorized', 'bank'))} / {_fmt(f1('agvae2', 'bank'))}", "—"),
-            ("offset Wasserstein, mean of 9 drums, worst model (prior / bank)", "<= 0.12",
-             f"{_fmt(_worst(woff, dr, 'prior'))} / {_fmt(_worst(woff, dr, 'bank'))}", "—")]
+    rows = [
+        (
+            "diversity AG-VAE 2 (prior / bank)",
+            ">= 0.22, above factorized",
+            f"{_fmt(div('agvae2'))} / {_fmt(div('agvae2', 'bank'))}",
+            "0.222",
+        ),
+        (
+            "diversity factorized (prior / bank)",
+            ">= 0.20",
+            f"{_fmt(div('factorized'))} / {_fmt(div('factorized', 'bank'))}",
+            "0.200",
+        ),
+        ("diversity baseline", "<= 0.07", _fmt(div("baseline")), "0.061"),
+        (
+            "humanize hit F1 factorized / AG-VAE 2 (prior)",
+            ">= 0.96",
+            f"{_fmt(f1('factorized'))} / {_fmt(f1('agvae2'))}",
+            "—",
+        ),
+        (
+            "humanize hit F1 factorized / AG-VAE 2 (bank)",
+            ">= 0.96",
+            f"{_fmt(f1('factorized', 'bank'))} / {_fmt(f1('agvae2', 'bank'))}",
+            "—",
+        ),
+        (
+            "offset Wasserstein, mean of 9 drums, worst model (prior / bank)",
+            "<= 0.12",
+            f"{_fmt(_worst(woff, dr, 'prior'))} / {_fmt(_worst(woff, dr, 'bank'))}",
+            "—",
+        ),
+    ]
     if ref:
         rows.append(("real vs real (two halves of the split, by file)", "reference", _fmt(_mean(ref["offset"])), "—"))
     if sw:
-        rows.append(("swing abs(mean - target) at +0.05 / +0.2 / +0.4", "<= 0.03",
-                     " / ".join(_fmt(abs(r["mean"] - t)) for t, r in sw.items()), "0.042 / 0.014 / 0.034"))
+        rows.append(
+            (
+                "swing abs(mean - target) at +0.05 / +0.2 / +0.4",
+                "<= 0.03",
+                " / ".join(_fmt(abs(r["mean"] - t)) for t, r in sw.items()),
+                "0.042 / 0.014 / 0.034",
+            )
+        )
     if ln:
-        rows += [("agvae11 given-lane hit F1", ">= 0.95", _fmt(ln["given_prf"][2]), "—"),
-                 ("agvae11 accent lift (real loops)", "within 0.02 of real",
-                  f"{_fmt(ln['accent_contrast'])} ({_fmt(ln['real_accent_contrast'])})", "—")]
+        rows += [
+            ("agvae11 given-lane hit F1", ">= 0.95", _fmt(ln["given_prf"][2]), "—"),
+            (
+                "agvae11 accent lift (real loops)",
+                "within 0.02 of real",
+                f"{_fmt(ln['accent_contrast'])} ({_fmt(ln['real_accent_contrast'])})",
+                "—",
+            ),
+        ]
     if leak:
         worst = max(r["model alone"] for r in leak.values())
-        rows.append(("played lane set empty: share with a hit, model alone (worst model) / engine", "<= 3 % / 0",
-                     f"{worst * 100:.1f} % / {max(r['engine'] for r in leak.values()) * 100:.1f} %", "—"))
+        rows.append(
+            (
+                "played lane set empty: share with a hit, model alone (worst model) / engine",
+                "<= 3 % / 0",
+                f"{worst * 100:.1f} % / {max(r['engine'] for r in leak.values()) * 100:.1f} %",
+                "—",
+            )
+        )
     lines = ["## Goals", "", "| measure | goal | ours | paper |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return lines + [""]
 
 
 def _table1(dr) -> list[str]:
-    lines = ["## Table 1: diversity of humanized timing", "",
-             "Each window's score humanized 5 times; at each (step, drum) the score plays, the standard deviation of "
-             "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
-             "(mean ± standard error). Score keeping: hits of all 5 samples against the input score. The groove latent "
-             "comes from the prior (the paper's sampling) or from the bank of real drummers' codes shipped with the "
-             "model (`latent_source=bank`).", "",
-             "| model | groove from | diversity (ours) | paper | hit precision | hit recall | hit F1 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Table 1: diversity of humanized timing",
+        "",
+        "Each window's score humanized 5 times; at each (step, drum) the score plays, the standard deviation of "
+        "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
+        "(mean ± standard error). Score keeping: hits of all 5 samples against the input score. The groove latent "
+        "comes from the prior (the paper's sampling) or from the bank of real drummers' codes shipped with the "
+        "model (`latent_source=bank`).",
+        "",
+        "| model | groove from | diversity (ours) | paper | hit precision | hit recall | hit F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for m, src in _runs(dr):
         mean, se = dr[(m, src)]["diversity"]
         p, r, f = dr[(m, src)]["prf"]
@@ -125,28 +188,42 @@ def _table1(dr) -> list[str]:
 
 
 def _realism(dr, ref) -> list[str]:
-    lines = ["## Realism: Wasserstein distance to real playing, per drum", "",
-             "1-D Wasserstein distance between the humanized outputs' and the real loops' offsets and velocities of "
-             "each drum's hits (lower is closer to real). *real vs real*: the split's files in two random halves "
-             "(by file), one half against the other: how far real playing is from itself.", "",
-             "| model | groove from | measure | " + " | ".join(CLASSES) + " | mean |",
-             "|---|---|---|" + "---|" * (len(CLASSES) + 1)]
+    lines = [
+        "## Realism: Wasserstein distance to real playing, per drum",
+        "",
+        "1-D Wasserstein distance between the humanized outputs' and the real loops' offsets and velocities of "
+        "each drum's hits (lower is closer to real). *real vs real*: the split's files in two random halves "
+        "(by file), one half against the other: how far real playing is from itself.",
+        "",
+        "| model | groove from | measure | " + " | ".join(CLASSES) + " | mean |",
+        "|---|---|---|" + "---|" * (len(CLASSES) + 1),
+    ]
     rows = [((m, src), dr[(m, src)]["wasserstein"]) for m, src in _runs(dr)]
     if ref:
         rows.append((("real vs real", "—"), ref))
     for (m, src), w in rows:
         for kind in ("offset", "velocity"):
-            lines.append(f"| {m} | {src} | {kind} | " + " | ".join(_fmt(x) for x in w[kind]) + f" | {_fmt(_mean(w[kind]))} |")
+            lines.append(
+                f"| {m} | {src} | {kind} | " + " | ".join(_fmt(x) for x in w[kind]) + f" | {_fmt(_mean(w[kind]))} |"
+            )
     return lines + ["", "![offsets](humanize_offsets.png)", ""]
 
 
 def _summary_table(title: str, intro: str, rows: dict) -> list[str]:
     """Rows of {name: experiments._summary(...)}: diversity, hit F1, mean offset and velocity Wasserstein."""
-    lines = [title, "", intro, "", "| model | diversity | hit F1 | offset W (mean) | velocity W (mean) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        title,
+        "",
+        intro,
+        "",
+        "| model | diversity | hit F1 | offset W (mean) | velocity W (mean) |",
+        "|---|---|---|---|---|",
+    ]
     for name, r in rows.items():
-        lines.append(f"| {name} | {r['diversity'][0]:.3f} | {r['prf'][2]:.3f} | {_fmt(_mean(r['wasserstein']['offset']))} | "
-                     f"{_fmt(_mean(r['wasserstein']['velocity']))} |")
+        lines.append(
+            f"| {name} | {r['diversity'][0]:.3f} | {r['prf'][2]:.3f} | {_fmt(_mean(r['wasserstein']['offset']))} | "
+            f"{_fmt(_mean(r['wasserstein']['velocity']))} |"
+        )
     return lines + [""]
 
 
@@ -156,74 +233,109 @@ def _sources(src) -> list[str]:
         "## What drives diversity: where the groove latent comes from",
         "Each score humanized 5 times with the groove latent from (a) the prior, (b) the bank of training codes, "
         "(c) other windows' posteriors (5 other windows' grooves given), (d) the window's own posterior (its own "
-        "groove given). Training-time ablations: [ablation.md](ablation.md).", rows)
+        "groove given). Training-time ablations: [ablation.md](ablation.md).",
+        rows,
+    )
 
 
 def _leak(leak) -> list[str]:
-    lines = ["## Empty means empty", "",
-             "In each window one lane the drummer played is set empty (the other played lanes given; groove and "
-             "accents given to the models that take them). Share of those lanes that get any hit: *model alone* "
-             "with the engine's forcing off, *engine* what users get (forced silent inside the decoder).", "",
-             "| model | lanes | model alone | engine |", "|---|---|---|---|"]
-    lines += [f"| {m} | {r['lanes']} | {r['model alone'] * 100:.1f} % | {r['engine'] * 100:.1f} % |" for m, r in leak.items()]
+    lines = [
+        "## Empty means empty",
+        "",
+        "In each window one lane the drummer played is set empty (the other played lanes given; groove and "
+        "accents given to the models that take them). Share of those lanes that get any hit: *model alone* "
+        "with the engine's forcing off, *engine* what users get (forced silent inside the decoder).",
+        "",
+        "| model | lanes | model alone | engine |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m} | {r['lanes']} | {r['model alone'] * 100:.1f} % | {r['engine'] * 100:.1f} % |" for m, r in leak.items()
+    ]
     return lines + [""]
 
 
 def _swing(sw) -> list[str]:
-    lines = ["## Table 2 and Figure 3: fidelity to a swing groove", "",
-             f"A tap on every 16th: offset 0 on on-beats, the target on off-beats; velocities "
-             f"{experiments.SWING_VELOCITIES[0]} on on-beats and {experiments.SWING_VELOCITIES[1]} on off-beats. "
-             "Applied with every score of the split to AG-VAE 2 (one sample each); offsets of all generated "
-             "off-beat hits (positive = late).", "",
-             "| target | mean | std | abs(mean - target) | paper mean | paper std | paper abs diff |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Table 2 and Figure 3: fidelity to a swing groove",
+        "",
+        f"A tap on every 16th: offset 0 on on-beats, the target on off-beats; velocities "
+        f"{experiments.SWING_VELOCITIES[0]} on on-beats and {experiments.SWING_VELOCITIES[1]} on off-beats. "
+        "Applied with every score of the split to AG-VAE 2 (one sample each); offsets of all generated "
+        "off-beat hits (positive = late).",
+        "",
+        "| target | mean | std | abs(mean - target) | paper mean | paper std | paper abs diff |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for t, r in sw.items():
         pm, ps, pd = PAPER_SWING[t]
-        lines.append(f"| {t:+.2f} | {r['mean']:+.3f} | {r['std']:.3f} | {abs(r['mean'] - t):.3f} | {pm:+.3f} | {ps:.3f} | {pd:.3f} |")
+        lines.append(
+            f"| {t:+.2f} | {r['mean']:+.3f} | {r['std']:.3f} | {abs(r['mean'] - t):.3f} | {pm:+.3f} | {ps:.3f} | {pd:.3f} |"
+        )
     return lines + ["", "![figure 3](figure3_swing.png)", ""]
 
 
 def _aux(aux) -> list[str]:
-    lines = ["## Auxiliary readings (the model's reading of each input)", "",
-             "Score and groove of each window given; the auxiliary decoders' reconstructions against the inputs. "
-             "Groove error: mean abs offset difference between the generated loop's loudest note per step and the "
-             "given tap, where both play.", "",
-             "| model | aux score hit F1 | aux groove hit F1 | aux groove velocity MAE | aux groove offset MAE | output groove offset error |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "## Auxiliary readings (the model's reading of each input)",
+        "",
+        "Score and groove of each window given; the auxiliary decoders' reconstructions against the inputs. "
+        "Groove error: mean abs offset difference between the generated loop's loudest note per step and the "
+        "given tap, where both play.",
+        "",
+        "| model | aux score hit F1 | aux groove hit F1 | aux groove velocity MAE | aux groove offset MAE | output groove offset error |",
+        "|---|---|---|---|---|---|",
+    ]
     for m, a in aux.items():
-        lines.append(f"| {m} | {a['score_f1']:.3f} | {a['groove_hit_f1']:.3f} | {a['groove_velocity_mae']:.3f} | "
-                     f"{a['groove_offset_mae']:.3f} | {a['groove_error']:.3f} |")
+        lines.append(
+            f"| {m} | {a['score_f1']:.3f} | {a['groove_hit_f1']:.3f} | {a['groove_velocity_mae']:.3f} | "
+            f"{a['groove_offset_mae']:.3f} | {a['groove_error']:.3f} |"
+        )
     return lines + [""]
 
 
 def _lanes(ln) -> list[str]:
     p, r, f = ln["given_prf"]
-    return ["## 11-input model: following lanes, accents and groove", "",
-            "Each window: lanes that play are given, except one played lane (in windows playing two or more) which is "
-            "set empty like the silent lanes; its groove and accents given.", "",
-            "| measure | value |", "|---|---|",
-            f"| given lanes: hit precision / recall / F1 | {p:.3f} / {r:.3f} / {f:.3f} |",
-            f"| played lane set empty, with any hit: model alone / engine | {ln['played_emptied_leak'] * 100:.1f} % / "
-            f"{ln['played_emptied_engine'] * 100:.1f} % |",
-            f"| silent lane set empty, with any hit, model alone | {ln['silent_leak'] * 100:.2f} % |",
-            f"| hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride) | {ln['switch_rate'] * 100:.1f} % |",
-            f"| accent lift: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f}) | {ln['accent_contrast']:.3f} |",
-            f"| groove offset error | {ln['groove_error']:.3f} |", ""]
+    return [
+        "## 11-input model: following lanes, accents and groove",
+        "",
+        "Each window: lanes that play are given, except one played lane (in windows playing two or more) which is "
+        "set empty like the silent lanes; its groove and accents given.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| given lanes: hit precision / recall / F1 | {p:.3f} / {r:.3f} / {f:.3f} |",
+        f"| played lane set empty, with any hit: model alone / engine | {ln['played_emptied_leak'] * 100:.1f} % / "
+        f"{ln['played_emptied_engine'] * 100:.1f} % |",
+        f"| silent lane set empty, with any hit, model alone | {ln['silent_leak'] * 100:.2f} % |",
+        f"| hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride) | {ln['switch_rate'] * 100:.1f} % |",
+        f"| accent lift: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f}) | {ln['accent_contrast']:.3f} |",
+        f"| groove offset error | {ln['groove_error']:.3f} |",
+        "",
+    ]
 
 
 def write_report(out: Path, split: str, n: int, results: dict, seconds: float, models: str) -> Path:
     """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources)."""
     r = results
-    lines = [f"# Results on the GMD {split} split", "",
-             f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models}/`, through the "
-             f"engine (what users get): {n} windows, temperature 1.0, {seconds / 60:.1f} min. The paper's numbers "
-             "are on the GMD test split, which this project never uses; ours are on the validation split.", ""]
+    lines = [
+        f"# Results on the GMD {split} split",
+        "",
+        f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models}/`, through the "
+        f"engine (what users get): {n} windows, temperature 1.0, {seconds / 60:.1f} min. The paper's numbers "
+        "are on the GMD test split, which this project never uses; ours are on the validation split.",
+        "",
+    ]
     if r.get("dr"):
         lines += _goals(r["dr"], r.get("sw"), r.get("ln"), r.get("leak"), r.get("ref"))
         lines += _table1(r["dr"]) + _realism(r["dr"], r.get("ref"))
     if r.get("exact"):
-        lines += _summary_table("## Humanize my pattern as drawn: every lane exact",
-                                "Each score humanized 5 times with every lane `exact` (its hits forced, velocity and "
-                                "timing generated); groove from the prior.", r["exact"])
+        lines += _summary_table(
+            "## Humanize my pattern as drawn: every lane exact",
+            "Each score humanized 5 times with every lane `exact` (its hits forced, velocity and "
+            "timing generated); groove from the prior.",
+            r["exact"],
+        )
     if r.get("leak"):
         lines += _leak(r["leak"])
     if r.get("sources"):
@@ -240,8 +352,13 @@ def write_report(out: Path, split: str, n: int, results: dict, seconds: float, m
 
 
 EXPERIMENTS = {  # what -> experiments run
-    "diversity": ("dr", "ref"), "realism": ("dr", "ref", "aux"), "swing": ("sw",), "lanes": ("ln",),
-    "sources": ("sources",), "leak": ("leak",), "exact": ("exact",),
+    "diversity": ("dr", "ref"),
+    "realism": ("dr", "ref", "aux"),
+    "swing": ("sw",),
+    "lanes": ("ln",),
+    "sources": ("sources",),
+    "leak": ("leak",),
+    "exact": ("exact",),
 }
 
 
@@ -264,12 +381,17 @@ def run_experiments(engine: Engine, windows, what: str, seed: int) -> dict:
 
 def summary(results: dict) -> dict:
     """The numbers model cards quote (docs/results.json): per model and latent source, and the rest."""
+
     def row(r):
-        return {"diversity": r["diversity"][0], "hit_f1": r["prf"][2],
-                "offset_w": _mean(r["wasserstein"]["offset"]), "velocity_w": _mean(r["wasserstein"]["velocity"])}
+        return {
+            "diversity": r["diversity"][0],
+            "hit_f1": r["prf"][2],
+            "offset_w": _mean(r["wasserstein"]["offset"]),
+            "velocity_w": _mean(r["wasserstein"]["velocity"]),
+        }
 
     out = {"humanize": {}}
-    for (m, src) in _runs(results.get("dr") or {}):
+    for m, src in _runs(results.get("dr") or {}):
         out["humanize"].setdefault(m, {})[src] = row(results["dr"][(m, src)])
     if results.get("exact"):
         out["exact"] = {m: row(r) for m, r in results["exact"].items()}
@@ -281,29 +403,46 @@ def summary(results: dict) -> dict:
         out["swing"] = {"agvae2": {f"{t:+.2f}": abs(r["mean"] - t) for t, r in results["sw"].items()}}
     if results.get("ln"):
         ln = results["ln"]
-        out["lanes"] = {"agvae11": {"given-lane hit F1": ln["given_prf"][2], "accent lift": ln["accent_contrast"],
-                                    "real accent lift": ln["real_accent_contrast"],
-                                    "played lane set empty, model alone": ln["played_emptied_leak"]}}
+        out["lanes"] = {
+            "agvae11": {
+                "given-lane hit F1": ln["given_prf"][2],
+                "accent lift": ln["accent_contrast"],
+                "real accent lift": ln["real_accent_contrast"],
+                "played lane set empty, model alone": ln["played_emptied_leak"],
+            }
+        }
     return out
 
 
-def run_eval(engine: Engine, windows, what: str, out, *, split: str, seed: int = 0, limit: int = 0,
-             started: float | None = None) -> Path:
+def run_eval(
+    engine: Engine, windows, what: str, out, *, split: str, seed: int = 0, limit: int = 0, started: float | None = None
+) -> Path:
     """Run the experiments ``what`` asks for on a split's windows (the first ``limit`` when set) and
     write results.md, results.json and the plots into folder ``out``; returns results.md's path."""
     t0 = time.perf_counter() if started is None else started
     out = Path(out)
     if limit:
         k = min(limit, len(windows))
-        windows = dataclasses.replace(windows, loops=windows.loops[:k], file_index=windows.file_index[:k],
-                                      start_bar=windows.start_bar[:k], bpm=windows.bpm[:k])
+        windows = dataclasses.replace(
+            windows,
+            loops=windows.loops[:k],
+            file_index=windows.file_index[:k],
+            start_bar=windows.start_bar[:k],
+            bpm=windows.bpm[:k],
+        )
     results = run_experiments(engine, windows, what, seed)
     out.mkdir(parents=True, exist_ok=True)
     if results.get("sw"):
         _plot_swing(results["sw"], out / "figure3_swing.png")
     if results.get("dr"):
         _plot_offsets(results["dr"], out / "humanize_offsets.png")
-    path = write_report(out, split, len(windows), results, time.perf_counter() - t0,
-                        ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})))
+    path = write_report(
+        out,
+        split,
+        len(windows),
+        results,
+        time.perf_counter() - t0,
+        ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})),
+    )
     (out / "results.json").write_text(json.dumps(summary(results), indent=2))
     return path

@@ -170,6 +170,23 @@ def load_torch_models(engine: Engine, runs_dir: Path) -> tuple[dict, list[str]]:
     return found, notes
 
 
+def torch_twin(engine: Engine, torch_models: dict, notes: list) -> Engine:
+    """A copy of ``engine`` running ``torch_models`` ({name: DrumVAE}) in eager mode; a checkpoint whose
+    architecture differs from the exported model is left out (said in ``notes``)."""
+    twin = copy.copy(engine)
+    twin.models = {}
+    for name, tm in torch_models.items():
+        like = engine.models.get(name)
+        if like is None:
+            continue
+        n_params = sum(p.numel() for p in tm.parameters())
+        if tm.z_size != like.meta["z_size"] or n_params != like.meta.get("parameters", n_params):
+            notes.append(f"{name}: torch skipped (the checkpoint's architecture differs from the exported model)")
+            continue
+        twin.models[name] = TorchModel(tm.eval(), like)
+    return twin
+
+
 def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARMUP) -> Report:
     """Measure every model of ``models_dir`` (a folder or a list of folders, as ``Engine`` takes).
     ``torch_models`` adds torch eager: {model name: DrumVAE}, or a runs folder to load them from
@@ -193,17 +210,7 @@ def run_bench(models_dir, runs: int = 200, torch_models=None, warmup: int = WARM
 
         torch.set_num_threads(THREADS)
         info["torch"] = torch.__version__
-        torch_engine = copy.copy(engine)
-        torch_engine.models = {}
-        for name, tm in torch_models.items():
-            like = engine.models.get(name)
-            if like is None:
-                continue
-            n_params = sum(p.numel() for p in tm.parameters())
-            if tm.z_size != like.meta["z_size"] or n_params != like.meta.get("parameters", n_params):
-                notes.append(f"{name}: torch skipped (the checkpoint's architecture differs from the exported model)")
-                continue
-            torch_engine.models[name] = TorchModel(tm.eval(), like)
+        torch_engine = torch_twin(engine, torch_models, notes)
 
     rows = []
     for name in engine.names:

@@ -73,6 +73,7 @@ def _cmd_generate(args) -> int:
     from .drums import INPUT_MAPS, DrumMap
     from .engine import Engine, Request
     from .grid import check_bpm
+    from .midi_io import DEFAULT_BPM
 
     _models(args)
     bpm = None if args.bpm is None else check_bpm(args.bpm)  # before anything is read or written
@@ -102,7 +103,7 @@ def _cmd_generate(args) -> int:
             **read,
         )
     )
-    bpm = bpm or g.bpm or generate.DEFAULT_BPM
+    bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
     paths = generate.write_loops(
         args.out, generate.output_loops(args.model, result), bpm, out_map, overwrite=args.force
     )

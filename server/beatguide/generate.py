@@ -21,8 +21,6 @@ from .errors import InputError, OutputError
 from .grid import check_bpm
 from .midi_io import read_loop, write_loop
 
-DEFAULT_BPM = 120.0  # when neither a tempo nor an input file gives one
-
 
 @dataclass
 class Gestures:

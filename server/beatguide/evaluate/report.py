@@ -85,6 +85,14 @@ def _worst(measure, dr: dict, source: str) -> float:
     return max(values) if values else float("nan")
 
 
+def _table(title: str, intro: str, header: list[str], rows, tail=()) -> list[str]:
+    """A report section: its title, an intro paragraph, a markdown table (header cells, then rows of
+    cells), then the ``tail`` lines (a figure)."""
+    lines = [title, "", intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return [*lines, "", *tail]
+
+
 def _goals(dr, sw, ln, leak, ref) -> list[str]:
     """The goal table of issue 10: each goal, ours, the paper's."""
 
@@ -97,134 +105,79 @@ def _goals(dr, sw, ln, leak, ref) -> list[str]:
     def woff(m, src="prior"):
         return _mean(dr[(m, src)]["wasserstein"]["offset"]) if (m, src) in dr else float("nan")
 
+    def two(a, b):
+        return f"{_fmt(a)} / {_fmt(b)}"
+
     rows = [
-        (
-            "diversity AG-VAE 2 (prior / bank)",
-            ">= 0.22, above factorized",
-            f"{_fmt(div('agvae2'))} / {_fmt(div('agvae2', 'bank'))}",
-            "0.222",
-        ),
-        (
-            "diversity factorized (prior / bank)",
-            ">= 0.20",
-            f"{_fmt(div('factorized'))} / {_fmt(div('factorized', 'bank'))}",
-            "0.200",
-        ),
+        ("diversity AG-VAE 2 (prior / bank)", ">= 0.22, above factorized", two(div("agvae2"), div("agvae2", "bank")),
+         "0.222"),
+        ("diversity factorized (prior / bank)", ">= 0.20", two(div("factorized"), div("factorized", "bank")), "0.200"),
         ("diversity baseline", "<= 0.07", _fmt(div("baseline")), "0.061"),
-        (
-            "humanize hit F1 factorized / AG-VAE 2 (prior)",
-            ">= 0.96",
-            f"{_fmt(f1('factorized'))} / {_fmt(f1('agvae2'))}",
-            "—",
-        ),
-        (
-            "humanize hit F1 factorized / AG-VAE 2 (bank)",
-            ">= 0.96",
-            f"{_fmt(f1('factorized', 'bank'))} / {_fmt(f1('agvae2', 'bank'))}",
-            "—",
-        ),
-        (
-            "offset Wasserstein, mean of 9 drums, worst model (prior / bank)",
-            "<= 0.12",
-            f"{_fmt(_worst(woff, dr, 'prior'))} / {_fmt(_worst(woff, dr, 'bank'))}",
-            "—",
-        ),
-    ]
+        ("humanize hit F1 factorized / AG-VAE 2 (prior)", ">= 0.96", two(f1("factorized"), f1("agvae2")), "—"),
+        ("humanize hit F1 factorized / AG-VAE 2 (bank)", ">= 0.96",
+         two(f1("factorized", "bank"), f1("agvae2", "bank")), "—"),
+        ("offset Wasserstein, mean of 9 drums, worst model (prior / bank)", "<= 0.12",
+         two(_worst(woff, dr, "prior"), _worst(woff, dr, "bank")), "—"),
+    ]  # fmt: skip
     if ref:
         rows.append(("real vs real (two halves of the split, by file)", "reference", _fmt(_mean(ref["offset"])), "—"))
     if sw:
-        rows.append(
-            (
-                "swing abs(mean - target) at +0.05 / +0.2 / +0.4",
-                "<= 0.03",
-                " / ".join(_fmt(abs(r["mean"] - t)) for t, r in sw.items()),
-                "0.042 / 0.014 / 0.034",
-            )
-        )
+        swing = " / ".join(_fmt(abs(r["mean"] - t)) for t, r in sw.items())
+        rows.append(("swing abs(mean - target) at +0.05 / +0.2 / +0.4", "<= 0.03", swing, "0.042 / 0.014 / 0.034"))
     if ln:
-        rows += [
-            ("agvae11 given-lane hit F1", ">= 0.95", _fmt(ln["given_prf"][2]), "—"),
-            (
-                "agvae11 accent lift (real loops)",
-                "within 0.02 of real",
-                f"{_fmt(ln['accent_contrast'])} ({_fmt(ln['real_accent_contrast'])})",
-                "—",
-            ),
-        ]
+        lift = f"{_fmt(ln['accent_contrast'])} ({_fmt(ln['real_accent_contrast'])})"
+        rows += [("agvae11 given-lane hit F1", ">= 0.95", _fmt(ln["given_prf"][2]), "—"),
+                 ("agvae11 accent lift (real loops)", "within 0.02 of real", lift, "—")]  # fmt: skip
     if leak:
         worst = max(r["model alone"] for r in leak.values())
-        rows.append(
-            (
-                "played lane set empty: share with a hit, model alone (worst model) / engine",
-                "<= 3 % / 0",
-                f"{worst * 100:.1f} % / {max(r['engine'] for r in leak.values()) * 100:.1f} %",
-                "—",
-            )
-        )
-    lines = ["## Goals", "", "| measure | goal | ours | paper |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    return lines + [""]
+        engine = max(r["engine"] for r in leak.values())
+        rows.append(("played lane set empty: share with a hit, model alone (worst model) / engine", "<= 3 % / 0",
+                     f"{worst * 100:.1f} % / {engine * 100:.1f} %", "—"))  # fmt: skip
+    return ["## Goals", "", "| measure | goal | ours | paper |", "|---|---|---|---|",
+            *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows], ""]  # fmt: skip
 
 
 def _table1(dr) -> list[str]:
-    lines = [
+    rows = []
+    for m, src in _runs(dr):
+        mean, se = dr[(m, src)]["diversity"]
+        p, r, f = dr[(m, src)]["prf"]
+        paper = PAPER_DIVERSITY.get(m, "—") if src == "prior" else "—"
+        rows.append([NAMES[m], src, f"{mean:.3f} ± {se:.4f}", paper, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}"])
+    return _table(
         "## Table 1: diversity of humanized timing",
-        "",
         "Each window's score humanized 5 times; at each (step, drum) the score plays, the standard deviation of "
         "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
         "(mean ± standard error). Score keeping: hits of all 5 samples against the input score. The groove latent "
         "comes from the prior (the paper's sampling) or from the bank of real drummers' codes shipped with the "
         "model (`latent_source=bank`).",
-        "",
-        "| model | groove from | diversity (ours) | paper | hit precision | hit recall | hit F1 |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for m, src in _runs(dr):
-        mean, se = dr[(m, src)]["diversity"]
-        p, r, f = dr[(m, src)]["prf"]
-        paper = PAPER_DIVERSITY.get(m, "—") if src == "prior" else "—"
-        lines.append(f"| {NAMES[m]} | {src} | {mean:.3f} ± {se:.4f} | {paper} | {p:.3f} | {r:.3f} | {f:.3f} |")
-    return lines + [""]
+        ["model", "groove from", "diversity (ours)", "paper", "hit precision", "hit recall", "hit F1"],
+        rows,
+    )
 
 
 def _realism(dr, ref) -> list[str]:
-    lines = [
+    runs = [((m, src), dr[(m, src)]["wasserstein"]) for m, src in _runs(dr)]
+    if ref:
+        runs.append((("real vs real", "—"), ref))
+    rows = [[m, src, kind, *map(_fmt, w[kind]), _fmt(_mean(w[kind]))]
+            for (m, src), w in runs for kind in ("offset", "velocity")]  # fmt: skip
+    return _table(
         "## Realism: Wasserstein distance to real playing, per drum",
-        "",
         "1-D Wasserstein distance between the humanized outputs' and the real loops' offsets and velocities of "
         "each drum's hits (lower is closer to real). *real vs real*: the split's files in two random halves "
         "(by file), one half against the other: how far real playing is from itself.",
-        "",
-        "| model | groove from | measure | " + " | ".join(CLASSES) + " | mean |",
-        "|---|---|---|" + "---|" * (len(CLASSES) + 1),
-    ]
-    rows = [((m, src), dr[(m, src)]["wasserstein"]) for m, src in _runs(dr)]
-    if ref:
-        rows.append((("real vs real", "—"), ref))
-    for (m, src), w in rows:
-        for kind in ("offset", "velocity"):
-            lines.append(
-                f"| {m} | {src} | {kind} | " + " | ".join(_fmt(x) for x in w[kind]) + f" | {_fmt(_mean(w[kind]))} |"
-            )
-    return lines + ["", "![offsets](humanize_offsets.png)", ""]
+        ["model", "groove from", "measure", *CLASSES, "mean"],
+        rows,
+        ["![offsets](humanize_offsets.png)", ""],
+    )
 
 
 def _summary_table(title: str, intro: str, rows: dict) -> list[str]:
     """Rows of {name: experiments._summary(...)}: diversity, hit F1, mean offset and velocity Wasserstein."""
-    lines = [
-        title,
-        "",
-        intro,
-        "",
-        "| model | diversity | hit F1 | offset W (mean) | velocity W (mean) |",
-        "|---|---|---|---|---|",
-    ]
-    for name, r in rows.items():
-        lines.append(
-            f"| {name} | {r['diversity'][0]:.3f} | {r['prf'][2]:.3f} | {_fmt(_mean(r['wasserstein']['offset']))} | "
-            f"{_fmt(_mean(r['wasserstein']['velocity']))} |"
-        )
-    return lines + [""]
+    cells = [[name, f"{r['diversity'][0]:.3f}", f"{r['prf'][2]:.3f}", _fmt(_mean(r["wasserstein"]["offset"])),
+              _fmt(_mean(r["wasserstein"]["velocity"]))] for name, r in rows.items()]  # fmt: skip
+    return _table(title, intro, ["model", "diversity", "hit F1", "offset W (mean)", "velocity W (mean)"], cells)
 
 
 def _sources(src) -> list[str]:
@@ -239,80 +192,65 @@ def _sources(src) -> list[str]:
 
 
 def _leak(leak) -> list[str]:
-    lines = [
+    return _table(
         "## Empty means empty",
-        "",
         "In each window one lane the drummer played is set empty (the other played lanes given; groove and "
         "accents given to the models that take them). Share of those lanes that get any hit: *model alone* "
         "with the engine's forcing off, *engine* what users get (forced silent inside the decoder).",
-        "",
-        "| model | lanes | model alone | engine |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {m} | {r['lanes']} | {r['model alone'] * 100:.1f} % | {r['engine'] * 100:.1f} % |" for m, r in leak.items()
-    ]
-    return lines + [""]
+        ["model", "lanes", "model alone", "engine"],
+        [[m, r["lanes"], f"{r['model alone'] * 100:.1f} %", f"{r['engine'] * 100:.1f} %"] for m, r in leak.items()],
+    )
 
 
 def _swing(sw) -> list[str]:
-    lines = [
+    rows = [[f"{t:+.2f}", f"{r['mean']:+.3f}", f"{r['std']:.3f}", f"{abs(r['mean'] - t):.3f}",
+             f"{PAPER_SWING[t][0]:+.3f}", f"{PAPER_SWING[t][1]:.3f}", f"{PAPER_SWING[t][2]:.3f}"]
+            for t, r in sw.items()]  # fmt: skip
+    return _table(
         "## Table 2 and Figure 3: fidelity to a swing groove",
-        "",
         f"A tap on every 16th: offset 0 on on-beats, the target on off-beats; velocities "
         f"{experiments.SWING_VELOCITIES[0]} on on-beats and {experiments.SWING_VELOCITIES[1]} on off-beats. "
         "Applied with every score of the split to AG-VAE 2 (one sample each); offsets of all generated "
         "off-beat hits (positive = late).",
-        "",
-        "| target | mean | std | abs(mean - target) | paper mean | paper std | paper abs diff |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for t, r in sw.items():
-        pm, ps, pd = PAPER_SWING[t]
-        lines.append(
-            f"| {t:+.2f} | {r['mean']:+.3f} | {r['std']:.3f} | {abs(r['mean'] - t):.3f} | {pm:+.3f} | {ps:.3f} | {pd:.3f} |"
-        )
-    return lines + ["", "![figure 3](figure3_swing.png)", ""]
+        ["target", "mean", "std", "abs(mean - target)", "paper mean", "paper std", "paper abs diff"],
+        rows,
+        ["![figure 3](figure3_swing.png)", ""],
+    )
 
 
 def _aux(aux) -> list[str]:
-    lines = [
+    keys = ("score_f1", "groove_hit_f1", "groove_velocity_mae", "groove_offset_mae", "groove_error")
+    return _table(
         "## Auxiliary readings (the model's reading of each input)",
-        "",
         "Score and groove of each window given; the auxiliary decoders' reconstructions against the inputs. "
         "Groove error: mean abs offset difference between the generated loop's loudest note per step and the "
         "given tap, where both play.",
-        "",
-        "| model | aux score hit F1 | aux groove hit F1 | aux groove velocity MAE | aux groove offset MAE | output groove offset error |",
-        "|---|---|---|---|---|---|",
-    ]
-    for m, a in aux.items():
-        lines.append(
-            f"| {m} | {a['score_f1']:.3f} | {a['groove_hit_f1']:.3f} | {a['groove_velocity_mae']:.3f} | "
-            f"{a['groove_offset_mae']:.3f} | {a['groove_error']:.3f} |"
-        )
-    return lines + [""]
+        ["model", "aux score hit F1", "aux groove hit F1", "aux groove velocity MAE", "aux groove offset MAE",
+         "output groove offset error"],
+        [[m, *(f"{a[k]:.3f}" for k in keys)] for m, a in aux.items()],
+    )  # fmt: skip
 
 
 def _lanes(ln) -> list[str]:
     p, r, f = ln["given_prf"]
-    return [
+    rows = [
+        ("given lanes: hit precision / recall / F1", f"{p:.3f} / {r:.3f} / {f:.3f}"),
+        ("played lane set empty, with any hit: model alone / engine",
+         f"{ln['played_emptied_leak'] * 100:.1f} % / {ln['played_emptied_engine'] * 100:.1f} %"),
+        ("silent lane set empty, with any hit, model alone", f"{ln['silent_leak'] * 100:.2f} %"),
+        (f"hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride)",
+         f"{ln['switch_rate'] * 100:.1f} %"),
+        (f"accent lift: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f})",
+         f"{ln['accent_contrast']:.3f}"),
+        ("groove offset error", f"{ln['groove_error']:.3f}"),
+    ]  # fmt: skip
+    return _table(
         "## 11-input model: following lanes, accents and groove",
-        "",
         "Each window: lanes that play are given, except one played lane (in windows playing two or more) which is "
         "set empty like the silent lanes; its groove and accents given.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| given lanes: hit precision / recall / F1 | {p:.3f} / {r:.3f} / {f:.3f} |",
-        f"| played lane set empty, with any hit: model alone / engine | {ln['played_emptied_leak'] * 100:.1f} % / "
-        f"{ln['played_emptied_engine'] * 100:.1f} % |",
-        f"| silent lane set empty, with any hit, model alone | {ln['silent_leak'] * 100:.2f} % |",
-        f"| hi-hat <-> ride switch followed ({ln['switch_windows']} windows with hats and no ride) | {ln['switch_rate'] * 100:.1f} % |",
-        f"| accent lift: mean velocity accented - unaccented (real loops: {ln['real_accent_contrast']:.3f}) | {ln['accent_contrast']:.3f} |",
-        f"| groove offset error | {ln['groove_error']:.3f} |",
-        "",
-    ]
+        ["measure", "value"],
+        rows,
+    )
 
 
 def write_report(out: Path, split: str, n: int, results: dict, seconds: float, models: str) -> Path:

@@ -15,9 +15,9 @@ from torch import nn
 from beatguide.errors import BeatGuideError
 
 from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
+from .train import BANK_FILE, latent_bank
 
 OPSET = 17
-BANK_FILE = "bank.npy"
 WEIGHTS_FILE = "weights.npz"  # the torch weights (float16), for fine-tuning
 ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
 
@@ -107,7 +107,7 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
                       dynamic_axes=dyn, dynamo=False)
 
 
-def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, bank: np.ndarray | None = None) -> dict:
+def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, bank: dict | None = None) -> dict:
     """Write encoder.onnx, decoder.onnx, aux.onnx (AG-VAEs), the latent bank (if any) and model.json
     into out_dir; returns the metadata."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +134,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
                                                    for k, v in model.state_dict().items()})
     hashed.append(WEIGHTS_FILE)
     if bank is not None:
-        np.save(out_dir / BANK_FILE, np.asarray(bank, np.float32))
+        np.savez_compressed(out_dir / BANK_FILE, **bank)
         hashed.append(BANK_FILE)
     meta = {
         "name": out_dir.name, "kind": model.config.kind, "format_version": 2,
@@ -144,7 +144,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
         "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
         "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
         "exported": dt.date.today().isoformat(), "torch": torch.__version__,
-        "weights": WEIGHTS_FILE, "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank)),
+        "weights": WEIGHTS_FILE, "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank["z"])),
         "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in hashed},
         "training": summary or {},
     }
@@ -156,7 +156,15 @@ def export_cli(args) -> int:
     model, summary = load_run(args.run)
     out = Path(args.models) / model.config.kind
     bank_path = Path(args.run) / BANK_FILE
-    meta = export_model(model, out, summary, np.load(bank_path) if bank_path.is_file() else None)
+    if getattr(args, "gmd", None):  # (re)build the bank from the training split
+        from . import data
+        bank = latent_bank(model, data.load(args.gmd, "train", getattr(args, "cache_dir", None)))
+    elif bank_path.is_file():
+        with np.load(bank_path) as f:
+            bank = {k: f[k] for k in f.files}
+    else:
+        bank = None
+    meta = export_model(model, out, summary, bank)
     from .model_card import write_card
     results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
     write_card(out, meta, results)

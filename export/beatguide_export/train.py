@@ -20,6 +20,8 @@ from . import data
 from .losses import total_loss
 from .models import N_DRUMS, DrumVAE, ModelConfig
 
+BANK_FILE = "bank.npz"
+
 # Sizes chosen to train on 2 CPU cores in well under an hour per model (see README, "Training").
 # Free bits (per latent, in bits): the score latent gets room to hold a whole drum score (with the
 # paper's 48 bits it rebuilds the score with many wrong hits), the groove latent 128 (with 48 it
@@ -84,17 +86,19 @@ def humanize_checks(model: DrumVAE, val: data.WindowSet, n: int = 512) -> dict:
     return {"humanize_hit_f1": float(f1), "humanize_offset_spread": float(spread), "windows": int(len(score))}
 
 
-BANK_SIZE = 1024
+BANK_SIZE = 4096
 
 
 @torch.no_grad()
-def latent_bank(model: DrumVAE, windows: data.WindowSet, size: int = BANK_SIZE, seed: int = 0) -> np.ndarray:
-    """Posterior means (size, z) of randomly chosen training windows: real drummers' codes, from which
-    the engine can draw the latents of gestures that are not given (instead of the prior)."""
+def latent_bank(model: DrumVAE, windows: data.WindowSet, size: int = BANK_SIZE, seed: int = 0) -> dict:
+    """Real drummers' codes, from which the engine can draw the latents of gestures that are not given
+    (instead of the prior): posterior means ``z`` (size, z) of randomly chosen training windows, and
+    ``steps`` (size, 32), the steps each window plays, to find codes of windows with a similar rhythm."""
     model.eval()
     idx = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))[:size]
     post = model.encode({k: v[idx] for k, v in windows.gestures.items()})
-    return model.join({name: mu for name, (mu, _) in post.items()}).numpy().astype(np.float32)
+    z = model.join({name: mu for name, (mu, _) in post.items()}).numpy()
+    return {"z": z.astype(np.float16), "steps": windows.gestures["groove"][idx, :, 0].numpy() > 0.5}
 
 
 def evaluate(model: DrumVAE, ds: data.WindowSet, beta: float, batch_size: int = 1024) -> dict:
@@ -207,7 +211,7 @@ def train(kind: str, gmd, out: Path, *, epochs=40, batch_size=256, lr=1e-3, pati
                "validation_windows": len(val_set), "validation": ck["val"], "hardware": _hardware(device, threads),
                "seed": seed, "batch_size": batch_size, "lr": lr, **humanize_checks(model, val_set)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    np.save(out / "bank.npy", latent_bank(model, train_set, seed=seed))
+    np.savez_compressed(out / BANK_FILE, **latent_bank(model, train_set, seed=seed))
     return summary
 
 

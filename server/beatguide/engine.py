@@ -36,6 +36,7 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
 LANE_MODES = ("decide", "given", "empty", "exact")
 LATENT_SOURCES = ("prior", "bank")
 SCORE_SIDE = ("score", "lanes")  # latents drawn from score_seed; the rest from groove_seed
+BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
 
 
@@ -105,8 +106,10 @@ class OnnxModel:
             blob = self._read(path)
             if hashlib.sha256(blob).hexdigest() != self.meta.get("sha256", {}).get(self.meta["bank"]):
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
-            self.bank = np.load(path).astype(np.float32)
-            if self.bank.ndim != 2 or self.bank.shape[1] != self.meta["z_size"] or not len(self.bank):
+            with np.load(path) as bank:
+                self.bank, self.bank_steps = bank["z"].astype(np.float32), bank["steps"].astype(bool)
+            if self.bank.shape[1:] != (self.meta["z_size"],) or self.bank_steps.shape != (len(self.bank), STEPS) \
+                    or not len(self.bank):
                 raise ModelError(f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})")
         self.hit_control = "hit_control" in {i.name for i in self.sessions["decoder"].get_inputs()}
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
@@ -207,7 +210,7 @@ class Engine:
         for i, (req, (n, _), p) in enumerate(zip(reqs, checked, parsed)):
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
-            zs.append(_latents(model, post, i, p.given, n, temp, score_seed, groove_seed, req.latent_source))
+            zs.append(_latents(model, post, i, p, n, temp, score_seed, groove_seed, req.latent_source))
             uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, N_CLASSES), np.float32)[:n])
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
@@ -224,10 +227,12 @@ class Engine:
         return out
 
 
-def _latents(model: OnnxModel, post: dict, i: int, given: dict, n: int, temp: float, score_seed: int,
+def _latents(model: OnnxModel, post: dict, i: int, parsed: "_Parsed", n: int, temp: float, score_seed: int,
              groove_seed: int, source: str) -> np.ndarray:
     """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
-    noise), else a prior draw scaled by the temperature, or a bank row (one row per side and variation)."""
+    noise), else a prior draw scaled by the temperature, or a bank row (one row per side and variation,
+    among the rows whose rhythm is closest to the input's)."""
+    candidates = _bank_candidates(model, parsed.steps) if source == "bank" else None
     parts = []
     for j, lat in enumerate(model.latents):
         start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
@@ -235,14 +240,24 @@ def _latents(model: OnnxModel, post: dict, i: int, given: dict, n: int, temp: fl
         side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
         eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
         mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
-        encoded = np.repeat(given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
-        if source == "bank":
-            rows = np.random.default_rng([side, len(model.latents)]).integers(len(model.bank), size=MAX_VARIATIONS)[:n]
+        encoded = np.repeat(parsed.given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
+        if candidates is not None:
+            rows = candidates[np.random.default_rng([side, len(model.latents)]).integers(len(candidates), size=MAX_VARIATIONS)[:n]]
             missing = model.bank[rows, start:start + size]
         else:
             missing = temp * eps
         parts.append(encoded * (mu + temp * sigma * eps) + (1 - encoded) * missing)
     return np.concatenate(parts, axis=1)
+
+
+def _bank_candidates(model: OnnxModel, steps: np.ndarray) -> np.ndarray:
+    """Bank rows to draw from: the BANK_NEIGHBOURS whose played steps best match ``steps`` (Jaccard
+    similarity; ties by bank order), or every row when the input plays no step."""
+    if not steps.any():
+        return np.arange(len(model.bank))
+    both = (model.bank_steps & steps).sum(axis=1)
+    either = (model.bank_steps | steps).sum(axis=1)
+    return np.argsort(-both / either, kind="stable")[:BANK_NEIGHBOURS]
 
 
 def _check_scalars(req: Request) -> tuple[int, float]:
@@ -280,6 +295,7 @@ class _Parsed:
     inputs: dict
     given: dict
     hit_control: np.ndarray  # (32, 9)
+    steps: np.ndarray  # (32,) the steps the input plays: its known lanes' hits, else its taps
 
 
 def _gestures(model: OnnxModel, req: Request) -> _Parsed:
@@ -321,7 +337,8 @@ def _gestures(model: OnnxModel, req: Request) -> _Parsed:
         raise NoInputError(f"{model.name} humanizes a score: give one")
     if needs == "score_or_groove" and not score_given and groove is None:
         raise NoInputError(f"{model.name} needs a score, a groove, or both")
-    return _Parsed({k: v[None] for k, v in inputs.items()}, given, hit_control)
+    steps = lanes.any(axis=0) if lanes.any() else (groove[:, 0] > 0.5 if groove is not None else np.zeros(STEPS, bool))
+    return _Parsed({k: v[None] for k, v in inputs.items()}, given, hit_control, steps)
 
 
 def _lane_modes(model: OnnxModel, req: Request, score) -> list[str]:

@@ -308,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the model folder goes (default: your models folder, {user_models_dir()})",
     )
     e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
+    e.add_argument("--gmd", type=Path, help="rebuild the latent bank from this dataset's train split")
     e.set_defaults(func=_cmd_export)
 
     _add_generate(sub)

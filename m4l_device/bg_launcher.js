@@ -1,0 +1,433 @@
+// Beat Guide server launcher: a Node for Max script ([node.script bg_launcher.js]) that gives the
+// device a server without the producer opening a terminal.
+//
+// On start (and whenever the server port or the server command changes) it
+//   1. pings the port (/bg/ping) and uses a Beat Guide server that answers: several devices in one
+//      Set share one server, and a server started by hand is used as it is;
+//   2. otherwise starts `beatguide serve` itself: the command is a device setting saved with the Set
+//      ("command ..."), or, when empty, `beatguide` found on PATH or in the usual pipx / pip / venv
+//      places of macOS and Windows (Live started from the Finder does not see the shell's PATH);
+//   3. if the port is held by a program that is not Beat Guide, starts the server on a free port
+//      (`--port 0`; the server announces the port it bound) and tells the device that port.
+// It reports each stage on the device's status line, pings its server every few seconds, restarts
+// it with back-off when it dies or stops answering, and stops the server it started when the device
+// is removed or Live quits (the server runs with --stop-on-stdin-close: it stops when this process's
+// end of its stdin pipe closes, however this process ends).
+//
+// Messages from the device: "port N" (the server port setting), "command <words...>" (the server
+// command setting; empty = search), "stop". To the device: "status <text>", "port N" (the port of the
+// server in use), "ready" (asks the device for its settings once this script runs).
+//
+// The logic takes its Max side as an argument, so the tests (tests/launcher.test.js) run it under
+// plain Node against a real `beatguide serve`; inside Max the `max-api` module is used.
+"use strict";
+const dgram = require("dgram");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const childProcess = require("child_process");
+
+const HOST = "127.0.0.1";
+const DEFAULT_PORT = 9010;
+const ANNOUNCE = /^beatguide: serving on (\S+) port (\d+)\b/m;  // osc_server.ANNOUNCE
+const PYTHONS = ["3.11", "3.12", "3.13", "3.14"];
+const INSTALL_HINT = "install it (in the Beat Guide folder: pipx install .) or type the full path of " +
+  "`beatguide` in Server command";
+
+const DEFAULTS = {
+  pingTimeoutMs: 500,             // one ping
+  checkEveryMs: 3000,             // health check of the server in use
+  missedChecks: 2,                // unanswered checks in a row before the server counts as gone
+  startTimeoutMs: 120000,         // spawn to announce
+  backoffMs: [1000, 2000, 5000, 10000, 30000],
+  stableMs: 60000,                // up this long: the back-off starts again from its first step
+  settingsWaitMs: 1000,           // after "ready", how long to wait for the device's settings
+};
+
+// ------------------------------------------------------------------ OSC: just what ping / pong need
+// (the device bundles no npm packages, so no OSC library; the server's side is python-osc)
+
+function oscString(s) {
+  const b = Buffer.from(s + "\0", "utf8");
+  return Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+}
+
+function encodePing(requestId, replyPort) {
+  const ints = Buffer.alloc(8);
+  ints.writeInt32BE(requestId, 0);
+  ints.writeInt32BE(replyPort, 4);
+  return Buffer.concat([oscString("/bg/ping"), oscString(",ii"), ints]);
+}
+
+// {address, args} of one OSC message (int32, float32 and string arguments), or null.
+function decodeMessage(buf) {
+  let pos = 0;
+  const str = () => {
+    const end = buf.indexOf(0, pos);
+    if (end < 0) throw new Error("unterminated string");
+    const s = buf.toString("utf8", pos, end);
+    pos = (end + 4) & ~3;
+    return s;
+  };
+  try {
+    const address = str();
+    const tags = str();
+    const args = [];
+    for (const t of tags.slice(1)) {
+      if (t === "i") { args.push(buf.readInt32BE(pos)); pos += 4; }
+      else if (t === "f") { args.push(buf.readFloatBE(pos)); pos += 4; }
+      else if (t === "s") args.push(str());
+      else return null;
+    }
+    return { address, args };
+  } catch (e) {
+    return null;
+  }
+}
+
+// Pings a port once: {version, models: [names]} when a Beat Guide server answers, else null.
+function ping(port, timeoutMs, host = HOST) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket("udp4");
+    const id = 1 + Math.floor(Math.random() * 1e9);
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(value);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    sock.on("error", () => finish(null));
+    sock.on("message", (buf) => {
+      const m = decodeMessage(buf);
+      if (m && m.address === "/bg/pong" && m.args[0] === id) {
+        finish({ version: m.args[1], models: m.args.slice(3).filter((a) => typeof a === "string") });
+      }
+    });
+    sock.bind(0, host, () => sock.send(encodePing(id, sock.address().port), port, host));
+  });
+}
+
+// Whether a UDP port on loopback is free (nothing bound to it).
+function portFree(port, host = HOST) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket("udp4");
+    sock.once("error", () => { sock.close(); resolve(false); });
+    sock.bind(port, host, () => sock.close(() => resolve(true)));
+  });
+}
+
+// ------------------------------------------------------------------ finding `beatguide`
+
+// A command line -> argv: words split on spaces, "double" or 'single' quotes keep spaces in a word.
+function parseCommand(text) {
+  const argv = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let m;
+  while ((m = re.exec(String(text || ""))) !== null) argv.push(m[1] !== undefined ? m[1] : m[2] !== undefined ? m[2] : m[3]);
+  return argv;
+}
+
+// Where `beatguide` usually lands, besides PATH: pipx, pip --user, python.org and Homebrew
+// Pythons, and virtual environments in the home folder.
+function usualPlaces(platform, env, home) {
+  if (platform === "win32") {
+    const profile = env.USERPROFILE || home;
+    const appData = env.APPDATA || path.win32.join(profile, "AppData", "Roaming");
+    const local = env.LOCALAPPDATA || path.win32.join(profile, "AppData", "Local");
+    const exe = "beatguide.exe";
+    const places = [path.win32.join(profile, ".local", "bin", exe),                       // pipx
+      path.win32.join(profile, "pipx", "venvs", "beatguide", "Scripts", exe),
+      path.win32.join(local, "pipx", "pipx", "venvs", "beatguide", "Scripts", exe)];
+    for (const v of PYTHONS) {
+      const tag = "Python" + v.replace(".", "");
+      places.push(path.win32.join(appData, "Python", tag, "Scripts", exe),                 // pip --user
+        path.win32.join(local, "Programs", "Python", tag, "Scripts", exe));                // python.org
+    }
+    for (const venv of [".venv", "venv", path.win32.join("beatguide", ".venv")]) {
+      places.push(path.win32.join(profile, venv, "Scripts", exe));
+    }
+    return places;
+  }
+  const places = [path.join(home, ".local", "bin", "beatguide"),                          // pipx, pip --user (Linux)
+    path.join(home, ".local", "pipx", "venvs", "beatguide", "bin", "beatguide"),
+    "/opt/homebrew/bin/beatguide", "/usr/local/bin/beatguide"];
+  for (const v of PYTHONS) {
+    places.push(path.join(home, "Library", "Python", v, "bin", "beatguide"),               // pip --user (macOS)
+      path.join("/Library/Frameworks/Python.framework/Versions", v, "bin", "beatguide"));   // python.org
+  }
+  for (const venv of [".venv", "venv", path.join("beatguide", ".venv"), path.join(".virtualenvs", "beatguide")]) {
+    places.push(path.join(home, venv, "bin", "beatguide"));
+  }
+  return places;
+}
+
+// The command to run: {argv, searched}. The setting when given, else `beatguide` on PATH or in
+// the usual places; argv is null when nothing was found (searched lists where it looked).
+function findCommand(setting, { platform = process.platform, env = process.env, home = os.homedir(),
+  exists = isFile } = {}) {
+  const given = parseCommand(setting);
+  if (given.length) return { argv: given, searched: [] };
+  const sep = platform === "win32" ? ";" : ":";
+  const join = platform === "win32" ? path.win32.join : path.join;
+  const name = platform === "win32" ? "beatguide.exe" : "beatguide";
+  const onPath = String(env.PATH || env.Path || "").split(sep).filter(Boolean).map((d) => join(d, name));
+  const searched = onPath.concat(usualPlaces(platform, env, home));
+  const found = searched.find((p) => exists(p));
+  return { argv: found ? [found] : null, searched };
+}
+
+function isFile(p) {
+  try {
+    return fs.statSync(p).isFile();
+  } catch (e) {
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------ the launcher
+
+class Launcher {
+  // out(kind, ...args): a message to the device ("status", "port", "ready").
+  // options: DEFAULTS to override, and `find` (the command lookup) and `spawn` for tests.
+  constructor(out, options = {}) {
+    this.out = out;
+    this.opts = Object.assign({}, DEFAULTS, options);
+    this.find = options.find || findCommand;
+    this.spawn = options.spawn || childProcess.spawn;
+    this.port = DEFAULT_PORT;   // the port setting
+    this.command = "";          // the command setting ("" = search)
+    this.activePort = null;     // the port of the server in use
+    this.child = null;          // the server this launcher started
+    this.childArgv = null;
+    this.failures = 0;          // back-off step
+    this.timer = null;          // the next scheduled action (retry or health check)
+    this.generation = 0;        // bumps on every restart of the sequence; stale async steps stop
+    this.stopped = false;
+    this.started = false;
+    this.lastStatus = "";
+  }
+
+  status(text) {
+    this.lastStatus = text;
+    this.out("status", text);
+  }
+
+  // Asks the device for its settings, then starts (with the defaults if none come).
+  hello() {
+    this.out("ready");
+    this.schedule(() => this.start(), this.opts.settingsWaitMs);
+  }
+
+  start() {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.ensure();
+  }
+
+  setPort(n) {
+    n = Math.round(Number(n));
+    if (!(n >= 1 && n <= 65535)) return;
+    if (n === this.activePort || (n === this.port && this.started)) return;  // the port in use told back to us
+    this.port = n;
+    if (!this.started) return this.start();
+    this.restart();
+  }
+
+  setCommand(text) {
+    text = String(text || "").trim();
+    if (text === this.command) return;
+    this.command = text;
+    if (this.started && (this.child || this.activePort === null)) this.restart();
+  }
+
+  // Drops the server in use (stopping it if this launcher started it) and looks again.
+  restart() {
+    this.failures = 0;
+    this.release().then(() => this.ensure());
+  }
+
+  async ensure() {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    this.clearTimer();
+    this.status("looking for the server on port " + this.port + " ...");
+    const found = await ping(this.port, this.opts.pingTimeoutMs);
+    if (gen !== this.generation) return;
+    if (found) return this.use(this.port, found, "already running on port " + this.port);
+
+    const cmd = this.find(this.command);
+    if (!cmd.argv) {
+      const wait = this.backoff();
+      return this.retry("not found: " + INSTALL_HINT + " (looked in " + cmd.searched.length +
+        " places; looking again in " + wait / 1000 + " s)", wait);
+    }
+    const free = await portFree(this.port);
+    if (gen !== this.generation) return;
+    this.status(free ? "starting " + shown(cmd.argv) + " serve on port " + this.port + " ..."
+      : "port " + this.port + " is used by another program: starting the server on a free port ...");
+    this.launch(cmd.argv, free ? this.port : 0, gen);
+  }
+
+  launch(argv, port, gen) {
+    const args = argv.slice(1).concat(["serve", "--port", String(port), "--stop-on-stdin-close"]);
+    let child;
+    try {
+      child = this.spawn(argv[0], args, { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
+    } catch (e) {
+      return this.retry("cannot start " + shown(argv) + ": " + e.message, this.backoff());
+    }
+    this.child = child;
+    this.childArgv = argv;
+    const startedAt = Date.now();
+    let out = "";
+    let lastErr = "";
+    let announced = false;
+    const giveUp = setTimeout(() => {
+      if (!announced) {
+        lastErr = "no answer within " + this.opts.startTimeoutMs / 1000 + " s";
+        child.kill();
+      }
+    }, this.opts.startTimeoutMs);
+    child.stdin.on("error", () => {});  // the pipe breaks when the server exits: nothing to do
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = ANNOUNCE.exec(out);
+      if (m && !announced) {
+        announced = true;
+        clearTimeout(giveUp);
+        const bound = Number(m[2]);
+        ping(bound, this.opts.pingTimeoutMs * 4).then((found) => {
+          if (gen !== this.generation || this.child !== child) return;
+          if (found) this.use(bound, found, port === 0 ? "port " + this.port + " is used by another program" : "started");
+          else child.kill();  // announced but does not answer: start again
+        });
+      }
+    });
+    child.stderr.on("data", (d) => {
+      const lines = String(d).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      if (lines.length) lastErr = lines[lines.length - 1].replace(/^\S+ \S+ (INFO|WARNING|ERROR) /, "");
+    });
+    child.on("error", (e) => { lastErr = e.code === "ENOENT" ? shown(argv) + " does not exist" : e.message; });
+    child.on("close", (code, signal) => {
+      clearTimeout(giveUp);
+      if (this.child !== child) return;  // stopped on purpose
+      this.child = null;
+      this.activePort = null;
+      if (this.stopped || gen !== this.generation) return;
+      if (Date.now() - startedAt >= this.opts.stableMs) this.failures = 0;
+      const why = code === null ? "killed (" + signal + ")" : "exit " + code;
+      const wait = this.backoff();
+      this.retry("server stopped (" + why + (lastErr ? ": " + lastErr : "") + "); restarting in " +
+        wait / 1000 + " s", wait);
+    });
+  }
+
+  // A server answers on `port`: tell the device, then check on it every few seconds.
+  use(port, found, how) {
+    this.activePort = port;
+    this.out("port", port);
+    const n = found.models.length;
+    this.status("ready: " + n + " model" + (n === 1 ? "" : "s") + " (" + how + (port !== this.port ? ", using port " + port : "") + ")");
+    this.watch(port, this.generation, 0);
+  }
+
+  watch(port, gen, missed) {
+    this.schedule(async () => {
+      const found = await ping(port, this.opts.pingTimeoutMs);
+      if (gen !== this.generation || this.stopped) return;
+      if (found) {
+        if (missed) this.status("ready: " + found.models.length + " models (answering again on port " + port + ")");
+        return this.watch(port, gen, 0);
+      }
+      if (missed + 1 < this.opts.missedChecks) return this.watch(port, gen, missed + 1);
+      this.activePort = null;
+      if (this.child) {  // ours, alive but silent: stop it, its close handler restarts it
+        this.status("the server on port " + port + " stopped answering: restarting it");
+        this.child.kill();
+      } else {
+        this.status("the server on port " + port + " stopped answering: looking again");
+        this.ensure();
+      }
+    }, this.opts.checkEveryMs);
+  }
+
+  retry(text, wait) {
+    this.status(text);
+    this.schedule(() => this.ensure(), wait);
+  }
+
+  backoff() {
+    const steps = this.opts.backoffMs;
+    return steps[Math.min(this.failures++, steps.length - 1)];
+  }
+
+  schedule(fn, ms) {
+    this.clearTimer();
+    this.timer = setTimeout(() => { this.timer = null; fn(); }, ms);
+  }
+
+  clearTimer() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // Stops the server this launcher started (if any) and forgets the one in use.
+  release() {
+    this.generation++;
+    this.clearTimer();
+    this.activePort = null;
+    const child = this.child;
+    this.child = null;
+    if (!child) return Promise.resolve();
+    return new Promise((resolve) => {
+      const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("close", () => { clearTimeout(force); resolve(); });
+      child.stdin.end();  // --stop-on-stdin-close: a clean stop
+      child.kill();
+    });
+  }
+
+  // The device is going away: stop for good.
+  stop() {
+    this.stopped = true;
+    return this.release();
+  }
+
+  // Last resort at process exit (no time for a clean stop): kill the server this launcher started.
+  killNow() {
+    if (this.child) this.child.kill();
+  }
+}
+
+function shown(argv) {
+  return argv.map((a) => (/\s/.test(a) ? '"' + a + '"' : a)).join(" ");
+}
+
+// ------------------------------------------------------------------ inside Max
+
+function attach(maxApi) {
+  const launcher = new Launcher((kind, ...args) => maxApi.outlet(kind, ...args));
+  maxApi.addHandler("port", (n) => launcher.setPort(n));
+  maxApi.addHandler("command", (...words) => launcher.setCommand(words.join(" ")));
+  maxApi.addHandler("stop", () => launcher.stop());
+  const quit = () => launcher.stop().then(() => process.exit(0));
+  process.on("SIGTERM", quit);
+  process.on("SIGINT", quit);
+  process.on("exit", () => launcher.killNow());
+  launcher.hello();
+  return launcher;
+}
+
+let maxApi = null;
+try {
+  maxApi = require("max-api");  // only inside Max (Node for Max)
+} catch (e) {
+  maxApi = null;
+}
+if (maxApi) attach(maxApi);
+
+module.exports = { Launcher, findCommand, usualPlaces, parseCommand, ping, portFree, encodePing, decodeMessage,
+  attach, DEFAULTS, ANNOUNCE };

@@ -14,8 +14,8 @@
 // is removed or Live quits (the server runs with --stop-on-stdin-close: it stops when this process's
 // end of its stdin pipe closes, however this process ends).
 //
-// Messages from the device: "port N" (the server port setting), "command <words...>" (the server
-// command setting; empty = search), "stop". To the device: "status <text>", "port N" (the port of the
+// Messages from the device: "port N" (the server port setting), "command <text>" (the server
+// command setting, a command line; empty = search), "stop". To the device: "status <text>", "port N" (the port of the
 // server in use), "ready" (asks the device for its settings once this script runs).
 //
 // The logic takes its Max side as an argument, so the tests (tests/launcher.test.js) run it under
@@ -236,8 +236,9 @@ class Launcher {
     this.restart();
   }
 
-  setCommand(text) {
-    text = String(text || "").trim();
+  // The command setting: a command line ("" = search); quote a path that holds spaces.
+  setCommand(command) {
+    const text = String(command || "").trim();
     if (text === this.command) return;
     this.command = text;
     if (this.started && (this.child || this.activePort === null)) this.restart();
@@ -408,8 +409,8 @@ function shown(argv) {
 
 // ------------------------------------------------------------------ inside Max
 
-function attach(maxApi) {
-  const launcher = new Launcher((kind, ...args) => maxApi.outlet(kind, ...args));
+function attach(maxApi, options = {}) {
+  const launcher = new Launcher((kind, ...args) => maxApi.outlet(kind, ...args), options);
   maxApi.addHandler("port", (n) => launcher.setPort(n));
   maxApi.addHandler("command", (...words) => launcher.setCommand(words.join(" ")));
   maxApi.addHandler("stop", () => launcher.stop());

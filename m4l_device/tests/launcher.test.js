@@ -235,6 +235,23 @@ test("command search: the setting first, then PATH, then pipx / pip / venv place
   assert.deepEqual(L.parseCommand("py -3.12 -m 'beatguide.cli'"), ["py", "-3.12", "-m", "beatguide.cli"]);
 });
 
+test("inside Max: handlers for the device's messages; the command setting is a command line", async () => {
+  const handlers = {};
+  const said = [];
+  const fakeMax = { addHandler: (name, fn) => { handlers[name] = fn; }, outlet: (...m) => said.push(m) };
+  const launcher = L.attach(fakeMax, { find: () => ({ argv: null, searched: [] }), settingsWaitMs: 10000 });
+  try {
+    assert.deepEqual(Object.keys(handlers).sort(), ["command", "port", "stop"]);
+    assert.deepEqual(said, [["ready"]]);
+    handlers.command('"/Users/me/My Venv/bin/beatguide" --log-level DEBUG');
+    assert.deepEqual(L.parseCommand(launcher.command), ["/Users/me/My Venv/bin/beatguide", "--log-level", "DEBUG"]);
+    handlers.command();
+    assert.equal(launcher.command, "");
+  } finally {
+    await launcher.stop();
+  }
+});
+
 test("OSC: the ping the launcher sends decodes as the server reads it; replies decode", () => {
   const ping = L.decodeMessage(L.encodePing(7, 9011));
   assert.deepEqual(ping, { address: "/bg/ping", args: [7, 9011] });

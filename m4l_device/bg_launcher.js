@@ -42,6 +42,7 @@ const DEFAULTS = {
   backoffMs: [1000, 2000, 5000, 10000, 30000],
   stableMs: 60000,                // up this long: the back-off starts again from its first step
   settingsWaitMs: 1000,           // after "ready", how long to wait for the device's settings
+  busyPortWaitMs: 6000,           // a bound port that does not answer yet may be a server warming up
 };
 
 // ------------------------------------------------------------------ OSC: just what ping / pong need
@@ -265,7 +266,18 @@ class Launcher {
       return this.retry("not found: " + INSTALL_HINT + " (looked in " + cmd.searched.length +
         " places; looking again in " + wait / 1000 + " s)", wait);
     }
-    const free = await portFree(this.port);
+    let free = await portFree(this.port);
+    if (!free) {  // a server binds its port before it warms up and answers: give it that time
+      this.status("port " + this.port + " is in use: waiting for it to answer ...");
+      const deadline = Date.now() + this.opts.busyPortWaitMs;
+      while (Date.now() < deadline) {
+        const late = await ping(this.port, this.opts.pingTimeoutMs);
+        if (gen !== this.generation) return;
+        if (late) return this.use(this.port, late, "already running on port " + this.port);
+        free = await portFree(this.port);
+        if (free) break;
+      }
+    }
     if (gen !== this.generation) return;
     this.status(free ? "starting " + shown(cmd.argv) + " serve on port " + this.port + " ..."
       : "port " + this.port + " is used by another program: starting the server on a free port ...");

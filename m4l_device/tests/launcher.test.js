@@ -13,7 +13,7 @@ const L = require("../bg_launcher.js");
 // (tests/test_m4l_device.py passes the Python running pytest).
 const PYTHON = process.env.PYTHON || "python3";
 const COMMAND = process.env.BG_BEATGUIDE ? JSON.stringify(process.env.BG_BEATGUIDE) : `"${PYTHON}" -m beatguide.cli`;
-const FAST = { checkEveryMs: 300, pingTimeoutMs: 300, backoffMs: [300, 600], settingsWaitMs: 50 };
+const FAST = { checkEveryMs: 300, pingTimeoutMs: 300, backoffMs: [300, 600], settingsWaitMs: 50, busyPortWaitMs: 3000 };
 
 function serverSkip() {
   if (process.env.BG_BEATGUIDE) return false;
@@ -144,6 +144,7 @@ test("a program that is not Beat Guide holds the port: a free port, told to the 
     t.after(async () => { await d.launcher.stop(); foreign.close(); });
     d.launcher.setCommand(COMMAND);
     d.launcher.setPort(taken);
+    await d.until(new RegExp(`^port ${taken} is in use: waiting for it to answer`), 10000);
     await d.until(new RegExp(`^port ${taken} is used by another program`), 10000);
     const ready = await d.until(/^ready/);
     const used = d.ports().pop();

@@ -40,7 +40,7 @@ TARGET_1_MS, TARGET_8_MS, TARGET_SPEEDUP = 5.0, 15.0, 3.0
 
 @dataclass
 class Row:
-    """One model and task: milliseconds; the torch fields stay None without --torch."""
+    """One model and task: milliseconds; the torch fields stay None when torch is not timed."""
 
     model: str
     task: str
@@ -159,7 +159,7 @@ def load_torch_models(engine: Engine, runs_dir: Path) -> tuple[dict, list[str]]:
 
         from beatguide_export.onnx_export import load_run
     except ImportError as e:
-        raise BeatGuideError(f"--torch needs the train extra: pip install -e '.[train]' ({e})") from None
+        raise BeatGuideError(f"timing torch needs the train extra: pip install -e '.[train]' ({e})") from None
     found, notes = {}, []
     for name in engine.names:
         kind = engine.models[name].kind

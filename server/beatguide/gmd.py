@@ -35,7 +35,7 @@ def find_root(path) -> Path:
     for cand in (path, path / "groove"):
         if (cand / "info.csv").is_file():
             return cand
-    raise DataError(f"{path}: no info.csv here or in {path / 'groove'}; point --gmd at the Groove MIDI Dataset folder")
+    raise DataError(f"{path}: no info.csv here or in {path / 'groove'}; this is not the Groove MIDI Dataset folder")
 
 
 @dataclass

@@ -227,7 +227,7 @@ class Engine:
         return out
 
 
-def _latents(model: OnnxModel, post: dict, i: int, parsed: "_Parsed", n: int, temp: float, score_seed: int,
+def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp: float, score_seed: int,
              groove_seed: int, source: str) -> np.ndarray:
     """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
     noise), else a prior draw scaled by the temperature, or a bank row (one row per side and variation,

@@ -1,7 +1,7 @@
-"""Server start-up benchmark: ``python -m beatguide.bench_start [--runs N] [--out FILE]``.
+"""Server start-up benchmark: ``beatguide bench --start [--starts N] [--first] [--out FILE]``.
 
 Starts ``beatguide serve`` (the command installed beside this Python, as the device's launcher
-would) ``--runs`` times and measures, for each start:
+would) ``--starts`` times and measures, for each start:
 
 - spawn to first ``/bg/pong``: the process is spawned with a free port and pinged every 10 ms from
   the moment it is spawned, so this is the wait a producer sees before the device says "ready";
@@ -15,7 +15,6 @@ file cache.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from .bench_osc import free_port, typical_request
 from .client import Client
+from .errors import BeatGuideError
 
 
 def serve_command() -> list[str]:
@@ -63,8 +63,8 @@ def one_start(cmd: list[str], timeout: float = 120.0) -> dict:
                     pass
             ready_s = time.perf_counter() - t0
             rss_ready = rss_mb(proc.pid)
-            for name in models:
-                c.generate(name, **typical_request(name, 1, seed=0))
+            for name, caps in models.items():
+                c.generate(name, **typical_request(caps, 1, seed=0))
             rss_used = rss_mb(proc.pid)
         finally:
             proc.terminate()
@@ -80,12 +80,17 @@ def markdown(starts: list[dict], cmd: list[str], env: dict) -> str:
     first, rest = starts[0], starts[1:] or starts
     med = lambda key: statistics.median(s[key] for s in rest)  # noqa: E731
     lines = ["# Server start-up", "",
-             f"`python -m beatguide.bench_start --runs {len(starts)}` on {env['date']}, starting "
+             f"`beatguide bench --start --starts {len(starts)}{' --first' if env['first'] else ''}` on "
+             f"{env['date']}, starting "
              f"`{Path(cmd[0]).name}{' ' + ' '.join(cmd[1:]) if len(cmd) > 1 else ''} serve` "
              f"from {env['install']}.", "",
              f"- Machine: {env['machine']}, {env['cpus']} CPU cores, load average {env['load']} at the start; "
              f"Python {env['python']}",
              f"- {first['models']} models loaded and warmed up before the first pong", "",
+             "The server is spawned on a free port and pinged every 10 ms from the moment it is spawned; it "
+             "answers once every model is loaded and has run once. Even the first start after an install finds "
+             "the files in the OS's cache (pip has just written them); a start after a reboot also reads the "
+             "models and onnxruntime from disk.", "",
              "| start | spawn to first pong (s) | RSS when ready (MB) | RSS after one request per model (MB) |",
              "|---|---:|---:|---:|"]
     for i, s in enumerate(starts, 1):
@@ -96,37 +101,20 @@ def markdown(starts: list[dict], cmd: list[str], env: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m beatguide.bench_start", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=5, help="server starts to time")
-    ap.add_argument("--first", action="store_true", help="the first start is the first since the install")
-    ap.add_argument("--out", type=Path, help="also write the markdown report here")
-    args = ap.parse_args(argv)
+def run(count: int = 5, first: bool = False) -> str:
+    """Time ``count`` starts (``first``: the first is the first since the install); the markdown report."""
     if shutil.which("ps") is None:
-        print("bench_start: needs `ps` to read the server's memory", file=sys.stderr)
-        return 2
+        raise BeatGuideError("bench --start reads the server's memory with `ps`, which is not installed")
     cmd = serve_command()
     load = f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
     starts = []
-    for i in range(max(1, args.runs)):
+    for i in range(count):
         s = one_start(cmd)
         starts.append(s)
         print(f"start {i + 1}: first pong after {s['ready_s']:.2f} s, RSS {s['rss_ready']:.0f} MB when ready, "
               f"{s['rss_used']:.0f} MB after one request per model", flush=True)
-    import beatguide
-
-    where = Path(beatguide.__file__).resolve().parent
+    where = Path(__file__).resolve().parent
     env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
-           "cpus": os.cpu_count(), "python": platform.python_version(), "first": args.first,
-           "load": load, "install": "a wheel install (site-packages)" if "site-packages" in where.parts else "a source tree"}
-    text = markdown(starts, cmd, env)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+           "cpus": os.cpu_count(), "python": platform.python_version(), "first": first, "load": load,
+           "install": "a wheel install (site-packages)" if "site-packages" in where.parts else "a source tree"}
+    return markdown(starts, cmd, env)

@@ -117,7 +117,13 @@ def _cmd_generate(args) -> int:
 def _cmd_bench(args) -> int:
     if args.runs < 1:
         raise BeatGuideError(f"--runs must be at least 1, got {args.runs}")
-    if args.osc:
+    if args.starts < 1:
+        raise BeatGuideError(f"--starts must be at least 1, got {args.starts}")
+    if args.start:
+        from .bench_start import run
+
+        text = run(args.starts, args.first)
+    elif args.osc:
         from .bench_osc import OscBenchConfig, run
 
         text = run(
@@ -147,7 +153,7 @@ def _cmd_bench(args) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         print(f"wrote {args.out}")
-    elif args.osc:
+    elif args.osc or args.start:
         print(text)
     return 0
 
@@ -238,7 +244,7 @@ def _add_generate(sub) -> None:
 
 
 def _add_bench(sub) -> None:
-    be = sub.add_parser("bench", help="latency benchmarks: the engine, or (--osc) OSC round trips to a server")
+    be = sub.add_parser("bench", help="benchmarks: the engine, (--osc) OSC round trips, (--start) server start-up")
     be.add_argument(
         "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
     )
@@ -260,6 +266,10 @@ def _add_bench(sub) -> None:
     osc.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
     osc.add_argument("--in-process", action="store_true", help="run the server in this process")
     osc.add_argument("--note", action="append", default=[], help="a line for the report's notes")
+    start = be.add_argument_group("server start-up (--start)")
+    start.add_argument("--start", action="store_true", help="time `beatguide serve` from spawn to first pong; memory")
+    start.add_argument("--starts", type=int, default=5, help="server starts to time")
+    start.add_argument("--first", action="store_true", help="the first start is the first since the install")
     be.set_defaults(func=_cmd_bench)
 
 

@@ -168,7 +168,7 @@ class Engine:
         for d in dirs:
             for f in sorted(p.parent for p in d.glob("*/model.json")):
                 if f.name in self.models:
-                    log.info("%s: skipped, model %s already loaded from %s", f, f.name, self.models[f.name].folder)
+                    log.debug("%s: skipped, model %s already loaded from %s", f, f.name, self.models[f.name].folder)
                     continue
                 m = OnnxModel(f, threads)
                 self.models.setdefault(m.name, m)

@@ -31,8 +31,8 @@ const HOST = "127.0.0.1";
 const DEFAULT_PORT = 9010;
 const ANNOUNCE = /^beatguide: serving on (\S+) port (\d+)\b/m;  // osc_server.ANNOUNCE
 const PYTHONS = ["3.11", "3.12", "3.13", "3.14"];
-const INSTALL_HINT = "install it (in the Beat Guide folder: pipx install .) or type the full path of " +
-  "`beatguide` in Server command";
+const INSTALL_HINT = "install it (in the Beat Guide folder: python3 -m pip install .; see the README) or type " +
+  "the full path of beatguide in Server command";
 
 const DEFAULTS = {
   pingTimeoutMs: 500,             // one ping

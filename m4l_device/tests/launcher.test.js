@@ -190,7 +190,7 @@ test("not found: says how to install, looks again with back-off, and uses a serv
     t.after(() => d.launcher.stop());
     d.launcher.setPort(port);
     const said = await d.until(/^not found/, 5000);
-    assert.match(said, /pipx install \./);
+    assert.match(said, /python3 -m pip install \./);
     assert.match(said, /Server command/);
     assert.match(said, /looked in 2 places; looking again in 0.3 s/);
     assert.match(await d.until(/looking again in 0.6 s/, 5000), /not found/);

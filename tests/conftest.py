@@ -129,7 +129,7 @@ def tiny_models(tmp_path_factory):
     models = {}
     for kind in MODEL_KINDS:
         torch.manual_seed(0)
-        m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1).eval()
+        m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, free_bits=48.0).eval()
         bank = {
             "z": torch.randn(64, m.z_size).numpy(),  # a stand-in for the real codes training writes
             "steps": torch.rand(64, 32).numpy() < 0.4,

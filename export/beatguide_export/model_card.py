@@ -41,6 +41,37 @@ def _evaluation(name: str, results: dict) -> list[str]:
     return lines + [""]
 
 
+def _files(n: int) -> str:
+    return f"{n} file{'s' * (n != 1)}"
+
+
+def _finetune(t: dict) -> list[str]:
+    """The training data of a fine-tuned model: its base model, the producer's files as counts (never
+    their names) and the before / after numbers on the held-out files."""
+    f, before, after = t["finetune"], t["finetune"]["before"], t["finetune"]["after"]
+    rows = (("validation loss (nats / loop)", "loss", ".2f"), ("hit F1 of humanized loops against the score", "hit_f1", ".3f"),
+            ("offset Wasserstein to the held-out playing", "offset_w", ".3f"),
+            ("velocity Wasserstein to the held-out playing", "velocity_w", ".3f"))
+    base_windows = f["base_training"].get("train_windows")
+    return [
+        f"Fine-tuned from `{f['base']}` (exported {f['base_exported']}, trained on the Groove MIDI Dataset's `train` "
+        + (f"split, {base_windows} 2-bar windows: " if base_windows else "split: ")
+        + "Gillick, Roberts, Engel, Tulloch & Bamman, 2019, https://magenta.tensorflow.org/datasets/groove, CC BY 4.0) "
+        f"on the producer's own drum MIDI, read with the `{f['input_map']}` input map: {_files(f['files'])} used "
+        f"({f['skipped_files']} skipped), {f['windows']} 2-bar windows; {t['train_windows']} windows "
+        f"({_files(f['train_files'])}) trained on, {t['validation_windows']} windows ({_files(f['validation_files'])}) "
+        "held out for validation. The files are not named here.",
+        "",
+        f"Fine-tuning stopped ({f['stopped']}) after {f['steps']} steps; time limit {f['minutes']:g} min. On the "
+        f"held-out windows ({after['windows']} humanized 5 times each, groove latent from the prior; Wasserstein "
+        "distances are means over the drums played):",
+        "",
+        "| | before (base model) | after (fine-tuned) |",
+        "|---|---|---|",
+        *[f"| {text} | {before[k]:{fmt}} | {after[k]:{fmt}} |" for text, k, fmt in rows],
+    ]
+
+
 def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
     t = meta.get("training", {})
@@ -73,10 +104,11 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
            "real codes the engine draws missing latents from with `latent_source=bank`."] if meta.get("bank") else []),
         "",
         "## Training data",
-        "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
-        "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
-        f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
-        f"({t.get('validation_windows', '?')} windows); the test split was not used.",
+        *(_finetune(t) if "finetune" in t else [
+            "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
+            "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
+            f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
+            f"({t.get('validation_windows', '?')} windows); the test split was not used."]),
         "",
         "## Training run",
         f"- Wall time {t.get('train_seconds', 0) / 60:.1f} min on {t.get('hardware', '?')}; "
@@ -88,16 +120,17 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"- Humanize check at the end of training, {t.get('windows', '?')} validation windows, 5 samples each: "
         f"hit F1 against the input score {t.get('humanize_hit_f1', float('nan')):.3f}; std of the offsets over "
         f"the samples, averaged over all 288 cells {t.get('humanize_offset_spread', float('nan')):.3f}",
-        "- The full validation evaluation of the shipped ONNX model (the paper's Table 1, Table 2, Figure 3, "
-        "realism, auxiliary readings, lane following) is in `docs/results.md` (`beatguide eval all`).",
+        *([] if "finetune" in t else [
+            "- The full validation evaluation of the shipped ONNX model (the paper's Table 1, Table 2, Figure 3, "
+            "realism, auxiliary readings, lane following) is in `docs/results.md` (`beatguide eval all`)."]),
         "",
         *_evaluation(meta["name"], results or {}),
         "## Files",
         *[f"- `{f}` sha256 `{h}`" for f, h in meta["sha256"].items()],
         "",
         "## License",
-        "Weights trained by the Beat Guide authors on CC BY 4.0 data; attribution to the Groove MIDI "
-        "Dataset authors as above is required when redistributing.",
+        ("Fine-tuned from weights" if "finetune" in t else "Weights") + " trained by the Beat Guide authors on "
+        "CC BY 4.0 data; attribution to the Groove MIDI Dataset authors as above is required when redistributing.",
         "",
     ]
     path = Path(folder) / "MODEL_CARD.md"

@@ -1,4 +1,4 @@
-"""The ``beatguide`` command line: data, train, export, generate, bench, eval, serve."""
+"""The ``beatguide`` command line: data, train, export, generate, finetune, bench, eval, serve."""
 
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ def _cmd_export(args) -> int:
     except ImportError as e:
         raise BeatGuideError(f"export needs the train extra: pip install -e '.[train]' ({e})") from None
     return export_cli(args)
+
+
+def _cmd_finetune(args) -> int:
+    try:
+        from beatguide_export.finetune import finetune_cli
+    except ImportError as e:
+        raise BeatGuideError(f"fine-tuning needs the train extra: pip install -e '.[train]' ({e})") from None
+    return finetune_cli(args)
 
 
 def _cmd_generate(args) -> int:
@@ -243,6 +251,22 @@ def _add_generate(sub) -> None:
     g.set_defaults(func=_cmd_generate)
 
 
+def _add_finetune(sub) -> None:
+    from .drums import INPUT_MAPS
+
+    f = sub.add_parser("finetune", help="fine-tune a model on your own drum MIDI files (needs the train extra)")
+    f.add_argument("model", help="the model to start from, e.g. agvae2")
+    f.add_argument("--midi", type=Path, required=True, help="folder of your drum MIDI files (sub-folders too)")
+    f.add_argument("--name", required=True, help="the new model's name (it goes into your models folder)")
+    f.add_argument("--minutes", type=float, default=10.0, help="time limit for training (default 10)")
+    f.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm", help="how pitches read as drums")
+    f.add_argument("--force", action="store_true", help="replace your model of that name")
+    f.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
+    f.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(func=_cmd_finetune)
+
+
 def _add_bench(sub) -> None:
     be = sub.add_parser("bench", help="benchmarks: the engine, (--osc) OSC round trips, (--start) server start-up")
     be.add_argument(
@@ -322,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_export)
 
     _add_generate(sub)
+    _add_finetune(sub)
     _add_bench(sub)
 
     ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .drums import GMD_MAP
+from .drums import GMD_MAP, DrumMap
 from .errors import BeatGuideError, DataError
 from .grid import HITS, LOOP_BEATS, Note, notes_to_loop
 from .midi_io import read_midi
@@ -66,14 +66,19 @@ def file_windows(path: Path, bpm: float, duration_s: float) -> list[tuple[int, n
     runs past the end and holds one bar of playing, as in GrooVAE's data.
     """
     notes = read_midi(path, require_4_4=False).notes
-    n_bars = int(round(duration_s * bpm / 60.0 / 4.0))
+    return note_windows(notes, int(round(duration_s * bpm / 60.0 / 4.0)), GMD_MAP)
+
+
+def note_windows(notes: list[Note], n_bars: int, drum_map: DrumMap) -> list[tuple[int, np.ndarray]]:
+    """(start bar, loop) for each 2-bar window starting on bars 0 .. n_bars - 1 that holds a hit
+    (notes in beats from the performance's start; pitches outside ``drum_map`` left out)."""
     out = []
     for bar in range(n_bars):
         start = bar * 4.0
         window = [
             Note(n.start - start, n.pitch, n.velocity) for n in notes if start - 0.125 <= n.start < start + LOOP_BEATS
         ]
-        loop = notes_to_loop(window, GMD_MAP, wrap=False, strict=False)
+        loop = notes_to_loop(window, drum_map, wrap=False, strict=False)
         if loop[:, HITS].any():
             out.append((bar, loop))
     return out

@@ -145,6 +145,14 @@ def save_atomically(path: Path, save) -> Path:
     return path
 
 
+def drum_notes(content: MidiContent) -> list[Note]:
+    """The notes to read as drums: channel 10's (the General MIDI drum channel) when the file uses
+    it, else every note."""
+    if DRUM_CHANNEL not in content.channels:
+        return content.notes
+    return [n for n, c in zip(content.notes, content.channels) if c == DRUM_CHANNEL]
+
+
 @dataclass
 class LoopInput:
     """A 2-bar loop read from a file, the file's tempo, and what was left out (lines for the user)."""
@@ -166,14 +174,13 @@ def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> LoopIn
         raise InputError(f"the first bar to read must be 0 or more (0 is the file's first bar), got {start_bar}")
     content = read_midi(path)
     ignored = []
-    notes = content.notes
-    if DRUM_CHANNEL in content.channels and len(set(content.channels)) > 1:
+    notes = drum_notes(content)
+    if len(notes) < len(content.notes):
         others = Counter(c + 1 for c in content.channels if c != DRUM_CHANNEL)
         ignored.append(
             f"{path}: read channel 10 only; left out "
             + ", ".join(f"{_count(n, 'note')} on channel {c}" for c, n in sorted(others.items()))
         )
-        notes = [n for n, c in zip(content.notes, content.channels) if c == DRUM_CHANNEL]
     offset = start_bar * BEATS_PER_BAR
     window = [
         Note(n.start - offset, n.pitch, n.velocity, n.duration)

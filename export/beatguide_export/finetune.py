@@ -1,0 +1,330 @@
+"""Fine-tune a model on a producer's own drum MIDI (``beatguide finetune``).
+
+Every MIDI file under a folder is cut into 2-bar windows (as ``data build`` cuts the Groove MIDI
+Dataset); whole files are held out for validation; training starts from the model's exported
+weights, with early stopping, a time limit and Ctrl-C keeping the best weights so far; the result
+is exported like a shipped model into the per-user models folder, with a model card naming the base
+model, the data (file and window counts, never file names) and the before / after numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from beatguide.drums import INPUT_MAPS, N_CLASSES, DrumMap
+from beatguide.errors import BeatGuideError, DataError, InputError, OutputError, UnknownModelError
+from beatguide.evaluate.experiments import realism
+from beatguide.evaluate.metrics import hit_prf
+from beatguide.gmd import note_windows
+from beatguide.grid import BEATS_PER_BAR
+from beatguide.midi_io import drum_notes, read_midi
+from beatguide.model_paths import bundled_models_dir, model_dirs, user_models_dir
+
+from .data import WindowSet
+from .model_card import write_card
+from .models import DrumVAE
+from .onnx_export import export_model, load_exported
+from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, seed_all, train_step
+
+MIN_WINDOWS = 16
+VALIDATION_SHARE = 0.2
+ROUND_STEPS = 16  # a round (steps between validations) is one pass over the data, at least this many steps
+MIDI_SUFFIXES = (".mid", ".midi")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numbers
+
+
+@dataclass
+class MidiWindows:
+    """2-bar windows read from a producer's files: ``loops`` (N, 32, 27), ``file_index`` (N,) into
+    ``files`` (the files used), one line per file skipped saying why, and counts of notes left out."""
+
+    loops: np.ndarray
+    file_index: np.ndarray
+    files: list[Path]
+    skipped: list[str] = field(default_factory=list)
+    left_out: Counter = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.loops)
+
+
+def midi_files(folder) -> list[Path]:
+    """The MIDI files under a folder (sub-folders included, hidden ones left out), sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder")
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def read_windows(files, drum_map: DrumMap) -> MidiWindows:
+    """Cut every file into 2-bar windows with a 1-bar hop (any tempo: the grid is in beats). A file
+    is skipped, with the reason, when it is unreadable, not in 4/4, or holds no drum notes; notes on
+    other channels than 10 (when the file uses channel 10) and pitches outside the map are left out."""
+    loops, index, used, skipped, left_out = [], [], [], [], Counter()
+    for path in files:
+        try:
+            content = read_midi(path)  # raises for unreadable files, time signatures other than 4/4, no notes
+            notes = drum_notes(content)
+            known = [n for n in notes if drum_map.class_of(n.pitch) is not None]
+            if not known:
+                raise DataError(f"{path}: no drum notes (no pitch the input map reads as a drum)")
+            windows = note_windows(known, int(known[-1].start // BEATS_PER_BAR) + 1, drum_map)
+        except BeatGuideError as e:
+            skipped.append(str(e))
+            continue
+        left_out["on channels other than 10"] += len(content.notes) - len(notes)
+        left_out["with pitches the input map does not read"] += len(notes) - len(known)
+        for _, loop in windows:
+            loops.append(loop)
+            index.append(len(used))
+        used.append(Path(path))
+    arr = np.stack(loops) if loops else np.zeros((0, 32, 3 * N_CLASSES), np.float32)
+    return MidiWindows(arr, np.array(index, np.int64), used, skipped, +left_out)
+
+
+def _files(n: int) -> str:
+    return f"{n} file{'s' * (n != 1)}"
+
+
+def describe(data: MidiWindows, found: int) -> str:
+    """What was read: files used and windows, files skipped and why, notes left out."""
+    lines = [f"read {found} MIDI file{'s' * (found != 1)}: {len(data.files)} used "
+             f"({len(data)} two-bar windows), {len(data.skipped)} skipped"]
+    lines += [f"  skipped {line}" for line in data.skipped]
+    lines += [f"  left out {n} note{'s' * (n != 1)} {why}" for why, n in data.left_out.items()]
+    return "\n".join(lines)
+
+
+def split_by_file(file_index: np.ndarray, share: float = VALIDATION_SHARE, seed: int = 0):
+    """(training, validation) window indices. Whole files are held out: files in a seeded random
+    order, each taken while the held-out windows stay within twice ``share`` of all, else the smallest
+    file; at least one file is left to train on. A single file has its last windows held out (the
+    window before them dropped: windows overlap by a bar)."""
+    n = len(file_index)
+    want = max(1, round(share * n))
+    files = np.unique(file_index)
+    if len(files) == 1:
+        return np.arange(max(0, n - want - 1)), np.arange(n - want, n)
+    counts = np.bincount(file_index)
+    held, total = [], 0
+    for f in np.random.default_rng(seed).permutation(files)[:-1]:
+        if total < want and total + counts[f] <= 2 * want:
+            held.append(f)
+            total += counts[f]
+    if not held:
+        held = [files[np.argmin(counts[files])]]
+    val = np.isin(file_index, held)
+    return np.flatnonzero(~val), np.flatnonzero(val)
+
+
+@torch.no_grad()
+def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0) -> dict:
+    """How the model does on held-out windows: the validation loss (posterior mean, per loop), and
+    their scores humanized 5 times (groove latent from the prior): hit F1 against the scores, offset /
+    velocity Wasserstein distance to the held-out playing (mean over the drums played), offset spread."""
+    terms = evaluate(model, val, model.config.max_beta)
+    score = val.gestures["score"][:HUMANIZE_WINDOWS]
+    gen = humanize(model, score, seed=seed).numpy()  # (5, B, 32, 27)
+    w = realism(gen, val.loops[:HUMANIZE_WINDOWS].numpy())
+    hits = gen[..., :N_CLASSES]
+    return {"loss": terms["loss"], "hits": terms["hits"], "velocity": terms["velocity"], "offset": terms["offset"],
+            "hit_f1": hit_prf(hits, np.broadcast_to(score.numpy(), hits.shape))[2],
+            "offset_w": float(np.nanmean(w["offset"])), "velocity_w": float(np.nanmean(w["velocity"])),
+            "offset_spread": float(gen[..., 2 * N_CLASSES:].std(axis=0).mean()), "windows": len(score)}
+
+
+def fine_tune(model: DrumVAE, train_set: WindowSet, val_set: WindowSet, *, minutes: float, lr: float = 3e-4,
+              batch_size: int = 64, patience: int = 5, max_steps: int = 0, seed: int = 0, progress: bool = True) -> dict:
+    """Train ``model`` in place at full beta, validating every round; it ends with the weights that
+    did best on ``val_set`` (the starting weights if none did better). Stops on early stopping
+    (``patience`` rounds without improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C."""
+    beta = model.config.max_beta
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    batch_size = min(batch_size, len(train_set))
+    batches = _endless(train_set, batch_size, torch.Generator().manual_seed(seed))
+    round_steps = max(ROUND_STEPS, math.ceil(len(train_set) / batch_size))
+    best = evaluate(model, val_set, beta)["loss"]
+    best_state, best_round, bad, steps, history = copy.deepcopy(model.state_dict()), 0, 0, 0, []
+    limit = minutes * 60
+    stopped = "early stopping"
+    t0 = time.perf_counter()
+    bar = tqdm(total=round(limit), unit="s", desc="fine-tuning", disable=not progress,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} s{postfix}")
+    try:
+        while bad < patience:
+            model.train()
+            sums, count = Counter(), 0
+            for _ in range(round_steps):
+                if time.perf_counter() - t0 > limit:
+                    stopped = "time limit"
+                    break
+                if max_steps and steps >= max_steps:
+                    stopped = "step limit"
+                    break
+                gest, target = next(batches)
+                terms = train_step(model, opt, gest, target, beta)
+                sums.update({k: v * len(target) for k, v in terms.items()})
+                count += len(target)
+                steps += 1
+                bar.update(min(round(time.perf_counter() - t0), bar.total) - bar.n)
+            if count:
+                val = evaluate(model, val_set, beta)
+                history.append({"round": len(history) + 1, "steps": steps, "seconds": round(time.perf_counter() - t0, 1),
+                                "train_loss": sums["loss"] / count, "val_loss": val["loss"]})
+                if val["loss"] < best:
+                    best, best_state, best_round, bad = val["loss"], copy.deepcopy(model.state_dict()), len(history), 0
+                else:
+                    bad += 1
+                bar.set_postfix_str(f"round {len(history)}, validation loss {val['loss']:.2f} (best {best:.2f})")
+            if stopped != "early stopping" or not count:
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+        tqdm.write("interrupted: keeping the best weights so far")
+    finally:
+        bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    return {"rounds": len(history), "steps": steps, "best_round": best_round, "stopped": stopped,
+            "seconds": round(time.perf_counter() - t0, 1), "batch_size": batch_size, "history": history}
+
+
+def _endless(ds: WindowSet, batch_size: int, gen: torch.Generator):
+    """Shuffled batches, pass after pass."""
+    while True:
+        yield from ds.batches(batch_size, gen)
+
+
+def find_model(name: str, dirs) -> Path:
+    """The folder of model ``name``: the first of ``dirs`` that holds it."""
+    for d in dirs:
+        if (Path(d) / name / "model.json").is_file():
+            return Path(d) / name
+    raise UnknownModelError(f"no model {name!r} in {', '.join(map(str, dirs))}")
+
+
+def check_destination(name: str, out_root: Path, dirs, force: bool) -> Path:
+    """The new model's folder, out_root/NAME, after checking the name: it must be a plain folder name,
+    not a shipped model's nor one elsewhere on the search path (it would hide or be hidden by it), and
+    not already in out_root unless ``force``."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise InputError(f"model name {name!r}: use up to 64 letters, digits, '-', '_' or '.', starting with a "
+                         "letter or digit")
+    out_root = Path(out_root)
+    for d in [bundled_models_dir(), *dirs]:
+        if d is not None and Path(d).resolve() != out_root.resolve() and (Path(d) / name / "model.json").is_file():
+            shipped = bundled_models_dir() is not None and Path(d).resolve() == bundled_models_dir().resolve()
+            raise OutputError(f"{name!r} is {'a shipped model' if shipped else 'the name of a model in ' + str(d)}: "
+                              "choose another name")
+    dest = out_root / name
+    if dest.exists() and not force:
+        raise OutputError(f"{dest} already exists: choose another name, or give --force to replace it")
+    return dest
+
+
+def finetune(base: str, midi, name: str, *, out_root=None, models=(), minutes: float = 10.0, input_map: str = "gm",
+             force: bool = False, validation_share: float = VALIDATION_SHARE, lr: float = 3e-4, batch_size: int = 64,
+             patience: int = 5, max_steps: int = 0, seed: int = 0, threads: int = 0, progress: bool = True) -> dict:
+    """Fine-tune model ``base`` on the drum MIDI files under folder ``midi`` (or a list of files) and
+    export the result as ``out_root/name`` (default: the per-user models folder). ``models``: more
+    folders to search for ``base``. Nothing is written unless it succeeds. Returns the new model.json."""
+    if not (minutes > 0 and math.isfinite(minutes)):
+        raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
+    if input_map not in INPUT_MAPS:
+        raise InputError(f"unknown input map {input_map!r}; choose from {', '.join(sorted(INPUT_MAPS))}")
+    dirs = model_dirs(models)
+    out_root = Path(out_root) if out_root is not None else user_models_dir()
+    dest = check_destination(name, out_root, dirs, force)
+    base_folder = find_model(base, dirs)
+    model = load_exported(base_folder)
+    base_meta = json.loads((base_folder / "model.json").read_text())
+
+    files = midi_files(midi) if isinstance(midi, (str, os.PathLike)) else [Path(p) for p in midi]
+    if not files:
+        raise DataError(f"{midi}: no MIDI files (.mid, .midi) in this folder or its sub-folders")
+    data = read_windows(files, INPUT_MAPS[input_map])
+    print(describe(data, len(files)))
+    if len(data) < MIN_WINDOWS:
+        raise DataError(f"too little data: {len(data)} two-bar windows from {len(data.files)} usable files; "
+                        f"fine-tuning needs at least {MIN_WINDOWS} (about {MIN_WINDOWS + 1} bars of 4/4 drums)")
+    tr, va = split_by_file(data.file_index, validation_share, seed)
+    n_val_files = len(np.unique(data.file_index[va]))
+    n_train_files = len(np.unique(data.file_index[tr]))
+    print(f"training on {len(tr)} windows ({_files(n_train_files)}), validating on {len(va)} windows "
+          f"({_files(n_val_files) if len(data.files) > 1 else 'the last bars of the file'}), at most {minutes:g} minutes")
+    if threads:
+        torch.set_num_threads(threads)
+    seed_all(seed)
+    train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
+    before = held_out_numbers(model, val_set, seed)
+    run = fine_tune(model, train_set, val_set, minutes=minutes, lr=lr, batch_size=batch_size, patience=patience,
+                    max_steps=max_steps, seed=seed, progress=progress)
+    after = held_out_numbers(model, val_set, seed)
+    print(f"stopped ({run['stopped']}) after {run['steps']} steps, {run['seconds'] / 60:.1f} min; best round "
+          f"{run['best_round']} of {run['rounds']}" + ("" if run["best_round"] else
+                                                       " (no round beat the base model: its weights are kept)"))
+    print(f"held-out windows, before -> after: validation loss {before['loss']:.2f} -> {after['loss']:.2f}, "
+          f"hit F1 {before['hit_f1']:.3f} -> {after['hit_f1']:.3f}, offset Wasserstein {before['offset_w']:.3f} -> "
+          f"{after['offset_w']:.3f}, velocity Wasserstein {before['velocity_w']:.3f} -> {after['velocity_w']:.3f}")
+
+    summary = {
+        "model": model.config.kind, "parameters": sum(p.numel() for p in model.parameters()),
+        "config": model.config.to_dict(), "best_epoch": run["best_round"], "epochs_run": run["rounds"],
+        "train_seconds": run["seconds"], "train_windows": len(tr), "validation_windows": len(va),
+        "validation": evaluate(model, val_set, model.config.max_beta), "hardware": _hardware("cpu", threads),
+        "seed": seed, "batch_size": run["batch_size"], "lr": lr, "humanize_hit_f1": after["hit_f1"],
+        "humanize_offset_spread": after["offset_spread"], "windows": after["windows"],
+        "finetune": {"base": base, "base_exported": base_meta.get("exported"),
+                     "base_weights_sha256": base_meta["sha256"][base_meta["weights"]],
+                     "base_training": {k: base_meta.get("training", {}).get(k) for k in ("train_windows", "validation_windows")},
+                     "input_map": input_map, "files": len(data.files), "skipped_files": len(data.skipped),
+                     "windows": len(data), "train_files": n_train_files, "validation_files": n_val_files,
+                     "minutes": minutes, "steps": run["steps"], "stopped": run["stopped"],
+                     "before": before, "after": after},
+    }
+    bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
+    return _export(model, dest, summary, bank, force)
+
+
+def _export(model: DrumVAE, dest: Path, summary: dict, bank: dict, force: bool) -> dict:
+    """Export into a hidden folder beside ``dest``, then move it into place (replacing ``dest`` only
+    with ``force``): the models folder never holds a half-written model."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as e:
+        raise OutputError(f"cannot write in {dest.parent}: {e.strerror or e}") from None
+    try:
+        meta = export_model(model, tmp / dest.name, summary, bank)
+        write_card(tmp / dest.name, meta)
+        if dest.exists():
+            if not force:
+                raise OutputError(f"{dest} appeared while fine-tuning: give --force to replace it")
+            os.replace(dest, tmp / "replaced")
+        os.replace(tmp / dest.name, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote model {dest.name!r} to {dest}")
+    return meta
+
+
+def finetune_cli(args) -> int:
+    finetune(args.model, args.midi, args.name, models=args.models or (), minutes=args.minutes,
+             input_map=args.input_map, force=args.force, seed=args.seed, threads=args.threads)
+    return 0

@@ -1,0 +1,220 @@
+"""``beatguide finetune``: a few-step fine-tune end to end into a temporary per-user models folder
+(listed by the engine and the server), the reader of a producer's folder, and bad inputs that give
+a clear message, exit 2 and write nothing."""
+
+from __future__ import annotations
+
+import json
+
+import mido
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from beatguide.cli import main  # noqa: E402
+from beatguide.drums import GM_MAP  # noqa: E402
+from beatguide.engine import Engine, Request  # noqa: E402
+from beatguide.grid import Note  # noqa: E402
+from beatguide.midi_io import write_midi  # noqa: E402
+from beatguide.model_paths import model_dirs, user_models_dir  # noqa: E402
+from beatguide_export import finetune as ft  # noqa: E402
+from beatguide_export.onnx_export import load_exported  # noqa: E402
+
+PITCHES = (36, 38, 42, 46, 45, 48, 50, 49, 51)
+
+
+def drum_file(path, bars: int, seed: int, bpm: float = 120.0, pitches=PITCHES) -> None:
+    """A drum performance: kick, snare and hats with a little timing and velocity play, and a random extra drum."""
+    rng = np.random.default_rng(seed)
+    notes = []
+    for step in range(bars * 16):
+        beat = step / 4
+        played = [pitches[2]] + ([pitches[0]] if step % 8 == 0 else []) + ([pitches[1]] if step % 8 == 4 else [])
+        played += [pitches[rng.integers(3, 9)]] if rng.random() < 0.1 else []
+        for p in played:
+            notes.append(Note(max(0.0, beat + rng.normal(0, 0.02)), p, int(rng.integers(40, 127))))
+    write_midi(path, notes, bpm)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A user data folder of its own: the per-user models folder lands in tmp_path, not in the real home."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BEATGUIDE_MODELS", raising=False)
+    assert str(user_models_dir()).startswith(str(tmp_path))
+    return user_models_dir()
+
+
+@pytest.fixture
+def loops_folder(tmp_path):
+    """Four files of 6 bars at different tempi (24 windows), one in a sub-folder."""
+    folder = tmp_path / "my loops"
+    (folder / "more").mkdir(parents=True)
+    for i, bpm in enumerate((90, 120, 140, 174)):
+        drum_file(folder / ("more" if i == 3 else "") / f"secret-take{i}.mid", 6, seed=i, bpm=bpm)
+    return folder
+
+
+def finetune_cli(tiny, folder, *extra) -> int:
+    return main(["finetune", "agvae2", "--midi", str(folder), "--models", str(tiny), *map(str, extra)])
+
+
+def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
+    tiny, _ = tiny_models
+    assert finetune_cli(tiny, loops_folder, "--name", "my-groove", "--minutes", 0.05, "--threads", 1) == 0
+    out = capsys.readouterr().out
+    assert "read 4 MIDI files: 4 used (24 two-bar windows), 0 skipped" in out
+    assert "wrote model 'my-groove'" in out
+    folder = home / "my-groove"
+    meta = json.loads((folder / "model.json").read_text())
+    assert meta["name"] == "my-groove" and meta["kind"] == "agvae2"
+    f = meta["training"]["finetune"]
+    assert (f["base"], f["files"], f["windows"], f["input_map"]) == ("agvae2", 4, 24, "gm")
+    assert f["train_files"] + f["validation_files"] == 4 and f["validation_files"] >= 1
+    assert meta["training"]["train_windows"] + meta["training"]["validation_windows"] == 24
+    assert meta["bank_rows"] == 24  # the bank holds the producer's own codes
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "Fine-tuned from `agvae2`" in card and "24 2-bar windows" in card and "| before (base model) |" in card
+    assert "secret" not in card + json.dumps(meta) and "my loops" not in card + json.dumps(meta)  # no file names
+    assert not [p for p in home.iterdir() if p.name.startswith(".")]  # no leftovers of the export
+
+    load_exported(folder)  # loadable for a further fine-tune
+    engine = Engine(model_dirs([tiny]))
+    assert "my-groove" in engine.names and "agvae2" in engine.names
+    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank"]
+    score = np.zeros((32, 9), np.float32)
+    score[::4, 0] = 1
+    res = engine.generate(Request("my-groove", 2, score=score, latent_source="bank"))
+    assert res.loops.shape == (2, 32, 27)
+
+    from beatguide.client import Client
+    from beatguide.osc_server import OscServer
+
+    with OscServer(engine, port=0).start(warm_up=False) as srv, Client(srv.port) as c:
+        assert "my-groove" in c.ping()
+
+
+def test_existing_name_needs_force(tiny_models, home, loops_folder, capsys):
+    tiny, _ = tiny_models
+    (home / "mine").mkdir(parents=True)
+    (home / "mine" / "keep.txt").write_text("mine")
+    assert finetune_cli(tiny, loops_folder, "--name", "mine", "--minutes", 0.02) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (home / "mine" / "keep.txt").read_text() == "mine"
+    assert finetune_cli(tiny, loops_folder, "--name", "mine", "--minutes", 0.02, "--force") == 0
+    assert (home / "mine" / "model.json").is_file() and not (home / "mine" / "keep.txt").exists()
+    assert sorted(p.name for p in home.iterdir()) == ["mine"]
+
+
+@pytest.mark.parametrize(
+    "name, message", [("agvae2", "choose another name"), ("../evil", "model name"), (".hidden", "model name")]
+)
+def test_names_refused(tiny_models, home, loops_folder, capsys, name, message):
+    tiny, _ = tiny_models
+    assert finetune_cli(tiny, loops_folder, "--name", name, "--minutes", 0.02, "--force") == 2
+    assert message in capsys.readouterr().err
+    assert not home.exists() or not any(home.iterdir())
+
+
+def write_3_4(path) -> None:
+    track = mido.MidiTrack([mido.MetaMessage("time_signature", numerator=3, denominator=4)])
+    for i in range(48):
+        track += [
+            mido.Message("note_on", channel=9, note=36, velocity=100, time=0 if i == 0 else 240),
+            mido.Message("note_off", channel=9, note=36, velocity=0, time=0),
+        ]
+    mid = mido.MidiFile()
+    mid.tracks.append(track)
+    mid.save(str(path))
+
+
+def bad_folder(tmp_path, case: str):
+    folder = tmp_path / case
+    folder.mkdir()
+    if case == "empty":
+        (folder / "notes.txt").write_text("no MIDI here")
+    elif case == "unreadable":
+        (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    elif case == "three-four":
+        write_3_4(folder / "waltz.mid")
+    elif case == "too little":
+        drum_file(folder / "short.mid", 8, seed=0)  # 8 windows
+        drum_file(folder / "short2.mid", 4, seed=1)  # 4 more
+    elif case == "no drums":
+        drum_file(folder / "melody.mid", 24, seed=0, pitches=tuple(range(88, 97)))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("empty", "no MIDI files"),
+        ("unreadable", "broken.mid: not a readable MIDI file"),
+        ("three-four", "time signature 3/4; only 4/4 is supported"),
+        ("too little", "too little data: 12 two-bar windows from 2 usable files; fine-tuning needs at least 16"),
+        ("no drums", "no drum notes"),
+    ],
+)
+def test_bad_folders_exit_2_and_write_nothing(tiny_models, home, tmp_path, capsys, case, message):
+    tiny, _ = tiny_models
+    assert finetune_cli(tiny, bad_folder(tmp_path, case), "--name", "x", "--minutes", 0.02) == 2
+    out, err = capsys.readouterr()
+    assert message in out + err and "beatguide: error:" in err
+    assert not home.exists() or not any(home.iterdir())
+
+
+def test_missing_folder_and_model(tiny_models, home, tmp_path, loops_folder, capsys):
+    tiny, _ = tiny_models
+    assert finetune_cli(tiny, tmp_path / "nowhere", "--name", "x") == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["finetune", "nosuch", "--midi", str(loops_folder), "--name", "x", "--models", str(tiny)]) == 2
+    assert "no model 'nosuch'" in capsys.readouterr().err
+    assert not home.exists() or not any(home.iterdir())
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path, loops_folder):
+    write_3_4(loops_folder / "waltz.mid")
+    (loops_folder / "broken.midi").write_bytes(b"not midi")
+    files = ft.midi_files(loops_folder)
+    data = ft.read_windows(files, GM_MAP)
+    assert len(files) == 6 and len(data.files) == 4 and len(data) == 24
+    assert len(data.skipped) == 2 and any("3/4" in s for s in data.skipped)
+    assert "2 skipped" in ft.describe(data, len(files))
+
+
+def test_reader_prefers_channel_10_and_any_tempo(tmp_path):
+    """Two bars of kicks on channel 10 plus a piano on channel 1 at 93 BPM: the piano is left out."""
+    msgs = [mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(93))]
+    for i in range(8):
+        msgs += [
+            mido.Message("note_on", channel=9, note=36, velocity=90, time=0 if i == 0 else 480),
+            mido.Message("note_on", channel=0, note=38, velocity=90, time=0),
+        ]
+    mid = mido.MidiFile(ticks_per_beat=480)
+    mid.tracks.append(mido.MidiTrack(msgs))
+    mid.save(str(tmp_path / "a.mid"))
+    data = ft.read_windows([tmp_path / "a.mid"], GM_MAP)
+    assert len(data) == 2  # windows starting on bars 1 and 2
+    assert data.loops[0][:, :9].sum() == 8 and data.loops[0][:, 0].sum() == 8  # kicks only
+    assert data.left_out == {"on channels other than 10": 8}
+
+
+def test_split_by_file_holds_out_whole_files():
+    index = np.repeat(np.arange(5), [10, 40, 12, 8, 30])
+    tr, va = ft.split_by_file(index, 0.2, seed=0)
+    assert not set(index[tr]) & set(index[va]) and set(index[tr]) | set(index[va]) == set(range(5))
+    assert 10 <= len(va) <= 40
+    tr, va = ft.split_by_file(np.zeros(20, np.int64), 0.2)  # one file: its last windows, one dropped between
+    assert list(va) == [16, 17, 18, 19] and tr.max() == 14
+
+
+def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
+    """The function behind the command: a few steps, the step limit honoured, numbers before and after."""
+    tiny, _ = tiny_models
+    meta = ft.finetune("agvae2", loops_folder, "steps", models=[tiny], minutes=1, max_steps=3, progress=False)
+    f = meta["training"]["finetune"]
+    assert f["steps"] == 3 and f["stopped"] == "step limit"
+    assert set(f["before"]) == set(f["after"]) >= {"loss", "hit_f1", "offset_w", "velocity_w"}
+    assert f["after"]["loss"] <= f["before"]["loss"]  # the best weights are kept (the base's if no round beat it)

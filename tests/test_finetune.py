@@ -217,4 +217,28 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
     f = meta["training"]["finetune"]
     assert f["steps"] == 3 and f["stopped"] == "step limit"
     assert set(f["before"]) == set(f["after"]) >= {"loss", "hit_f1", "offset_w", "velocity_w"}
-    assert f["after"]["loss"] <= f["before"]["loss"]  # the best weights are kept (the base's if no round beat it)
+    b, a = f["before"], f["after"]  # the best weights are kept (the base's if no round beat them)
+    assert a["offset_w"] + a["velocity_w"] <= b["offset_w"] + b["velocity_w"] and a["hit_f1"] >= b["hit_f1"] - 0.02
+
+
+def test_study_halves_and_goal():
+    """The measurement's pieces: halves by file with about as many windows, the goal's arithmetic."""
+    from beatguide_export import finetune_study as fs
+
+    index = np.repeat(np.arange(6), [30, 5, 12, 20, 8, 25])
+    data = ft.MidiWindows(np.zeros((len(index), 32, 27), np.float32), index, [f"f{i}" for i in range(6)])
+    a, b = fs.halves(data, seed=0)
+    assert sorted(a + b) == data.files and not set(a) & set(b)
+    sizes = [sum((index == int(f[1:])).sum() for f in half) for half in (a, b)]
+    assert abs(sizes[0] - sizes[1]) <= 30
+    base = {"offset_mean": 0.2, "velocity_mean": 0.1, "offset_weighted": 0.2, "velocity_weighted": 0.1, "hit_f1": 0.9}
+    good = {
+        "offset_mean": 0.15,
+        "velocity_mean": 0.07,
+        "offset_weighted": 0.14,
+        "velocity_weighted": 0.08,
+        "hit_f1": 0.89,
+    }
+    c = fs.compare(base, good)
+    assert c["closer"]["offset_mean"] == pytest.approx(0.25) and c["goal_met"] == {"mean": True, "weighted": False}
+    assert not fs.compare(base, good | {"hit_f1": 0.87})["goal_met"]["mean"]  # F1 dropped by 0.03

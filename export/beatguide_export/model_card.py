@@ -64,7 +64,7 @@ def _finetune(t: dict) -> list[str]:
         "",
         f"Fine-tuning stopped ({f['stopped']}) after {f['steps']} steps; time limit {f['minutes']:g} min. On the "
         f"held-out windows ({after['windows']} humanized 5 times each, groove latent from the prior; Wasserstein "
-        "distances are means over the drums played):",
+        "distances per drum, averaged with the drums' hit counts as weights):",
         "",
         "| | before (base model) | after (fine-tuned) |",
         "|---|---|---|",

@@ -132,18 +132,6 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def train_step(model: DrumVAE, opt, gest: dict, target, beta: float, device="cpu") -> dict:
-    """One optimiser step on a batch (gradients clipped to norm 1); returns the loss terms."""
-    gest, target = {k: v.to(device) for k, v in gest.items()}, target.to(device)
-    post, raw, aux = model(gest, target)
-    loss, terms = total_loss(model, post, raw, aux, gest, target, beta)
-    opt.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    opt.step()
-    return terms
-
-
 def train(kind: str, gmd, out: Path, *, epochs=40, batch_size=256, lr=1e-3, patience=6, seed=0, device="cpu",
           threads=0, limit=0, resume=False, cache_dir=None, max_minutes=0.0, progress=True, **sizes) -> dict:
     """Train one model; returns the run summary (also written to out/summary.json)."""
@@ -184,7 +172,12 @@ def train(kind: str, gmd, out: Path, *, epochs=40, batch_size=256, lr=1e-3, pati
         for i, (gest, target) in enumerate(train_set.batches(batch_size, gen)):
             progress_frac = (epoch - 1) + i / steps_per_epoch
             beta = config.max_beta * min(1.0, progress_frac / ANNEAL_EPOCHS)
-            terms = train_step(model, opt, gest, target, beta, device)
+            post, raw, aux = model({k: v.to(device) for k, v in gest.items()}, target.to(device))
+            loss, terms = total_loss(model, post, raw, aux, gest, target, beta)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v * len(target)
             count += len(target)

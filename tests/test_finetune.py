@@ -217,6 +217,11 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
     f = meta["training"]["finetune"]
     assert f["steps"] == 3 and f["stopped"] == "step limit"
     assert set(f["before"]) == set(f["after"]) >= {"loss", "hit_f1", "offset_w", "velocity_w"}
+    with np.load(tiny / "agvae2" / "weights.npz") as base, np.load(home / "steps" / "weights.npz") as tuned:
+        assert all(np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders."))
+        assert meta["training"]["best_epoch"] == 0 or any(
+            not np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("decoder.")
+        )
     b, a = f["before"], f["after"]  # the best weights are kept (the base's if no round beat them)
     assert a["offset_w"] + a["velocity_w"] <= b["offset_w"] + b["velocity_w"] and a["hit_f1"] >= b["hit_f1"] - 0.02
 

@@ -51,7 +51,9 @@ def _finetune(t: dict) -> list[str]:
     f, before, after = t["finetune"], t["finetune"]["before"], t["finetune"]["after"]
     rows = (("validation loss (nats / loop)", "loss", ".2f"), ("hit F1 of humanized loops against the score", "hit_f1", ".3f"),
             ("offset Wasserstein to the held-out playing", "offset_w", ".3f"),
-            ("velocity Wasserstein to the held-out playing", "velocity_w", ".3f"))
+            ("velocity Wasserstein to the held-out playing", "velocity_w", ".3f"),
+            ("the same, the window's own groove given: offset", "groove_offset_w", ".3f"),
+            ("the same, the window's own groove given: velocity", "groove_velocity_w", ".3f"))
     base_windows = f["base_training"].get("train_windows")
     return [
         f"Fine-tuned from `{f['base']}` (exported {f['base_exported']}, trained on the Groove MIDI Dataset's `train` "

@@ -52,13 +52,14 @@ def seed_all(seed: int) -> None:
 
 
 @torch.no_grad()
-def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0):
-    """Humanize scores (B, 32, 9) ``samples`` times: encoded score latents, the rest from the prior.
-    Returns loops (samples, B, 32, 27)."""
+def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None):
+    """Humanize scores (B, 32, 9) ``samples`` times: encoded score latents (and groove latents, when
+    grooves (B, 32, 3) are given), the rest from the prior. Returns loops (samples, B, 32, 27)."""
     g = torch.Generator().manual_seed(seed)
     n = score.shape[0]
     gest = {"score": score, "lanes": score.transpose(1, 2),
-            "groove": torch.zeros(n, 32, 3), "accents": torch.zeros(n, 32)}
+            "groove": torch.zeros(n, 32, 3) if groove is None else groove, "accents": torch.zeros(n, 32)}
+    encoded = ("score", "lanes") if groove is None else ("score", "lanes", "groove")
     post = model.encode(gest)
     outs = []
     for _ in range(samples):
@@ -66,7 +67,7 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0):
         for lat in model.latents:
             mu, sigma = post[lat.name]
             eps = torch.randn(mu.shape, generator=g)
-            zs[lat.name] = mu + sigma * eps if lat.gesture in ("score", "lanes") else eps
+            zs[lat.name] = mu + sigma * eps if lat.gesture in encoded else eps
         u = torch.rand(n, 32, N_DRUMS, generator=g)
         outs.append(model.sample(model.join(zs), u, torch.tensor(1.0)))
     return torch.stack(outs)

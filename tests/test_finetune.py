@@ -247,3 +247,21 @@ def test_study_halves_and_goal():
     c = fs.compare(base, good)
     assert c["closer"]["offset_mean"] == pytest.approx(0.25) and c["goal_met"] == {"mean": True, "weighted": False}
     assert not fs.compare(base, good | {"hit_f1": 0.87})["goal_met"]["mean"]  # F1 dropped by 0.03
+
+
+def test_ctrl_c_keeps_the_best_so_far(tiny_models, home, loops_folder, monkeypatch):
+    """Ctrl-C during training: training stops, the best weights so far are exported."""
+    tiny, _ = tiny_models
+    real_step, calls = ft.finetune_step, []
+
+    def step(*args):
+        calls.append(1)
+        if len(calls) == 20:  # in the second round
+            raise KeyboardInterrupt
+        return real_step(*args)
+
+    monkeypatch.setattr(ft, "finetune_step", step)
+    meta = ft.finetune("agvae2", loops_folder, "stopped", models=[tiny], minutes=5, progress=False)
+    f = meta["training"]["finetune"]
+    assert f["stopped"] == "interrupted" and f["steps"] == 19 and len(f["curve"]) == 1
+    assert (home / "stopped" / "model.json").is_file()

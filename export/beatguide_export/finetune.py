@@ -277,7 +277,7 @@ def fine_tune(
                         "steps": steps,
                         "seconds": round(time.perf_counter() - t0, 1),
                         "train_loss": sums["loss"] / count,
-                        **{f"val_{k}": v for k, v in val.items()},
+                        **val,
                     }
                 )
                 if now < best and val["hit_f1"] >= min_f1:
@@ -456,6 +456,7 @@ def finetune(
             "stopped": run["stopped"],
             "before": before,
             "after": after,
+            "curve": [[h["round"], h["seconds"], round(distance(h), 4)] for h in run["history"]],  # round, s, distance
         },
     }
     bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)

@@ -267,11 +267,6 @@ BAD = {  # name: (address, args from (rid, port), expected code)
         lambda r, p: P.generate_args(r, p, "agvae11", lane_modes=["empty"] * 9),
         "no_input",
     ),
-    "no-bank": (
-        P.GENERATE,
-        lambda r, p: P.generate_args(r, p, "baseline", score=X["score"], latent_source="bank"),
-        "bad_value",
-    ),
     "factorized-empty-groove": (
         P.GENERATE,
         lambda r, p: P.generate_args(r, p, "factorized", groove=np.zeros((32, 3))),

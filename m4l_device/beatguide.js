@@ -324,7 +324,7 @@ function showModel() {
     box("bg_capture_groove").message("active", use.groove ? 1 : 0);
     box("bg_record_taps").message("active", use.groove ? 1 : 0);
     box("bg_capture_accents").message("active", use.accents ? 1 : 0);
-    box("bg_latents").message("active", use.bank ? 1 : 0);
+    box("bg_latents").message("active", use.latents ? 1 : 0);
     box("bg_write_aux").message("active", use.aux ? 1 : 0);
     outlet(OUT_VIEW, "enable", use.score ? 1 : 0, use.accents ? 1 : 0, use.groove ? 1 : 0);
 }

@@ -123,16 +123,16 @@ function bgModelsFromPong(pong) {
 
 function bgHas(list, name) { return list.indexOf(name) >= 0; }
 
-// Which controls a model uses: {score, lanes, groove, accents, bank, aux}.
+// Which controls a model uses: {score, lanes, groove, accents, latents (a choice of latent source), aux}.
 function bgControls(caps) {
-    if (caps === null) return { score: true, lanes: true, groove: true, accents: true, bank: false, aux: true };
+    if (caps === null) return { score: true, lanes: true, groove: true, accents: true, latents: false, aux: true };
     var g = caps.gestures;
     return {
         score: bgHas(g, "score") || bgHas(g, "lanes"),
         lanes: caps.lane_modes.length > 0,
         groove: bgHas(g, "groove"),
         accents: bgHas(g, "accents"),
-        bank: bgHas(caps.latent_sources, "bank"),
+        latents: caps.latent_sources.length > 1,
         aux: caps.aux.length > 0
     };
 }
@@ -250,7 +250,7 @@ function bgEmptyState() {
         inputOverride: bgFilled(BG_MIDI_PITCHES, BG_AUTO), // per pitch: class, BG_NOT_READ, or BG_AUTO
         model: BG_NONE,
         command: BG_NONE,                               // the launcher's server command; none: it searches
-        latentSource: 0,                                // index into BG_SPEC.latent_sources (a live.menu's)
+        latentSource: BG_SPEC.latent_sources.indexOf(BG_SPEC.default_latent_sources[0]), // a live.menu's index
         sendPort: BG_SPEC.ports.server,
         replyPort: BG_SPEC.ports.reply
     };
@@ -332,6 +332,12 @@ function bgRequestProblem(model, caps, st) {
 
 // The arguments of /bg/generate, laid out by BG_SPEC.generate.fields.
 // req: {id, replyPort, model, caps, variations, temperature, seed, scoreSeed, grooveSeed, state}
+// The latent source to send: the menu's choice where the model has it, else -1 (the model's default).
+function bgLatentSource(caps, index) {
+    if (caps === null || !bgHas(caps.latent_sources, BG_SPEC.latent_sources[index])) return -1;
+    return index;
+}
+
 function bgGenerateArgs(req) {
     var st = req.state;
     var g = bgGestures(st, req.caps);
@@ -342,7 +348,7 @@ function bgGenerateArgs(req) {
     return bgPack(BG_SPEC.generate.fields, {
         request_id: req.id, reply_port: req.replyPort, model: req.model, variations: req.variations,
         temperature: req.temperature, seed: req.seed, score_seed: req.scoreSeed, groove_seed: req.grooveSeed,
-        flags: flags, latent_source: bgControls(req.caps).bank ? st.latentSource : 0,
+        flags: flags, latent_source: bgLatentSource(req.caps, st.latentSource),
         lane_masks: masks, lane_modes: st.laneModes, groove_mask: st.groove.mask | 0,
         groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents | 0
     });

@@ -140,7 +140,8 @@ def model_column(d: Device) -> None:
                 parameter_enum=["off", "on"])
         p.label(text, [x + 17, y, 96, 13])
     p.label("Latents", [x, 119, 40, 13])
-    d.menu("latents", [x + 40, 118, 73, 15], "Latents", "Latents", d.spec["latent_sources"], initial=0,
+    d.menu("latents", [x + 40, 118, 73, 15], "Latents", "Latents", d.spec["latent_sources"],
+           initial=d.spec["latent_sources"].index(d.spec["default_latent_sources"][0]),
            varname="bg_latents")
     p.label("Read pitch", [x, 137, 50, 13])
     d.number("inpitch", [x, 150, 30, 15], "bg_inpitch", 0, MIDI_PITCHES - 1)

@@ -124,6 +124,13 @@ def tiny_models(tmp_path_factory):
     torch = pytest.importorskip("torch")
     from beatguide_export.models import MODEL_KINDS, build
     from beatguide_export.onnx_export import export_model
+    from beatguide_export.prior_fit import add_to_model
+
+    loops = np.zeros((64, 32, 27), np.float32)  # windows to fit the prior to: random hits, velocities, offsets
+    rng = np.random.default_rng(0)
+    loops[..., :9] = rng.random((64, 32, 9)) < 0.3
+    loops[..., 9:18] = loops[..., :9] * rng.uniform(0.2, 1.0, (64, 32, 9))
+    loops[..., 18:] = loops[..., :9] * rng.uniform(-0.5, 0.5, (64, 32, 9))
 
     out = tmp_path_factory.mktemp("tiny_models")
     models = {}
@@ -135,5 +142,6 @@ def tiny_models(tmp_path_factory):
             "steps": torch.rand(64, 32).numpy() < 0.4,
         }
         export_model(m, out / kind, bank=bank)
+        add_to_model(out / kind, loops[:48], loops[48:], components=(1, 2))
         models[kind] = m
     return out, models

@@ -269,3 +269,27 @@ def test_a_batch_gives_what_each_request_gives_alone(engine):
         np.testing.assert_allclose(got.aux["groove"], alone.aux["groove"], atol=1e-5)
     with pytest.raises(InputError):
         engine.generate_batch([Request(**TASKS["humanize"]), Request(temperature=0.5, **TASKS["humanize"])])
+
+
+def test_onnx_matches_torch_with_logistic_values(tmp_path):
+    """A decoder that samples velocities and offsets takes 27 uniforms per step; the engine feeds them."""
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    m = build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic").eval()
+    export_model(m, tmp_path / "agvae2")
+    onnx = Engine(tmp_path).models["agvae2"]
+    assert onnx.uniform_width == 27
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4, m.z_size)).astype(np.float32)
+    u = rng.random((4, 32, 27)).astype(np.float32)
+    control = np.full((4, 32, 9), -1.0, np.float32)
+    got = onnx.decode(z, u, 1.3, control)
+    with torch.no_grad():
+        want = m.sample(torch.from_numpy(z), torch.from_numpy(u), torch.tensor(1.3), torch.from_numpy(control)).numpy()
+    np.testing.assert_array_equal(got[..., :9], want[..., :9])
+    np.testing.assert_allclose(got[..., 9:], want[..., 9:], atol=1e-4)
+    r = Engine(tmp_path).generate(Request("agvae2", 3, seed=2, score=_score()))
+    assert r.loops.shape == (3, 32, 27)

@@ -51,7 +51,9 @@ def test_real_reference_splits_by_file():
 def test_latent_sources_rows(engine):
     out = experiments.latent_sources(engine, _loops(6), seed=0)
     assert set(out) == {"factorized", "agvae2"}  # the models with separate score and groove latents
-    assert set(out["agvae2"]) == {"prior", "bank", "other windows' posteriors", "own posterior"}
+    assert set(out["agvae2"]) == {"prior", "fitted prior, not conditioned", "fitted prior", "bank",
+                                  "other windows' posteriors", "own posterior"}
+    assert out["agvae2"]["fitted prior"]["prf"] != out["agvae2"]["prior"]["prf"]
 
 
 def test_report_and_summary_from_every_experiment(engine, tmp_path):
@@ -63,4 +65,4 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
                     "## What drives diversity", "## Table 2", "## 11-input model"):
         assert heading in text
     s = summary(results)
-    assert set(s["humanize"]["agvae2"]) == {"prior", "bank"} and "agvae11" in s["exact"]
+    assert set(s["humanize"]["agvae2"]) == {"prior", "fitted", "bank"} and "agvae11" in s["exact"]

@@ -151,3 +151,40 @@ def test_exported_weights_rebuild_the_model(tmp_path):
     back = load_exported(tmp_path / "agvae2")
     for (k, a), (_, b) in zip(m.state_dict().items(), back.state_dict().items()):
         torch.testing.assert_close(a, b, atol=2e-3, rtol=1e-3, msg=k)  # stored as float16
+
+
+def test_logistic_values_learn_a_spread_and_sample_it():
+    """values="logistic": the decoder learns a location and a scale per velocity and offset, and draws
+    each played note's values from them with the last 18 uniforms of each step."""
+    m = _model("agvae2", dropout=0.0, values="logistic")
+    gest, target = _batch()
+    post, raw, aux = m(gest, target)
+    assert raw.shape == (8, 32, 45) and m.uniform_width == 27
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        post, raw, aux = m(gest, target, sample=False)
+        loss, terms = total_loss(m, post, raw, aux, gest, target, beta=0.2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(terms["velocity"] + terms["offset"])
+    assert losses[-1] < losses[0] - 10  # the values' negative log-likelihood falls
+    m.eval()
+    z, u = torch.randn(4, m.z_size), torch.rand(4, 32, 27)
+    force = target[:4, :, :9]  # the same hits in every draw, so only the values can differ
+    a = m.sample(z, u, torch.tensor(1.0), force)
+    b = m.sample(z, torch.cat([u[..., :9], torch.rand(4, 32, 18)], -1), torch.tensor(1.0), force)
+    cold = m.sample(z, u, torch.tensor(0.05), force)
+    assert torch.equal(a[..., :9], b[..., :9]) and torch.equal(a[..., :9], force)
+    played = force > 0.5
+    assert not torch.allclose(a[..., 9:18][played], b[..., 9:18][played])
+    assert torch.all(a[..., 9:18][~played] == 0) and torch.all((a[..., 9:18] >= 0) & (a[..., 9:18] <= 1))
+    assert torch.all(a[..., 18:].abs() <= 1)
+    spread = (a - cold)[..., 18:][played].abs().mean()
+    assert spread > 0.01  # temperature scales the values' spread
+
+
+def test_unknown_values_are_refused():
+    with pytest.raises(ValueError, match="unknown values"):
+        _model("agvae2", values="median")

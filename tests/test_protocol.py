@@ -124,7 +124,7 @@ def test_decode_humanize():
     assert r.temperature == pytest.approx(0.7)
     np.testing.assert_array_equal(r.score, score)
     assert r.groove is None and r.accents is None and r.lane_modes == ("given",) * N_CLASSES
-    assert r.latent_source == "prior"
+    assert r.latent_source is None  # -1: the model's default
 
 
 def test_decode_groove_and_accents():
@@ -151,6 +151,10 @@ def test_decode_lane_modes_for_every_model(model):
     args = P.generate_args(1, 2000, model, score=score, lane_modes=modes, latent_source="bank")
     r = P.decode_generate(args).request
     assert r.lane_modes == tuple(modes) and r.latent_source == "bank"
+    for source in ("prior", "fitted", None):
+        a = P.generate_args(1, 2000, model, score=score, latent_source=source)
+        assert a[P.A_LATENT_SOURCE] == (-1 if source is None else P.LATENT_SOURCES.index(source))
+        assert P.decode_generate(a).request.latent_source == source
     np.testing.assert_array_equal(r.score, score)
     # without the score flag no score is sent: given and exact lanes are left to the model, empty stays empty
     args[P.A_FLAGS] = 0
@@ -203,8 +207,8 @@ def test_decode_accepts_floats_for_ints_and_ints_for_floats():
         (P.A_GROOVE_SEED, 1.25, "bad_args"),
         (P.A_FLAGS, 8, "bad_value"),
         (P.A_FLAGS, -1, "bad_value"),
-        (P.A_LATENT_SOURCE, 2, "bad_value"),
-        (P.A_LATENT_SOURCE, -1, "bad_value"),
+        (P.A_LATENT_SOURCE, 3, "bad_value"),
+        (P.A_LATENT_SOURCE, -2, "bad_value"),
         (P.A_LATENT_SOURCE, "bank", "bad_args"),
         (P.A_MASKS + 3, 2**32, "bad_value"),
         (P.A_MASKS, 0.5, "bad_args"),

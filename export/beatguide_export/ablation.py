@@ -23,6 +23,7 @@ from beatguide.gmd import load_split
 
 from . import data
 from .onnx_export import export_model, load_run
+from .prior_fit import add_to_model
 from .train import latent_bank, train
 
 VARIANTS = {
@@ -32,17 +33,19 @@ VARIANTS = {
     "48 free bits per latent (paper)": {"free_bits": {"score": 48.0, "groove": 48.0}},
     "v1 design (prior dropout, no lane forcing, no previous-step dropout)": {
         "prior_dropout": 0.1, "force_lanes": 0.0, "prev_dropout": 0.0},
+    "sampled velocities and offsets (logistic values)": {"values": "logistic"},
 }
+SOURCES = ("prior", "fitted prior", "bank", "own posterior")
 
 
 def measure(models: Path, loops: np.ndarray, seed: int) -> dict:
-    """The ablation's row: humanize diversity / F1 / realism with the groove from the prior, the bank and
-    the window's own posterior, and the model's own leak into lanes set empty."""
+    """The ablation's rows: humanize diversity / F1 / realism with the groove from the prior, the fitted
+    prior, the bank and the window's own posterior, and the model's own leak into lanes set empty."""
     engine = Engine(models)
     src = experiments.latent_sources(engine, loops, seed)["agvae2"]
     leak = experiments.lane_leak(engine, loops, seed)["agvae2"]["model alone"]
     row = {}
-    for name in ("prior", "bank", "own posterior"):
+    for name in SOURCES:
         r = src[name]
         row[name] = {"diversity": r["diversity"][0], "hit_f1": r["prf"][2],
                      "offset_w": float(np.nanmean(r["wasserstein"]["offset"])),
@@ -55,13 +58,13 @@ def write_table(results: dict, path: Path, args) -> None:
     lines = [f"AG-VAE 2, first {args.limit} training windows, {args.epochs} epochs each; measured on "
              f"{args.windows} random validation windows (`python -m beatguide_export.ablation --limit {args.limit} "
              f"--epochs {args.epochs} --windows {args.windows}`).", "",
-             "| variant | diversity prior | diversity bank | hit F1 prior | hit F1 bank | offset W prior | offset W bank "
-             "| offset W own | velocity W bank | leak (model alone) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| variant | groove latent from | diversity | hit F1 | offset W | velocity W | leak (model alone) |",
+             "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
-        p, b, o = r["prior"], r["bank"], r["own posterior"]
-        lines.append(f"| {name} | {p['diversity']:.3f} | {b['diversity']:.3f} | {p['hit_f1']:.3f} | {b['hit_f1']:.3f} | "
-                     f"{p['offset_w']:.3f} | {b['offset_w']:.3f} | {o['offset_w']:.3f} | {b['velocity_w']:.3f} | "
-                     f"{r['leak'] * 100:.1f} % |")
+        for source in SOURCES:
+            x = r[source]
+            lines.append(f"| {name} | {source} | {x['diversity']:.3f} | {x['hit_f1']:.3f} | {x['offset_w']:.3f} | "
+                         f"{x['velocity_w']:.3f} | {r['leak'] * 100:.1f} % |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -79,6 +82,7 @@ def main(argv=None) -> int:
     val = load_split(args.gmd, "validation").loops
     loops = val[np.random.default_rng(args.seed).permutation(len(val))[: args.windows]]
     train_windows = data.load(args.gmd, "train", limit=args.limit)
+    train_loops = load_split(args.gmd, "train").loops[: args.limit]
     results_path = args.out / "results.json"
     results = {}  # measured again each time (cheap); training is skipped where a variant's run is complete
     for i, (name, change) in enumerate(VARIANTS.items()):
@@ -91,6 +95,7 @@ def main(argv=None) -> int:
                   **change)
         model, summary = load_run(run)
         export_model(model, run / "models" / "agvae2", summary, latent_bank(model, train_windows))
+        add_to_model(run / "models" / "agvae2", train_loops, val, args.seed)
         results[name] = measure(run / "models", loops, args.seed)
         args.out.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=2))

@@ -5,17 +5,33 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .models import N_DRUMS, DrumVAE, free_nats, kl_per_latent
+from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_scales
 
 
-def loop_terms(raw, target) -> dict:
-    """Hit BCE + velocity and offset squared error, summed over steps and drums, mean over the batch."""
+def loop_terms(raw, target, values: str = "mean") -> dict:
+    """Hit BCE, summed over steps and drums, mean over the batch; velocities and offsets: squared error
+    everywhere (``values="mean"``, GrooVAE), or the negative log-likelihood of the played notes' values
+    under logistic distributions before the sigmoid / tanh (``"logistic"``)."""
     n = raw.shape[0]
-    return {
-        "hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], target[..., :N_DRUMS], reduction="sum") / n,
-        "velocity": ((torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]) - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n,
-        "offset": ((torch.tanh(raw[..., 2 * N_DRUMS:]) - target[..., 2 * N_DRUMS:]) ** 2).sum() / n,
-    }
+    hits = target[..., :N_DRUMS]
+    terms = {"hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], hits, reduction="sum") / n}
+    if values == "logistic":
+        eps = 1e-3
+        vel = torch.logit(target[..., N_DRUMS:2 * N_DRUMS].clamp(eps, 1 - eps))
+        off = torch.atanh(target[..., 2 * N_DRUMS:WIDTH].clamp(-1 + eps, 1 - eps))
+        nll = logistic_nll(torch.cat([vel, off], -1), raw[..., N_DRUMS:WIDTH], value_scales(raw))
+        terms["velocity"] = (nll[..., :N_DRUMS] * hits).sum() / n
+        terms["offset"] = (nll[..., N_DRUMS:] * hits).sum() / n
+        return terms
+    terms["velocity"] = ((torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]) - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
+    terms["offset"] = ((torch.tanh(raw[..., 2 * N_DRUMS:WIDTH]) - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
+    return terms
+
+
+def logistic_nll(x, loc, scale):
+    """Negative log-density of x under logistic distributions."""
+    z = (x - loc) / scale
+    return z + 2 * F.softplus(-z) + torch.log(scale)
 
 
 def aux_terms(aux: dict, gestures: dict) -> dict:
@@ -35,7 +51,7 @@ def aux_terms(aux: dict, gestures: dict) -> dict:
 
 def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float):
     """(loss, terms): every term is a detached float for logging; KL per latent group in nats."""
-    terms = loop_terms(raw, target)
+    terms = loop_terms(raw, target, model.config.values)
     terms.update(aux_terms(aux, gestures))
     kls = kl_per_latent(model, post)
     free = free_nats(model)

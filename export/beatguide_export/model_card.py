@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 from pathlib import Path
 
 DESCRIPTIONS = {
@@ -16,11 +18,14 @@ DESCRIPTIONS = {
 }
 
 
+SOURCE_NAMES = {"prior": "prior N(0, I)", "fitted": "fitted prior", "bank": "bank"}
+
+
 def _evaluation(name: str, results: dict) -> list[str]:
     """The card's evaluation section from docs/results.json (written by ``beatguide eval all``)."""
     lines = ["## Evaluation (validation split, `beatguide eval all`, temperature 1)"]
     for source, r in results.get("humanize", {}).get(name, {}).items():
-        lines.append(f"- Humanize, groove latent from the {source}: diversity {r['diversity']:.3f}, hit F1 against "
+        lines.append(f"- Humanize, groove latent from the {SOURCE_NAMES.get(source, source)}: diversity {r['diversity']:.3f}, hit F1 against "
                      f"the score {r['hit_f1']:.3f}, offset / velocity Wasserstein to real playing (mean of 9 drums) "
                      f"{r['offset_w']:.3f} / {r['velocity_w']:.3f}")
     if name in results.get("exact", {}):
@@ -39,6 +44,10 @@ def _evaluation(name: str, results: dict) -> list[str]:
     lines.append(f"- Real playing against itself (two halves of the split, by file): offset Wasserstein "
                  f"{results.get('real_vs_real_offset_w', float('nan')):.3f}")
     return lines + [""]
+
+
+def _kept(rows: list) -> int:
+    return max(rows, key=lambda r: r["validation_loglik"])["components"]
 
 
 def _files(n: int) -> str:
@@ -104,6 +113,11 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
         *([f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows, the bank of "
            "real codes the engine draws missing latents from with `latent_source=bank`."] if meta.get("bank") else []),
+        *([f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
+           "the training windows' codes (the number chosen by the validation codes' log-likelihood among "
+           + ", ".join(str(r["components"]) for r in meta["prior_fit"]) + "); missing latents are drawn from it, "
+           "conditioned on the given gestures' codes, by default (`latent_source=fitted`)."]
+          if meta.get("prior") else []),
         "",
         "## Training data",
         *(_finetune(t) if "finetune" in t else [
@@ -138,3 +152,19 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     path = Path(folder) / "MODEL_CARD.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def main(argv=None) -> int:
+    """Rewrite the model cards of exported model folders, e.g. after a new evaluation."""
+    ap = argparse.ArgumentParser(prog="python -m beatguide_export.model_card", description=main.__doc__)
+    ap.add_argument("folders", nargs="+", type=Path, help="exported model folders")
+    ap.add_argument("--results", type=Path, help="evaluation summary (docs/results.json)")
+    args = ap.parse_args(argv)
+    results = json.loads(args.results.read_text()) if args.results else None
+    for folder in args.folders:
+        print(write_card(folder, json.loads((folder / "model.json").read_text()), results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

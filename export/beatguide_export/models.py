@@ -49,6 +49,7 @@ class ModelConfig:
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
+    values: str = "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -147,13 +148,14 @@ class LoopDecoder(nn.Module):
     control (per drum: whether its hit is forced, and to what), so forced hits condition the loop.
     """
 
-    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float, prev_dropout: float = 0.0):
+    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float, prev_dropout: float = 0.0,
+                 values: str = "mean"):
         super().__init__()
-        self.layers, self.hidden, self.prev_dropout = layers, hidden, prev_dropout
+        self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
-        self.out = nn.Linear(hidden, WIDTH)
+        self.out = nn.Linear(hidden, raw_width(values))
 
     def _state(self, z):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
@@ -171,7 +173,9 @@ class LoopDecoder(nn.Module):
     def sample(self, z, controls, uniforms, temperature, hit_control):
         """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature), except where
         ``hit_control`` (B, 32, 9) forces them (0: no hit, 1: a hit; -1: free); velocity and offset
-        kept only where a hit is played. ``uniforms`` (B, 32, 9) make sampling reproducible."""
+        kept only where a hit is played. ``uniforms`` (B, 32, 9) make sampling reproducible; with
+        logistic values (B, 32, 27): the last 18 draw each velocity and offset around its location,
+        the spread scaled by the temperature."""
         state = self._state(z)
         prev = torch.zeros(z.shape[0], WIDTH, dtype=z.dtype)
         forced, value = hit_control >= 0, (hit_control > 0.5).to(z.dtype)
@@ -179,13 +183,30 @@ class LoopDecoder(nn.Module):
         for t in range(STEPS):
             h, state = self.rnn(torch.cat([prev, z, controls[:, t]], dim=-1)[:, None], state)
             raw = self.out(h[:, 0])
-            drawn = (uniforms[:, t] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
+            drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
-            vel = torch.sigmoid(raw[:, N_DRUMS:2 * N_DRUMS]) * hits
-            off = torch.tanh(raw[:, 2 * N_DRUMS:]) * hits
+            pre = raw[:, N_DRUMS:WIDTH]  # velocity and offset before their sigmoid / tanh
+            if self.values == "logistic":
+                u = uniforms[:, t, N_DRUMS:].clamp(1e-6, 1 - 1e-6)
+                pre = pre + temperature * value_scales(raw) * torch.log(u / (1 - u))
+            vel = torch.sigmoid(pre[:, :N_DRUMS]) * hits
+            off = torch.tanh(pre[:, N_DRUMS:]) * hits
             prev = torch.cat([hits, vel, off], dim=-1)
             steps.append(prev)
         return torch.stack(steps, dim=1)
+
+
+def raw_width(values: str) -> int:
+    """Decoder outputs per step: hit logits, velocity and offset locations, and with logistic values
+    their log scales."""
+    if values not in ("mean", "logistic"):
+        raise ValueError(f"unknown values {values!r}: mean or logistic")
+    return WIDTH if values == "mean" else WIDTH + 2 * N_DRUMS
+
+
+def value_scales(raw):
+    """Scales (..., 18) of the logistic velocity and offset distributions (pre-activation), from raw outputs."""
+    return F.softplus(raw[..., WIDTH:]) + 0.01
 
 
 class DrumVAE(nn.Module):
@@ -214,7 +235,8 @@ class DrumVAE(nn.Module):
                 aux_width += d_out * lat.groups // STEPS if c.aux_controls else 0
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
         self.decoder = LoopDecoder(self.z_size, c.plan + aux_width + 2 * N_DRUMS, c.dec_hidden, c.dec_layers,
-                                   c.dropout, c.prev_dropout)
+                                   c.dropout, c.prev_dropout, c.values)
+        self.uniform_width = N_DRUMS if c.values == "mean" else WIDTH  # the decoder's uniforms per step
 
     # -- gestures -> latents
     def encode(self, gestures: dict) -> dict:
@@ -255,7 +277,7 @@ class DrumVAE(nn.Module):
         """Free-running decode of joined latents (B, z) into loops (B, 32, 27); ``hit_control``
         (B, 32, 9): -1 free, 0 forced silent, 1 forced hit (None: all free)."""
         if hit_control is None:
-            hit_control = -torch.ones_like(uniforms)
+            hit_control = -torch.ones_like(uniforms[..., :N_DRUMS])
         controls = self.controls(z, self.reconstruct(self.split(z)), hit_control)
         return self.decoder.sample(z, controls, uniforms, temperature, hit_control)
 

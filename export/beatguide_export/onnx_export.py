@@ -120,7 +120,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
     with torch.no_grad():
         _export(enc, enc_in, out_dir / "encoder.onnx", enc.gestures, enc_out)
         files["encoder"] = "encoder.onnx"
-        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, N_DRUMS), torch.tensor([1.0]),
+        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, model.uniform_width), torch.tensor([1.0]),
                   -torch.ones(b, STEPS, N_DRUMS))
         _export(DecoderGraph(model), dec_in, out_dir / "decoder.onnx",
                 ["z", "uniforms", "temperature", "hit_control"], ["loop"])
@@ -165,6 +165,14 @@ def export_cli(args) -> int:
     else:
         bank = None
     meta = export_model(model, out, summary, bank)
+    if getattr(args, "gmd", None):  # the fitted prior, from the same split's codes
+        from beatguide.gmd import load_split
+
+        from .prior_fit import add_to_model
+
+        cache = getattr(args, "cache_dir", None)
+        add_to_model(out, load_split(args.gmd, "train", cache).loops, load_split(args.gmd, "validation", cache).loops)
+        meta = json.loads((out / "model.json").read_text())
     from .model_card import write_card
     results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
     write_card(out, meta, results)

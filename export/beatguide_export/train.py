@@ -68,7 +68,7 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None
             mu, sigma = post[lat.name]
             eps = torch.randn(mu.shape, generator=g)
             zs[lat.name] = mu + sigma * eps if lat.gesture in encoded else eps
-        u = torch.rand(n, 32, N_DRUMS, generator=g)
+        u = torch.rand(n, 32, model.uniform_width, generator=g)
         outs.append(model.sample(model.join(zs), u, torch.tensor(1.0)))
     return torch.stack(outs)
 

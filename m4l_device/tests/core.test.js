@@ -101,9 +101,9 @@ test("pong: model names with what each takes; protocol 2 capabilities decide the
   assert.deepEqual(plain(models[1].caps), { gestures: ["score"], lane_modes: ["decide", "given", "empty"],
     latent_sources: ["prior"], aux: [], needs: "score" });
   assert.deepEqual(plain(core.bgControls(models[0].caps)),
-    { score: true, lanes: true, groove: true, accents: true, bank: true, aux: true });
+    { score: true, lanes: true, groove: true, accents: true, latents: true, aux: true });
   assert.deepEqual(plain(core.bgControls(models[1].caps)),
-    { score: true, lanes: true, groove: false, accents: false, bank: false, aux: false });
+    { score: true, lanes: true, groove: false, accents: false, latents: false, aux: false });
 });
 
 test("generate: every argument where the spec puts it; gestures a model does not take are not sent", () => {
@@ -130,7 +130,9 @@ test("generate: every argument where the spec puts it; gestures a model does not
   const scoreOnly = { gestures: ["score"], lane_modes: SPEC.lane_modes, latent_sources: ["prior"], aux: [], needs: "score" };
   const b = core.bgGenerateArgs(Object.assign({}, req, { caps: scoreOnly }));
   assert.equal(b[at.flags], SPEC.flags.score);
-  assert.equal(b[at.latent_source], 0);
+  assert.equal(b[at.latent_source], -1);  // the model has no bank: its default source
+  const c = core.bgGenerateArgs(Object.assign({}, req, { state: core.bgEmptyState() }));
+  assert.equal(c[at.latent_source], SPEC.latent_sources.indexOf(SPEC.default_latent_sources[0]));
 });
 
 test("a request the model cannot take is stopped with a reason", () => {

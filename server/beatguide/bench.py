@@ -123,9 +123,11 @@ class TorchModel:
 
         self.torch, self.model = torch, model
         self.name, self.kind, self.meta, self.latents = like.name, like.kind, like.meta, like.latents
-        self.capabilities, self.bank = like.capabilities, like.bank
+        self.capabilities, self.bank, self.bank_steps = like.capabilities, like.bank, like.bank_steps
+        self.prior, self.uniform_width = like.prior, like.uniform_width
 
     gestures = OnnxModel.gestures
+    default_source = OnnxModel.default_source
 
     def encode(self, gestures: dict) -> dict:
         with self.torch.no_grad():

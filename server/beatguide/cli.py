@@ -222,8 +222,9 @@ def _add_generate(sub) -> None:
     g.add_argument(
         "--latent-source",
         choices=LATENT_SOURCES,
-        default="prior",
-        help="where latents of gestures not given come from (bank: real drummers' codes, for models that ship one)",
+        help="where latents of gestures not given come from: fitted (a mixture fitted to the training codes, "
+        "conditioned on what is given; the default where the model has it), prior (N(0, I), as in the paper) or "
+        "bank (real drummers' codes)",
     )
     g.add_argument("--variations", type=int, default=4)
     g.add_argument("--temperature", type=float, default=1.0)
@@ -342,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the model folder goes (default: your models folder, {user_models_dir()})",
     )
     e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
-    e.add_argument("--gmd", type=Path, help="rebuild the latent bank from this dataset's train split")
+    e.add_argument("--gmd", type=Path, help="rebuild the latent bank and fit the fitted prior from this dataset")
     e.set_defaults(func=_cmd_export)
 
     _add_generate(sub)

@@ -5,8 +5,10 @@ comes from a seed: ``seed`` for the hit uniforms, ``score_seed`` for the score /
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat").
 
-Latents of gestures that are not given come from the prior (the paper) or, with
-``latent_source="bank"``, from a bank of real drummers' codes shipped with the model. Lane modes
+Latents of gestures that are not given come from one of three sources: ``"fitted"`` (the default
+where the model ships it), a Gaussian mixture fitted to the model's training codes and conditioned
+on the codes of the gestures that are given; ``"prior"``, N(0, I) as in the paper; or ``"bank"``, a
+bank of real drummers' codes shipped with the model. Lane modes
 are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
 forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
 is generated around them.
@@ -27,6 +29,7 @@ import onnxruntime as ort
 
 from .drums import N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
+from .fitted_prior import FittedPrior
 from .grid import STEPS
 
 log = logging.getLogger("beatguide.engine")
@@ -34,7 +37,9 @@ log = logging.getLogger("beatguide.engine")
 MAX_VARIATIONS = 8
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
 LANE_MODES = ("decide", "given", "empty", "exact")
-LATENT_SOURCES = ("prior", "bank")
+LATENT_SOURCES = ("prior", "bank", "fitted")  # the protocol numbers them in this order
+DEFAULT_SOURCES = ("fitted", "prior")  # a request that names none gets the first the model has
+PRIOR_FILE = "prior.npz"
 SCORE_SIDE = ("score", "lanes")  # latents drawn from score_seed; the rest from groove_seed
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
@@ -54,7 +59,8 @@ class Request:
     lane_modes: tuple | None = None  # per class, one of LANE_MODES (default: all given if a score is sent)
     groove: np.ndarray | None = None  # (32, 3) hit, velocity, offset
     accents: np.ndarray | None = None  # (32,)
-    latent_source: str = "prior"  # where latents of gestures not given come from: LATENT_SOURCES
+    latent_source: str | None = None  # where latents of gestures not given come from: LATENT_SOURCES
+    #                                   (None: the model's default, DEFAULT_SOURCES)
 
 
 @dataclass
@@ -100,7 +106,7 @@ class OnnxModel:
             except Exception as e:  # onnxruntime raises its own exception types
                 raise ModelError(f"{path}: onnxruntime cannot load it ({e})") from None
 
-        self.bank = None
+        self.bank = self.bank_steps = None
         if self.meta.get("bank"):
             path = self.folder / self.meta["bank"]
             blob = self._read(path)
@@ -111,8 +117,28 @@ class OnnxModel:
             if self.bank.shape[1:] != (self.meta["z_size"],) or self.bank_steps.shape != (len(self.bank), STEPS) \
                     or not len(self.bank):
                 raise ModelError(f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})")
-        self.hit_control = "hit_control" in {i.name for i in self.sessions["decoder"].get_inputs()}
+        self.prior = self._load_prior() if self.meta.get("prior") else None
+        inputs = {i.name: i for i in self.sessions["decoder"].get_inputs()}
+        self.hit_control = "hit_control" in inputs
+        self.uniform_width = inputs["uniforms"].shape[2]  # 9 hit uniforms per step, 27 with sampled values
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
+
+    def _load_prior(self) -> FittedPrior:
+        path = self.folder / self.meta["prior"]
+        if hashlib.sha256(self._read(path)).hexdigest() != self.meta.get("sha256", {}).get(self.meta["prior"]):
+            raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
+        try:
+            with np.load(path) as f:
+                prior = FittedPrior(f["weights"], f["means"], f["covariances"])
+        except (KeyError, ValueError) as e:
+            raise ModelError(f"{path}: not a fitted prior ({e})") from None
+        if prior.size != self.meta["z_size"]:
+            raise ModelError(f"{path}: fitted prior of size {prior.size}, expected {self.meta['z_size']}")
+        return prior
+
+    @property
+    def default_source(self) -> str:
+        return next(s for s in DEFAULT_SOURCES if s in self.capabilities["latent_sources"])
 
     @staticmethod
     def _read(path: Path) -> bytes:
@@ -139,7 +165,8 @@ class OnnxModel:
         return {lat["name"]: (outs[2 * i], outs[2 * i + 1]) for i, lat in enumerate(self.latents)}
 
     def decode(self, z: np.ndarray, uniforms: np.ndarray, temperature: float, hit_control: np.ndarray) -> np.ndarray:
-        """Loops (B, 32, 27); ``hit_control`` (B, 32, 9): FREE, SILENT or HIT per cell."""
+        """Loops (B, 32, 27) from latents and uniforms (B, 32, ``uniform_width``); ``hit_control``
+        (B, 32, 9): FREE, SILENT or HIT per cell."""
         feed = {"z": z, "uniforms": uniforms, "temperature": np.array([temperature], np.float32)}
         if self.hit_control:
             return self.sessions["decoder"].run(None, {**feed, "hit_control": hit_control})[0]
@@ -210,8 +237,10 @@ class Engine:
         for i, (req, (n, _), p) in enumerate(zip(reqs, checked, parsed)):
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
-            zs.append(_latents(model, post, i, p, n, temp, score_seed, groove_seed, req.latent_source))
-            uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, N_CLASSES), np.float32)[:n])
+            source = req.latent_source or model.default_source
+            zs.append(_latents(model, post, i, p, n, temp, score_seed, groove_seed, source))
+            uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width),
+                                                                   np.float32)[:n])
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))
@@ -230,10 +259,10 @@ class Engine:
 def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp: float, score_seed: int,
              groove_seed: int, source: str) -> np.ndarray:
     """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
-    noise), else a prior draw scaled by the temperature, or a bank row (one row per side and variation,
-    among the rows whose rhythm is closest to the input's)."""
+    noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
+    among the rows whose rhythm is closest to the input's), or a draw of the fitted prior."""
     candidates = _bank_candidates(model, parsed.steps) if source == "bank" else None
-    parts = []
+    parts, means, given, score_side, eps_all = [], [], [], [], []
     for j, lat in enumerate(model.latents):
         start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
         size = lat["dim"] * lat["groups"]
@@ -247,7 +276,33 @@ def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp
         else:
             missing = temp * eps
         parts.append(encoded * (mu + temp * sigma * eps) + (1 - encoded) * missing)
-    return np.concatenate(parts, axis=1)
+        means.append(mu)
+        given.append(encoded > 0)
+        score_side.append(np.full(size, lat["gesture"] in SCORE_SIDE))
+        eps_all.append(eps)
+    z = np.concatenate(parts, axis=1)
+    if source == "fitted":
+        z = _fitted_draws(model, z, np.concatenate(means), np.concatenate(given), np.concatenate(score_side),
+                          np.concatenate(eps_all, axis=1), temp, (score_seed, groove_seed))
+    return z
+
+
+def _fitted_draws(model: OnnxModel, z: np.ndarray, mu: np.ndarray, given: np.ndarray, score_side: np.ndarray,
+                  eps: np.ndarray, temp: float, seeds: tuple[int, int]) -> np.ndarray:
+    """Replace the latents not given in ``z`` (n, D) by draws of the fitted prior, conditioned on the
+    given ones' posterior means: the score side's first (from the score seed), then the groove side's
+    (from the groove seed) given those, so each seed keeps deciding its own side."""
+    x = np.repeat(mu[None], len(z), axis=0).astype(np.float64)
+    observed = given.copy()
+    for side_seed, side in zip(seeds, (score_side, ~score_side)):
+        todo = side & ~observed
+        if not todo.any():
+            continue
+        uniforms = np.random.default_rng([side_seed, len(model.latents) + 1]).random(MAX_VARIATIONS)[:len(z)]
+        draws = model.prior.sample(x, observed, uniforms, eps, temp)
+        x[:, todo] = draws[:, todo]
+        observed |= todo
+    return np.where(given, z, x).astype(np.float32)
 
 
 def _bank_candidates(model: OnnxModel, steps: np.ndarray) -> np.ndarray:
@@ -272,7 +327,7 @@ def _check_scalars(req: Request) -> tuple[int, float]:
     for name, s in (("seed", seed), ("score_seed", req.score_seed), ("groove_seed", req.groove_seed)):
         if s is not None and not 0 <= int(s) < 2 ** 63:
             raise InputError(f"{name} must be a non-negative integer, got {s}")
-    if req.latent_source not in LATENT_SOURCES:
+    if req.latent_source is not None and req.latent_source not in LATENT_SOURCES:
         raise InputError(f"latent source must be one of {', '.join(LATENT_SOURCES)}, got {req.latent_source!r}")
     return n, temp
 
@@ -301,7 +356,7 @@ class _Parsed:
 def _gestures(model: OnnxModel, req: Request) -> _Parsed:
     """Check a request's gestures against the model: encoder inputs (zeros where not given), which
     latents (or lane groups) are encoded, and the hit control its lane modes ask for."""
-    if req.latent_source not in model.capabilities["latent_sources"]:
+    if req.latent_source is not None and req.latent_source not in model.capabilities["latent_sources"]:
         raise InputError(f"{model.name} has no {req.latent_source!r} latent source "
                          f"(it has: {', '.join(model.capabilities['latent_sources'])})")
     score = None if req.score is None else (_array(req.score, (STEPS, N_CLASSES), "score", 0, 1) > 0.5).astype(np.float32)

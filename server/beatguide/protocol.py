@@ -38,11 +38,20 @@ from pythonosc.parsing import osc_types
 
 from . import grid
 from .drums import CLASSES, DEFAULT_OUTPUT_PITCHES, GM_PITCHES, GMD_PITCHES, N_CLASSES, DrumMap
-from .engine import LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE, Request, Result
+from .engine import (
+    DEFAULT_SOURCES,
+    LANE_MODES,
+    LATENT_SOURCES,
+    MAX_TEMPERATURE,
+    MAX_VARIATIONS,
+    MIN_TEMPERATURE,
+    Request,
+    Result,
+)
 from .errors import BeatGuideError, InputError, NoInputError
 from .grid import HITS, LOOP_BEATS, NOTE_BEATS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, check_loop
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 PING, PONG, STATUS = "/bg/ping", "/bg/pong", "/bg/status"
 GENERATE, NOTES, DONE, ERROR = "/bg/generate", "/bg/notes", "/bg/done", "/bg/error"
@@ -361,7 +370,7 @@ def decode_generate(args: Sequence) -> GenerateMessage:
     score_seed = as_int(args[A_SCORE_SEED], "arg 6 score_seed", -1, INT32_MAX)
     groove_seed = as_int(args[A_GROOVE_SEED], "arg 7 groove_seed", -1, INT32_MAX)
     flags = as_int(args[A_FLAGS], "arg 8 flags", 0, FLAG_SCORE | FLAG_GROOVE | FLAG_ACCENTS)
-    source = as_int(args[A_LATENT_SOURCE], "arg 9 latent_source", 0, len(LATENT_SOURCES) - 1)
+    source = as_int(args[A_LATENT_SOURCE], "arg 9 latent_source", -1, len(LATENT_SOURCES) - 1)
     masks = [as_mask(args[A_MASKS + c], f"arg {A_MASKS + c} lane mask") for c in range(N_CLASSES)]
     modes = [
         LANE_MODES[as_int(args[A_MODES + c], f"arg {A_MODES + c} lane mode", 0, len(LANE_MODES) - 1)]
@@ -394,7 +403,7 @@ def decode_generate(args: Sequence) -> GenerateMessage:
         lane_modes=tuple(modes),
         groove=groove,
         accents=accents,
-        latent_source=LATENT_SOURCES[source],
+        latent_source=None if source == -1 else LATENT_SOURCES[source],
     )
     return GenerateMessage(rid, port, req, flags)
 
@@ -613,12 +622,12 @@ def generate_args(
     lane_modes=None,
     groove=None,
     accents=None,
-    latent_source="prior",
+    latent_source=None,
 ) -> list:
     """The arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
     LANE_MODES, as names or indices (default: given when a score is sent, else decide);
     ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None; ``latent_source``
-    a name or index of LATENT_SOURCES. Masks go out signed."""
+    a name or index of LATENT_SOURCES, or None for the model's default. Masks go out signed."""
     flags = 0
     masks = [0] * N_CLASSES
     if score is not None:
@@ -628,7 +637,10 @@ def generate_args(
     if lane_modes is None:
         lane_modes = ["given" if score is not None else "decide"] * N_CLASSES
     modes = [LANE_MODES.index(m) if isinstance(m, str) else int(m) for m in lane_modes]
-    source = LATENT_SOURCES.index(latent_source) if isinstance(latent_source, str) else int(latent_source)
+    if latent_source is None:
+        source = -1
+    else:
+        source = LATENT_SOURCES.index(latent_source) if isinstance(latent_source, str) else int(latent_source)
     gmask, vels, offs = 0, [0.0] * STEPS, [0.0] * STEPS
     if groove is not None:
         flags |= FLAG_GROOVE
@@ -783,6 +795,7 @@ def device_spec() -> dict:
         "flags": dict(FLAGS),
         "lane_modes": list(LANE_MODES),
         "latent_sources": list(LATENT_SOURCES),
+        "default_latent_sources": list(DEFAULT_SOURCES),
         "gestures": list(GESTURES),
         "needs": list(NEEDS),
         "error_codes": list(ERROR_CODES),

@@ -7,7 +7,8 @@ from tqdm import tqdm
 
 from .. import gestures
 from ..drums import CLASSES
-from ..engine import Engine, Request
+from ..engine import FREE, SCORE_SIDE, Engine, Request
+from ..grid import STEPS
 from . import metrics
 
 BATCH = 128  # windows per engine call
@@ -56,8 +57,10 @@ def _summary(gen: np.ndarray, loops: np.ndarray, scores: np.ndarray) -> dict:
 
 def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
     """"Where prior draws land": each score humanized with the groove latent from (a) the prior, (b) the
-    bank of training codes, when the model has one, (c) other windows' posteriors (their grooves given),
-    (d) the window's own posterior (its own groove given). Models with separate score and groove latents."""
+    fitted prior without conditioning on the score, (c) the fitted prior (conditioned), (d) the bank of
+    training codes, (e) other windows' posteriors (their grooves given), (f) the window's own posterior
+    (its own groove given); (b)-(d) where the model has them. Models with separate score and groove
+    latents."""
     scores, grooves = gestures.score(loops), gestures.groove(loops)
     n = len(loops)
     others = [np.random.default_rng([seed, k]).permutation(n) for k in range(samples)]
@@ -67,7 +70,10 @@ def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 
         caps = engine.capabilities(model)
         if not {"score", "groove"} <= set(caps["gestures"]):
             continue
-        rows = {"prior": humanize(engine, model, loops, samples, seed)}
+        rows = {"prior": humanize(engine, model, loops, samples, seed, latent_source="prior")}
+        if "fitted" in caps["latent_sources"]:
+            rows["fitted prior, not conditioned"] = _unconditioned(engine, model, loops, samples, seed)
+            rows["fitted prior"] = humanize(engine, model, loops, samples, seed, latent_source="fitted")
         if "bank" in caps["latent_sources"]:
             rows["bank"] = humanize(engine, model, loops, samples, seed, latent_source="bank")
         per_sample = []
@@ -79,6 +85,25 @@ def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 
         rows["own posterior"] = np.stack([r.loops for r in run(engine, model, reqs, f"own groove {model}")])
         out[model] = {name: _summary(gen, loops, scores) for name, gen in rows.items()}
     return out
+
+
+def _unconditioned(engine: Engine, model: str, loops: np.ndarray, samples: int, seed: int) -> np.ndarray:
+    """Humanize with the groove-side latents drawn from the fitted prior's mixture as a whole, ignoring
+    the score's code (what conditioning adds): the prior path's latents, groove side replaced, decoded."""
+    m = engine.models[model]
+    groove_side = np.concatenate([np.full(lat["dim"] * lat["groups"], lat["gesture"] not in SCORE_SIDE)
+                                  for lat in m.latents])
+    reqs = [Request(model, samples, 1.0, seed + i, score=gestures.score(x), latent_source="prior")
+            for i, x in enumerate(loops)]
+    out = []
+    for k, r in enumerate(run(engine, model, reqs, f"unconditioned {model}")):
+        rng = np.random.default_rng([seed, k])
+        draws = m.prior.sample(np.zeros((samples, m.prior.size)), np.zeros(m.prior.size, bool),
+                               rng.random(samples), rng.standard_normal((samples, m.prior.size)))
+        z = np.where(groove_side, draws, r.z).astype(np.float32)
+        hits = rng.random((samples, STEPS, len(CLASSES)), dtype=np.float32)
+        out.append(m.decode(z, hits, 1.0, np.full((samples, STEPS, len(CLASSES)), FREE, np.float32)))
+    return np.stack(out)
 
 
 def lane_leak(engine: Engine, loops: np.ndarray, seed: int) -> dict:

@@ -1,0 +1,128 @@
+"""The fitted prior: conditional draws of a Gaussian mixture, and its place in the engine."""
+
+import json
+
+import numpy as np
+import pytest
+
+from beatguide.engine import PRIOR_FILE, Engine, Request
+from beatguide.errors import InputError, ModelError
+from beatguide.fitted_prior import FittedPrior
+
+N = 20000
+
+
+def _draws(prior, x, observed, seed=0, temperature=1.0):
+    rng = np.random.default_rng(seed)
+    return prior.sample(
+        np.repeat(np.asarray(x, float)[None], N, 0),
+        observed,
+        rng.random(N),
+        rng.standard_normal((N, prior.size)),
+        temperature,
+    )
+
+
+def test_one_gaussian_conditions_as_the_textbook_says():
+    cov = np.array([[1.0, 0.8, 0.0], [0.8, 1.0, 0.3], [0.0, 0.3, 2.0]])
+    prior = FittedPrior([1.0], [[1.0, -1.0, 0.5]], cov[None])
+    obs = np.array([True, False, False])
+    d = _draws(prior, [2.0, 0, 0], obs)
+    assert np.all(d[:, 0] == 2.0)  # observed values are kept
+    mean = np.array([-1.0, 0.5]) + cov[1:, :1] @ np.linalg.inv(cov[:1, :1]) @ np.array([1.0])
+    var = cov[1:, 1:] - cov[1:, :1] @ np.linalg.inv(cov[:1, :1]) @ cov[:1, 1:]
+    assert np.allclose(d[:, 1:].mean(0), mean, atol=0.03)
+    assert np.allclose(np.cov(d[:, 1:].T), var, atol=0.05)
+    cold = _draws(prior, [2.0, 0, 0], obs, temperature=0.5)
+    assert np.allclose(np.cov(cold[:, 1:].T), 0.25 * var, atol=0.03)  # temperature scales the spread
+
+
+def test_nothing_observed_draws_the_whole_mixture():
+    prior = FittedPrior([0.25, 0.75], [[-5.0, 0.0], [5.0, 0.0]], np.stack([np.eye(2)] * 2))
+    d = _draws(prior, [0, 0], np.zeros(2, bool))
+    assert abs((d[:, 0] > 0).mean() - 0.75) < 0.02
+
+
+def test_the_observed_part_picks_the_component():
+    means = [[-5.0, -3.0], [5.0, 3.0]]
+    prior = FittedPrior([0.5, 0.5], means, np.stack([np.eye(2) * 0.5] * 2))
+    d = _draws(prior, [4.0, 0], np.array([True, False]))
+    assert np.allclose(d[:, 1].mean(), 3.0, atol=0.03)  # from the component near x = 4 only
+    assert np.all(prior.sample(np.ones((3, 2)), np.ones(2, bool), np.zeros(3), np.zeros((3, 2))) == 1.0)
+
+
+def test_bad_arrays_are_refused():
+    with pytest.raises(ValueError):
+        FittedPrior([1.0], [[0.0, 0.0]], np.eye(3)[None])
+
+
+# -- in the engine (the shipped models)
+
+
+@pytest.fixture(scope="module")
+def engine(models_dir):
+    return Engine(models_dir)
+
+
+def _score():
+    s = np.zeros((32, 9), np.float32)
+    s[::4, 0] = 1
+    s[4::8, 1] = 1
+    s[::2, 2] = 1
+    return s
+
+
+def test_fitted_is_the_default_where_a_model_ships_one(engine):
+    for name in engine.names:
+        m = engine.models[name]
+        assert m.default_source == ("fitted" if m.prior is not None else "prior")
+    r = engine.generate(Request("agvae2", 4, seed=3, score=_score()))
+    f = engine.generate(Request("agvae2", 4, seed=3, score=_score(), latent_source="fitted"))
+    p = engine.generate(Request("agvae2", 4, seed=3, score=_score(), latent_source="prior"))
+    assert np.array_equal(r.loops, f.loops) and not np.array_equal(r.loops, p.loops)
+    assert np.array_equal(r.z[:, :64], p.z[:, :64])  # the given score's latent is the same either way
+
+
+def test_fitted_draws_follow_the_seeds(engine):
+    def z(**kw):
+        return engine.generate(Request("agvae2", 3, score=_score(), latent_source="fitted", **kw)).z
+
+    assert np.array_equal(z(seed=1), z(seed=1))
+    assert not np.allclose(z(seed=1)[:, 64:], z(seed=2)[:, 64:])
+    assert np.array_equal(z(seed=5, groove_seed=9)[:, 64:], z(seed=6, groove_seed=9)[:, 64:])  # same groove seed
+    one = engine.generate(Request("agvae2", 1, seed=4, score=_score(), latent_source="fitted")).z
+    assert np.allclose(one[0], z(seed=4)[0])  # variation k is draw k, whatever the count
+
+
+def test_fitted_draws_sit_where_the_training_codes_are(engine):
+    """The groove latents drawn for a score lie as far from the origin as the training codes the
+    prior was fitted to, not where N(0, I) puts them."""
+    m = engine.models["agvae2"]
+    mix = np.einsum("k,kd->d", m.prior.weights, m.prior.means)
+    fitted = engine.generate(Request("agvae2", 8, seed=0, score=_score())).z[:, 64:]
+    normal = engine.generate(Request("agvae2", 8, seed=0, score=_score(), latent_source="prior")).z[:, 64:]
+    assert np.linalg.norm(fitted - mix[64:], axis=1).mean() < np.linalg.norm(normal - mix[64:], axis=1).mean()
+
+
+def test_a_model_without_a_fitted_prior_says_so(tmp_path, models_dir):
+    import shutil
+
+    shutil.copytree(models_dir / "agvae2", tmp_path / "agvae2")
+    meta = json.loads((tmp_path / "agvae2" / "model.json").read_text())
+    meta.pop("prior")
+    meta["capabilities"]["latent_sources"].remove("fitted")
+    (tmp_path / "agvae2" / "model.json").write_text(json.dumps(meta))
+    eng = Engine(tmp_path)
+    assert eng.models["agvae2"].default_source == "prior"
+    eng.generate(Request("agvae2", score=_score()))
+    with pytest.raises(InputError, match="no 'fitted' latent source"):
+        eng.generate(Request("agvae2", score=_score(), latent_source="fitted"))
+
+
+def test_a_corrupt_fitted_prior_fails_at_load(tmp_path, models_dir):
+    import shutil
+
+    shutil.copytree(models_dir / "agvae2", tmp_path / "agvae2")
+    (tmp_path / "agvae2" / PRIOR_FILE).write_bytes(b"not a mixture")
+    with pytest.raises(ModelError, match="corrupt"):
+        Engine(tmp_path)

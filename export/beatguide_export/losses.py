@@ -5,26 +5,24 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_scales
+from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_locations, value_scales
 
 
 def loop_terms(raw, target, values: str = "mean") -> dict:
     """Hit BCE, summed over steps and drums, mean over the batch; velocities and offsets: squared error
     everywhere (``values="mean"``, GrooVAE), or the negative log-likelihood of the played notes' values
-    under logistic distributions before the sigmoid / tanh (``"logistic"``)."""
+    under logistic distributions (``"logistic"``)."""
     n = raw.shape[0]
     hits = target[..., :N_DRUMS]
     terms = {"hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], hits, reduction="sum") / n}
+    vel, off = value_locations(raw)
     if values == "logistic":
-        eps = 1e-3
-        vel = torch.logit(target[..., N_DRUMS:2 * N_DRUMS].clamp(eps, 1 - eps))
-        off = torch.atanh(target[..., 2 * N_DRUMS:WIDTH].clamp(-1 + eps, 1 - eps))
-        nll = logistic_nll(torch.cat([vel, off], -1), raw[..., N_DRUMS:WIDTH], value_scales(raw))
+        nll = logistic_nll(target[..., N_DRUMS:WIDTH], torch.cat([vel, off], -1), value_scales(raw))
         terms["velocity"] = (nll[..., :N_DRUMS] * hits).sum() / n
         terms["offset"] = (nll[..., N_DRUMS:] * hits).sum() / n
-        return terms
-    terms["velocity"] = ((torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]) - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
-    terms["offset"] = ((torch.tanh(raw[..., 2 * N_DRUMS:WIDTH]) - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
+    else:
+        terms["velocity"] = ((vel - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
+        terms["offset"] = ((off - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
     return terms
 
 

@@ -15,6 +15,8 @@ from torch import nn
 from torch.nn import functional as F
 
 STEPS, N_DRUMS, WIDTH = 32, 9, 27
+MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
+MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
 MODEL_KINDS = ("baseline", "factorized", "agvae2", "agvae11")
 
 
@@ -185,12 +187,13 @@ class LoopDecoder(nn.Module):
             raw = self.out(h[:, 0])
             drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
-            pre = raw[:, N_DRUMS:WIDTH]  # velocity and offset before their sigmoid / tanh
+            vel, off = value_locations(raw)
             if self.values == "logistic":
                 u = uniforms[:, t, N_DRUMS:].clamp(1e-6, 1 - 1e-6)
-                pre = pre + temperature * value_scales(raw) * torch.log(u / (1 - u))
-            vel = torch.sigmoid(pre[:, :N_DRUMS]) * hits
-            off = torch.tanh(pre[:, N_DRUMS:]) * hits
+                noise = temperature * value_scales(raw) * torch.log(u / (1 - u))
+                vel = (vel + noise[:, :N_DRUMS]).clamp(MIN_VELOCITY, 1.0)
+                off = (off + noise[:, N_DRUMS:]).clamp(-1.0, 1.0)
+            vel, off = vel * hits, off * hits
             prev = torch.cat([hits, vel, off], dim=-1)
             steps.append(prev)
         return torch.stack(steps, dim=1)
@@ -204,9 +207,16 @@ def raw_width(values: str) -> int:
     return WIDTH if values == "mean" else WIDTH + 2 * N_DRUMS
 
 
+def value_locations(raw):
+    """Velocities (sigmoid) and offsets (tanh) from raw outputs (..., 9) each: the values themselves, or
+    with logistic values the locations of their distributions."""
+    return torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]), torch.tanh(raw[..., 2 * N_DRUMS:WIDTH])
+
+
 def value_scales(raw):
-    """Scales (..., 18) of the logistic velocity and offset distributions (pre-activation), from raw outputs."""
-    return F.softplus(raw[..., WIDTH:]) + 0.01
+    """Scales (..., 18) of the logistic velocity and offset distributions, from raw outputs; at least
+    MIN_SCALE, so repeated identical values (velocity 127) cannot become infinitely likely."""
+    return F.softplus(raw[..., WIDTH:]) + MIN_SCALE
 
 
 class DrumVAE(nn.Module):

@@ -101,7 +101,7 @@ def _unconditioned(engine: Engine, model: str, loops: np.ndarray, samples: int, 
         draws = m.prior.sample(np.zeros((samples, m.prior.size)), np.zeros(m.prior.size, bool),
                                rng.random(samples), rng.standard_normal((samples, m.prior.size)))
         z = np.where(groove_side, draws, r.z).astype(np.float32)
-        hits = rng.random((samples, STEPS, len(CLASSES)), dtype=np.float32)
+        hits = rng.random((samples, STEPS, m.uniform_width), dtype=np.float32)
         out.append(m.decode(z, hits, 1.0, np.full((samples, STEPS, len(CLASSES)), FREE, np.float32)))
     return np.stack(out)
 

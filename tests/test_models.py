@@ -168,8 +168,15 @@ def test_logistic_values_learn_a_spread_and_sample_it():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(terms["velocity"] + terms["offset"])
+        losses.append(terms["value_spread"])
     assert losses[-1] < losses[0] - 10  # the values' negative log-likelihood falls
+    from beatguide_export.losses import loop_terms
+
+    post, raw, aux = m(gest, target, sample=False)
+    m.zero_grad()
+    loop_terms(raw, target, "logistic")["value_spread"].backward()
+    assert all(p.grad is None or not p.grad.any() for p in m.decoder.rnn.parameters())  # scales alone
+    assert m.decoder.scales.weight.grad.abs().sum() > 0
     m.eval()
     z, u = torch.randn(4, m.z_size), torch.rand(4, 32, 27)
     force = target[:4, :, :9]  # the same hits in every draw, so only the values can differ

@@ -9,20 +9,19 @@ from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_loc
 
 
 def loop_terms(raw, target, values: str = "mean") -> dict:
-    """Hit BCE, summed over steps and drums, mean over the batch; velocities and offsets: squared error
-    everywhere (``values="mean"``, GrooVAE), or the negative log-likelihood of the played notes' values
-    under logistic distributions (``"logistic"``)."""
+    """Hit BCE and velocity and offset squared error (GrooVAE), summed over steps and drums, mean over
+    the batch; with ``values="logistic"`` also the negative log-likelihood of the played notes' values
+    under logistic distributions at those (fixed) locations, which trains the scales alone."""
     n = raw.shape[0]
     hits = target[..., :N_DRUMS]
     terms = {"hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], hits, reduction="sum") / n}
     vel, off = value_locations(raw)
-    if values == "logistic":
-        nll = logistic_nll(target[..., N_DRUMS:WIDTH], torch.cat([vel, off], -1), value_scales(raw))
-        terms["velocity"] = (nll[..., :N_DRUMS] * hits).sum() / n
-        terms["offset"] = (nll[..., N_DRUMS:] * hits).sum() / n
-    else:
-        terms["velocity"] = ((vel - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
-        terms["offset"] = ((off - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
+    terms["velocity"] = ((vel - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
+    terms["offset"] = ((off - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
+    if values == "logistic":  # the spread of the played notes' values around the (fixed) locations
+        loc = torch.cat([vel, off], -1).detach()
+        nll = logistic_nll(target[..., N_DRUMS:WIDTH], loc, value_scales(raw)) * torch.cat([hits, hits], -1)
+        terms["value_spread"] = nll.sum() / n
     return terms
 
 

@@ -157,7 +157,14 @@ class LoopDecoder(nn.Module):
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
-        self.out = nn.Linear(hidden, raw_width(values))
+        self.out = nn.Linear(hidden, WIDTH)
+        # logistic values: the values' scales, read from the LSTM's state with its gradient stopped, so
+        # learning the spread leaves the hits and the values' locations to train as with squared error
+        self.scales = nn.Linear(hidden, 2 * N_DRUMS) if raw_width(values) > WIDTH else None
+
+    def _raw(self, h):
+        raw = self.out(h)
+        return raw if self.scales is None else torch.cat([raw, self.scales(h.detach())], dim=-1)
 
     def _state(self, z):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
@@ -170,7 +177,7 @@ class LoopDecoder(nn.Module):
             prev = prev * (torch.rand(prev.shape[0], STEPS, 1) >= self.prev_dropout)
         x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1), controls], dim=-1)
         h, _ = self.rnn(x, self._state(z))
-        return self.out(h)
+        return self._raw(h)
 
     def sample(self, z, controls, uniforms, temperature, hit_control):
         """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature), except where
@@ -184,7 +191,7 @@ class LoopDecoder(nn.Module):
         steps = []
         for t in range(STEPS):
             h, state = self.rnn(torch.cat([prev, z, controls[:, t]], dim=-1)[:, None], state)
-            raw = self.out(h[:, 0])
+            raw = self._raw(h[:, 0])
             drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
             vel, off = value_locations(raw)

@@ -18,8 +18,8 @@ def loop_terms(raw, target, values: str = "mean") -> dict:
     vel, off = value_locations(raw)
     terms["velocity"] = ((vel - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
     terms["offset"] = ((off - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
-    if values == "logistic":  # the spread of the played notes' values around the (fixed) locations
-        loc = torch.cat([vel, off], -1).detach()
+    if values == "logistic":  # the played notes' values under the distribution head (its own parameters)
+        loc = torch.cat(value_locations(raw, head=True), -1)
         nll = logistic_nll(target[..., N_DRUMS:WIDTH], loc, value_scales(raw)) * torch.cat([hits, hits], -1)
         terms["value_spread"] = nll.sum() / n
     return terms

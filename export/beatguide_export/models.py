@@ -158,13 +158,17 @@ class LoopDecoder(nn.Module):
         self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(hidden, WIDTH)
-        # logistic values: the values' scales, read from the LSTM's state with its gradient stopped, so
-        # learning the spread leaves the hits and the values' locations to train as with squared error
-        self.scales = nn.Linear(hidden, 2 * N_DRUMS) if raw_width(values) > WIDTH else None
+        # logistic values: a head reading the LSTM's state with its gradient stopped gives each value's
+        # distribution (location, scale), so the LSTM trains as with squared error (hits unaffected)
+        self.dist = None
+        if raw_width(values) > WIDTH:
+            self.dist = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.Tanh(), nn.Linear(hidden // 2, 4 * N_DRUMS))
 
     def _raw(self, h):
+        """Hit logits, squared-error velocities and offsets (pre-activation); with logistic values then
+        the distributions' locations (pre-activation) and scales."""
         raw = self.out(h)
-        return raw if self.scales is None else torch.cat([raw, self.scales(h.detach())], dim=-1)
+        return raw if self.dist is None else torch.cat([raw, self.dist(h.detach())], dim=-1)
 
     def _state(self, z):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
@@ -194,7 +198,7 @@ class LoopDecoder(nn.Module):
             raw = self._raw(h[:, 0])
             drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
-            vel, off = value_locations(raw)
+            vel, off = value_locations(raw, head=self.dist is not None)
             if self.values == "logistic":
                 u = uniforms[:, t, N_DRUMS:].clamp(1e-6, 1 - 1e-6)
                 noise = temperature * value_scales(raw) * torch.log(u / (1 - u))
@@ -211,19 +215,20 @@ def raw_width(values: str) -> int:
     their log scales."""
     if values not in ("mean", "logistic"):
         raise ValueError(f"unknown values {values!r}: mean or logistic")
-    return WIDTH if values == "mean" else WIDTH + 2 * N_DRUMS
+    return WIDTH if values == "mean" else WIDTH + 4 * N_DRUMS
 
 
-def value_locations(raw):
-    """Velocities (sigmoid) and offsets (tanh) from raw outputs (..., 9) each: the values themselves, or
-    with logistic values the locations of their distributions."""
-    return torch.sigmoid(raw[..., N_DRUMS:2 * N_DRUMS]), torch.tanh(raw[..., 2 * N_DRUMS:WIDTH])
+def value_locations(raw, head: bool = False):
+    """Velocities (sigmoid) and offsets (tanh), (..., 9) each, from raw outputs: the squared-error
+    values, or (``head``) the locations of the logistic distributions."""
+    i = WIDTH if head else N_DRUMS
+    return torch.sigmoid(raw[..., i:i + N_DRUMS]), torch.tanh(raw[..., i + N_DRUMS:i + 2 * N_DRUMS])
 
 
 def value_scales(raw):
     """Scales (..., 18) of the logistic velocity and offset distributions, from raw outputs; at least
     MIN_SCALE, so repeated identical values (velocity 127) cannot become infinitely likely."""
-    return F.softplus(raw[..., WIDTH:]) + MIN_SCALE
+    return F.softplus(raw[..., WIDTH + 2 * N_DRUMS:]) + MIN_SCALE
 
 
 class DrumVAE(nn.Module):

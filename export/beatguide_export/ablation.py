@@ -3,7 +3,7 @@ with the same experiments as the shipped models (docs/results.md, "What drives d
 
     python -m beatguide_export.ablation --gmd PATH [--limit 6000] [--epochs 10] [--out runs/ablation]
 
-Every variant is AG-VAE 2 with the shipped (v2) configuration except for the change it names; all
+Every variant is AG-VAE 2 with the v2 configuration except for the change it names; all
 train on the same first ``--limit`` training windows for the same number of epochs, and are measured
 on the same random validation windows. Short schedules: compare the rows with each other, not with
 the shipped models.
@@ -26,14 +26,14 @@ from .onnx_export import export_model, load_run
 from .prior_fit import add_to_model
 from .train import latent_bank, train
 
-VARIANTS = {
-    "v2 (shipped design)": {},
-    "+ prior dropout 0.1 (v1)": {"prior_dropout": 0.1},
-    "decoder reads latents only (paper)": {"aux_controls": False},
-    "48 free bits per latent (paper)": {"free_bits": {"score": 48.0, "groove": 48.0}},
+VARIANTS = {  # v2: squared-error values; each row changes one thing
+    "v2 (shipped design)": {"values": "mean"},
+    "+ prior dropout 0.1 (v1)": {"values": "mean", "prior_dropout": 0.1},
+    "decoder reads latents only (paper)": {"values": "mean", "aux_controls": False},
+    "48 free bits per latent (paper)": {"values": "mean", "free_bits": {"score": 48.0, "groove": 48.0}},
     "v1 design (prior dropout, no lane forcing, no previous-step dropout)": {
-        "prior_dropout": 0.1, "force_lanes": 0.0, "prev_dropout": 0.0},
-    "sampled velocities and offsets (logistic values)": {"values": "logistic"},
+        "values": "mean", "prior_dropout": 0.1, "force_lanes": 0.0, "prev_dropout": 0.0},
+    "sampled velocities and offsets (logistic values, v3)": {"values": "logistic"},
 }
 SOURCES = ("prior", "fitted prior", "bank", "own posterior")
 

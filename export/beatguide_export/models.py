@@ -303,6 +303,13 @@ class DrumVAE(nn.Module):
         controls = self.controls(z, self.reconstruct(self.split(z)), hit_control)
         return self.decoder.sample(z, controls, uniforms, temperature, hit_control)
 
+    def gradient_groups(self) -> list[list]:
+        """Parameters whose gradients are clipped together: the logistic values' distribution head on its
+        own, so its large early gradients do not shrink the rest of the model's steps."""
+        head = [] if self.decoder.dist is None else list(self.decoder.dist.parameters())
+        ids = {id(p) for p in head}
+        return [g for g in ([p for p in self.parameters() if id(p) not in ids], head) if g]
+
     def split(self, z) -> dict:
         zs, i = {}, 0
         for lat in self.latents:

@@ -10,11 +10,15 @@ outside the folders ``packages.find`` searches, hence this file.
 from setuptools import find_namespace_packages, find_packages, setup
 
 MODEL_PACKAGES = ["beatguide.models"] + [
-    f"beatguide.models.{name}" for name in find_namespace_packages("models", exclude=["__pycache__*"])]
+    f"beatguide.models.{name}" for name in find_namespace_packages("models", exclude=["__pycache__*"])
+]
 
 setup(
     packages=find_packages("server") + find_packages("export") + MODEL_PACKAGES,
-    package_dir={"beatguide": "server/beatguide", "beatguide_export": "export/beatguide_export",
-                 "beatguide.models": "models"},
+    package_dir={
+        "beatguide": "server/beatguide",
+        "beatguide_export": "export/beatguide_export",
+        "beatguide.models": "models",
+    },
     package_data={"beatguide": ["py.typed"], **{name: ["*"] for name in MODEL_PACKAGES[1:]}},
 )

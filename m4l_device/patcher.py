@@ -42,14 +42,28 @@ class Patch:
         self.lines: list[dict] = []
         self._y = 20  # patching-view layout cursor
 
-    def box(self, maxclass: str, inlets: int, outlets: int, *, text: str | None = None,
-            rect: list[float] | None = None, outlettype: list[str] | None = None,
-            size: tuple[float, float] = (150.0, 22.0), **attrs) -> str:
+    def box(
+        self,
+        maxclass: str,
+        inlets: int,
+        outlets: int,
+        *,
+        text: str | None = None,
+        rect: list[float] | None = None,
+        outlettype: list[str] | None = None,
+        size: tuple[float, float] = (150.0, 22.0),
+        **attrs,
+    ) -> str:
         """A box; ``rect`` places it in presentation, ``size`` sizes it in the patching view."""
         ident = f"obj-{len(self.boxes) + 1}"
-        box = {"id": ident, "maxclass": maxclass, "numinlets": inlets, "numoutlets": outlets,
-               "outlettype": outlettype if outlettype is not None else [""] * outlets,
-               "patching_rect": [20.0 + 180 * (len(self.boxes) % 6), float(self._y), float(size[0]), float(size[1])]}
+        box = {
+            "id": ident,
+            "maxclass": maxclass,
+            "numinlets": inlets,
+            "numoutlets": outlets,
+            "outlettype": outlettype if outlettype is not None else [""] * outlets,
+            "patching_rect": [20.0 + 180 * (len(self.boxes) % 6), float(self._y), float(size[0]), float(size[1])],
+        }
         if len(self.boxes) % 6 == 5:
             self._y += 40
         if text is not None:
@@ -85,37 +99,78 @@ class Device:
         self.p.connect(box, outlet, pre)
         self.p.connect(pre, 0, self.js)
 
-    def param(self, maxclass: str, message: str, rect: list, longname: str, shortname: str, ptype: int,
-              outlets: list[str], *, initial=None, varname: str | None = None, **value) -> str:
+    def param(
+        self,
+        maxclass: str,
+        message: str,
+        rect: list,
+        longname: str,
+        shortname: str,
+        ptype: int,
+        outlets: list[str],
+        *,
+        initial=None,
+        varname: str | None = None,
+        **value,
+    ) -> str:
         """A live.* parameter (type 0 float, 1 int 0-255, 2 enum) whose value goes to the js. Its
         scripting name (which Max requires of a parameter) is ``varname``, by default the long name."""
         value.update(parameter_longname=longname, parameter_shortname=shortname, parameter_type=ptype)
         if initial is not None:
             value.update(parameter_initial_enable=1, parameter_initial=[initial])
-        box = self.p.box(maxclass, 1, len(outlets), rect=rect, outlettype=outlets, varname=varname or longname,
-                         saved_attribute_attributes={"valueof": value})
+        box = self.p.box(
+            maxclass,
+            1,
+            len(outlets),
+            rect=rect,
+            outlettype=outlets,
+            varname=varname or longname,
+            saved_attribute_attributes={"valueof": value},
+        )
         self.control(message, box)
         return box
 
     def menu(self, message: str, rect: list, longname: str, shortname: str, items, **kw) -> str:
-        return self.param("live.menu", message, rect, longname, shortname, 2, ["", "", "float"],
-                          parameter_enum=list(items), **kw)
+        return self.param(
+            "live.menu", message, rect, longname, shortname, 2, ["", "", "float"], parameter_enum=list(items), **kw
+        )
 
     def numbox(self, message: str, rect: list, longname: str, shortname: str, ptype: int, lo, hi, **value) -> str:
-        return self.param("live.numbox", message, rect, longname, shortname, ptype, ["", "float"],
-                          parameter_mmin=lo, parameter_mmax=hi, **value)
+        return self.param(
+            "live.numbox",
+            message,
+            rect,
+            longname,
+            shortname,
+            ptype,
+            ["", "float"],
+            parameter_mmin=lo,
+            parameter_mmax=hi,
+            **value,
+        )
 
     def umenu(self, message: str, rect: list, varname: str) -> str:
         """A plain Max menu (not a Live parameter): the js fills it and keeps its choice in the state."""
-        box = self.p.box("umenu", 1, 3, rect=rect, outlettype=["int", "", ""], varname=varname,
-                         fontsize=9.0, parameter_enable=0)
+        box = self.p.box(
+            "umenu", 1, 3, rect=rect, outlettype=["int", "", ""], varname=varname, fontsize=9.0, parameter_enable=0
+        )
         self.control(message, box)
         return box
 
     def number(self, message: str, rect: list, varname: str, lo: int, hi: int) -> str:
         """A plain Max number box (not a Live parameter, so no 0-255 Int limit)."""
-        box = self.p.box("number", 1, 2, rect=rect, outlettype=["", "bang"], varname=varname,
-                         minimum=lo, maximum=hi, fontsize=9.0, parameter_enable=0)
+        box = self.p.box(
+            "number",
+            1,
+            2,
+            rect=rect,
+            outlettype=["", "bang"],
+            varname=varname,
+            minimum=lo,
+            maximum=hi,
+            fontsize=9.0,
+            parameter_enable=0,
+        )
         self.control(message, box)
         return box
 
@@ -126,8 +181,19 @@ def model_column(d: Device) -> None:
     p.label("Model", [x, 3, 32, 13])
     d.umenu("model", [x + 33, 3, 80, 15], "bg_model")
     lo, hi = limits["temperature"]
-    d.param("live.dial", "temperature", [x, 22, 44, 48], "Temperature", "Temp", 0, ["", "float"],
-            initial=1.0, parameter_mmin=lo, parameter_mmax=hi, parameter_unitstyle=1)
+    d.param(
+        "live.dial",
+        "temperature",
+        [x, 22, 44, 48],
+        "Temperature",
+        "Temp",
+        0,
+        ["", "float"],
+        initial=1.0,
+        parameter_mmin=lo,
+        parameter_mmax=hi,
+        parameter_unitstyle=1,
+    )
     lo, hi = limits["variations"]
     p.label("Variations", [x + 47, 22, 50, 13])
     d.numbox("variations", [x + 47, 35, 40, 15], "Variations", "Vars", 1, lo, hi, initial=min(4, hi))
@@ -136,32 +202,67 @@ def model_column(d: Device) -> None:
     d.numbox("seed", [x + 47, 64, 60, 15], "Seed", "Seed", 0, 0, MAX_SEED, initial=0, parameter_unitstyle=0)
     for i, (message, text) in enumerate((("lock_score", "Lock score latent"), ("lock_groove", "Lock groove latent"))):
         y = 84 + 16 * i
-        d.param("live.toggle", message, [x, y, 14, 14], text, text.split()[1].title() + " lock", 2, [""],
-                parameter_enum=["off", "on"])
+        d.param(
+            "live.toggle",
+            message,
+            [x, y, 14, 14],
+            text,
+            text.split()[1].title() + " lock",
+            2,
+            [""],
+            parameter_enum=["off", "on"],
+        )
         p.label(text, [x + 17, y, 96, 13])
     p.label("Latents", [x, 119, 40, 13])
-    d.menu("latents", [x + 40, 118, 73, 15], "Latents", "Latents", d.spec["latent_sources"],
-           initial=d.spec["latent_sources"].index(d.spec["default_latent_sources"][0]),
-           varname="bg_latents")
+    d.menu(
+        "latents",
+        [x + 40, 118, 73, 15],
+        "Latents",
+        "Latents",
+        d.spec["latent_sources"],
+        initial=d.spec["latent_sources"].index(d.spec["default_latent_sources"][0]),
+        varname="bg_latents",
+    )
     p.label("Read pitch", [x, 137, 50, 13])
     d.number("inpitch", [x, 150, 30, 15], "bg_inpitch", 0, MIDI_PITCHES - 1)
     p.label("as lane", [x + 53, 137, 50, 13])
     d.umenu("inclass", [x + 33, 150, 80, 15], "bg_inclass")
 
 
-BUTTONS = (("generate", "Generate"), ("regenerate", "Regenerate"), ("capture score", "Capture score"),
-           ("capture groove", "Capture groove"), ("capture accents", "Capture accents"),
-           ("record_taps", "Record taps"), ("write_aux", "Write aux clips"))
+BUTTONS = (
+    ("generate", "Generate"),
+    ("regenerate", "Regenerate"),
+    ("capture score", "Capture score"),
+    ("capture groove", "Capture groove"),
+    ("capture accents", "Capture accents"),
+    ("record_taps", "Record taps"),
+    ("write_aux", "Write aux clips"),
+)
 
 
 def button_column(d: Device) -> None:
     """Momentary buttons: Hidden parameters (not stored, not automatable), as Ableton's guidelines ask."""
     for i, (message, text) in enumerate(BUTTONS):
-        box = d.p.box("live.text", 1, 2, rect=[COL_BUTTONS, 3 + 16 * i, 62, 14], outlettype=["", ""],
-                      text=text, texton=text, mode=0, varname="bg_" + message.replace(" ", "_"),
-                      saved_attribute_attributes={"valueof": {
-                          "parameter_longname": text, "parameter_shortname": text, "parameter_type": 2,
-                          "parameter_enum": ["off", "on"], "parameter_invisible": 2}})
+        box = d.p.box(
+            "live.text",
+            1,
+            2,
+            rect=[COL_BUTTONS, 3 + 16 * i, 62, 14],
+            outlettype=["", ""],
+            text=text,
+            texton=text,
+            mode=0,
+            varname="bg_" + message.replace(" ", "_"),
+            saved_attribute_attributes={
+                "valueof": {
+                    "parameter_longname": text,
+                    "parameter_shortname": text,
+                    "parameter_type": 2,
+                    "parameter_enum": ["off", "on"],
+                    "parameter_invisible": 2,
+                }
+            },
+        )
         d.control(message, box)
 
 
@@ -171,8 +272,15 @@ def lane_rows(d: Device) -> None:
     for lane, name in enumerate(d.spec["classes"]):
         y, label = 3 + ROW * lane, lane_label(name)
         d.p.label(label, [COL_LANES, y, 46, 13], color=TEXT)
-        d.menu(f"lanemode {lane}", [LANE_MODE_X, y, 44, 13], f"Lane {label}", label, modes,
-               initial=modes.index("given"), varname=f"bg_lanemode_{lane}")
+        d.menu(
+            f"lanemode {lane}",
+            [LANE_MODE_X, y, 44, 13],
+            f"Lane {label}",
+            label,
+            modes,
+            initial=modes.index("given"),
+            varname=f"bg_lanemode_{lane}",
+        )
         d.umenu(f"pad {lane}", [PAD_X, y, PAD_W, 13], f"bg_pad_{lane}")
 
 
@@ -180,8 +288,17 @@ def grid(d: Device) -> None:
     """The jsui grid, shown at the same size in both views, with the score lanes above accents and groove."""
     lanes = len(d.spec["classes"])
     height = ROW * lanes + ACCENT_H + GROOVE_H
-    g = d.p.box("jsui", 1, 1, filename="bg_grid.js", jsarguments=[ACCENT_H, GROOVE_H], varname="bg_grid",
-                rect=[GRID_X, 3, GRID_W, height], size=(GRID_W, height), parameter_enable=0)
+    g = d.p.box(
+        "jsui",
+        1,
+        1,
+        filename="bg_grid.js",
+        jsarguments=[ACCENT_H, GROOVE_H],
+        varname="bg_grid",
+        rect=[GRID_X, 3, GRID_W, height],
+        size=(GRID_W, height),
+        parameter_enable=0,
+    )
     d.p.connect(d.js, 2, g)
     d.p.connect(g, 0, d.js)
     d.p.label("accents", [COL_LANES, 3 + ROW * lanes, 46, 13], color=TEXT)
@@ -201,8 +318,17 @@ def server_column(d: Device) -> tuple[str, str]:
     p.connect(d.js, 0, send)
     p.connect(d.js, 1, receive)
     p.connect(receive, 0, d.js)
-    status = p.box("comment", 1, 0, text="starting ...", rect=[x, STATUS_Y, DEVICE_WIDTH - x - 5, STRIP_H - 3 - STATUS_Y],
-                   textcolor=TEXT, fontsize=9.0, linecount=8, varname="bg_status")
+    status = p.box(
+        "comment",
+        1,
+        0,
+        text="starting ...",
+        rect=[x, STATUS_Y, DEVICE_WIDTH - x - 5, STRIP_H - 3 - STATUS_Y],
+        textcolor=TEXT,
+        fontsize=9.0,
+        linecount=8,
+        varname="bg_status",
+    )
     p.connect(d.js, 3, status)
     return send, status
 
@@ -210,11 +336,22 @@ def server_column(d: Device) -> tuple[str, str]:
 def state(d: Device) -> None:
     """The drawn score, groove, accents, ports, model and kit overrides: a pattr blob parameter, which
     Live saves with the Set. Parameter mode is a saved object attribute of a newobj (as Max saves it)."""
-    box = d.p.obj("pattr bg_state", 1, 3, outlettype=["", "", ""], varname="bg_state",
-                  saved_object_attributes={"parameter_enable": 1, "parameter_mappable": 0},
-                  saved_attribute_attributes={"valueof": {
-                      "parameter_longname": "State", "parameter_shortname": "State", "parameter_type": 3,
-                      "parameter_invisible": 1}})
+    box = d.p.obj(
+        "pattr bg_state",
+        1,
+        3,
+        outlettype=["", "", ""],
+        varname="bg_state",
+        saved_object_attributes={"parameter_enable": 1, "parameter_mappable": 0},
+        saved_attribute_attributes={
+            "valueof": {
+                "parameter_longname": "State",
+                "parameter_shortname": "State",
+                "parameter_type": 3,
+                "parameter_invisible": 1,
+            }
+        },
+    )
     d.p.connect(d.js, 4, box)
     d.control("restore", box)
 
@@ -253,8 +390,19 @@ def launcher(d: Device) -> None:
     p.connect(d.js, 5, node)
     d.control("launcher", node)
     p.label("Server command (empty: search)", [x, 34, 150, 13])
-    command = p.box("textedit", 1, 4, rect=[x, 47, DEVICE_WIDTH - x - 5, 15], outlettype=["", "int", "", ""],
-                    varname="bg_command", outputmode=1, keymode=1, lines=1, fontsize=9.0, parameter_enable=0)
+    command = p.box(
+        "textedit",
+        1,
+        4,
+        rect=[x, 47, DEVICE_WIDTH - x - 5, 15],
+        outlettype=["", "int", "", ""],
+        varname="bg_command",
+        outputmode=1,
+        keymode=1,
+        lines=1,
+        fontsize=9.0,
+        parameter_enable=0,
+    )
     d.control("server_command", command)
 
 

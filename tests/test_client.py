@@ -71,8 +71,19 @@ def test_parse_announce():
 
 
 def test_serve_port_zero_announces_and_stops_with_stdin(models_dir):
-    cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "WARNING", "serve", "--port", "0",
-           "--models", str(models_dir), "--stop-on-stdin-close"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "beatguide.cli",
+        "--log-level",
+        "WARNING",
+        "serve",
+        "--port",
+        "0",
+        "--models",
+        str(models_dir),
+        "--stop-on-stdin-close",
+    ]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = parse_announce(p.stdout.readline())

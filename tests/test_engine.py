@@ -29,15 +29,20 @@ TASKS = {
     "humanize": dict(model="agvae2", score=_score()),
     "drumify": dict(model="agvae2", groove=_groove()),
     "score+groove": dict(model="agvae2", score=_score(), groove=_groove()),
-    "lanes+groove+accents": dict(model="agvae11", score=_score(),
-                                 lane_modes=("given", "given", "decide", "decide", "empty", "empty", "empty", "empty", "decide"),
-                                 groove=_groove(), accents=(np.arange(32) % 8 == 0).astype(np.float32)),
+    "lanes+groove+accents": dict(
+        model="agvae11",
+        score=_score(),
+        lane_modes=("given", "given", "decide", "decide", "empty", "empty", "empty", "empty", "decide"),
+        groove=_groove(),
+        accents=(np.arange(32) % 8 == 0).astype(np.float32),
+    ),
     "baseline humanize": dict(model="baseline", score=_score()),
     "factorized humanize": dict(model="factorized", score=_score()),
 }
 
 
 # -- parity: ONNX through the engine == torch, same latents and uniforms
+
 
 @pytest.mark.parametrize("kind", ["baseline", "factorized", "agvae2", "agvae11"])
 def test_onnx_matches_torch(tiny_models, kind):
@@ -53,14 +58,19 @@ def test_onnx_matches_torch(tiny_models, kind):
     for temp in (0.5, 1.0, 1.7):
         got = onnx.decode(z, u, temp, control)
         with torch.no_grad():
-            want = m.sample(torch.from_numpy(z), torch.from_numpy(u), torch.tensor(temp),
-                            torch.from_numpy(control)).numpy()
+            want = m.sample(
+                torch.from_numpy(z), torch.from_numpy(u), torch.tensor(temp), torch.from_numpy(control)
+            ).numpy()
         forced = control >= 0
         np.testing.assert_array_equal(got[..., :9][forced], control[forced])
         np.testing.assert_array_equal(got[..., :9], want[..., :9])
         np.testing.assert_allclose(got[..., 9:], want[..., 9:], atol=1e-4)
-    gest = {"score": _score()[None], "groove": _groove()[None], "lanes": _score().T[None].copy(),
-            "accents": np.ones((1, 32), np.float32)}
+    gest = {
+        "score": _score()[None],
+        "groove": _groove()[None],
+        "lanes": _score().T[None].copy(),
+        "accents": np.ones((1, 32), np.float32),
+    }
     post = onnx.encode(gest)
     with torch.no_grad():
         want = m.encode({k: torch.from_numpy(v) for k, v in gest.items()})
@@ -72,7 +82,7 @@ def test_onnx_matches_torch(tiny_models, kind):
         with torch.no_grad():
             zs, i = {}, 0
             for lat in m.latents:
-                zs[lat.name] = torch.from_numpy(z[:, i:i + lat.size])
+                zs[lat.name] = torch.from_numpy(z[:, i : i + lat.size])
                 i += lat.size
             raw = m.reconstruct(zs)
         score_key = "lanes" if kind == "agvae11" else "score"
@@ -100,6 +110,7 @@ def test_runtime_never_imports_torch(tiny_models):
 
 
 # -- engine behaviour
+
 
 @pytest.fixture(scope="module")
 def engine(tiny_models):
@@ -129,30 +140,36 @@ def test_seeds_reproduce_and_differ(engine):
 
 def test_keeping_a_seed_keeps_that_latent(engine):
     base = engine.generate(Request(variations=3, seed=1, **TASKS["score+groove"]))
-    new_beat = engine.generate(Request(variations=3, seed=2, score_seed=base.score_seed + 1,
-                                       groove_seed=base.groove_seed, **TASKS["score+groove"]))
+    new_beat = engine.generate(
+        Request(
+            variations=3, seed=2, score_seed=base.score_seed + 1, groove_seed=base.groove_seed, **TASKS["score+groove"]
+        )
+    )
     g = engine.models["agvae2"].latents[1]["dim"]
     np.testing.assert_array_equal(new_beat.z[:, -g:], base.z[:, -g:])  # same groove latent
     assert not np.array_equal(new_beat.z[:, :-g], base.z[:, :-g])  # new score latent
 
 
-@pytest.mark.parametrize("bad, error", [
-    (dict(model="nope", score=_score()), UnknownModelError),
-    (dict(model="baseline"), NoInputError),
-    (dict(model="agvae2"), NoInputError),
-    (dict(model="agvae2", score=_score(), variations=0), InputError),
-    (dict(model="agvae2", score=_score(), variations=9), InputError),
-    (dict(model="agvae2", score=_score(), temperature=float("nan")), InputError),
-    (dict(model="agvae2", score=_score(), temperature=10), InputError),
-    (dict(model="agvae2", score=np.full((32, 9), np.inf)), InputError),
-    (dict(model="agvae2", score=np.zeros((16, 9))), InputError),
-    (dict(model="agvae2", score=_score(), groove=np.full((32, 3), 2.0)), InputError),
-    (dict(model="agvae11", lane_modes=("given",) * 9), NoInputError),
-    (dict(model="agvae11", score=_score(), lane_modes=("maybe",) * 9), InputError),
-    (dict(model="agvae2", score=_score(), seed=-1), InputError),
-    (dict(model="agvae2", score=_score(), latent_source="dream"), InputError),
-    (dict(model="agvae2", lane_modes=("exact",) * 9), NoInputError),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (dict(model="nope", score=_score()), UnknownModelError),
+        (dict(model="baseline"), NoInputError),
+        (dict(model="agvae2"), NoInputError),
+        (dict(model="agvae2", score=_score(), variations=0), InputError),
+        (dict(model="agvae2", score=_score(), variations=9), InputError),
+        (dict(model="agvae2", score=_score(), temperature=float("nan")), InputError),
+        (dict(model="agvae2", score=_score(), temperature=10), InputError),
+        (dict(model="agvae2", score=np.full((32, 9), np.inf)), InputError),
+        (dict(model="agvae2", score=np.zeros((16, 9))), InputError),
+        (dict(model="agvae2", score=_score(), groove=np.full((32, 3), 2.0)), InputError),
+        (dict(model="agvae11", lane_modes=("given",) * 9), NoInputError),
+        (dict(model="agvae11", score=_score(), lane_modes=("maybe",) * 9), InputError),
+        (dict(model="agvae2", score=_score(), seed=-1), InputError),
+        (dict(model="agvae2", score=_score(), latent_source="dream"), InputError),
+        (dict(model="agvae2", lane_modes=("exact",) * 9), NoInputError),
+    ],
+)
 def test_bad_requests_raise_typed_errors(engine, bad, error):
     with pytest.raises(error):
         engine.generate(Request(**bad))
@@ -168,6 +185,7 @@ def test_missing_and_corrupt_models_fail_at_load(tmp_path, tiny_models):
     with pytest.raises(ModelError):
         Engine(tmp_path)
     import shutil
+
     shutil.copytree(tiny_models[0] / "agvae2", tmp_path / "agvae2")
     (tmp_path / "agvae2" / "decoder.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="corrupt"):
@@ -188,8 +206,7 @@ def test_played_lanes_set_empty_get_no_hits(engine, model, temperature):
     score = _score()  # plays kick, snare, closed hi-hat
     modes = ("given", "empty", "empty", "decide", "decide", "decide", "decide", "decide", "decide")
     for seed in range(4):
-        r = engine.generate(Request(model, 8, temperature, seed, score=score, lane_modes=modes,
-                                    groove=_groove()))
+        r = engine.generate(Request(model, 8, temperature, seed, score=score, lane_modes=modes, groove=_groove()))
         assert not (r.loops[:, :, 1:3] > 0.5).any()
         assert np.all(r.loops[:, :, [1, 2, 10, 11, 19, 20]] == 0)  # no velocity or offset left behind
 
@@ -225,8 +242,8 @@ def test_lanes_left_free_can_be_measured_unforced(engine):
 def test_bank_source_draws_real_codes_for_missing_latents(engine):
     m = engine.models["agvae2"]
     r = engine.generate(Request("agvae2", 4, seed=1, score=_score(), latent_source="bank"))
-    groove = r.z[:, m.latents[0]["dim"]:]
-    bank = m.bank[:, m.latents[0]["dim"]:]
+    groove = r.z[:, m.latents[0]["dim"] :]
+    bank = m.bank[:, m.latents[0]["dim"] :]
     steps = _score().any(axis=1)
     jaccard = (m.bank_steps & steps).sum(1) / (m.bank_steps | steps).sum(1)
     for row in groove:  # each variation's groove latent is one bank row, unscaled, of a similar rhythm
@@ -249,6 +266,7 @@ def test_capabilities_describe_each_model(engine):
 
 
 # -- the shipped models
+
 
 def test_bundled_models_load_and_empty_lanes_stay_empty(models_dir):
     e = Engine(models_dir)

@@ -19,8 +19,9 @@ NAMES = ("beat.mid", "taps.mid", "accents.mid")
 
 
 def test_committed_examples_are_what_the_script_writes(tmp_path):
-    subprocess.run([sys.executable, str(EXAMPLES / "make_examples.py"), "--out", str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(EXAMPLES / "make_examples.py"), "--out", str(tmp_path)], check=True, capture_output=True
+    )
     for name in NAMES:
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
 
@@ -35,8 +36,26 @@ def test_examples_read_as_two_bar_loops():
 
 def test_readme_generate_command(tmp_path, models_dir):
     out = tmp_path / "out"
-    assert main(["generate", "--score", str(EXAMPLES / "beat.mid"), "--groove", str(EXAMPLES / "taps.mid"),
-                 "--variations", "4", "--seed", "7", "--out", str(out), "--models", str(models_dir)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--score",
+                str(EXAMPLES / "beat.mid"),
+                "--groove",
+                str(EXAMPLES / "taps.mid"),
+                "--variations",
+                "4",
+                "--seed",
+                "7",
+                "--out",
+                str(out),
+                "--models",
+                str(models_dir),
+            ]
+        )
+        == 0
+    )
     written = sorted(p.name for p in out.glob("*.mid"))
     assert [n for n in written if "aux" not in n] == [f"agvae2_v{v}.mid" for v in range(1, 5)]
     for name in written:
@@ -45,8 +64,9 @@ def test_readme_generate_command(tmp_path, models_dir):
 
 def test_every_readme_generate_command_runs(tmp_path, models_dir, monkeypatch):
     """The README's `beatguide generate` lines, as written, from a folder holding examples/."""
-    lines = [ln.split("#")[0] for ln in (ROOT / "README.md").read_text().splitlines()
-             if ln.startswith("beatguide generate ")]
+    lines = [
+        ln.split("#")[0] for ln in (ROOT / "README.md").read_text().splitlines() if ln.startswith("beatguide generate ")
+    ]
     assert len(lines) >= 3
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     monkeypatch.chdir(tmp_path)

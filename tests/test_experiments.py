@@ -51,8 +51,14 @@ def test_real_reference_splits_by_file():
 def test_latent_sources_rows(engine):
     out = experiments.latent_sources(engine, _loops(6), seed=0)
     assert set(out) == {"factorized", "agvae2"}  # the models with separate score and groove latents
-    assert set(out["agvae2"]) == {"prior", "fitted prior, not conditioned", "fitted prior", "bank",
-                                  "other windows' posteriors", "own posterior"}
+    assert set(out["agvae2"]) == {
+        "prior",
+        "fitted prior, not conditioned",
+        "fitted prior",
+        "bank",
+        "other windows' posteriors",
+        "own posterior",
+    }
     assert out["agvae2"]["fitted prior"]["prf"] != out["agvae2"]["prior"]["prf"]
 
 
@@ -61,8 +67,16 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
     windows = Windows(loops, np.arange(8) % 3, np.zeros(8, int), np.full(8, 120.0), ["a", "b", "c"], ["x"] * 3)
     results = run_experiments(engine, windows, "all", seed=0)
     text = write_report(tmp_path, "validation", 8, results, 1.0, "models").read_text()
-    for heading in ("## Goals", "## Table 1", "real vs real", "## Empty means empty", "every lane exact",
-                    "## What drives diversity", "## Table 2", "## 11-input model"):
+    for heading in (
+        "## Goals",
+        "## Table 1",
+        "real vs real",
+        "## Empty means empty",
+        "every lane exact",
+        "## What drives diversity",
+        "## Table 2",
+        "## 11-input model",
+    ):
         assert heading in text
     s = summary(results)
     assert set(s["humanize"]["agvae2"]) == {"prior", "fitted", "bank"} and "agvae11" in s["exact"]

@@ -39,14 +39,15 @@ def test_build_writes_the_device_and_its_scripts(built):
     for name in JS_FILES:
         assert (built / name).is_file(), name
     spec = (built / "bg_spec.js").read_text()
-    assert json.loads(spec[spec.index("{"): spec.rindex("}") + 1]) == protocol.device_spec()
+    assert json.loads(spec[spec.index("{") : spec.rindex("}") + 1]) == protocol.device_spec()
 
 
 def test_static_check_finds_no_errors_and_every_warning_is_explained(built):
     if not CHECKER.is_file():
         pytest.skip(f"the static checker is not at {CHECKER} (set BG_MAXPAT_CHECK)")
-    proc = subprocess.run([sys.executable, str(CHECKER), "--json", str(built / "Beat Guide.amxd")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(CHECKER), "--json", str(built / "Beat Guide.amxd")], capture_output=True, text=True
+    )
     items = json.loads(proc.stdout)[0]["items"]
     errors = [i for i in items if i["level"] in ("ERROR", "FATAL")]
     assert proc.returncode == 0 and not errors, errors

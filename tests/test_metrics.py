@@ -17,8 +17,12 @@ def test_offset_diversity_known_answer():
     score = np.zeros((32, 9))
     score[0, 0] = score[4, 1] = 1
     # kick at step 0: offsets 0.1, 0.3 (std 0.1); snare at 4: 0, 0 (std 0); hat at 8 not in the score: ignored
-    samples = np.stack([_loop([(0, 0, 1, 0.1), (4, 1, 1, 0.0), (8, 2, 1, 0.9)]),
-                        _loop([(0, 0, 1, 0.3), (4, 1, 1, 0.0), (8, 2, 1, -0.9)])])
+    samples = np.stack(
+        [
+            _loop([(0, 0, 1, 0.1), (4, 1, 1, 0.0), (8, 2, 1, 0.9)]),
+            _loop([(0, 0, 1, 0.3), (4, 1, 1, 0.0), (8, 2, 1, -0.9)]),
+        ]
+    )
     assert metrics.offset_diversity(samples, score) == pytest.approx(0.05)
     # a position played by fewer than two samples is skipped
     samples[1, 4, 1] = 0
@@ -43,7 +47,9 @@ def test_wasserstein_and_hit_values():
     a = np.stack([_loop([(0, 0, 0.5, 0.2), (4, 0, 0.7, 0.4)])])
     b = np.stack([_loop([(0, 0, 0.5, 0.3), (4, 0, 0.7, 0.5)])])
     np.testing.assert_allclose(np.sort(metrics.hit_values(a, 0, "offset")), [0.2, 0.4], atol=1e-6)
-    assert metrics.wasserstein(metrics.hit_values(a, 0, "offset"), metrics.hit_values(b, 0, "offset")) == pytest.approx(0.1)
+    assert metrics.wasserstein(metrics.hit_values(a, 0, "offset"), metrics.hit_values(b, 0, "offset")) == pytest.approx(
+        0.1
+    )
     assert np.isnan(metrics.wasserstein(np.array([]), np.array([1.0])))
 
 

@@ -15,16 +15,22 @@ SMALL = dict(enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
 def _batch(n=8, seed=0):
     g = torch.Generator().manual_seed(seed)
     hits = (torch.rand(n, 32, 9, generator=g) < 0.15).float()
-    target = torch.cat([hits, hits * torch.rand(n, 32, 9, generator=g),
-                        hits * (torch.rand(n, 32, 9, generator=g) - 0.5)], -1)
+    target = torch.cat(
+        [hits, hits * torch.rand(n, 32, 9, generator=g), hits * (torch.rand(n, 32, 9, generator=g) - 0.5)], -1
+    )
     from beatguide_export.data import gesture_arrays
+
     gest = {k: torch.from_numpy(v) for k, v in gesture_arrays(target.numpy()).items()}
     return gest, target
 
 
 def _model(kind, **kw):
-    free = {"baseline": {"z": 48.0}, "factorized": {"score": 64.0, "groove": 48.0},
-            "agvae2": {"score": 64.0, "groove": 48.0}, "agvae11": {"lanes": 8.0, "groove": 16.0, "accents": 8.0}}[kind]
+    free = {
+        "baseline": {"z": 48.0},
+        "factorized": {"score": 64.0, "groove": 48.0},
+        "agvae2": {"score": 64.0, "groove": 48.0},
+        "agvae11": {"lanes": 8.0, "groove": 16.0, "accents": 8.0},
+    }[kind]
     torch.manual_seed(0)
     return build(kind, **{**SMALL, "free_bits": free, **kw})
 
@@ -117,7 +123,7 @@ def test_eleven_input_model_runs_with_any_subset():
     m = _model("agvae11").eval()
     gest, _ = _batch(4)
     post = m.encode(gest)
-    masks = torch.arange(2 ** 11)
+    masks = torch.arange(2**11)
     given = ((masks[:, None] >> torch.arange(11)) & 1).bool()  # (2048, 11): lanes 0-8, groove, accents
     sample = masks % 4  # which input window each subset reads
     torch.manual_seed(2)
@@ -127,16 +133,16 @@ def test_eleven_input_model_runs_with_any_subset():
     zs["lanes"] = torch.where(lane_given, lanes_mu, torch.randn_like(lanes_mu))
     for name, bit in (("groove", 9), ("accents", 10)):
         mu = post[name][0][sample]
-        zs[name] = torch.where(given[:, bit:bit + 1], mu, torch.randn_like(mu))
+        zs[name] = torch.where(given[:, bit : bit + 1], mu, torch.randn_like(mu))
     with torch.no_grad():
         out = m.sample(m.join(zs), torch.rand(len(masks), 32, 9), torch.tensor(1.0))
-    assert out.shape == (2 ** 11, 32, 27) and torch.isfinite(out).all()
+    assert out.shape == (2**11, 32, 27) and torch.isfinite(out).all()
     hits = out[..., :9]
     assert set(hits.unique().tolist()) <= {0.0, 1.0}
     assert torch.all(out[..., 9:][hits.repeat(1, 1, 2) == 0] == 0)
     # the subset with every gesture given decodes its window's posterior means, nothing drawn
     z = m.join(zs)
-    assert torch.equal(z[-1], m.join({k: mu[(2 ** 11 - 1) % 4] for k, (mu, _) in post.items()}))
+    assert torch.equal(z[-1], m.join({k: mu[(2**11 - 1) % 4] for k, (mu, _) in post.items()}))
 
 
 def test_exported_weights_rebuild_the_model(tmp_path):

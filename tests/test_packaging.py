@@ -91,19 +91,37 @@ def test_wheel_holds_every_package_py_typed_and_the_models(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("server", "export", "models"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(src)], check=True, capture_output=True)
-    wheel, = (tmp_path / "dist").glob("beatguide-*.whl")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (tmp_path / "dist").glob("beatguide-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
 
     def packages(top: Path, prefix: str):
         return {f"{prefix}/{p.relative_to(top).as_posix()}" for p in top.rglob("*.py") if "__pycache__" not in p.parts}
 
     expected = packages(ROOT / "server" / "beatguide", "beatguide") | packages(
-        ROOT / "export" / "beatguide_export", "beatguide_export")
+        ROOT / "export" / "beatguide_export", "beatguide_export"
+    )
     expected |= {"beatguide/py.typed", "beatguide/models/__init__.py"}
-    expected |= {f"beatguide/models/{p.relative_to(ROOT / 'models').as_posix()}"
-                 for p in (ROOT / "models").glob("*/*") if p.is_file()}
+    expected |= {
+        f"beatguide/models/{p.relative_to(ROOT / 'models').as_posix()}"
+        for p in (ROOT / "models").glob("*/*")
+        if p.is_file()
+    }
     assert any(n.endswith("/model.json") for n in expected) and "beatguide/evaluate/report.py" in expected
     assert expected <= names, sorted(expected - names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

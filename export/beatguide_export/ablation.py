@@ -32,7 +32,11 @@ VARIANTS = {  # v2: squared-error values; each row changes one thing
     "decoder reads latents only (paper)": {"values": "mean", "aux_controls": False},
     "48 free bits per latent (paper)": {"values": "mean", "free_bits": {"score": 48.0, "groove": 48.0}},
     "v1 design (prior dropout, no lane forcing, no previous-step dropout)": {
-        "values": "mean", "prior_dropout": 0.1, "force_lanes": 0.0, "prev_dropout": 0.0},
+        "values": "mean",
+        "prior_dropout": 0.1,
+        "force_lanes": 0.0,
+        "prev_dropout": 0.0,
+    },
     "sampled velocities and offsets (logistic values, v3)": {"values": "logistic"},
 }
 SOURCES = ("prior", "fitted prior", "bank", "own posterior")
@@ -47,24 +51,32 @@ def measure(models: Path, loops: np.ndarray, seed: int) -> dict:
     row = {}
     for name in SOURCES:
         r = src[name]
-        row[name] = {"diversity": r["diversity"][0], "hit_f1": r["prf"][2],
-                     "offset_w": float(np.nanmean(r["wasserstein"]["offset"])),
-                     "velocity_w": float(np.nanmean(r["wasserstein"]["velocity"]))}
+        row[name] = {
+            "diversity": r["diversity"][0],
+            "hit_f1": r["prf"][2],
+            "offset_w": float(np.nanmean(r["wasserstein"]["offset"])),
+            "velocity_w": float(np.nanmean(r["wasserstein"]["velocity"])),
+        }
     row["leak"] = leak
     return row
 
 
 def write_table(results: dict, path: Path, args) -> None:
-    lines = [f"AG-VAE 2, first {args.limit} training windows, {args.epochs} epochs each; measured on "
-             f"{args.windows} random validation windows (`python -m beatguide_export.ablation --limit {args.limit} "
-             f"--epochs {args.epochs} --windows {args.windows}`).", "",
-             "| variant | groove latent from | diversity | hit F1 | offset W | velocity W | leak (model alone) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"AG-VAE 2, first {args.limit} training windows, {args.epochs} epochs each; measured on "
+        f"{args.windows} random validation windows (`python -m beatguide_export.ablation --limit {args.limit} "
+        f"--epochs {args.epochs} --windows {args.windows}`).",
+        "",
+        "| variant | groove latent from | diversity | hit F1 | offset W | velocity W | leak (model alone) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in results.items():
         for source in SOURCES:
             x = r[source]
-            lines.append(f"| {name} | {source} | {x['diversity']:.3f} | {x['hit_f1']:.3f} | {x['offset_w']:.3f} | "
-                         f"{x['velocity_w']:.3f} | {r['leak'] * 100:.1f} % |")
+            lines.append(
+                f"| {name} | {source} | {x['diversity']:.3f} | {x['hit_f1']:.3f} | {x['offset_w']:.3f} | "
+                f"{x['velocity_w']:.3f} | {r['leak'] * 100:.1f} % |"
+            )
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -90,9 +102,19 @@ def main(argv=None) -> int:
             continue
         run = args.out / f"variant{i}"
         if not (run / "summary.json").is_file():
-            train("agvae2", args.gmd, run, epochs=args.epochs, limit=args.limit, threads=args.threads,
-                  lr=2e-3, patience=args.epochs, seed=args.seed, progress=False,
-                  **change)
+            train(
+                "agvae2",
+                args.gmd,
+                run,
+                epochs=args.epochs,
+                limit=args.limit,
+                threads=args.threads,
+                lr=2e-3,
+                patience=args.epochs,
+                seed=args.seed,
+                progress=False,
+                **change,
+            )
         model, summary = load_run(run)
         export_model(model, run / "models" / "agvae2", summary, latent_bank(model, train_windows))
         add_to_model(run / "models" / "agvae2", train_loops, val, args.seed)

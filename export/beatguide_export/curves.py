@@ -9,6 +9,7 @@ from pathlib import Path
 
 def plot_runs(runs: list[Path], out: Path) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -11,8 +11,12 @@ from beatguide.gmd import load_split
 
 def gesture_arrays(loops: np.ndarray) -> dict:
     """Every gesture of a batch of loops (N, 32, 27), as numpy arrays."""
-    return {"score": gestures.score(loops), "groove": gestures.groove(loops),
-            "lanes": gestures.lanes(loops), "accents": gestures.accents(loops)}
+    return {
+        "score": gestures.score(loops),
+        "groove": gestures.groove(loops),
+        "lanes": gestures.lanes(loops),
+        "accents": gestures.accents(loops),
+    }
 
 
 class WindowSet:
@@ -28,7 +32,7 @@ class WindowSet:
     def batches(self, batch_size: int, generator: torch.Generator | None = None):
         order = torch.randperm(len(self), generator=generator) if generator is not None else torch.arange(len(self))
         for i in range(0, len(self), batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             yield {k: v[idx] for k, v in self.gestures.items()}, self.loops[idx]
 
 

@@ -16,8 +16,8 @@ def loop_terms(raw, target, values: str = "mean") -> dict:
     hits = target[..., :N_DRUMS]
     terms = {"hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], hits, reduction="sum") / n}
     vel, off = value_locations(raw)
-    terms["velocity"] = ((vel - target[..., N_DRUMS:2 * N_DRUMS]) ** 2).sum() / n
-    terms["offset"] = ((off - target[..., 2 * N_DRUMS:WIDTH]) ** 2).sum() / n
+    terms["velocity"] = ((vel - target[..., N_DRUMS : 2 * N_DRUMS]) ** 2).sum() / n
+    terms["offset"] = ((off - target[..., 2 * N_DRUMS : WIDTH]) ** 2).sum() / n
     if values == "logistic":  # the played notes' values under the distribution head (its own parameters)
         loc = torch.cat(value_locations(raw, head=True), -1)
         nll = logistic_nll(target[..., N_DRUMS:WIDTH], loc, value_scales(raw)) * torch.cat([hits, hits], -1)
@@ -38,9 +38,11 @@ def aux_terms(aux: dict, gestures: dict) -> dict:
         x = gestures[name]
         n = x.shape[0]
         if name == "groove":
-            out["aux_groove"] = (F.binary_cross_entropy_with_logits(raw[..., 0], x[..., 0], reduction="sum")
-                                 + ((torch.sigmoid(raw[..., 1]) - x[..., 1]) ** 2).sum()
-                                 + ((torch.tanh(raw[..., 2]) - x[..., 2]) ** 2).sum()) / n
+            out["aux_groove"] = (
+                F.binary_cross_entropy_with_logits(raw[..., 0], x[..., 0], reduction="sum")
+                + ((torch.sigmoid(raw[..., 1]) - x[..., 1]) ** 2).sum()
+                + ((torch.tanh(raw[..., 2]) - x[..., 2]) ** 2).sum()
+            ) / n
         else:
             out[f"aux_{name}"] = F.binary_cross_entropy_with_logits(raw, x, reduction="sum") / n
     return out

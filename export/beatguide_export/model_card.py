@@ -8,13 +8,13 @@ from pathlib import Path
 
 DESCRIPTIONS = {
     "baseline": "GrooVAE humanize: a bidirectional LSTM encodes the drum score into one latent; an "
-                "autoregressive LSTM decoder writes the performance (hits, velocities, offsets).",
+    "autoregressive LSTM decoder writes the performance (hits, velocities, offsets).",
     "factorized": "Factorized VAE: the score and the groove each get a bidirectional LSTM encoder and a "
-                  "latent; the two latents are concatenated and decoded by one LSTM (no auxiliary decoders).",
+    "latent; the two latents are concatenated and decoded by one LSTM (no auxiliary decoders).",
     "agvae2": "Auxiliary Guided VAE, 2 inputs: the factorized VAE plus auxiliary decoders rebuilding the "
-              "score from the score latent alone and the groove from the groove latent alone.",
+    "score from the score latent alone and the groove from the groove latent alone.",
     "agvae11": "Auxiliary Guided VAE, 11 inputs: nine per-drum lane latents, a groove latent and an accent "
-               "latent, small MLP encoders and auxiliary decoders, an LSTM main decoder.",
+    "latent, small MLP encoders and auxiliary decoders, an LSTM main decoder.",
 }
 
 
@@ -25,24 +25,32 @@ def _evaluation(name: str, results: dict) -> list[str]:
     """The card's evaluation section from docs/results.json (written by ``beatguide eval all``)."""
     lines = ["## Evaluation (validation split, `beatguide eval all`, temperature 1)"]
     for source, r in results.get("humanize", {}).get(name, {}).items():
-        lines.append(f"- Humanize, groove latent from the {SOURCE_NAMES.get(source, source)}: diversity {r['diversity']:.3f}, hit F1 against "
-                     f"the score {r['hit_f1']:.3f}, offset / velocity Wasserstein to real playing (mean of 9 drums) "
-                     f"{r['offset_w']:.3f} / {r['velocity_w']:.3f}")
+        lines.append(
+            f"- Humanize, groove latent from the {SOURCE_NAMES.get(source, source)}: diversity {r['diversity']:.3f}, hit F1 against "
+            f"the score {r['hit_f1']:.3f}, offset / velocity Wasserstein to real playing (mean of 9 drums) "
+            f"{r['offset_w']:.3f} / {r['velocity_w']:.3f}"
+        )
     if name in results.get("exact", {}):
         r = results["exact"][name]
-        lines.append(f"- Every lane exact (\"humanize as drawn\"): diversity {r['diversity']:.3f}, offset / velocity "
-                     f"Wasserstein {r['offset_w']:.3f} / {r['velocity_w']:.3f}")
+        lines.append(
+            f'- Every lane exact ("humanize as drawn"): diversity {r["diversity"]:.3f}, offset / velocity '
+            f"Wasserstein {r['offset_w']:.3f} / {r['velocity_w']:.3f}"
+        )
     if name in results.get("leak", {}):
         r = results["leak"][name]
-        lines.append(f"- A played lane set empty gets a hit: {r['model alone'] * 100:.1f} % with the model alone, "
-                     f"{r['engine'] * 100:.1f} % through the engine")
+        lines.append(
+            f"- A played lane set empty gets a hit: {r['model alone'] * 100:.1f} % with the model alone, "
+            f"{r['engine'] * 100:.1f} % through the engine"
+        )
     for key, text in (("swing", "Swing fidelity, abs(mean - target)"), ("lanes", "Lanes")):
         if name in results.get(key, {}):
             lines.append(f"- {text}: " + ", ".join(f"{k} {v:.3f}" for k, v in results[key][name].items()))
     if len(lines) == 1:
         return []
-    lines.append(f"- Real playing against itself (two halves of the split, by file): offset Wasserstein "
-                 f"{results.get('real_vs_real_offset_w', float('nan')):.3f}")
+    lines.append(
+        f"- Real playing against itself (two halves of the split, by file): offset Wasserstein "
+        f"{results.get('real_vs_real_offset_w', float('nan')):.3f}"
+    )
     return lines + [""]
 
 
@@ -58,11 +66,14 @@ def _finetune(t: dict) -> list[str]:
     """The training data of a fine-tuned model: its base model, the producer's files as counts (never
     their names) and the before / after numbers on the held-out files."""
     f, before, after = t["finetune"], t["finetune"]["before"], t["finetune"]["after"]
-    rows = (("validation loss (nats / loop)", "loss", ".2f"), ("hit F1 of humanized loops against the score", "hit_f1", ".3f"),
-            ("offset Wasserstein to the held-out playing", "offset_w", ".3f"),
-            ("velocity Wasserstein to the held-out playing", "velocity_w", ".3f"),
-            ("the same, the window's own groove given: offset", "groove_offset_w", ".3f"),
-            ("the same, the window's own groove given: velocity", "groove_velocity_w", ".3f"))
+    rows = (
+        ("validation loss (nats / loop)", "loss", ".2f"),
+        ("hit F1 of humanized loops against the score", "hit_f1", ".3f"),
+        ("offset Wasserstein to the held-out playing", "offset_w", ".3f"),
+        ("velocity Wasserstein to the held-out playing", "velocity_w", ".3f"),
+        ("the same, the window's own groove given: offset", "groove_offset_w", ".3f"),
+        ("the same, the window's own groove given: velocity", "groove_velocity_w", ".3f"),
+    )
     base_windows = f["base_training"].get("train_windows")
     return [
         f"Fine-tuned from `{f['base']}` (exported {f['base_exported']}, trained on the Groove MIDI Dataset's `train` "
@@ -87,8 +98,9 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
     t = meta.get("training", {})
     val = t.get("validation", {})
-    latents = ", ".join(f"{lat['name']} {lat['dim']}" + (f" x {lat['groups']}" if lat["groups"] > 1 else "")
-                        for lat in meta["latents"])
+    latents = ", ".join(
+        f"{lat['name']} {lat['dim']}" + (f" x {lat['groups']}" if lat["groups"] > 1 else "") for lat in meta["latents"]
+    )
     free = ", ".join(f"{k} {v:g}" for k, v in meta["config"].get("free_bits", {}).items())
     lines = [
         f"# Model card: {meta['name']}",
@@ -103,42 +115,67 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}; previous-step dropout "
         f"{meta['config'].get('prev_dropout', 0)}; lanes forced in training {meta['config'].get('force_lanes', 0)}; "
         f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}",
-        "- Takes: " + ", ".join(meta.get("capabilities", {}).get("gestures", [])) + "; lane modes "
-        + ", ".join(meta.get("capabilities", {}).get("lane_modes", [])) + "; latent sources "
+        "- Takes: "
+        + ", ".join(meta.get("capabilities", {}).get("gestures", []))
+        + "; lane modes "
+        + ", ".join(meta.get("capabilities", {}).get("lane_modes", []))
+        + "; latent sources "
         + ", ".join(meta.get("capabilities", {}).get("latent_sources", [])),
         f"- ONNX opset {meta['opset']}, exported {meta['exported']} with torch {meta['torch']}. Files: "
         + ", ".join(f"`{f}`" for f in meta["files"].values()),
         "- Decoder inputs: `z` (batch, z), `uniforms` (batch, 32, 9) — a hit is drawn where "
         "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed — `temperature` (1), "
         "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
-        *([f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows, the bank of "
-           "real codes the engine draws missing latents from with `latent_source=bank`."] if meta.get("bank") else []),
-        *([f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
-           "the training windows' codes (the number chosen by the validation codes' log-likelihood among "
-           + ", ".join(str(r["components"]) for r in meta["prior_fit"]) + "); missing latents are drawn from it, "
-           "conditioned on the given gestures' codes, by default (`latent_source=fitted`)."]
-          if meta.get("prior") else []),
+        *(
+            [
+                f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows, the bank of "
+                "real codes the engine draws missing latents from with `latent_source=bank`."
+            ]
+            if meta.get("bank")
+            else []
+        ),
+        *(
+            [
+                f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
+                "the training windows' codes (the number chosen by the validation codes' log-likelihood among "
+                + ", ".join(str(r["components"]) for r in meta["prior_fit"])
+                + "); missing latents are drawn from it, "
+                "conditioned on the given gestures' codes, by default (`latent_source=fitted`)."
+            ]
+            if meta.get("prior")
+            else []
+        ),
         "",
         "## Training data",
-        *(_finetune(t) if "finetune" in t else [
-            "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
-            "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
-            f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
-            f"({t.get('validation_windows', '?')} windows); the test split was not used."]),
+        *(
+            _finetune(t)
+            if "finetune" in t
+            else [
+                "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
+                "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
+                f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
+                f"({t.get('validation_windows', '?')} windows); the test split was not used."
+            ]
+        ),
         "",
         "## Training run",
         f"- Wall time {t.get('train_seconds', 0) / 60:.1f} min on {t.get('hardware', '?')}; "
         f"{t.get('epochs_run', '?')} epochs, best epoch {t.get('best_epoch', '?')}, batch {t.get('batch_size', '?')}, "
         f"lr {t.get('lr', '?')}, seed {t.get('seed', '?')}",
-        "- Validation (posterior mean, per loop): " + ", ".join(
-            f"{k} {v:.2f}" for k, v in val.items() if not k.startswith("kl_")),
+        "- Validation (posterior mean, per loop): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in val.items() if not k.startswith("kl_")),
         "- KL per latent (nats): " + ", ".join(f"{k[3:]} {v:.1f}" for k, v in val.items() if k.startswith("kl_")),
         f"- Humanize check at the end of training, {t.get('windows', '?')} validation windows, 5 samples each: "
         f"hit F1 against the input score {t.get('humanize_hit_f1', float('nan')):.3f}; std of the offsets over "
         f"the samples, averaged over all 288 cells {t.get('humanize_offset_spread', float('nan')):.3f}",
-        *([] if "finetune" in t else [
-            "- The full validation evaluation of the shipped ONNX model (the paper's Table 1, Table 2, Figure 3, "
-            "realism, auxiliary readings, lane following) is in `docs/results.md` (`beatguide eval all`)."]),
+        *(
+            []
+            if "finetune" in t
+            else [
+                "- The full validation evaluation of the shipped ONNX model (the paper's Table 1, Table 2, Figure 3, "
+                "realism, auxiliary readings, lane following) is in `docs/results.md` (`beatguide eval all`)."
+            ]
+        ),
         "",
         *_evaluation(meta["name"], results or {}),
         "## Files",

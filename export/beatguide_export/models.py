@@ -51,7 +51,9 @@ class ModelConfig:
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
-    values: str = "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
+    values: str = (
+        "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -64,8 +66,11 @@ class ModelConfig:
         if self.kind in ("factorized", "agvae2"):
             return [Latent("score", z.get("score", 64), "score"), Latent("groove", z.get("groove", 64), "groove")]
         if self.kind == "agvae11":
-            return [Latent("lanes", z.get("lanes", 8), "lanes", groups=N_DRUMS),
-                    Latent("groove", z.get("groove", 32), "groove"), Latent("accents", z.get("accents", 8), "accents")]
+            return [
+                Latent("lanes", z.get("lanes", 8), "lanes", groups=N_DRUMS),
+                Latent("groove", z.get("groove", 32), "groove"),
+                Latent("accents", z.get("accents", 8), "accents"),
+            ]
         raise ValueError(f"unknown model kind {self.kind!r}")
 
     def to_dict(self) -> dict:
@@ -113,15 +118,15 @@ class MLPEncoder(nn.Module):
     def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1):
         super().__init__()
         self.groups, self.z = groups, z
-        self.w1 = nn.Parameter(torch.randn(groups, d_in, hidden) * d_in ** -0.5)
+        self.w1 = nn.Parameter(torch.randn(groups, d_in, hidden) * d_in**-0.5)
         self.b1 = nn.Parameter(torch.zeros(groups, hidden))
-        self.w2 = nn.Parameter(torch.randn(groups, hidden, 2 * z) * hidden ** -0.5)
+        self.w2 = nn.Parameter(torch.randn(groups, hidden, 2 * z) * hidden**-0.5)
         self.b2 = nn.Parameter(torch.zeros(groups, 2 * z))
 
     def forward(self, x):  # x: (B, groups, d_in)
         h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1) + self.b1)
         out = torch.einsum("bgh,gho->bgo", h, self.w2) + self.b2
-        mu, s = out[..., : self.z], out[..., self.z:]
+        mu, s = out[..., : self.z], out[..., self.z :]
         return mu.reshape(x.shape[0], -1), (F.softplus(s) + 1e-4).reshape(x.shape[0], -1)
 
 
@@ -131,9 +136,9 @@ class MLPDecoder(nn.Module):
     def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1):
         super().__init__()
         self.groups, self.zdim = groups, z
-        self.w1 = nn.Parameter(torch.randn(groups, z, hidden) * z ** -0.5)
+        self.w1 = nn.Parameter(torch.randn(groups, z, hidden) * z**-0.5)
         self.b1 = nn.Parameter(torch.zeros(groups, hidden))
-        self.w2 = nn.Parameter(torch.randn(groups, hidden, d_out) * hidden ** -0.5)
+        self.w2 = nn.Parameter(torch.randn(groups, hidden, d_out) * hidden**-0.5)
         self.b2 = nn.Parameter(torch.zeros(groups, d_out))
 
     def forward(self, z):  # z: (B, groups * zdim) -> (B, groups, d_out)
@@ -150,13 +155,22 @@ class LoopDecoder(nn.Module):
     control (per drum: whether its hit is forced, and to what), so forced hits condition the loop.
     """
 
-    def __init__(self, z: int, controls: int, hidden: int, layers: int, dropout: float, prev_dropout: float = 0.0,
-                 values: str = "mean"):
+    def __init__(
+        self,
+        z: int,
+        controls: int,
+        hidden: int,
+        layers: int,
+        dropout: float,
+        prev_dropout: float = 0.0,
+        values: str = "mean",
+    ):
         super().__init__()
         self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
         self.init = nn.Linear(z, 2 * layers * hidden)
-        self.rnn = nn.LSTM(WIDTH + z + controls, hidden, num_layers=layers, batch_first=True,
-                           dropout=dropout if layers > 1 else 0.0)
+        self.rnn = nn.LSTM(
+            WIDTH + z + controls, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
+        )
         self.out = nn.Linear(hidden, WIDTH)
         # logistic values: a head reading the LSTM's state with its gradient stopped gives each value's
         # distribution (location, scale), so the LSTM trains as with squared error (hits unaffected)
@@ -222,13 +236,13 @@ def value_locations(raw, head: bool = False):
     """Velocities (sigmoid) and offsets (tanh), (..., 9) each, from raw outputs: the squared-error
     values, or (``head``) the locations of the logistic distributions."""
     i = WIDTH if head else N_DRUMS
-    return torch.sigmoid(raw[..., i:i + N_DRUMS]), torch.tanh(raw[..., i + N_DRUMS:i + 2 * N_DRUMS])
+    return torch.sigmoid(raw[..., i : i + N_DRUMS]), torch.tanh(raw[..., i + N_DRUMS : i + 2 * N_DRUMS])
 
 
 def value_scales(raw):
     """Scales (..., 18) of the logistic velocity and offset distributions, from raw outputs; at least
     MIN_SCALE, so repeated identical values (velocity 127) cannot become infinitely likely."""
-    return F.softplus(raw[..., WIDTH + 2 * N_DRUMS:]) + MIN_SCALE
+    return F.softplus(raw[..., WIDTH + 2 * N_DRUMS :]) + MIN_SCALE
 
 
 class DrumVAE(nn.Module):
@@ -245,7 +259,9 @@ class DrumVAE(nn.Module):
                 hidden = c.mlp_hidden if lat.gesture == "groove" else 64
                 self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups)
             else:
-                self.encoders[lat.name] = LSTMEncoder(GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim, c.enc_readout)
+                self.encoders[lat.name] = LSTMEncoder(
+                    GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim, c.enc_readout
+                )
         self.z_size = sum(lat.size for lat in self.latents)
         self.aux = nn.ModuleDict()
         aux_width = 0
@@ -256,8 +272,15 @@ class DrumVAE(nn.Module):
                 self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
                 aux_width += d_out * lat.groups // STEPS if c.aux_controls else 0
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
-        self.decoder = LoopDecoder(self.z_size, c.plan + aux_width + 2 * N_DRUMS, c.dec_hidden, c.dec_layers,
-                                   c.dropout, c.prev_dropout, c.values)
+        self.decoder = LoopDecoder(
+            self.z_size,
+            c.plan + aux_width + 2 * N_DRUMS,
+            c.dec_hidden,
+            c.dec_layers,
+            c.dropout,
+            c.prev_dropout,
+            c.values,
+        )
         self.uniform_width = N_DRUMS if c.values == "mean" else WIDTH  # the decoder's uniforms per step
 
     # -- gestures -> latents
@@ -313,7 +336,7 @@ class DrumVAE(nn.Module):
     def split(self, z) -> dict:
         zs, i = {}, 0
         for lat in self.latents:
-            zs[lat.name] = z[:, i:i + lat.size]
+            zs[lat.name] = z[:, i : i + lat.size]
             i += lat.size
         return zs
 
@@ -322,7 +345,9 @@ class DrumVAE(nn.Module):
         true hits (or silence) with chance one half; everything else is free (-1)."""
         n = target.shape[0]
         forced = (torch.rand(n, 1, 1) < self.config.force_lanes) & (torch.rand(n, 1, N_DRUMS) < 0.5)
-        return torch.where(forced.expand(-1, STEPS, -1), target[..., :N_DRUMS], torch.full_like(target[..., :N_DRUMS], -1.0))
+        return torch.where(
+            forced.expand(-1, STEPS, -1), target[..., :N_DRUMS], torch.full_like(target[..., :N_DRUMS], -1.0)
+        )
 
     def forward(self, gestures: dict, target, sample: bool = True, hit_control=None):
         """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs. The hit
@@ -341,8 +366,11 @@ class DrumVAE(nn.Module):
         z = self.join(zs)
         aux = self.reconstruct(zs)
         if hit_control is None:
-            hit_control = (self.random_hit_control(target) if self.training and self.config.force_lanes > 0
-                           else -torch.ones_like(target[..., :N_DRUMS]))
+            hit_control = (
+                self.random_hit_control(target)
+                if self.training and self.config.force_lanes > 0
+                else -torch.ones_like(target[..., :N_DRUMS])
+            )
         return post, self.decoder.teacher_forced(z, self.controls(z, aux, hit_control), target), aux
 
 
@@ -367,7 +395,7 @@ def kl_per_latent(model: DrumVAE, post: dict) -> dict:
     out = {}
     for lat in model.latents:
         mu, sigma = post[lat.name]
-        kl = 0.5 * (mu ** 2 + sigma ** 2 - 1.0) - torch.log(sigma)
+        kl = 0.5 * (mu**2 + sigma**2 - 1.0) - torch.log(sigma)
         kl = kl.reshape(mu.shape[0], lat.groups, lat.dim).sum(-1).mean(0)
         for g in range(lat.groups):
             out[lat.name if lat.groups == 1 else f"{lat.name}{g}"] = kl[g]

@@ -67,9 +67,13 @@ def capabilities(model: DrumVAE, has_bank: bool) -> dict:
         needs = "any"
     else:
         needs = "score_or_groove"
-    return {"gestures": gestures, "lane_modes": ["decide", "given", "empty", "exact"],
-            "latent_sources": ["prior", "bank"] if has_bank else ["prior"],
-            "aux": [lat.gesture for lat in model.latents if lat.name in model.aux], "needs": needs}
+    return {
+        "gestures": gestures,
+        "lane_modes": ["decide", "given", "empty", "exact"],
+        "latent_sources": ["prior", "bank"] if has_bank else ["prior"],
+        "aux": [lat.gesture for lat in model.latents if lat.name in model.aux],
+        "needs": needs,
+    }
 
 
 def load_exported(folder: Path) -> DrumVAE:
@@ -103,8 +107,16 @@ def load_run(run: Path) -> tuple[DrumVAE, dict]:
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
     dyn = {n: {0: "batch"} for n in inputs + outputs if n != "temperature"}
-    torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, opset_version=OPSET,
-                      dynamic_axes=dyn, dynamo=False)
+    torch.onnx.export(
+        module,
+        args,
+        str(path),
+        input_names=inputs,
+        output_names=outputs,
+        opset_version=OPSET,
+        dynamic_axes=dyn,
+        dynamo=False,
+    )
 
 
 def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, bank: dict | None = None) -> dict:
@@ -120,31 +132,52 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
     with torch.no_grad():
         _export(enc, enc_in, out_dir / "encoder.onnx", enc.gestures, enc_out)
         files["encoder"] = "encoder.onnx"
-        dec_in = (torch.zeros(b, model.z_size), torch.rand(b, STEPS, model.uniform_width), torch.tensor([1.0]),
-                  -torch.ones(b, STEPS, N_DRUMS))
-        _export(DecoderGraph(model), dec_in, out_dir / "decoder.onnx",
-                ["z", "uniforms", "temperature", "hit_control"], ["loop"])
+        dec_in = (
+            torch.zeros(b, model.z_size),
+            torch.rand(b, STEPS, model.uniform_width),
+            torch.tensor([1.0]),
+            -torch.ones(b, STEPS, N_DRUMS),
+        )
+        _export(
+            DecoderGraph(model),
+            dec_in,
+            out_dir / "decoder.onnx",
+            ["z", "uniforms", "temperature", "hit_control"],
+            ["loop"],
+        )
         files["decoder"] = "decoder.onnx"
         if len(model.aux):
             aux_out = [f"aux_{lat.gesture}" for lat in model.latents]
             _export(AuxGraph(model), (torch.zeros(b, model.z_size),), out_dir / "aux.onnx", ["z"], aux_out)
             files["aux"] = "aux.onnx"
     hashed = list(files.values())
-    np.savez_compressed(out_dir / WEIGHTS_FILE, **{k: v.detach().cpu().numpy().astype(np.float16)
-                                                   for k, v in model.state_dict().items()})
+    np.savez_compressed(
+        out_dir / WEIGHTS_FILE,
+        **{k: v.detach().cpu().numpy().astype(np.float16) for k, v in model.state_dict().items()},
+    )
     hashed.append(WEIGHTS_FILE)
     if bank is not None:
         np.savez_compressed(out_dir / BANK_FILE, **bank)
         hashed.append(BANK_FILE)
     meta = {
-        "name": out_dir.name, "kind": model.config.kind, "format_version": 2,
+        "name": out_dir.name,
+        "kind": model.config.kind,
+        "format_version": 2,
         "capabilities": capabilities(model, bank is not None),
-        "latents": [{"name": lat.name, "dim": lat.dim, "groups": lat.groups, "gesture": lat.gesture}
-                    for lat in model.latents],
-        "encoder_inputs": enc.gestures, "z_size": model.z_size, "files": files, "opset": OPSET,
-        "parameters": sum(p.numel() for p in model.parameters()), "config": model.config.to_dict(),
-        "exported": dt.date.today().isoformat(), "torch": torch.__version__,
-        "weights": WEIGHTS_FILE, "bank": BANK_FILE if bank is not None else None, "bank_rows": 0 if bank is None else int(len(bank["z"])),
+        "latents": [
+            {"name": lat.name, "dim": lat.dim, "groups": lat.groups, "gesture": lat.gesture} for lat in model.latents
+        ],
+        "encoder_inputs": enc.gestures,
+        "z_size": model.z_size,
+        "files": files,
+        "opset": OPSET,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "config": model.config.to_dict(),
+        "exported": dt.date.today().isoformat(),
+        "torch": torch.__version__,
+        "weights": WEIGHTS_FILE,
+        "bank": BANK_FILE if bank is not None else None,
+        "bank_rows": 0 if bank is None else int(len(bank["z"])),
         "sha256": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in hashed},
         "training": summary or {},
     }
@@ -158,6 +191,7 @@ def export_cli(args) -> int:
     bank_path = Path(args.run) / BANK_FILE
     if getattr(args, "gmd", None):  # (re)build the bank from the training split
         from . import data
+
         bank = latent_bank(model, data.load(args.gmd, "train", getattr(args, "cache_dir", None)))
     elif bank_path.is_file():
         with np.load(bank_path) as f:
@@ -174,6 +208,7 @@ def export_cli(args) -> int:
         add_to_model(out, load_split(args.gmd, "train", cache).loops, load_split(args.gmd, "validation", cache).loops)
         meta = json.loads((out / "model.json").read_text())
     from .model_card import write_card
+
     results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
     write_card(out, meta, results)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")

@@ -27,12 +27,16 @@ REG_COVAR = 1e-3  # added to the covariances' diagonals: keeps them invertible
 
 def codes(model: OnnxModel, loops: np.ndarray, seed: int = 0, batch: int = 1024) -> np.ndarray:
     """One posterior sample (N, z) per window, every gesture the model takes given."""
-    g = {"score": gestures.score(loops), "groove": gestures.groove(loops), "accents": gestures.accents(loops),
-         "lanes": gestures.lanes(loops)}
+    g = {
+        "score": gestures.score(loops),
+        "groove": gestures.groove(loops),
+        "accents": gestures.accents(loops),
+        "lanes": gestures.lanes(loops),
+    }
     rng = np.random.default_rng(seed)
     out = []
     for i in range(0, len(loops), batch):
-        post = model.encode({k: g[k][i:i + batch].astype(np.float32) for k in model.gestures})
+        post = model.encode({k: g[k][i : i + batch].astype(np.float32) for k in model.gestures})
         mu = np.concatenate([post[lat["name"]][0] for lat in model.latents], axis=1)
         sigma = np.concatenate([post[lat["name"]][1] for lat in model.latents], axis=1)
         out.append(mu + sigma * rng.standard_normal(mu.shape))
@@ -45,24 +49,33 @@ def fit(train: np.ndarray, validation: np.ndarray, components=COMPONENTS, seed: 
     for k in components:
         gm = GaussianMixture(k, covariance_type="full", reg_covar=REG_COVAR, max_iter=200, random_state=seed)
         gm.fit(train)
-        rows.append({"components": k, "train_loglik": float(gm.score(train)),
-                     "validation_loglik": float(gm.score(validation)), "converged": bool(gm.converged_)})
+        rows.append(
+            {
+                "components": k,
+                "train_loglik": float(gm.score(train)),
+                "validation_loglik": float(gm.score(validation)),
+                "converged": bool(gm.converged_),
+            }
+        )
         if best is None or rows[-1]["validation_loglik"] > best[0]:
             best = (rows[-1]["validation_loglik"], gm)
     gm = best[1]
-    arrays = {"weights": gm.weights_.astype(np.float32), "means": gm.means_.astype(np.float32),
-              "covariances": gm.covariances_.astype(np.float32)}
+    arrays = {
+        "weights": gm.weights_.astype(np.float32),
+        "means": gm.means_.astype(np.float32),
+        "covariances": gm.covariances_.astype(np.float32),
+    }
     return arrays, rows
 
 
-def add_to_model(folder: Path, train_loops: np.ndarray, validation_loops: np.ndarray, seed: int = 0,
-                 components=COMPONENTS) -> list:
+def add_to_model(
+    folder: Path, train_loops: np.ndarray, validation_loops: np.ndarray, seed: int = 0, components=COMPONENTS
+) -> list:
     """Fit the prior of the exported model in ``folder``, write it beside the model and list it in
     model.json (file, checksum, latent source, the sizes tried); returns those rows."""
     folder = Path(folder)
     model = OnnxModel(folder)
-    arrays, rows = fit(codes(model, train_loops, seed), codes(model, validation_loops, seed + 1),
-                       components, seed)
+    arrays, rows = fit(codes(model, train_loops, seed), codes(model, validation_loops, seed + 1), components, seed)
     np.savez_compressed(folder / PRIOR_FILE, **arrays)
     meta = json.loads((folder / "model.json").read_text())
     meta["prior"] = PRIOR_FILE
@@ -86,8 +99,10 @@ def main(argv=None) -> int:
     for folder in args.folders:
         rows = add_to_model(folder, train, validation, args.seed)
         for r in rows:
-            print(f"{folder.name}: {r['components']:3d} components, log-likelihood train {r['train_loglik']:.1f} "
-                  f"validation {r['validation_loglik']:.1f}")
+            print(
+                f"{folder.name}: {r['components']:3d} components, log-likelihood train {r['train_loglik']:.1f} "
+                f"validation {r['validation_loglik']:.1f}"
+            )
         print(f"{folder.name}: kept {max(rows, key=lambda r: r['validation_loglik'])['components']} components")
     return 0
 

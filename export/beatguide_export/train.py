@@ -38,14 +38,26 @@ BANK_FILE = "bank.npz"
 # the score alone gives.
 V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
 V3 = dict(V2, values="logistic")
-FACTORIZED = dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"score": 64, "groove": 64},
-                  free_bits={"score": 256.0, "groove": 128.0}, **V3)
+FACTORIZED = dict(
+    enc_hidden=96,
+    dec_hidden=256,
+    dec_layers=1,
+    z_dims={"score": 64, "groove": 64},
+    free_bits={"score": 256.0, "groove": 128.0},
+    **V3,
+)
 DEFAULT_SIZES = {
     "baseline": dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2),
     "factorized": FACTORIZED,
     "agvae2": FACTORIZED,
-    "agvae11": dict(mlp_hidden=256, dec_hidden=256, dec_layers=1, z_dims={"lanes": 8, "groove": 32, "accents": 8},
-                    free_bits={"lanes": 48.0, "groove": 128.0, "accents": 16.0}, **V3),
+    "agvae11": dict(
+        mlp_hidden=256,
+        dec_hidden=256,
+        dec_layers=1,
+        z_dims={"lanes": 8, "groove": 32, "accents": 8},
+        free_bits={"lanes": 48.0, "groove": 128.0, "accents": 16.0},
+        **V3,
+    ),
 }
 ANNEAL_EPOCHS = 3  # beta rises linearly from 0 to max_beta over the first epochs
 
@@ -62,8 +74,12 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None
     grooves (B, 32, 3) are given), the rest from the prior. Returns loops (samples, B, 32, 27)."""
     g = torch.Generator().manual_seed(seed)
     n = score.shape[0]
-    gest = {"score": score, "lanes": score.transpose(1, 2),
-            "groove": torch.zeros(n, 32, 3) if groove is None else groove, "accents": torch.zeros(n, 32)}
+    gest = {
+        "score": score,
+        "lanes": score.transpose(1, 2),
+        "groove": torch.zeros(n, 32, 3) if groove is None else groove,
+        "accents": torch.zeros(n, 32),
+    }
     encoded = ("score", "lanes") if groove is None else ("score", "lanes", "groove")
     post = model.encode(gest)
     outs = []
@@ -87,7 +103,7 @@ def humanize_checks(model: DrumVAE, val: data.WindowSet, n: int = 512) -> dict:
     ref = np.broadcast_to(score.numpy() > 0.5, hits.shape)
     tp = (hits & ref).sum()
     f1 = 2 * tp / max(hits.sum() + ref.sum(), 1)
-    offsets = out[..., 2 * N_DRUMS:]
+    offsets = out[..., 2 * N_DRUMS :]
     spread = offsets.std(axis=0).mean(axis=(1, 2)).mean()
     return {"humanize_hit_f1": float(f1), "humanize_offset_spread": float(spread), "windows": int(len(score))}
 
@@ -122,6 +138,7 @@ def evaluate(model: DrumVAE, ds: data.WindowSet, beta: float, batch_size: int = 
 
 def _plot(history: list[dict], path: Path, title: str) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -138,8 +155,25 @@ def _plot(history: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def train(kind: str, gmd, out: Path, *, epochs=40, batch_size=256, lr=1e-3, patience=6, seed=0, device="cpu",
-          threads=0, limit=0, resume=False, cache_dir=None, max_minutes=0.0, progress=True, **sizes) -> dict:
+def train(
+    kind: str,
+    gmd,
+    out: Path,
+    *,
+    epochs=40,
+    batch_size=256,
+    lr=1e-3,
+    patience=6,
+    seed=0,
+    device="cpu",
+    threads=0,
+    limit=0,
+    resume=False,
+    cache_dir=None,
+    max_minutes=0.0,
+    progress=True,
+    **sizes,
+) -> dict:
     """Train one model; returns the run summary (also written to out/summary.json)."""
     if threads:
         torch.set_num_threads(threads)
@@ -188,35 +222,73 @@ def train(kind: str, gmd, out: Path, *, epochs=40, batch_size=256, lr=1e-3, pati
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v * len(target)
             count += len(target)
-            bar.set_postfix(hits=f"{terms['hits']:.1f}", vel=f"{terms['velocity']:.2f}",
-                            off=f"{terms['offset']:.2f}", kl=f"{terms['kl']:.0f}", beta=f"{beta:.2f}")
+            bar.set_postfix(
+                hits=f"{terms['hits']:.1f}",
+                vel=f"{terms['velocity']:.2f}",
+                off=f"{terms['offset']:.2f}",
+                kl=f"{terms['kl']:.0f}",
+                beta=f"{beta:.2f}",
+            )
             bar.update()
         bar.close()
         val = evaluate(model, val_set, config.max_beta)
         sched.step(val["loss"])
         wall += time.perf_counter() - t0
-        row = {"epoch": epoch, "seconds": round(wall, 1), "train_loss": sums["loss"] / count,
-               **{f"val_{k}": v for k, v in val.items()}}
+        row = {
+            "epoch": epoch,
+            "seconds": round(wall, 1),
+            "train_loss": sums["loss"] / count,
+            **{f"val_{k}": v for k, v in val.items()},
+        }
         history.append(row)
         improved = val["loss"] < best
         if improved:
             best, bad = val["loss"], 0
-            torch.save({"config": config.to_dict(), "model": model.state_dict(), "epoch": epoch, "val": val}, out / "best.pt")
+            torch.save(
+                {"config": config.to_dict(), "model": model.state_dict(), "epoch": epoch, "val": val}, out / "best.pt"
+            )
         else:
             bad += 1
-        torch.save({"config": config.to_dict(), "model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict(), "history": history, "best": best, "bad": bad, "wall": wall,
-                    "epoch": epoch, "gen": gen.get_state(), "rng": torch.get_rng_state()}, last)
+        torch.save(
+            {
+                "config": config.to_dict(),
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "history": history,
+                "best": best,
+                "bad": bad,
+                "wall": wall,
+                "epoch": epoch,
+                "gen": gen.get_state(),
+                "rng": torch.get_rng_state(),
+            },
+            last,
+        )
         _write_curve(history, out, kind)
-        tqdm.write(f"{kind} epoch {epoch}: train {row['train_loss']:.2f}  val {val['loss']:.2f} "
-                   f"(hits {val['hits']:.2f} vel {val['velocity']:.2f} off {val['offset']:.2f} kl {val['kl']:.1f})"
-                   f"  {'*' if improved else ''} {wall / 60:.1f} min")
+        tqdm.write(
+            f"{kind} epoch {epoch}: train {row['train_loss']:.2f}  val {val['loss']:.2f} "
+            f"(hits {val['hits']:.2f} vel {val['velocity']:.2f} off {val['offset']:.2f} kl {val['kl']:.1f})"
+            f"  {'*' if improved else ''} {wall / 60:.1f} min"
+        )
     ck = torch.load(out / "best.pt", weights_only=False)
     model.load_state_dict(ck["model"])
-    summary = {"model": kind, "parameters": n_params, "config": config.to_dict(), "best_epoch": ck["epoch"],
-               "epochs_run": len(history), "train_seconds": round(wall, 1), "train_windows": len(train_set),
-               "validation_windows": len(val_set), "validation": ck["val"], "hardware": _hardware(device, threads),
-               "seed": seed, "batch_size": batch_size, "lr": lr, **humanize_checks(model, val_set)}
+    summary = {
+        "model": kind,
+        "parameters": n_params,
+        "config": config.to_dict(),
+        "best_epoch": ck["epoch"],
+        "epochs_run": len(history),
+        "train_seconds": round(wall, 1),
+        "train_windows": len(train_set),
+        "validation_windows": len(val_set),
+        "validation": ck["val"],
+        "hardware": _hardware(device, threads),
+        "seed": seed,
+        "batch_size": batch_size,
+        "lr": lr,
+        **humanize_checks(model, val_set),
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     np.savez_compressed(out / BANK_FILE, **latent_bank(model, train_set, seed=seed))
     return summary
@@ -235,10 +307,36 @@ def _hardware(device: str, threads: int) -> str:
 
 
 def train_cli(args) -> int:
-    summary = train(args.model, args.gmd, args.out or Path("runs") / args.model, epochs=args.epochs,
-                    batch_size=args.batch_size, lr=args.lr, patience=args.patience, seed=args.seed,
-                    device=args.device, threads=args.threads, limit=args.limit, resume=args.resume,
-                    cache_dir=args.cache_dir, max_minutes=args.max_minutes)
-    print(json.dumps({k: summary[k] for k in ("model", "parameters", "best_epoch", "train_seconds",
-                                              "humanize_hit_f1", "humanize_offset_spread")}, indent=2))
+    summary = train(
+        args.model,
+        args.gmd,
+        args.out or Path("runs") / args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        limit=args.limit,
+        resume=args.resume,
+        cache_dir=args.cache_dir,
+        max_minutes=args.max_minutes,
+    )
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in (
+                    "model",
+                    "parameters",
+                    "best_epoch",
+                    "train_seconds",
+                    "humanize_hit_f1",
+                    "humanize_offset_spread",
+                )
+            },
+            indent=2,
+        )
+    )
     return 0

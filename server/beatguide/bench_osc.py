@@ -55,8 +55,20 @@ class ServerProcess:
             self.port = self.server.port
             self.proc = None
         else:
-            cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "WARNING", "serve", "--port", "0",
-                   "--threads", str(threads), "--queue", str(queue)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "beatguide.cli",
+                "--log-level",
+                "WARNING",
+                "serve",
+                "--port",
+                "0",
+                "--threads",
+                str(threads),
+                "--queue",
+                str(queue),
+            ]
             for folder in models:
                 cmd += ["--models", str(folder)]
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -108,9 +120,17 @@ def round_trips(port: int, model: str, caps: dict, variations: int, runs: int, w
                 server.append(r.done[2])
                 notes.append(r.done[1] / variations)
             c.replies.replies.pop(i, None)
-    return {"model": model, "variations": variations, "runs": runs, "p50": pct(rtt, 50), "p99": pct(rtt, 99),
-            "mean": float(np.mean(rtt)), "max": float(np.max(rtt)), "server_p50": pct(server, 50),
-            "notes": float(np.mean(notes))}
+    return {
+        "model": model,
+        "variations": variations,
+        "runs": runs,
+        "p50": pct(rtt, 50),
+        "p99": pct(rtt, 99),
+        "mean": float(np.mean(rtt)),
+        "max": float(np.max(rtt)),
+        "server_p50": pct(server, 50),
+        "notes": float(np.mean(notes)),
+    }
 
 
 def steady_load(port: int, models: dict, clients: int = 4, per_client: int = 200) -> dict:
@@ -148,9 +168,16 @@ def steady_load(port: int, models: dict, clients: int = 4, per_client: int = 200
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"clients": clients, "requests": clients * per_client, "ok": len(lat) - len(errors), "errors": len(errors),
-            "p50": pct(lat, 50), "p99": pct(lat, 99), "max": float(np.max(lat)) if lat else float("nan"),
-            "throughput": len(lat) / wall}
+    return {
+        "clients": clients,
+        "requests": clients * per_client,
+        "ok": len(lat) - len(errors),
+        "errors": len(errors),
+        "p50": pct(lat, 50),
+        "p99": pct(lat, 99),
+        "max": float(np.max(lat)) if lat else float("nan"),
+        "throughput": len(lat) / wall,
+    }
 
 
 def burst(port: int, model: str, caps: dict, clients: int = 4, per_client: int = 25, variations: int = 1) -> dict:
@@ -164,9 +191,10 @@ def burst(port: int, model: str, caps: dict, clients: int = 4, per_client: int =
         with Client(port) as c:
             sent = {}
             rids = [k * 1_000_000 + i for i in range(per_client)]
-            payloads = [P.encode(P.GENERATE, P.generate_args(rid, c.port, model,
-                                                             **typical_request(caps, variations, seed=rid)))
-                        for rid in rids]
+            payloads = [
+                P.encode(P.GENERATE, P.generate_args(rid, c.port, model, **typical_request(caps, variations, seed=rid)))
+                for rid in rids
+            ]
             barrier.wait()
             for rid, d in zip(rids, payloads):
                 sent[rid] = time.perf_counter()
@@ -201,8 +229,14 @@ def burst(port: int, model: str, caps: dict, clients: int = 4, per_client: int =
         t.start()
     for t in threads:
         t.join()
-    return {"model": model, "clients": clients, "requests": clients * per_client, **counts,
-            "p50": pct(lat, 50), "p99": pct(lat, 99)}
+    return {
+        "model": model,
+        "clients": clients,
+        "requests": clients * per_client,
+        **counts,
+        "p50": pct(lat, 50),
+        "p99": pct(lat, 99),
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -225,40 +259,59 @@ class OscBenchConfig:
 
 
 def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args: OscBenchConfig) -> str:
-    out = ["# OSC round-trip benchmark", "",
-           f"`beatguide bench --osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` "
-           f"on {env['date']}.", "",
-           "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
-           "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
-           f"{'a thread of the benchmark process' if args.in_process else '`beatguide serve` in its own process'} "
-           f"with `--threads {args.threads} --queue {args.queue}` and log level WARNING.", "",
-           f"- Machine: {env['machine']}, {env['cpus']} CPU cores; Python {env['python']}, onnxruntime {env['ort']}",
-           f"- Models: {env['models_note']}",
-           f"- Load during the run: {env['load']}", "",
-           "Targets: p50 <= 5 ms (1 variation), <= 15 ms (8 variations), p99 <= 20 ms.", "",
-           "## Round trip, one client", "",
-           "| model | variations | runs | notes / variation | p50 ms | p99 ms | mean ms | max ms | server p50 ms |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "# OSC round-trip benchmark",
+        "",
+        f"`beatguide bench --osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` on {env['date']}.",
+        "",
+        "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
+        "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
+        f"{'a thread of the benchmark process' if args.in_process else '`beatguide serve` in its own process'} "
+        f"with `--threads {args.threads} --queue {args.queue}` and log level WARNING.",
+        "",
+        f"- Machine: {env['machine']}, {env['cpus']} CPU cores; Python {env['python']}, onnxruntime {env['ort']}",
+        f"- Models: {env['models_note']}",
+        f"- Load during the run: {env['load']}",
+        "",
+        "Targets: p50 <= 5 ms (1 variation), <= 15 ms (8 variations), p99 <= 20 ms.",
+        "",
+        "## Round trip, one client",
+        "",
+        "| model | variations | runs | notes / variation | p50 ms | p99 ms | mean ms | max ms | server p50 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        out.append(f"| {r['model']} | {r['variations']} | {r['runs']} | {r['notes']:.0f} | {r['p50']:.2f} | "
-                   f"{r['p99']:.2f} | {r['mean']:.2f} | {r['max']:.2f} | {r['server_p50']:.2f} |")
-    out += ["", "`server p50` is the `elapsed_ms` of `/bg/done`: receipt of the request to the send of `done`.", "",
-            f"## Steady load: {steady['clients']} concurrent clients", "",
-            f"Each client keeps one 1-variation request in flight, rotating over the models "
-            f"({steady['requests']} requests in all).", "",
-            "| clients | requests | ok | errors | p50 ms | p99 ms | max ms | requests / s |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {steady['clients']} | {steady['requests']} | {steady['ok']} | {steady['errors']} | "
-            f"{steady['p50']:.2f} | {steady['p99']:.2f} | {steady['max']:.2f} | {steady['throughput']:.0f} |", "",
-            "## Burst: more requests than the queue holds", "",
-            "Each client sends its requests back to back without waiting. Every request must get exactly one "
-            "terminal reply: `done`, or `busy` when the queue is full (`lost` and `extra` must be 0).", "",
-            "| model | clients | requests | done | busy | other errors | lost | extra | p50 ms (done) "
-            "| p99 ms (done) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        out.append(
+            f"| {r['model']} | {r['variations']} | {r['runs']} | {r['notes']:.0f} | {r['p50']:.2f} | "
+            f"{r['p99']:.2f} | {r['mean']:.2f} | {r['max']:.2f} | {r['server_p50']:.2f} |"
+        )
+    out += [
+        "",
+        "`server p50` is the `elapsed_ms` of `/bg/done`: receipt of the request to the send of `done`.",
+        "",
+        f"## Steady load: {steady['clients']} concurrent clients",
+        "",
+        f"Each client keeps one 1-variation request in flight, rotating over the models "
+        f"({steady['requests']} requests in all).",
+        "",
+        "| clients | requests | ok | errors | p50 ms | p99 ms | max ms | requests / s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {steady['clients']} | {steady['requests']} | {steady['ok']} | {steady['errors']} | "
+        f"{steady['p50']:.2f} | {steady['p99']:.2f} | {steady['max']:.2f} | {steady['throughput']:.0f} |",
+        "",
+        "## Burst: more requests than the queue holds",
+        "",
+        "Each client sends its requests back to back without waiting. Every request must get exactly one "
+        "terminal reply: `done`, or `busy` when the queue is full (`lost` and `extra` must be 0).",
+        "",
+        "| model | clients | requests | done | busy | other errors | lost | extra | p50 ms (done) | p99 ms (done) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for b in bursts:
-        out.append(f"| {b['model']} | {b['clients']} | {b['requests']} | {b['done']} | {b['busy']} | {b['other']} | "
-                   f"{b['lost']} | {b['extra']} | {b['p50']:.2f} | {b['p99']:.2f} |")
+        out.append(
+            f"| {b['model']} | {b['clients']} | {b['requests']} | {b['done']} | {b['busy']} | {b['other']} | "
+            f"{b['lost']} | {b['extra']} | {b['p50']:.2f} | {b['p99']:.2f} |"
+        )
     out.append("")
     if env.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in env["notes"]] + [""]
@@ -277,10 +330,16 @@ def run(args: OscBenchConfig) -> str:
     """Run the benchmark (progress on stdout) and return its markdown report."""
     import onnxruntime
 
-    env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
-           "cpus": os.cpu_count(), "python": platform.python_version(), "ort": onnxruntime.__version__,
-           "load": _load(), "notes": args.notes,
-           "models_note": "the shipped ones" if not args.models else "from the `--models` folders first"}
+    env = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "ort": onnxruntime.__version__,
+        "load": _load(),
+        "notes": args.notes,
+        "models_note": "the shipped ones" if not args.models else "from the `--models` folders first",
+    }
     srv = ServerProcess(args.models, args.threads, args.queue, args.in_process)
     try:
         rows = []
@@ -288,17 +347,26 @@ def run(args: OscBenchConfig) -> str:
             for n in (1, 8):
                 r = round_trips(srv.port, model, srv.models[model], n, args.runs)
                 rows.append(r)
-                print(f"{model:>10} x{n}: p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
-                      f"(server p50 {r['server_p50']:.2f} ms)", flush=True)
+                print(
+                    f"{model:>10} x{n}: p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
+                    f"(server p50 {r['server_p50']:.2f} ms)",
+                    flush=True,
+                )
         steady = steady_load(srv.port, srv.models, args.clients, args.steady)
-        print(f"steady {args.clients} clients: p50 {steady['p50']:.2f} ms  p99 {steady['p99']:.2f} ms  "
-              f"{steady['throughput']:.0f} req/s  errors {steady['errors']}", flush=True)
+        print(
+            f"steady {args.clients} clients: p50 {steady['p50']:.2f} ms  p99 {steady['p99']:.2f} ms  "
+            f"{steady['throughput']:.0f} req/s  errors {steady['errors']}",
+            flush=True,
+        )
         bursts = []
         for model in srv.names:
             b = burst(srv.port, model, srv.models[model], args.clients, args.burst)
             bursts.append(b)
-            print(f"burst {model}: done {b['done']} busy {b['busy']} other {b['other']} lost {b['lost']} "
-                  f"extra {b['extra']}", flush=True)
+            print(
+                f"burst {model}: done {b['done']} busy {b['busy']} other {b['other']} lost {b['lost']} "
+                f"extra {b['extra']}",
+                flush=True,
+            )
     finally:
         srv.close()
     return markdown(env, rows, steady, bursts, args)

@@ -48,8 +48,12 @@ def one_start(cmd: list[str], timeout: float = 120.0) -> dict:
     port = free_port()
     with Client(port) as c:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd + ["--log-level", "WARNING", "serve", "--port", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd + ["--log-level", "WARNING", "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             models = None
             while models is None:
@@ -79,25 +83,37 @@ def one_start(cmd: list[str], timeout: float = 120.0) -> dict:
 def markdown(starts: list[dict], cmd: list[str], env: dict) -> str:
     first, rest = starts[0], starts[1:] or starts
     med = lambda key: statistics.median(s[key] for s in rest)  # noqa: E731
-    lines = ["# Server start-up", "",
-             f"`beatguide bench --start --starts {len(starts)}{' --first' if env['first'] else ''}` on "
-             f"{env['date']}, starting "
-             f"`{Path(cmd[0]).name}{' ' + ' '.join(cmd[1:]) if len(cmd) > 1 else ''} serve` "
-             f"from {env['install']}.", "",
-             f"- Machine: {env['machine']}, {env['cpus']} CPU cores, load average {env['load']} at the start; "
-             f"Python {env['python']}",
-             f"- {first['models']} models loaded and warmed up before the first pong", "",
-             "The server is spawned on a free port and pinged every 10 ms from the moment it is spawned; it "
-             "answers once every model is loaded and has run once. Even the first start after an install finds "
-             "the files in the OS's cache (pip has just written them); a start after a reboot also reads the "
-             "models and onnxruntime from disk.", "",
-             "| start | spawn to first pong (s) | RSS when ready (MB) | RSS after one request per model (MB) |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        "# Server start-up",
+        "",
+        f"`beatguide bench --start --starts {len(starts)}{' --first' if env['first'] else ''}` on "
+        f"{env['date']}, starting "
+        f"`{Path(cmd[0]).name}{' ' + ' '.join(cmd[1:]) if len(cmd) > 1 else ''} serve` "
+        f"from {env['install']}.",
+        "",
+        f"- Machine: {env['machine']}, {env['cpus']} CPU cores, load average {env['load']} at the start; "
+        f"Python {env['python']}",
+        f"- {first['models']} models loaded and warmed up before the first pong",
+        "",
+        "The server is spawned on a free port and pinged every 10 ms from the moment it is spawned; it "
+        "answers once every model is loaded and has run once. Even the first start after an install finds "
+        "the files in the OS's cache (pip has just written them); a start after a reboot also reads the "
+        "models and onnxruntime from disk.",
+        "",
+        "| start | spawn to first pong (s) | RSS when ready (MB) | RSS after one request per model (MB) |",
+        "|---|---:|---:|---:|",
+    ]
     for i, s in enumerate(starts, 1):
-        lines.append(f"| {i}{' (first after install)' if i == 1 and env['first'] else ''} | {s['ready_s']:.2f} | "
-                     f"{s['rss_ready']:.0f} | {s['rss_used']:.0f} |")
-    lines += ["", f"Median of the {'later ' if len(starts) > 1 else ''}starts: {med('ready_s'):.2f} s to the first "
-              f"pong, {med('rss_ready'):.0f} MB resident when ready, {med('rss_used'):.0f} MB after use.", ""]
+        lines.append(
+            f"| {i}{' (first after install)' if i == 1 and env['first'] else ''} | {s['ready_s']:.2f} | "
+            f"{s['rss_ready']:.0f} | {s['rss_used']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Median of the {'later ' if len(starts) > 1 else ''}starts: {med('ready_s'):.2f} s to the first "
+        f"pong, {med('rss_ready'):.0f} MB resident when ready, {med('rss_used'):.0f} MB after use.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -111,10 +127,19 @@ def run(count: int = 5, first: bool = False) -> str:
     for i in range(count):
         s = one_start(cmd)
         starts.append(s)
-        print(f"start {i + 1}: first pong after {s['ready_s']:.2f} s, RSS {s['rss_ready']:.0f} MB when ready, "
-              f"{s['rss_used']:.0f} MB after one request per model", flush=True)
+        print(
+            f"start {i + 1}: first pong after {s['ready_s']:.2f} s, RSS {s['rss_ready']:.0f} MB when ready, "
+            f"{s['rss_used']:.0f} MB after one request per model",
+            flush=True,
+        )
     where = Path(__file__).resolve().parent
-    env = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.system()} {platform.machine()}",
-           "cpus": os.cpu_count(), "python": platform.python_version(), "first": first, "load": load,
-           "install": "a wheel install (site-packages)" if "site-packages" in where.parts else "a source tree"}
+    env = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "first": first,
+        "load": load,
+        "install": "a wheel install (site-packages)" if "site-packages" in where.parts else "a source tree",
+    }
     return markdown(starts, cmd, env)

@@ -48,8 +48,9 @@ class ServerError(BeatGuideError):
 class Client:
     """One connection to a server on ``host:port`` (loopback by default)."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", *, bind_host: str = "127.0.0.1",
-                 timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self, port: int, host: str = "127.0.0.1", *, bind_host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
+    ):
         self.server = (host, int(port))
         self.timeout = float(timeout)
         self.sender = udp_client.UDPClient(host, int(port), timeout=5.0)
@@ -79,8 +80,9 @@ class Client:
         reply = self._checked(self.request(P.STATUS, [self.new_id(), self.port], timeout))
         return dict(zip(("queued", "served", "errors", "uptime_s"), reply.status))
 
-    def generate(self, model: str, *, request_id: int | None = None, timeout: float | None = None,
-                 check: bool = True, **kw) -> P.Reply:
+    def generate(
+        self, model: str, *, request_id: int | None = None, timeout: float | None = None, check: bool = True, **kw
+    ) -> P.Reply:
         """Generate with ``model``; ``kw`` as ``protocol.generate_args`` takes them."""
         rid = self.new_id() if request_id is None else request_id
         reply = self.request(P.GENERATE, P.generate_args(rid, self.port, model, **kw), timeout)
@@ -113,8 +115,10 @@ class Client:
             left = deadline - time.monotonic()
             msg = self.recv(left) if left > 0 else None
             if msg is None:
-                raise TimeoutError(f"no reply to request {request_id} from {self.server[0]}:{self.server[1]} "
-                                   f"within {timeout:g} s (is `beatguide serve` running on that port?)")
+                raise TimeoutError(
+                    f"no reply to request {request_id} from {self.server[0]}:{self.server[1]} "
+                    f"within {timeout:g} s (is `beatguide serve` running on that port?)"
+                )
             self.replies.add(*msg)
         return reply
 
@@ -141,8 +145,9 @@ class Client:
         self.close()
 
 
-def wait_until_up(port: int, timeout: float = 60.0, *, host: str = "127.0.0.1",
-                  proc: subprocess.Popen | None = None) -> dict[str, dict]:
+def wait_until_up(
+    port: int, timeout: float = 60.0, *, host: str = "127.0.0.1", proc: subprocess.Popen | None = None
+) -> dict[str, dict]:
     """Ping until the server answers; the loaded models, as ``Client.ping`` gives them. ``proc``: the server's process, whose exit
     ends the wait early with a RuntimeError."""
     deadline = time.monotonic() + timeout

@@ -114,9 +114,14 @@ class OnnxModel:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
             with np.load(path) as bank:
                 self.bank, self.bank_steps = bank["z"].astype(np.float32), bank["steps"].astype(bool)
-            if self.bank.shape[1:] != (self.meta["z_size"],) or self.bank_steps.shape != (len(self.bank), STEPS) \
-                    or not len(self.bank):
-                raise ModelError(f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})")
+            if (
+                self.bank.shape[1:] != (self.meta["z_size"],)
+                or self.bank_steps.shape != (len(self.bank), STEPS)
+                or not len(self.bank)
+            ):
+                raise ModelError(
+                    f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})"
+                )
         self.prior = self._load_prior() if self.meta.get("prior") else None
         inputs = {i.name: i for i in self.sessions["decoder"].get_inputs()}
         self.hit_control = "hit_control" in inputs
@@ -151,9 +156,13 @@ class OnnxModel:
         """Capabilities of a format-1 model.json (exported before models described themselves)."""
         gestures = sorted({lat["gesture"] for lat in self.latents})
         needs = "any" if "lanes" in gestures else "score_or_groove" if "groove" in gestures else "score"
-        return {"gestures": gestures, "lane_modes": [m for m in LANE_MODES if m != "exact"],
-                "latent_sources": ["prior"], "aux": [lat["gesture"] for lat in self.latents] if "aux" in self.sessions else [],
-                "needs": needs}
+        return {
+            "gestures": gestures,
+            "lane_modes": [m for m in LANE_MODES if m != "exact"],
+            "latent_sources": ["prior"],
+            "aux": [lat["gesture"] for lat in self.latents] if "aux" in self.sessions else [],
+            "needs": needs,
+        }
 
     @property
     def gestures(self) -> list[str]:
@@ -200,8 +209,10 @@ class Engine:
                 m = OnnxModel(f, threads)
                 self.models.setdefault(m.name, m)
         if not self.models:
-            raise ModelError(f"no models in {', '.join(map(str, dirs)) or 'no folder'}: "
-                             "train and export them first (see README, 'Training')")
+            raise ModelError(
+                f"no models in {', '.join(map(str, dirs)) or 'no folder'}: "
+                "train and export them first (see README, 'Training')"
+            )
 
     @property
     def names(self) -> list[str]:
@@ -239,8 +250,9 @@ class Engine:
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
             source = req.latent_source or model.default_source
             zs.append(_latents(model, post, i, p, n, temp, score_seed, groove_seed, source))
-            uniforms.append(np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width),
-                                                                   np.float32)[:n])
+            uniforms.append(
+                np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
+            )
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))
@@ -250,14 +262,31 @@ class Engine:
         ms = (time.perf_counter() - t0) * 1000
         out, k = [], 0
         for (n, _), (score_seed, groove_seed) in zip(checked, seeds):
-            out.append(Result(loops[k:k + n], {g: a[k:k + n] for g, a in aux.items()}, score_seed, groove_seed, ms,
-                              z[k:k + n]))
+            out.append(
+                Result(
+                    loops[k : k + n],
+                    {g: a[k : k + n] for g, a in aux.items()},
+                    score_seed,
+                    groove_seed,
+                    ms,
+                    z[k : k + n],
+                )
+            )
             k += n
         return out
 
 
-def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp: float, score_seed: int,
-             groove_seed: int, source: str) -> np.ndarray:
+def _latents(
+    model: OnnxModel,
+    post: dict,
+    i: int,
+    parsed: _Parsed,
+    n: int,
+    temp: float,
+    score_seed: int,
+    groove_seed: int,
+    source: str,
+) -> np.ndarray:
     """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
     noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
     among the rows whose rhythm is closest to the input's), or a draw of the fitted prior."""
@@ -271,8 +300,10 @@ def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp
         mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
         encoded = np.repeat(parsed.given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
         if candidates is not None:
-            rows = candidates[np.random.default_rng([side, len(model.latents)]).integers(len(candidates), size=MAX_VARIATIONS)[:n]]
-            missing = model.bank[rows, start:start + size]
+            rows = candidates[
+                np.random.default_rng([side, len(model.latents)]).integers(len(candidates), size=MAX_VARIATIONS)[:n]
+            ]
+            missing = model.bank[rows, start : start + size]
         else:
             missing = temp * eps
         parts.append(encoded * (mu + temp * sigma * eps) + (1 - encoded) * missing)
@@ -282,13 +313,29 @@ def _latents(model: OnnxModel, post: dict, i: int, parsed: _Parsed, n: int, temp
         eps_all.append(eps)
     z = np.concatenate(parts, axis=1)
     if source == "fitted":
-        z = _fitted_draws(model, z, np.concatenate(means), np.concatenate(given), np.concatenate(score_side),
-                          np.concatenate(eps_all, axis=1), temp, (score_seed, groove_seed))
+        z = _fitted_draws(
+            model,
+            z,
+            np.concatenate(means),
+            np.concatenate(given),
+            np.concatenate(score_side),
+            np.concatenate(eps_all, axis=1),
+            temp,
+            (score_seed, groove_seed),
+        )
     return z
 
 
-def _fitted_draws(model: OnnxModel, z: np.ndarray, mu: np.ndarray, given: np.ndarray, score_side: np.ndarray,
-                  eps: np.ndarray, temp: float, seeds: tuple[int, int]) -> np.ndarray:
+def _fitted_draws(
+    model: OnnxModel,
+    z: np.ndarray,
+    mu: np.ndarray,
+    given: np.ndarray,
+    score_side: np.ndarray,
+    eps: np.ndarray,
+    temp: float,
+    seeds: tuple[int, int],
+) -> np.ndarray:
     """Replace the latents not given in ``z`` (n, D) by draws of the fitted prior, conditioned on the
     given ones' posterior means: the score side's first (from the score seed), then the groove side's
     (from the groove seed) given those, so each seed keeps deciding its own side."""
@@ -298,7 +345,7 @@ def _fitted_draws(model: OnnxModel, z: np.ndarray, mu: np.ndarray, given: np.nda
         todo = side & ~observed
         if not todo.any():
             continue
-        uniforms = np.random.default_rng([side_seed, len(model.latents) + 1]).random(MAX_VARIATIONS)[:len(z)]
+        uniforms = np.random.default_rng([side_seed, len(model.latents) + 1]).random(MAX_VARIATIONS)[: len(z)]
         draws = model.prior.sample(x, observed, uniforms, eps, temp)
         x[:, todo] = draws[:, todo]
         observed |= todo
@@ -325,7 +372,7 @@ def _check_scalars(req: Request) -> tuple[int, float]:
     if not (np.isfinite(temp) and MIN_TEMPERATURE <= temp <= MAX_TEMPERATURE):
         raise InputError(f"temperature must be {MIN_TEMPERATURE}-{MAX_TEMPERATURE}, got {temp}")
     for name, s in (("seed", seed), ("score_seed", req.score_seed), ("groove_seed", req.groove_seed)):
-        if s is not None and not 0 <= int(s) < 2 ** 63:
+        if s is not None and not 0 <= int(s) < 2**63:
             raise InputError(f"{name} must be a non-negative integer, got {s}")
     if req.latent_source is not None and req.latent_source not in LATENT_SOURCES:
         raise InputError(f"latent source must be one of {', '.join(LATENT_SOURCES)}, got {req.latent_source!r}")
@@ -357,9 +404,13 @@ def _gestures(model: OnnxModel, req: Request) -> _Parsed:
     """Check a request's gestures against the model: encoder inputs (zeros where not given), which
     latents (or lane groups) are encoded, and the hit control its lane modes ask for."""
     if req.latent_source is not None and req.latent_source not in model.capabilities["latent_sources"]:
-        raise InputError(f"{model.name} has no {req.latent_source!r} latent source "
-                         f"(it has: {', '.join(model.capabilities['latent_sources'])})")
-    score = None if req.score is None else (_array(req.score, (STEPS, N_CLASSES), "score", 0, 1) > 0.5).astype(np.float32)
+        raise InputError(
+            f"{model.name} has no {req.latent_source!r} latent source "
+            f"(it has: {', '.join(model.capabilities['latent_sources'])})"
+        )
+    score = (
+        None if req.score is None else (_array(req.score, (STEPS, N_CLASSES), "score", 0, 1) > 0.5).astype(np.float32)
+    )
     groove = None if req.groove is None else _array(req.groove, (STEPS, 3), "groove", -1, 1)
     if groove is not None:
         if groove[:, :2].min() < 0:
@@ -379,14 +430,20 @@ def _gestures(model: OnnxModel, req: Request) -> _Parsed:
     hit_control[:, modes == "empty"] = SILENT
     hit_control[:, modes == "exact"] = drawn[:, modes == "exact"]
     score_given = score is not None and bool(np.isin(modes, ("given", "exact")).any())
-    inputs = {"score": lanes.T.copy(), "lanes": lanes,
-              "groove": groove if groove is not None else np.zeros((STEPS, 3), np.float32),
-              "accents": accents if accents is not None else np.zeros(STEPS, np.float32)}
+    inputs = {
+        "score": lanes.T.copy(),
+        "lanes": lanes,
+        "groove": groove if groove is not None else np.zeros((STEPS, 3), np.float32),
+        "accents": accents if accents is not None else np.zeros(STEPS, np.float32),
+    }
     given = {}
     for lat in model.latents:
         g = lat["gesture"]
-        given[lat["name"]] = encoded if g == "lanes" else np.array(
-            [{"score": score_given, "groove": groove is not None, "accents": accents is not None}[g]])
+        given[lat["name"]] = (
+            encoded
+            if g == "lanes"
+            else np.array([{"score": score_given, "groove": groove is not None, "accents": accents is not None}[g]])
+        )
     needs = model.capabilities["needs"]
     if needs == "score" and not score_given:
         raise NoInputError(f"{model.name} humanizes a score: give one")

@@ -54,4 +54,3 @@ def model_dirs(extra=()) -> list[Path]:
         if p is not None and p.resolve() not in {q.resolve() for q in out}:
             out.append(p)
     return out
-

@@ -8,7 +8,7 @@ from tqdm import tqdm
 from .. import gestures
 from ..drums import CLASSES
 from ..engine import FREE, SCORE_SIDE, Engine, Request
-from ..grid import STEPS
+from ..grid import HITS, STEPS
 from . import metrics
 
 BATCH = 128  # windows per engine call
@@ -22,7 +22,7 @@ def run(engine: Engine, model: str, requests: list[Request], desc: str, progress
     """Results of many requests, BATCH at a time."""
     out = []
     for i in tqdm(range(0, len(requests), BATCH), desc=desc, disable=not progress, leave=False):
-        out.extend(engine.generate_batch(requests[i:i + BATCH]))
+        out.extend(engine.generate_batch(requests[i : i + BATCH]))
     return out
 
 
@@ -35,8 +35,13 @@ def humanize(engine: Engine, model: str, loops: np.ndarray, samples: int, seed: 
 
 def realism(gen: np.ndarray, loops: np.ndarray) -> dict:
     """Per-drum 1-D Wasserstein distances of hit offsets and velocities: generated vs real loops."""
-    return {kind: [metrics.wasserstein(metrics.hit_values(gen, c, kind), metrics.hit_values(loops, c, kind))
-                   for c in range(len(CLASSES))] for kind in ("offset", "velocity")}
+    return {
+        kind: [
+            metrics.wasserstein(metrics.hit_values(gen, c, kind), metrics.hit_values(loops, c, kind))
+            for c in range(len(CLASSES))
+        ]
+        for kind in ("offset", "velocity")
+    }
 
 
 def real_reference(loops: np.ndarray, file_index: np.ndarray, seed: int) -> dict:
@@ -51,12 +56,12 @@ def real_reference(loops: np.ndarray, file_index: np.ndarray, seed: int) -> dict
 def _summary(gen: np.ndarray, loops: np.ndarray, scores: np.ndarray) -> dict:
     """Diversity, hit F1 against the scores and realism of (windows, samples, 32, 27) outputs."""
     div = [metrics.offset_diversity(g, s) for g, s in zip(gen, scores)]
-    prf = metrics.hit_prf(gen[..., :9], np.broadcast_to(scores[:, None], gen[..., :9].shape))
+    prf = metrics.hit_prf(gen[..., HITS], np.broadcast_to(scores[:, None], gen[..., HITS].shape))
     return {"diversity": metrics.mean_and_se(div), "prf": prf, "wasserstein": realism(gen, loops)}
 
 
 def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
-    """"Where prior draws land": each score humanized with the groove latent from (a) the prior, (b) the
+    """ "Where prior draws land": each score humanized with the groove latent from (a) the prior, (b) the
     fitted prior without conditioning on the score, (c) the fitted prior (conditioned), (d) the bank of
     training codes, (e) other windows' posteriors (their grooves given), (f) the window's own posterior
     (its own groove given); (b)-(d) where the model has them. Models with separate score and groove
@@ -78,7 +83,9 @@ def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 
             rows["bank"] = humanize(engine, model, loops, samples, seed, latent_source="bank")
         per_sample = []
         for k, o in enumerate(others):
-            reqs = [Request(model, 1, 1.0, seed + k * n + i, score=scores[i], groove=grooves[j]) for i, j in enumerate(o)]
+            reqs = [
+                Request(model, 1, 1.0, seed + k * n + i, score=scores[i], groove=grooves[j]) for i, j in enumerate(o)
+            ]
             per_sample.append(np.stack([r.loops[0] for r in run(engine, model, reqs, f"other grooves {model}")]))
         rows["other windows' posteriors"] = np.stack(per_sample, axis=1)
         reqs = [Request(model, samples, 1.0, seed + i, score=scores[i], groove=grooves[i]) for i in range(n)]
@@ -91,15 +98,22 @@ def _unconditioned(engine: Engine, model: str, loops: np.ndarray, samples: int, 
     """Humanize with the groove-side latents drawn from the fitted prior's mixture as a whole, ignoring
     the score's code (what conditioning adds): the prior path's latents, groove side replaced, decoded."""
     m = engine.models[model]
-    groove_side = np.concatenate([np.full(lat["dim"] * lat["groups"], lat["gesture"] not in SCORE_SIDE)
-                                  for lat in m.latents])
-    reqs = [Request(model, samples, 1.0, seed + i, score=gestures.score(x), latent_source="prior")
-            for i, x in enumerate(loops)]
+    groove_side = np.concatenate(
+        [np.full(lat["dim"] * lat["groups"], lat["gesture"] not in SCORE_SIDE) for lat in m.latents]
+    )
+    reqs = [
+        Request(model, samples, 1.0, seed + i, score=gestures.score(x), latent_source="prior")
+        for i, x in enumerate(loops)
+    ]
     out = []
     for k, r in enumerate(run(engine, model, reqs, f"unconditioned {model}")):
         rng = np.random.default_rng([seed, k])
-        draws = m.prior.sample(np.zeros((samples, m.prior.size)), np.zeros(m.prior.size, bool),
-                               rng.random(samples), rng.standard_normal((samples, m.prior.size)))
+        draws = m.prior.sample(
+            np.zeros((samples, m.prior.size)),
+            np.zeros(m.prior.size, bool),
+            rng.random(samples),
+            rng.standard_normal((samples, m.prior.size)),
+        )
         z = np.where(groove_side, draws, r.z).astype(np.float32)
         hits = rng.random((samples, STEPS, m.uniform_width), dtype=np.float32)
         out.append(m.decode(z, hits, 1.0, np.full((samples, STEPS, len(CLASSES)), FREE, np.float32)))
@@ -121,14 +135,23 @@ def lane_leak(engine: Engine, loops: np.ndarray, seed: int) -> dict:
         reqs = []
         for i, c in zip(keep, emptied):
             modes = tuple("empty" if k == c else "given" if played[i, k] else "empty" for k in range(len(CLASSES)))
-            reqs.append(Request(model, 1, 1.0, seed + int(i), score=scores[i], lane_modes=modes,
-                                groove=grooves[i] if "groove" in caps["gestures"] else None,
-                                accents=accents[i] if "accents" in caps["gestures"] else None))
+            reqs.append(
+                Request(
+                    model,
+                    1,
+                    1.0,
+                    seed + int(i),
+                    score=scores[i],
+                    lane_modes=modes,
+                    groove=grooves[i] if "groove" in caps["gestures"] else None,
+                    accents=accents[i] if "accents" in caps["gestures"] else None,
+                )
+            )
         row = {}
         for name, enforce in (("model alone", False), ("engine", True)):
             gen = []
             for j in tqdm(range(0, len(reqs), BATCH), desc=f"leak {model}", leave=False):
-                gen.extend(r.loops[0] for r in engine.generate_batch(reqs[j:j + BATCH], enforce_lanes=enforce))
+                gen.extend(r.loops[0] for r in engine.generate_batch(reqs[j : j + BATCH], enforce_lanes=enforce))
             gen = np.stack(gen)
             leaked = (gen[np.arange(len(gen)), :, emptied] > 0.5).any(axis=1)
             row[name] = float(leaked.mean())
@@ -138,7 +161,7 @@ def lane_leak(engine: Engine, loops: np.ndarray, seed: int) -> dict:
 
 
 def exact(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
-    """"Humanize my pattern as drawn": every lane exact; diversity and realism per model."""
+    """ "Humanize my pattern as drawn": every lane exact; diversity and realism per model."""
     scores = gestures.score(loops)
     out = {}
     for model in engine.names:
@@ -191,18 +214,22 @@ def aux_readings(engine: Engine, loops: np.ndarray, seed: int) -> dict:
     for model in ("agvae2", "agvae11"):
         if model not in engine.names:
             continue
-        reqs = [Request(model, 1, 1.0, seed + i, score=gestures.score(x), groove=gestures.groove(x))
-                for i, x in enumerate(loops)]
+        reqs = [
+            Request(model, 1, 1.0, seed + i, score=gestures.score(x), groove=gestures.groove(x))
+            for i, x in enumerate(loops)
+        ]
         res = run(engine, model, reqs, f"aux {model}")
         score_rec = np.stack([r.aux["score"][0] for r in res])
         groove_rec = np.stack([r.aux["groove"][0] for r in res])
         g = gestures.groove(loops)
         tapped = g[..., 0] > 0.5
-        out[model] = {"score_f1": metrics.hit_prf(score_rec, gestures.score(loops))[2],
-                      "groove_hit_f1": metrics.hit_prf(groove_rec[..., 0], g[..., 0])[2],
-                      "groove_velocity_mae": float(np.abs(groove_rec[..., 1] - g[..., 1])[tapped].mean()),
-                      "groove_offset_mae": float(np.abs(groove_rec[..., 2] - g[..., 2])[tapped].mean()),
-                      "groove_error": metrics.groove_offset_error(np.stack([r.loops[0] for r in res]), g)}
+        out[model] = {
+            "score_f1": metrics.hit_prf(score_rec, gestures.score(loops))[2],
+            "groove_hit_f1": metrics.hit_prf(groove_rec[..., 0], g[..., 0])[2],
+            "groove_velocity_mae": float(np.abs(groove_rec[..., 1] - g[..., 1])[tapped].mean()),
+            "groove_offset_mae": float(np.abs(groove_rec[..., 2] - g[..., 2])[tapped].mean()),
+            "groove_error": metrics.groove_offset_error(np.stack([r.loops[0] for r in res]), g),
+        }
     return out
 
 
@@ -216,23 +243,27 @@ def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") 
     emptied = np.array([rng.choice(np.flatnonzero(p)) if p.sum() >= 2 else -1 for p in played])
     given_lanes = played & (np.arange(len(CLASSES)) != emptied[:, None])
     modes = [tuple("given" if g else "empty" for g in row) for row in given_lanes]
-    reqs = [Request(model, 1, 1.0, seed + i, score=scores[i], lane_modes=modes[i], groove=grooves[i],
-                    accents=accents[i]) for i in range(len(loops))]
+    reqs = [
+        Request(model, 1, 1.0, seed + i, score=scores[i], lane_modes=modes[i], groove=grooves[i], accents=accents[i])
+        for i in range(len(loops))
+    ]
     gen = np.stack([r.loops[0] for r in run(engine, model, reqs, "lanes")])
     free = []
     for j in range(0, len(reqs), BATCH):
-        free.extend(r.loops[0] for r in engine.generate_batch(reqs[j:j + BATCH], enforce_lanes=False))
-    free_hits = np.stack(free)[..., :9] > 0.5
-    hits = gen[..., :9] > 0.5
+        free.extend(r.loops[0] for r in engine.generate_batch(reqs[j : j + BATCH], enforce_lanes=False))
+    free_hits = np.stack(free)[..., HITS] > 0.5
+    hits = gen[..., HITS] > 0.5
     given = np.broadcast_to(given_lanes[:, None, :], hits.shape)
     rows = np.flatnonzero(emptied >= 0)
-    out = {"given_prf": metrics.hit_prf(hits[given], scores[given]),
-           "played_emptied_leak": float(free_hits[rows, :, emptied[rows]].any(axis=1).mean()),
-           "played_emptied_engine": float(hits[rows, :, emptied[rows]].any(axis=1).mean()),
-           "silent_leak": float(free_hits.any(axis=1)[~played].mean()),
-           "accent_contrast": metrics.accent_contrast(gen, accents),
-           "real_accent_contrast": metrics.accent_contrast(loops, accents),
-           "groove_error": metrics.groove_offset_error(gen, grooves)}
+    out = {
+        "given_prf": metrics.hit_prf(hits[given], scores[given]),
+        "played_emptied_leak": float(free_hits[rows, :, emptied[rows]].any(axis=1).mean()),
+        "played_emptied_engine": float(hits[rows, :, emptied[rows]].any(axis=1).mean()),
+        "silent_leak": float(free_hits.any(axis=1)[~played].mean()),
+        "accent_contrast": metrics.accent_contrast(gen, accents),
+        "real_accent_contrast": metrics.accent_contrast(loops, accents),
+        "groove_error": metrics.groove_offset_error(gen, grooves),
+    }
     # hi-hat <-> ride: windows with hi-hats and no ride; move the hat pattern to the ride lane
     idx = np.flatnonzero(played[:, HH] & ~played[:, RIDE])
     swapped = scores[idx].copy()
@@ -242,12 +273,23 @@ def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") 
     if len(idx):
         results = {}
         for name, sc in (("hats", scores[idx]), ("ride", swapped)):
-            reqs = [Request(model, 1, 1.0, seed + int(i), score=s, lane_modes=tuple(
-                "given" if s[:, c].any() else "empty" for c in range(9)), groove=grooves[i], accents=accents[i])
-                for i, s in zip(idx, sc)]
+            reqs = [
+                Request(
+                    model,
+                    1,
+                    1.0,
+                    seed + int(i),
+                    score=s,
+                    lane_modes=tuple("given" if s[:, c].any() else "empty" for c in range(9)),
+                    groove=grooves[i],
+                    accents=accents[i],
+                )
+                for i, s in zip(idx, sc)
+            ]
             results[name] = np.stack([r.loops[0] for r in run(engine, model, reqs, f"switch {name}")])
         hh = lambda x: (x[..., HH] > 0.5).sum(axis=1)  # noqa: E731
         rd = lambda x: (x[..., RIDE] > 0.5).sum(axis=1)  # noqa: E731
-        out["switch_rate"] = float(((hh(results["hats"]) > rd(results["hats"])) &
-                                    (rd(results["ride"]) > hh(results["ride"]))).mean())
+        out["switch_rate"] = float(
+            ((hh(results["hats"]) > rd(results["hats"])) & (rd(results["ride"]) > hh(results["ride"]))).mean()
+        )
     return out

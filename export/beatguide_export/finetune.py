@@ -37,11 +37,12 @@ from beatguide.model_paths import bundled_models_dir, model_dirs, user_models_di
 from .data import WindowSet
 from .losses import total_loss
 from .model_card import write_card
-from .models import N_DRUMS, DrumVAE
+from .models import N_DRUMS, WIDTH, DrumVAE
 from .onnx_export import export_model, load_exported
 from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, seed_all
 
 MIN_WINDOWS = 16
+LR = 1e-4
 VALIDATION_SHARE = 0.2
 ROUND_STEPS = 16  # a round (steps between validations) is one pass over the data, at least this many steps
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -49,6 +50,8 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numbers
 PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior draws (see finetune_step)
 SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
+L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
+FIT_PRIOR = False  # fold the drummer's groove codes into the prior before training (fold_prior)
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
 
@@ -185,13 +188,68 @@ def _weighted(values, weights) -> float:
     return float((v[ok] * weights[ok]).sum() / weights[ok].sum())
 
 
-def finetune_step(model: DrumVAE, opt, gest: dict, target, prior_share: float = PRIOR_SHARE) -> dict:
+@torch.no_grad()
+def groove_prior(model: DrumVAE, ds: WindowSet) -> dict:
+    """{groove-side latent: (mean, std)} per dimension of its aggregate posterior over the windows
+    (the mixture of their posteriors): where this drummer's grooves lie in the base model's code space."""
+    post = model.eval().encode(ds.gestures)
+    out = {}
+    for lat in model.latents:
+        if lat.gesture not in SCORE_SIDE:
+            mu, sigma = post[lat.name]
+            out[lat.name] = (mu.mean(0), (mu.var(0, unbiased=False) + (sigma**2).mean(0)).sqrt())
+    return out
+
+
+@torch.no_grad()
+def fold_prior(model: DrumVAE, prior: dict) -> None:
+    """Make the model's standard-normal prior mean ``prior`` ({latent: (mean, std)}, as from
+    ``groove_prior``) without changing what it does with a given groove: with z = mean + std * u, the
+    encoder is rewritten to give u (mean exactly; the softplus standard deviation by a bias shift, exact
+    for small deviations) and every layer reading z to read u. A prior draw of u then decodes as a draw
+    of z from the drummer's codes."""
+    start = 0
+    for lat in model.latents:
+        if lat.name in prior:
+            m, s = prior[lat.name]
+            enc = model.encoders[lat.name]
+            if hasattr(enc, "head"):  # LSTM encoder: Gaussian head
+                enc.head.mu.weight.div_(s[:, None])
+                enc.head.mu.bias.sub_(m).div_(s)
+                enc.head.sigma.bias.sub_(s.log())
+            else:  # MLP encoder, one group: outputs [mean, pre-softplus std]
+                enc.w2[..., : enc.z].div_(s)
+                enc.b2[..., : enc.z].sub_(m).div_(s)
+                enc.b2[..., enc.z :].sub_(s.log())
+            for layer, first in ((model.decoder.init, start), (model.decoder.rnn, WIDTH + start)):
+                w, b = (layer.weight, layer.bias) if layer is model.decoder.init else (layer.weight_ih_l0, layer.bias_ih_l0)
+                b.add_(w[:, first : first + lat.size] @ m)
+                w[:, first : first + lat.size].mul_(s)
+            readers = [(model.plan, start)] if model.plan is not None else []
+            readers += [(model.aux[lat.name], 0)] if lat.name in model.aux else []
+            for mlp, first in readers:
+                mlp.b1.add_(m @ mlp.w1[0, first : first + lat.size])
+                mlp.w1[0, first : first + lat.size].mul_(s[:, None])
+        start += lat.size
+
+
+def finetune_step(
+    model: DrumVAE,
+    opt,
+    gest: dict,
+    target,
+    prior_share: float = PRIOR_SHARE,
+    anchor: dict | None = None,
+    l2sp: float = 0.0,
+) -> dict:
     """One optimiser step (gradients clipped to norm 1); returns the loss terms.
 
     As in training, except that for ``prior_share`` of the loops the groove-side latents (those that
     humanize draws from the prior when no groove is given) are replaced by prior draws before decoding,
     so the decoder learns what this drummer plays from a score alone; plain fine-tuning leaves prior
-    draws decoding to the base model's feel. The auxiliary decoders still learn from the posterior."""
+    draws decoding to the base model's feel. The auxiliary decoders still learn from the posterior.
+    ``l2sp``: weight of a penalty l2sp / 2 * |w - anchor|^2 pulling the weights toward ``anchor``
+    ({name: tensor}: the starting weights; L2-SP, Li et al. 2018)."""
     model.train()
     post = model.encode(gest)
     sampled, decoded = {}, {}
@@ -207,6 +265,8 @@ def finetune_step(model: DrumVAE, opt, gest: dict, target, prior_share: float = 
     )
     raw = model.decoder.teacher_forced(z, model.controls(z, model.reconstruct(decoded), hit_control), target)
     loss, terms = total_loss(model, post, raw, model.reconstruct(sampled), gest, target, model.config.max_beta)
+    if l2sp:
+        loss = loss + l2sp / 2 * sum(((p - anchor[n]) ** 2).sum() for n, p in model.named_parameters() if n in anchor)
     opt.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -220,11 +280,12 @@ def fine_tune(
     val_set: WindowSet,
     *,
     minutes: float,
-    lr: float = 1e-4,
+    lr: float = LR,
     batch_size: int = 64,
     patience: int = 20,
     max_steps: int = 0,
     prior_share: float = PRIOR_SHARE,
+    l2sp: float = L2SP,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
@@ -234,7 +295,9 @@ def fine_tune(
     improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. The encoders stay as they are:
     fine-tuning them on a few songs made the model read new grooves worse, and the codes in the bank
     and the ones new inputs get stay comparable."""
-    opt = torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith("encoders.")], lr=lr)
+    trained = {n: p for n, p in model.named_parameters() if not n.startswith("encoders.")}
+    opt = torch.optim.Adam(trained.values(), lr=lr)
+    anchor = {n: p.detach().clone() for n, p in trained.items()}
     batch_size = min(batch_size, len(train_set))
     batches = _endless(train_set, batch_size, torch.Generator().manual_seed(seed))
     round_steps = max(ROUND_STEPS, math.ceil(len(train_set) / batch_size))
@@ -263,7 +326,7 @@ def fine_tune(
                     break
                 gest, target = next(batches)
                 sums.update(
-                    {k: v * len(target) for k, v in finetune_step(model, opt, gest, target, prior_share).items()}
+                    {k: v * len(target) for k, v in finetune_step(model, opt, gest, target, prior_share, anchor, l2sp).items()}
                 )
                 count += len(target)
                 steps += 1
@@ -352,11 +415,13 @@ def finetune(
     input_map: str = "gm",
     force: bool = False,
     validation_share: float = VALIDATION_SHARE,
-    lr: float = 1e-4,
+    lr: float = LR,
     batch_size: int = 64,
     patience: int = 20,
     max_steps: int = 0,
     prior_share: float = PRIOR_SHARE,
+    l2sp: float = L2SP,
+    fit_prior: bool = FIT_PRIOR,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
@@ -397,6 +462,8 @@ def finetune(
     seed_all(seed)
     train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
     before = held_out_numbers(model, val_set, seed)
+    if fit_prior:
+        fold_prior(model, groove_prior(model, train_set))
     run = fine_tune(
         model,
         train_set,
@@ -407,6 +474,7 @@ def finetune(
         patience=patience,
         max_steps=max_steps,
         prior_share=prior_share,
+        l2sp=l2sp,
         seed=seed,
         progress=progress,
     )
@@ -452,6 +520,8 @@ def finetune(
             "validation_files": n_val_files,
             "minutes": minutes,
             "prior_share": prior_share,
+            "l2sp": l2sp,
+            "fit_prior": fit_prior,
             "steps": run["steps"],
             "stopped": run["stopped"],
             "before": before,

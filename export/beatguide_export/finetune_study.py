@@ -29,6 +29,7 @@ from beatguide.engine import Engine, Request
 from beatguide.evaluate import experiments, metrics
 from beatguide.gmd import find_root, read_info
 
+from . import finetune as ft
 from .finetune import MidiWindows, finetune, read_windows
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -111,9 +112,20 @@ def humanized(engine: Engine, model: str, loops: np.ndarray, source: str, seed: 
 
 
 def study(
-    gmd, drummer: str, model: str, models_dir: Path, minutes: float, seed: int, threads: int, work: Path, progress: bool
+    gmd,
+    drummer: str,
+    model: str,
+    models_dir: Path,
+    minutes: float,
+    seed: int,
+    threads: int,
+    work: Path,
+    progress: bool,
+    options: dict | None = None,
 ) -> tuple[dict, dict]:
-    """One drummer: fine-tune on one half, measure on the other. Returns (results, offsets for the plot)."""
+    """One drummer: fine-tune on one half, measure on the other. ``options``: more keyword arguments
+    of ``finetune`` (lr, prior_share, l2sp, fit_prior, max_steps: the experiments of docs/finetune.md).
+    Returns (results, offsets for the plot)."""
     root = find_root(gmd)
     files, style = drummer_files(root, drummer)
     data = read_windows(files, GMD_MAP)
@@ -134,6 +146,7 @@ def study(
         seed=seed,
         threads=threads,
         progress=progress,
+        **(options or {}),
     )
     engine = Engine([work, models_dir])
     out = {
@@ -254,10 +267,23 @@ def main(argv=None) -> int:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=ft.LR, help="fine-tuning learning rate")
+    p.add_argument("--prior-share", type=float, default=ft.PRIOR_SHARE, help="share of loops decoded from prior draws")
+    p.add_argument("--l2sp", type=float, default=ft.L2SP, help="weight of the pull toward the base weights")
+    p.add_argument("--fit-prior", action=argparse.BooleanOptionalAction, default=ft.FIT_PRIOR,
+                   help="fold the drummer's groove codes into the prior before training")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--plot-source", default="prior", choices=SOURCES, help="groove latent in the plots")
     p.add_argument("--out", type=Path, default=Path("docs"))
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    options = {
+        "lr": args.lr,
+        "prior_share": args.prior_share,
+        "l2sp": args.l2sp,
+        "fit_prior": args.fit_prior,
+        "max_steps": args.max_steps,
+    }
     results = []
     with tempfile.TemporaryDirectory() as work:
         for drummer in args.drummers:
@@ -271,6 +297,7 @@ def main(argv=None) -> int:
                 args.threads,
                 Path(work),
                 progress=True,
+                options=options,
             )
             plot(
                 offsets,
@@ -281,7 +308,9 @@ def main(argv=None) -> int:
             results.append(r)
     command = (
         f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
-        f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed}"
+        f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
+        f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
+        f"--{'' if args.fit_prior else 'no-'}fit-prior" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
     )
     (args.out / "finetune.json").write_text(json.dumps(results, indent=1))
     text = markdown(results, command)

@@ -265,3 +265,60 @@ def test_ctrl_c_keeps_the_best_so_far(tiny_models, home, loops_folder, monkeypat
     f = meta["training"]["finetune"]
     assert f["stopped"] == "interrupted" and f["steps"] == 19 and len(f["curve"]) == 1
     assert (home / "stopped" / "model.json").is_file()
+
+
+@pytest.mark.parametrize("kind", ["agvae2", "agvae11", "factorized"])
+def test_fold_prior_keeps_given_grooves_and_moves_prior_draws(tiny_models, loops_folder, kind):
+    """After fold_prior a given groove decodes as before (means exactly, spreads nearly), and a prior
+    draw u decodes as the base model decodes mean + std * u: the drummer's codes."""
+    import copy
+
+    import torch
+
+    from beatguide_export.data import WindowSet
+
+    _, models = tiny_models
+    base = models[kind]
+    ds = WindowSet(ft.read_windows(ft.midi_files(loops_folder), GM_MAP).loops)
+    prior = ft.groove_prior(base, ds)
+    assert prior and all(lat.gesture not in ft.SCORE_SIDE for lat in base.latents if lat.name in prior)
+    folded = copy.deepcopy(base)
+    ft.fold_prior(folded, prior)
+    hit_control = -torch.ones_like(ds.loops[..., :9])
+
+    @torch.no_grad()
+    def decode(model, zs):
+        z = model.join(zs)
+        return model.decoder.teacher_forced(z, model.controls(z, model.reconstruct(zs), hit_control), ds.loops)
+
+    post_b, post_f = base.encode(ds.gestures), folded.encode(ds.gestures)
+    means_b, means_f = ({k: v[0] for k, v in post.items()} for post in (post_b, post_f))
+    torch.testing.assert_close(decode(folded, means_f), decode(base, means_b), atol=1e-4, rtol=1e-4)
+    for name, (m, s) in prior.items():
+        assert torch.allclose(post_f[name][1] * s, post_b[name][1], rtol=0.5)
+        u = torch.randn_like(m.expand(len(ds), -1))
+        torch.testing.assert_close(
+            decode(folded, means_f | {name: u}), decode(base, means_b | {name: m + s * u}), atol=1e-4, rtol=1e-4
+        )
+
+
+def test_l2sp_holds_the_weights_near_the_start(tiny_models, loops_folder):
+    """The L2-SP pull: a strong one keeps the trained weights nearer the starting ones than none does."""
+    import copy
+
+    import torch
+
+    from beatguide_export.data import WindowSet
+
+    _, models = tiny_models
+    ds = WindowSet(ft.read_windows(ft.midi_files(loops_folder), GM_MAP).loops)
+    moved = []
+    for l2sp in (0.0, 1e4):
+        model = copy.deepcopy(models["agvae2"])
+        anchor = {n: p.detach().clone() for n, p in model.named_parameters() if n.startswith("decoder.")}
+        opt = torch.optim.SGD([model.get_parameter(n) for n in anchor], lr=1e-4)
+        torch.manual_seed(0)
+        for _ in range(5):
+            ft.finetune_step(model, opt, ds.gestures, ds.loops, anchor=anchor, l2sp=l2sp)
+        moved.append(sum(float(((model.get_parameter(n).detach() - a) ** 2).sum()) for n, a in anchor.items()))
+    assert 0 < moved[1] < moved[0]

@@ -218,7 +218,9 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
     assert f["steps"] == 3 and f["stopped"] == "step limit"
     assert set(f["before"]) == set(f["after"]) >= {"loss", "hit_f1", "offset_w", "velocity_w"}
     with np.load(tiny / "agvae2" / "weights.npz") as base, np.load(home / "steps" / "weights.npz") as tuned:
-        assert all(np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders."))
+        same = [np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders.")]
+        assert all(same) or (f["prior_folded"] and not all(same))  # only a folded prior rewrites the encoders' heads
+        assert all(np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders.") and ".rnn." in k)
         assert meta["training"]["best_epoch"] == 0 or any(
             not np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("decoder.")
         )
@@ -322,3 +324,30 @@ def test_l2sp_holds_the_weights_near_the_start(tiny_models, loops_folder):
             ft.finetune_step(model, opt, ds.gestures, ds.loops, anchor=anchor, l2sp=l2sp)
         moved.append(sum(float(((model.get_parameter(n).detach() - a) ** 2).sum()) for n, a in anchor.items()))
     assert 0 < moved[1] < moved[0]
+
+
+@pytest.mark.parametrize("fit_prior", ["no", "yes", "if-closer"])
+def test_fit_prior_choices(tiny_models, home, loops_folder, fit_prior):
+    """--fit-prior: never, always, or only when the held-out files come closer; recorded in model.json."""
+    tiny, _ = tiny_models
+    meta = ft.finetune(
+        "agvae2",
+        loops_folder,
+        f"p-{fit_prior}",
+        models=[tiny],
+        minutes=1,
+        max_steps=1,
+        lr=0.0,
+        fit_prior=fit_prior,
+        progress=False,
+    )
+    f = meta["training"]["finetune"]
+    assert f["fit_prior"] == fit_prior and f["prior_folded"] == {"no": False, "yes": True}.get(
+        fit_prior, f["prior_folded"]
+    )
+    if fit_prior == "if-closer" and f["prior_folded"]:
+        assert (
+            f["after"]["offset_w"] <= f["before"]["offset_w"] and f["after"]["velocity_w"] <= f["before"]["velocity_w"]
+        )
+    with pytest.raises(ft.InputError, match="fit_prior"):
+        ft.finetune("agvae2", loops_folder, "bad", models=[tiny], minutes=1, fit_prior="maybe", progress=False)

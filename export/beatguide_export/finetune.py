@@ -51,7 +51,8 @@ HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numb
 PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior draws (see finetune_step)
 SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
 L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
-FIT_PRIOR = False  # fold the drummer's groove codes into the prior before training (fold_prior)
+FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
+FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer (_try_prior)
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
 
@@ -221,8 +222,11 @@ def fold_prior(model: DrumVAE, prior: dict) -> None:
                 enc.w2[..., : enc.z].div_(s)
                 enc.b2[..., : enc.z].sub_(m).div_(s)
                 enc.b2[..., enc.z :].sub_(s.log())
-            for layer, first in ((model.decoder.init, start), (model.decoder.rnn, WIDTH + start)):
-                w, b = (layer.weight, layer.bias) if layer is model.decoder.init else (layer.weight_ih_l0, layer.bias_ih_l0)
+            dec = model.decoder
+            for w, b, first in (
+                (dec.init.weight, dec.init.bias, start),
+                (dec.rnn.weight_ih_l0, dec.rnn.bias_ih_l0, WIDTH + start),
+            ):
                 b.add_(w[:, first : first + lat.size] @ m)
                 w[:, first : first + lat.size].mul_(s)
             readers = [(model.plan, start)] if model.plan is not None else []
@@ -326,7 +330,10 @@ def fine_tune(
                     break
                 gest, target = next(batches)
                 sums.update(
-                    {k: v * len(target) for k, v in finetune_step(model, opt, gest, target, prior_share, anchor, l2sp).items()}
+                    {
+                        k: v * len(target)
+                        for k, v in finetune_step(model, opt, gest, target, prior_share, anchor, l2sp).items()
+                    }
                 )
                 count += len(target)
                 steps += 1
@@ -368,14 +375,16 @@ def fine_tune(
     }
 
 
-def _try_prior(model: DrumVAE, train_set: WindowSet, val_set: WindowSet, before: dict, seed: int) -> bool:
+def _try_prior(
+    model: DrumVAE, train_set: WindowSet, val_set: WindowSet, before: dict, seed: int, always: bool = False
+) -> bool:
     """Fold the training windows' groove codes into the prior (``fold_prior``) if that brings humanizing
     the held-out scores closer to their playing on offsets and on velocities, hit F1 kept within
-    MAX_F1_DROP; returns whether it did."""
+    MAX_F1_DROP (or ``always``); returns whether it did."""
     trial = copy.deepcopy(model)
     fold_prior(trial, groove_prior(trial, train_set))
     tried = held_out_numbers(trial, val_set, seed)
-    keep = (
+    keep = always or (
         tried["offset_w"] <= before["offset_w"]
         and tried["velocity_w"] <= before["velocity_w"]
         and tried["hit_f1"] >= before["hit_f1"] - MAX_F1_DROP
@@ -443,7 +452,7 @@ def finetune(
     max_steps: int = 0,
     prior_share: float = PRIOR_SHARE,
     l2sp: float = L2SP,
-    fit_prior: bool = FIT_PRIOR,
+    fit_prior: str = FIT_PRIOR,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
@@ -453,6 +462,8 @@ def finetune(
     folders to search for ``base``. Nothing is written unless it succeeds. Returns the new model.json."""
     if not (minutes > 0 and math.isfinite(minutes)):
         raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
+    if fit_prior not in FIT_PRIOR_CHOICES:
+        raise InputError(f"fit_prior must be one of {', '.join(FIT_PRIOR_CHOICES)}, got {fit_prior!r}")
     if input_map not in INPUT_MAPS:
         raise InputError(f"unknown input map {input_map!r}; choose from {', '.join(sorted(INPUT_MAPS))}")
     dirs = model_dirs(models)
@@ -484,7 +495,7 @@ def finetune(
     seed_all(seed)
     train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
     before = held_out_numbers(model, val_set, seed)
-    folded = fit_prior and _try_prior(model, train_set, val_set, before, seed)
+    folded = fit_prior != "no" and _try_prior(model, train_set, val_set, before, seed, always=fit_prior == "yes")
     run = fine_tune(
         model,
         train_set,

@@ -270,8 +270,12 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float, default=ft.LR, help="fine-tuning learning rate")
     p.add_argument("--prior-share", type=float, default=ft.PRIOR_SHARE, help="share of loops decoded from prior draws")
     p.add_argument("--l2sp", type=float, default=ft.L2SP, help="weight of the pull toward the base weights")
-    p.add_argument("--fit-prior", action=argparse.BooleanOptionalAction, default=ft.FIT_PRIOR,
-                   help="fold the drummer's groove codes into the prior before training")
+    p.add_argument(
+        "--fit-prior",
+        choices=ft.FIT_PRIOR_CHOICES,
+        default=ft.FIT_PRIOR,
+        help="fold the drummer's groove codes into the prior before training",
+    )
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--plot-source", default="prior", choices=SOURCES, help="groove latent in the plots")
     p.add_argument("--out", type=Path, default=Path("docs"))
@@ -310,7 +314,7 @@ def main(argv=None) -> int:
         f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
         f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
         f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
-        f"--{'' if args.fit_prior else 'no-'}fit-prior" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
+        f"--fit-prior {args.fit_prior}" + (f" --max-steps {args.max_steps}" if args.max_steps else "")
     )
     (args.out / "finetune.json").write_text(json.dumps(results, indent=1))
     text = markdown(results, command)

@@ -52,6 +52,7 @@ PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior
 SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
 L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
 FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
+PRIOR_STRENGTH = 1.0  # how far the folded prior moves from the standard normal to your codes (groove_prior)
 FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer (_try_prior)
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
@@ -190,15 +191,17 @@ def _weighted(values, weights) -> float:
 
 
 @torch.no_grad()
-def groove_prior(model: DrumVAE, ds: WindowSet) -> dict:
+def groove_prior(model: DrumVAE, ds: WindowSet, strength: float = 1.0) -> dict:
     """{groove-side latent: (mean, std)} per dimension of its aggregate posterior over the windows
-    (the mixture of their posteriors): where this drummer's grooves lie in the base model's code space."""
+    (the mixture of their posteriors): where this drummer's grooves lie in the base model's code space.
+    ``strength`` < 1 moves it back toward the standard normal: mean * strength, std ** strength."""
     post = model.eval().encode(ds.gestures)
     out = {}
     for lat in model.latents:
         if lat.gesture not in SCORE_SIDE:
             mu, sigma = post[lat.name]
-            out[lat.name] = (mu.mean(0), (mu.var(0, unbiased=False) + (sigma**2).mean(0)).sqrt())
+            std = (mu.var(0, unbiased=False) + (sigma**2).mean(0)).sqrt()
+            out[lat.name] = (strength * mu.mean(0), std**strength)
     return out
 
 
@@ -376,13 +379,19 @@ def fine_tune(
 
 
 def _try_prior(
-    model: DrumVAE, train_set: WindowSet, val_set: WindowSet, before: dict, seed: int, always: bool = False
+    model: DrumVAE,
+    train_set: WindowSet,
+    val_set: WindowSet,
+    before: dict,
+    seed: int,
+    always: bool = False,
+    strength: float = 1.0,
 ) -> bool:
     """Fold the training windows' groove codes into the prior (``fold_prior``) if that brings humanizing
     the held-out scores closer to their playing on offsets and on velocities, hit F1 kept within
     MAX_F1_DROP (or ``always``); returns whether it did."""
     trial = copy.deepcopy(model)
-    fold_prior(trial, groove_prior(trial, train_set))
+    fold_prior(trial, groove_prior(trial, train_set, strength))
     tried = held_out_numbers(trial, val_set, seed)
     keep = always or (
         tried["offset_w"] <= before["offset_w"]
@@ -453,6 +462,7 @@ def finetune(
     prior_share: float = PRIOR_SHARE,
     l2sp: float = L2SP,
     fit_prior: str = FIT_PRIOR,
+    prior_strength: float = PRIOR_STRENGTH,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
@@ -495,7 +505,9 @@ def finetune(
     seed_all(seed)
     train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
     before = held_out_numbers(model, val_set, seed)
-    folded = fit_prior != "no" and _try_prior(model, train_set, val_set, before, seed, always=fit_prior == "yes")
+    folded = fit_prior != "no" and _try_prior(
+        model, train_set, val_set, before, seed, always=fit_prior == "yes", strength=prior_strength
+    )
     run = fine_tune(
         model,
         train_set,
@@ -555,6 +567,7 @@ def finetune(
             "l2sp": l2sp,
             "fit_prior": fit_prior,
             "prior_folded": bool(folded),
+            "prior_strength": prior_strength,
             "steps": run["steps"],
             "stopped": run["stopped"],
             "before": before,

@@ -50,6 +50,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numbers
 PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior draws (see finetune_step)
 SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
+TRAINED_PARTS = ("decoder.", "plan.", "aux.")  # parameter name prefixes fine-tuned: the decoder side
 L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
 FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
 PRIOR_STRENGTH = 1.0  # how far the folded prior moves from the standard normal to your codes (groove_prior)
@@ -293,16 +294,20 @@ def fine_tune(
     max_steps: int = 0,
     prior_share: float = PRIOR_SHARE,
     l2sp: float = L2SP,
+    parts=TRAINED_PARTS,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
     """Train ``model`` in place, checking it on ``val_set`` every round; it ends with the weights that
     came closest to the held-out playing (``distance``; hit F1 kept within MAX_F1_DROP of the start),
     the starting weights if no round did better. Stops on early stopping (``patience`` rounds without
-    improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. The encoders stay as they are:
+    improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. Only parameters whose names start
+    with one of ``parts`` are trained; never the encoders:
     fine-tuning them on a few songs made the model read new grooves worse, and the codes in the bank
     and the ones new inputs get stay comparable."""
-    trained = {n: p for n, p in model.named_parameters() if not n.startswith("encoders.")}
+    trained = {n: p for n, p in model.named_parameters() if n.startswith(tuple(parts))}
+    if not trained or any(n.startswith("encoders.") for n in trained):
+        raise InputError(f"parts {parts}: name some of the decoder side's parameters ({', '.join(TRAINED_PARTS)})")
     opt = torch.optim.Adam(trained.values(), lr=lr)
     anchor = {n: p.detach().clone() for n, p in trained.items()}
     batch_size = min(batch_size, len(train_set))
@@ -463,6 +468,7 @@ def finetune(
     l2sp: float = L2SP,
     fit_prior: str = FIT_PRIOR,
     prior_strength: float = PRIOR_STRENGTH,
+    parts=TRAINED_PARTS,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
@@ -519,6 +525,7 @@ def finetune(
         max_steps=max_steps,
         prior_share=prior_share,
         l2sp=l2sp,
+        parts=parts,
         seed=seed,
         progress=progress,
     )
@@ -568,6 +575,7 @@ def finetune(
             "fit_prior": fit_prior,
             "prior_folded": bool(folded),
             "prior_strength": prior_strength,
+            "parts": list(parts),
             "steps": run["steps"],
             "stopped": run["stopped"],
             "before": before,

@@ -299,6 +299,7 @@ def main(argv=None) -> int:
         help="fold the drummer's groove codes into the prior before training",
     )
     p.add_argument("--prior-strength", type=float, default=ft.PRIOR_STRENGTH, help="0-1: how far the prior moves")
+    p.add_argument("--parts", nargs="+", default=list(ft.TRAINED_PARTS), help="parameter name prefixes trained")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--plot-source", default="prior", choices=SOURCES, help="groove latent in the plots")
     p.add_argument("--out", type=Path, default=Path("docs"))
@@ -310,6 +311,7 @@ def main(argv=None) -> int:
         "l2sp": args.l2sp,
         "fit_prior": args.fit_prior,
         "prior_strength": args.prior_strength,
+        "parts": tuple(args.parts),
         "max_steps": args.max_steps,
     }
     results = []
@@ -338,7 +340,7 @@ def main(argv=None) -> int:
         f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
         f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
         f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
-        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g}"
+        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)}"
         + (f" --max-steps {args.max_steps}" if args.max_steps else "")
     )
     (args.out / "finetune.json").write_text(json.dumps(results, indent=1))

@@ -351,3 +351,25 @@ def test_fit_prior_choices(tiny_models, home, loops_folder, fit_prior):
         )
     with pytest.raises(ft.InputError, match="fit_prior"):
         ft.finetune("agvae2", loops_folder, "bad", models=[tiny], minutes=1, fit_prior="maybe", progress=False)
+
+
+def test_parts_limit_what_is_trained(tiny_models, home, loops_folder):
+    """``parts``: only parameters with those name prefixes may change; the encoders are refused."""
+    tiny, _ = tiny_models
+    ft.finetune(
+        "agvae2",
+        loops_folder,
+        "out-only",
+        models=[tiny],
+        minutes=1,
+        max_steps=3,
+        fit_prior="no",
+        parts=("decoder.out",),
+        progress=False,
+    )
+    with np.load(tiny / "agvae2" / "weights.npz") as base, np.load(home / "out-only" / "weights.npz") as tuned:
+        assert all(np.array_equal(base[k], tuned[k]) for k in base.files if not k.startswith("decoder.out"))
+    for parts in (("encoders.",), ("nothing",)):
+        with pytest.raises(ft.InputError, match="parts"):
+            ft.finetune("agvae2", loops_folder, "bad", models=[tiny], minutes=1, parts=parts, progress=False)
+    assert not (home / "bad").exists()

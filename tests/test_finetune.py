@@ -75,6 +75,8 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     assert f["train_files"] + f["validation_files"] == 4 and f["validation_files"] >= 1
     assert meta["training"]["train_windows"] + meta["training"]["validation_windows"] == 24
     assert meta["bank_rows"] == 24  # the bank holds the producer's own codes
+    assert meta["prior"] == "prior.npz" and (folder / "prior.npz").is_file()  # a fitted prior of the producer's codes
+    assert meta["capabilities"]["latent_sources"][-1] == "fitted" and len(meta["prior_fit"]) == 3
     card = (folder / "MODEL_CARD.md").read_text()
     assert "Fine-tuned from `agvae2`" in card and "24 2-bar windows" in card and "| before (base model) |" in card
     assert "secret" not in card + json.dumps(meta) and "my loops" not in card + json.dumps(meta)  # no file names
@@ -83,11 +85,11 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     load_exported(folder)  # loadable for a further fine-tune
     engine = Engine(model_dirs([tiny]))
     assert "my-groove" in engine.names and "agvae2" in engine.names
-    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank"]
+    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank", "fitted"]
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
-    res = engine.generate(Request("my-groove", 2, score=score, latent_source="bank"))
-    assert res.loops.shape == (2, 32, 27)
+    for source in ("bank", None):  # None: the model's default, its fitted prior
+        assert engine.generate(Request("my-groove", 2, score=score, latent_source=source)).loops.shape == (2, 32, 27)
 
     from beatguide.client import Client
     from beatguide.osc_server import OscServer

@@ -39,6 +39,7 @@ from .losses import total_loss
 from .model_card import write_card
 from .models import N_DRUMS, WIDTH, DrumVAE
 from .onnx_export import export_model, load_exported
+from .prior_fit import add_to_model
 from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, seed_all
 
 MIN_WINDOWS = 16
@@ -55,6 +56,7 @@ L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
 FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
 PRIOR_STRENGTH = 1.0  # how far the folded prior moves from the standard normal to your codes (groove_prior)
 FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer (_try_prior)
+FITTED_COMPONENTS = (1, 2, 4)  # mixture sizes tried for the fitted prior of your codes (prior_fit)
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
 
@@ -469,13 +471,16 @@ def finetune(
     fit_prior: str = FIT_PRIOR,
     prior_strength: float = PRIOR_STRENGTH,
     parts=TRAINED_PARTS,
+    fitted_prior: bool = True,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
 ) -> dict:
     """Fine-tune model ``base`` on the drum MIDI files under folder ``midi`` (or a list of files) and
     export the result as ``out_root/name`` (default: the per-user models folder). ``models``: more
-    folders to search for ``base``. Nothing is written unless it succeeds. Returns the new model.json."""
+    folders to search for ``base``. ``fitted_prior``: ship a fitted prior of your codes (the engine's
+    default latent source for the model). Nothing is written unless it succeeds. Returns the new
+    model.json."""
     if not (minutes > 0 and math.isfinite(minutes)):
         raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
     if fit_prior not in FIT_PRIOR_CHOICES:
@@ -584,12 +589,17 @@ def finetune(
         },
     }
     bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
-    return _export(model, dest, summary, bank, force)
+    prior_loops = (data.loops[tr], data.loops[va]) if fitted_prior else None
+    return _export(model, dest, summary, bank, force, prior_loops, seed)
 
 
-def _export(model: DrumVAE, dest: Path, summary: dict, bank: dict, force: bool) -> dict:
+def _export(
+    model: DrumVAE, dest: Path, summary: dict, bank: dict, force: bool, prior_loops=None, seed: int = 0
+) -> dict:
     """Export into a hidden folder beside ``dest``, then move it into place (replacing ``dest`` only
-    with ``force``): the models folder never holds a half-written model."""
+    with ``force``): the models folder never holds a half-written model. ``prior_loops``: (training,
+    validation) windows to fit the model's fitted prior to (``prior_fit``: a Gaussian mixture of their
+    codes, its size chosen by the validation codes' likelihood among FITTED_COMPONENTS)."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
@@ -597,6 +607,12 @@ def _export(model: DrumVAE, dest: Path, summary: dict, bank: dict, force: bool) 
         raise OutputError(f"cannot write in {dest.parent}: {e.strerror or e}") from None
     try:
         meta = export_model(model, tmp / dest.name, summary, bank)
+        if prior_loops is not None:
+            sizes = [k for k in FITTED_COMPONENTS if k <= len(prior_loops[0])]
+            rows = add_to_model(tmp / dest.name, *prior_loops, seed=seed, components=sizes)
+            meta = json.loads((tmp / dest.name / "model.json").read_text())
+            kept = max(rows, key=lambda r: r["validation_loglik"])["components"]
+            print(f"fitted prior: a mixture of {kept} Gaussian{'s' * (kept != 1)} over your windows' codes")
         write_card(tmp / dest.name, meta)
         if dest.exists():
             if not force:

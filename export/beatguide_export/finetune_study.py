@@ -3,8 +3,9 @@
 For each drummer, from the Groove MIDI Dataset's validation split (the test split is never read):
 their files are split in two halves by file; the model is fine-tuned on one half exactly as
 ``beatguide finetune`` does it (time limit, one thread); the other half's scores are humanized by the
-base and by the fine-tuned model through the engine, with the groove latent from the prior, from
-each model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
+base and by the fine-tuned model through the engine, with the groove latent from the N(0, I) prior,
+from each model's fitted prior (the engine's default; conditioned on the score's code), from each
+model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
 Wasserstein distances to the drummer's real playing in that half, and hit F1 against the scores.
 Writes finetune_results.md, finetune.json and one plot of offset distributions per drummer into
 --out. The default drummers: drummer1 and drummer7 have the most validation material (60 and 39
@@ -38,7 +39,7 @@ REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 MIN_HITS = 20  # drums with fewer real held-out hits are shown but left out of the means
 GOAL_CLOSER, MAX_F1_DROP = 0.25, 0.02
 SAMPLES = 5
-SOURCES = ("prior", "bank", "own groove")  # where the groove latent comes from
+SOURCES = ("prior", "fitted", "bank", "own groove")  # where the groove latent comes from
 
 
 def drummer_files(root: Path, drummer: str) -> tuple[list[Path], str]:

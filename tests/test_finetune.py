@@ -75,8 +75,7 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     assert f["train_files"] + f["validation_files"] == 4 and f["validation_files"] >= 1
     assert meta["training"]["train_windows"] + meta["training"]["validation_windows"] == 24
     assert meta["bank_rows"] == 24  # the bank holds the producer's own codes
-    assert meta["prior"] == "prior.npz" and (folder / "prior.npz").is_file()  # a fitted prior of the producer's codes
-    assert meta["capabilities"]["latent_sources"][-1] == "fitted" and len(meta["prior_fit"]) == 3
+    assert "prior" not in meta and not (folder / "prior.npz").exists()  # no fitted prior unless asked for
     card = (folder / "MODEL_CARD.md").read_text()
     assert "Fine-tuned from `agvae2`" in card and "24 2-bar windows" in card and "| before (base model) |" in card
     assert "secret" not in card + json.dumps(meta) and "my loops" not in card + json.dumps(meta)  # no file names
@@ -85,10 +84,10 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     load_exported(folder)  # loadable for a further fine-tune
     engine = Engine(model_dirs([tiny]))
     assert "my-groove" in engine.names and "agvae2" in engine.names
-    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank", "fitted"]
+    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank"]
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
-    for source in ("bank", None):  # None: the model's default, its fitted prior
+    for source in ("bank", None):  # None: the model's default
         assert engine.generate(Request("my-groove", 2, score=score, latent_source=source)).loops.shape == (2, 32, 27)
 
     from beatguide.client import Client
@@ -375,3 +374,18 @@ def test_parts_limit_what_is_trained(tiny_models, home, loops_folder):
         with pytest.raises(ft.InputError, match="parts"):
             ft.finetune("agvae2", loops_folder, "bad", models=[tiny], minutes=1, parts=parts, progress=False)
     assert not (home / "bad").exists()
+
+
+def test_fitted_prior_of_your_codes(tiny_models, home, loops_folder):
+    """``fitted_prior``: the model ships a fitted prior of the producer's codes, its default latent source."""
+    tiny, _ = tiny_models
+    meta = ft.finetune(
+        "agvae2", loops_folder, "fitted", models=[tiny], minutes=1, max_steps=1, fitted_prior=True, progress=False
+    )
+    assert meta["prior"] == "prior.npz" and (home / "fitted" / "prior.npz").is_file()
+    assert [r["components"] for r in meta["prior_fit"]] == list(ft.FITTED_COMPONENTS)
+    engine = Engine(model_dirs([tiny]))
+    assert engine.models["fitted"].default_source == "fitted"
+    score = np.zeros((32, 9), np.float32)
+    score[::4, 0] = 1
+    assert engine.generate(Request("fitted", 2, score=score)).loops.shape == (2, 32, 27)

@@ -56,6 +56,7 @@ L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
 FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
 PRIOR_STRENGTH = 1.0  # how far the folded prior moves from the standard normal to your codes (groove_prior)
 FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer (_try_prior)
+FITTED_PRIOR = False  # ship a fitted prior of your codes: it made humanizing worse in the study
 FITTED_COMPONENTS = (1, 2, 4)  # mixture sizes tried for the fitted prior of your codes (prior_fit)
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
@@ -471,7 +472,7 @@ def finetune(
     fit_prior: str = FIT_PRIOR,
     prior_strength: float = PRIOR_STRENGTH,
     parts=TRAINED_PARTS,
-    fitted_prior: bool = True,
+    fitted_prior: bool = FITTED_PRIOR,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,

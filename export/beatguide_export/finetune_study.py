@@ -4,8 +4,8 @@ For each drummer, from the Groove MIDI Dataset's validation split (the test spli
 their files are split in two halves by file; the model is fine-tuned on one half exactly as
 ``beatguide finetune`` does it (time limit, one thread); the other half's scores are humanized by the
 base and by the fine-tuned model through the engine, with the groove latent from the N(0, I) prior,
-from each model's fitted prior (the engine's default; conditioned on the score's code), from each
-model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
+from each model's fitted prior (conditioned on the score's code), from each model's default source
+(the shipped models': their fitted prior), from each model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
 Wasserstein distances to the drummer's real playing in that half, and hit F1 against the scores.
 Writes finetune_results.md, finetune.json and one plot of offset distributions per drummer into
 --out. The default drummers: drummer1 and drummer7 have the most validation material (60 and 39
@@ -39,7 +39,7 @@ REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 MIN_HITS = 20  # drums with fewer real held-out hits are shown but left out of the means
 GOAL_CLOSER, MAX_F1_DROP = 0.25, 0.02
 SAMPLES = 5
-SOURCES = ("prior", "fitted", "bank", "own groove")  # where the groove latent comes from
+SOURCES = ("default", "prior", "fitted", "bank", "own groove")  # where the groove latent comes from
 
 
 def drummer_files(root: Path, drummer: str) -> tuple[list[Path], str]:
@@ -106,7 +106,9 @@ def humanized(engine: Engine, model: str, loops: np.ndarray, source: str, seed: 
     """(windows, SAMPLES, 32, 27): each window's score humanized, the groove latent from the prior, the
     model's bank, or the window's own groove (given: does the model still follow a groove?)."""
     if source != "own groove":
-        return experiments.humanize(engine, model, loops, SAMPLES, seed, latent_source=source)
+        return experiments.humanize(
+            engine, model, loops, SAMPLES, seed, latent_source=None if source == "default" else source
+        )
     reqs = [
         Request(model, SAMPLES, 1.0, seed + i, score=gestures.score(x), groove=gestures.groove(x))
         for i, x in enumerate(loops)
@@ -168,7 +170,7 @@ def study(
     for source in SOURCES:
         row = {}
         for label, m in (("base", model), ("fine-tuned", name)):
-            if source in engine.capabilities(m)["latent_sources"] + ["own groove"]:
+            if source in engine.capabilities(m)["latent_sources"] + ["default", "own groove"]:
                 gen = humanized(engine, m, test, source, seed)
                 row[label] = scores(gen, test)
                 offsets[(label, source)] = gen
@@ -301,6 +303,12 @@ def main(argv=None) -> int:
     )
     p.add_argument("--prior-strength", type=float, default=ft.PRIOR_STRENGTH, help="0-1: how far the prior moves")
     p.add_argument("--parts", nargs="+", default=list(ft.TRAINED_PARTS), help="parameter name prefixes trained")
+    p.add_argument(
+        "--fitted-prior",
+        action=argparse.BooleanOptionalAction,
+        default=ft.FITTED_PRIOR,
+        help="ship a fitted prior of the drummer's codes with the fine-tuned model",
+    )
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--plot-source", default="prior", choices=SOURCES, help="groove latent in the plots")
     p.add_argument("--out", type=Path, default=Path("docs"))
@@ -313,6 +321,7 @@ def main(argv=None) -> int:
         "fit_prior": args.fit_prior,
         "prior_strength": args.prior_strength,
         "parts": tuple(args.parts),
+        "fitted_prior": args.fitted_prior,
         "max_steps": args.max_steps,
     }
     results = []
@@ -341,7 +350,8 @@ def main(argv=None) -> int:
         f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
         f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
         f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
-        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)}"
+        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)} "
+        f"--{'' if args.fitted_prior else 'no-'}fitted-prior"
         + (f" --max-steps {args.max_steps}" if args.max_steps else "")
     )
     (args.out / "finetune.json").write_text(json.dumps(results, indent=1))

@@ -230,7 +230,10 @@ def markdown(results: list[dict], command: str) -> str:
         "",
         f"Base → fine-tuned, (closer: 1 - fine-tuned / base). Means over the drums with at least {MIN_HITS} "
         f"hits in the held-out half, plain or weighted by those hit counts. Goal: at least {GOAL_CLOSER * 100:.0f} % "
-        f"closer on offsets and velocities, hit F1 down by at most {MAX_F1_DROP}.",
+        f"closer on offsets and velocities, hit F1 down by at most {MAX_F1_DROP}. Groove latent: each model's "
+        "default source (`default`: the base's fitted prior where it ships one, a fine-tuned model's N(0, I) "
+        "prior unless it ships its own), the N(0, I) `prior`, the `fitted` prior (where both models have one), "
+        "the `bank`, or the window's `own groove` encoded.",
         "",
         "How close the drummer's own other half (the fine-tuning material) is to the held-out half, as "
         '"closer than the base model with the prior": what a model that copied its training half '

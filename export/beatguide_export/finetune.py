@@ -280,7 +280,8 @@ def finetune_step(
         loss = loss + l2sp / 2 * sum(((p - anchor[n]) ** 2).sum() for n, p in model.named_parameters() if n in anchor)
     opt.zero_grad()
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    for group in model.gradient_groups():  # the logistic values' head clipped on its own, as in training
+        torch.nn.utils.clip_grad_norm_(group, 1.0)
     opt.step()
     return terms
 

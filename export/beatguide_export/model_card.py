@@ -124,7 +124,14 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"- ONNX opset {meta['opset']}, exported {meta['exported']} with torch {meta['torch']}. Files: "
         + ", ".join(f"`{f}`" for f in meta["files"].values()),
         "- Decoder inputs: `z` (batch, z), `uniforms` (batch, 32, 9) — a hit is drawn where "
-        "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed — `temperature` (1), "
+        "uniform < sigmoid(logit / temperature), so sampling is reproducible from a seed"
+        + (
+            "; (batch, 32, 27) with drawn values: the last 18 per step draw each velocity and offset from its "
+            "logistic distribution, the spread scaled by the temperature"
+            if meta["config"].get("values") == "logistic"
+            else ""
+        )
+        + " — `temperature` (1), "
         "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
         *(
             [

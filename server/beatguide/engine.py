@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from .drums import N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
@@ -91,6 +90,8 @@ class OnnxModel:
         self.name = self.meta["name"]
         self.kind = self.meta["kind"]
         self.latents = self.meta["latents"]
+        import onnxruntime as ort  # here, not at import: the protocol's facts (the device build) need numpy alone
+
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1

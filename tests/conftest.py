@@ -101,6 +101,16 @@ def fake_gmd(tmp_path) -> Path:
     return root
 
 
+def drum_score() -> np.ndarray:
+    """A (32, 9) score: kick on the beats, snare on 2 and 4, closed hi-hat on the 8ths. (Tests import it
+    with ``from conftest import drum_score``.)"""
+    s = np.zeros((32, 9), np.float32)
+    s[::4, 0] = 1
+    s[4::8, 1] = 1
+    s[::2, 2] = 1
+    return s
+
+
 def reference_notes(loop) -> list[tuple]:
     """The notes the protocol sends for a loop, derived note by note with grid.loop_to_notes:
     (class, start as float32, duration, velocity), sorted by (start, class). (A helper: tests

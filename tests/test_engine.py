@@ -6,14 +6,7 @@ import pytest
 
 from beatguide.engine import Engine, Request
 from beatguide.errors import InputError, ModelError, NoInputError, UnknownModelError
-
-
-def _score():
-    s = np.zeros((32, 9), np.float32)
-    s[::4, 0] = 1
-    s[4::8, 1] = 1
-    s[::2, 2] = 1
-    return s
+from conftest import drum_score as _score
 
 
 def _groove():

@@ -8,6 +8,7 @@ import pytest
 from beatguide.engine import PRIOR_FILE, Engine, Request
 from beatguide.errors import InputError, ModelError
 from beatguide.fitted_prior import FittedPrior
+from conftest import drum_score as _score
 
 N = 20000
 
@@ -62,14 +63,6 @@ def test_bad_arrays_are_refused():
 @pytest.fixture(scope="module")
 def engine(models_dir):
     return Engine(models_dir)
-
-
-def _score():
-    s = np.zeros((32, 9), np.float32)
-    s[::4, 0] = 1
-    s[4::8, 1] = 1
-    s[::2, 2] = 1
-    return s
 
 
 def test_fitted_is_the_default_where_a_model_ships_one(engine):

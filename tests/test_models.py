@@ -24,6 +24,20 @@ def _batch(n=8, seed=0):
     return gest, target
 
 
+def _fit(m, gest, target, steps=30):
+    """A few Adam steps on one batch: (loss, terms) of each."""
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    out = []
+    for _ in range(steps):
+        post, raw, aux = m(gest, target, sample=False)
+        loss, terms = total_loss(m, post, raw, aux, gest, target, beta=0.2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out.append((loss.item(), terms))
+    return out
+
+
 def _model(kind, **kw):
     free = {
         "baseline": {"z": 48.0},
@@ -58,16 +72,8 @@ def test_output_shapes(kind):
 def test_a_few_steps_lower_the_loss(kind):
     m = _model(kind, dropout=0.0, prior_dropout=0.0)
     gest, target = _batch()
-    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     torch.manual_seed(1)
-    losses = []
-    for _ in range(30):
-        post, raw, aux = m(gest, target, sample=False)
-        loss, _ = total_loss(m, post, raw, aux, gest, target, beta=0.2)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = [loss for loss, _ in _fit(m, gest, target)]
     assert losses[-1] < 0.7 * losses[0]
 
 
@@ -166,15 +172,7 @@ def test_logistic_values_learn_a_spread_and_sample_it():
     gest, target = _batch()
     post, raw, aux = m(gest, target)
     assert raw.shape == (8, 32, 63) and m.uniform_width == 27
-    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(30):
-        post, raw, aux = m(gest, target, sample=False)
-        loss, terms = total_loss(m, post, raw, aux, gest, target, beta=0.2)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(terms["value_spread"])
+    losses = [terms["value_spread"] for _, terms in _fit(m, gest, target)]
     assert losses[-1] < losses[0] - 10  # the values' negative log-likelihood falls
     from beatguide_export.losses import loop_terms
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-from beatguide import gestures
 from beatguide.engine import PRIOR_FILE, OnnxModel
 from beatguide.gmd import load_split
+
+from .data import gesture_arrays
 
 COMPONENTS = (1, 4, 16, 32, 64)
 REG_COVAR = 1e-3  # added to the covariances' diagonals: keeps them invertible
@@ -27,12 +28,7 @@ REG_COVAR = 1e-3  # added to the covariances' diagonals: keeps them invertible
 
 def codes(model: OnnxModel, loops: np.ndarray, seed: int = 0, batch: int = 1024) -> np.ndarray:
     """One posterior sample (N, z) per window, every gesture the model takes given."""
-    g = {
-        "score": gestures.score(loops),
-        "groove": gestures.groove(loops),
-        "accents": gestures.accents(loops),
-        "lanes": gestures.lanes(loops),
-    }
+    g = gesture_arrays(loops)
     rng = np.random.default_rng(seed)
     out = []
     for i in range(0, len(loops), batch):

@@ -5,6 +5,7 @@ a clear message, exit 2 and write nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import mido
 import numpy as np
@@ -15,6 +16,7 @@ pytest.importorskip("torch")
 from beatguide.cli import main  # noqa: E402
 from beatguide.drums import GM_MAP  # noqa: E402
 from beatguide.engine import Engine, Request  # noqa: E402
+from beatguide.fitted_prior import FittedPrior
 from beatguide.grid import Note  # noqa: E402
 from beatguide.midi_io import write_midi  # noqa: E402
 from beatguide.model_paths import model_dirs, user_models_dir  # noqa: E402
@@ -75,8 +77,9 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     assert f["train_files"] + f["validation_files"] == 4 and f["validation_files"] >= 1
     assert meta["training"]["train_windows"] + meta["training"]["validation_windows"] == 24
     assert meta["bank_rows"] == 24  # the bank holds the producer's own codes
-    assert "prior" not in meta and not (folder / "prior.npz").exists()  # no fitted prior unless asked for
+    assert meta["prior"] == "prior.npz" and (folder / "prior.npz").is_file()  # the base's fitted prior ships along
     card = (folder / "MODEL_CARD.md").read_text()
+    assert "the base model's training windows' codes" in card
     assert "Fine-tuned from `agvae2`" in card and "24 2-bar windows" in card and "| before (base model) |" in card
     assert "secret" not in card + json.dumps(meta) and "my loops" not in card + json.dumps(meta)  # no file names
     assert not [p for p in home.iterdir() if p.name.startswith(".")]  # no leftovers of the export
@@ -84,7 +87,8 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     load_exported(folder)  # loadable for a further fine-tune
     engine = Engine(model_dirs([tiny]))
     assert "my-groove" in engine.names and "agvae2" in engine.names
-    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank"]
+    assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank", "fitted"]
+    assert engine.models["my-groove"].default_source == "fitted"
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
     for source in ("bank", None):  # None: the model's default
@@ -220,7 +224,7 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
     assert set(f["before"]) == set(f["after"]) >= {"loss", "hit_f1", "offset_w", "velocity_w"}
     with np.load(tiny / "agvae2" / "weights.npz") as base, np.load(home / "steps" / "weights.npz") as tuned:
         same = [np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders.")]
-        assert all(same) or f["prior_folded"]  # only a folded prior rewrites the encoders' heads
+        assert all(same) and f["prior"] in ("adapted", "kept")  # a fitted prior is adapted, never folded in
         assert all(np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("encoders.") and ".rnn." in k)
         assert meta["training"]["best_epoch"] == 0 or any(
             not np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("decoder.")
@@ -327,15 +331,29 @@ def test_l2sp_holds_the_weights_near_the_start(tiny_models, loops_folder):
     assert 0 < moved[1] < moved[0]
 
 
+def _without_fitted_prior(tiny, tmp_path):
+    """A copy of the tiny agvae2 that ships no fitted prior."""
+    folder = tmp_path / "no-prior" / "agvae2"
+    shutil.copytree(tiny / "agvae2", folder)
+    meta = json.loads((folder / "model.json").read_text())
+    (folder / meta.pop("prior")).unlink()
+    meta["capabilities"]["latent_sources"].remove("fitted")
+    (folder / "model.json").write_text(json.dumps(meta))
+    return folder.parent
+
+
+@pytest.mark.parametrize("fitted", [True, False], ids=["base-with-fitted-prior", "base-without"])
 @pytest.mark.parametrize("fit_prior", ["no", "yes", "if-closer"])
-def test_fit_prior_choices(tiny_models, home, loops_folder, fit_prior):
-    """--fit-prior: never, always, or only when the held-out files come closer; recorded in model.json."""
+def test_fit_prior_choices(tiny_models, home, loops_folder, tmp_path, fit_prior, fitted):
+    """--fit-prior: never, always, or only when the held-out files come closer; a base's fitted prior is
+    adapted, else the codes are folded into the N(0, I) prior; recorded in model.json."""
     tiny, _ = tiny_models
+    base = tiny if fitted else _without_fitted_prior(tiny, tmp_path)
     meta = ft.finetune(
         "agvae2",
         loops_folder,
         f"p-{fit_prior}",
-        models=[tiny],
+        models=[base],
         minutes=1,
         max_steps=1,
         lr=0.0,
@@ -343,15 +361,17 @@ def test_fit_prior_choices(tiny_models, home, loops_folder, fit_prior):
         progress=False,
     )
     f = meta["training"]["finetune"]
-    assert f["fit_prior"] == fit_prior and f["prior_folded"] == {"no": False, "yes": True}.get(
-        fit_prior, f["prior_folded"]
+    moved = "adapted" if fitted else "folded"
+    assert f["fit_prior"] == fit_prior and f["prior"] in {"no": ("kept",), "yes": (moved,)}.get(
+        fit_prior, ("kept", moved)
     )
-    if fit_prior == "if-closer" and f["prior_folded"]:
+    assert ("prior" in meta) is fitted
+    if fit_prior == "if-closer" and f["prior"] != "kept":
         assert (
             f["after"]["offset_w"] <= f["before"]["offset_w"] and f["after"]["velocity_w"] <= f["before"]["velocity_w"]
         )
     with pytest.raises(ft.InputError, match="fit_prior"):
-        ft.finetune("agvae2", loops_folder, "bad", models=[tiny], minutes=1, fit_prior="maybe", progress=False)
+        ft.finetune("agvae2", loops_folder, "bad", models=[base], minutes=1, fit_prior="maybe", progress=False)
 
 
 def test_parts_limit_what_is_trained(tiny_models, home, loops_folder):
@@ -376,16 +396,25 @@ def test_parts_limit_what_is_trained(tiny_models, home, loops_folder):
     assert not (home / "bad").exists()
 
 
-def test_fitted_prior_of_your_codes(tiny_models, home, loops_folder):
-    """``fitted_prior``: the model ships a fitted prior of the producer's codes, its default latent source."""
+def test_the_base_fitted_prior_ships_adapted_or_as_is(tiny_models, home, loops_folder):
+    """The fine-tuned model ships its base's fitted prior: with ``fit_prior="yes"`` its means and weights
+    moved toward the producer's codes (covariances kept), with "no" unchanged; either is the model's default."""
     tiny, _ = tiny_models
-    meta = ft.finetune(
-        "agvae2", loops_folder, "fitted", models=[tiny], minutes=1, max_steps=1, fitted_prior=True, progress=False
-    )
-    assert meta["prior"] == "prior.npz" and (home / "fitted" / "prior.npz").is_file()
-    assert [r["components"] for r in meta["prior_fit"]] == list(ft.FITTED_COMPONENTS)
+    base = FittedPrior.from_file(tiny / "agvae2" / "prior.npz")
+    for fit, name in (("yes", "adapted"), ("no", "as-is")):
+        meta = ft.finetune(
+            "agvae2", loops_folder, name, models=[tiny], minutes=1, max_steps=1, fit_prior=fit, progress=False
+        )
+        shipped = FittedPrior.from_file(home / name / "prior.npz")
+        assert meta["prior_adapted"] is (fit == "yes") and meta["training"]["finetune"]["prior"] == (
+            "adapted" if fit == "yes" else "kept"
+        )
+        np.testing.assert_allclose(shipped.covariances, base.covariances, rtol=1e-6)
+        moved = np.abs(shipped.means - base.means).max()
+        assert moved > 1e-3 if fit == "yes" else moved == 0
+        assert meta["prior_fit"] == json.loads((tiny / "agvae2" / "model.json").read_text())["prior_fit"]
     engine = Engine(model_dirs([tiny]))
-    assert engine.models["fitted"].default_source == "fitted"
+    assert engine.models["adapted"].default_source == "fitted"
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
-    assert engine.generate(Request("fitted", 2, score=score)).loops.shape == (2, 32, 27)
+    assert engine.generate(Request("adapted", 2, score=score)).loops.shape == (2, 32, 27)

@@ -119,3 +119,16 @@ def test_a_corrupt_fitted_prior_fails_at_load(tmp_path, models_dir):
     (tmp_path / "agvae2" / PRIOR_FILE).write_bytes(b"not a mixture")
     with pytest.raises(ModelError, match="corrupt"):
         Engine(tmp_path)
+
+
+def test_map_adaptation_moves_the_components_that_explain_the_codes():
+    """FittedPrior.adapted: a component with n codes moves n / (n + relevance) of the way to their mean,
+    one far from them stays; weights shift toward the codes' component and sum to 1; covariances kept."""
+    prior = FittedPrior([0.5, 0.5], [[0.0, 0.0], [50.0, 50.0]], np.stack([np.eye(2)] * 2))
+    codes = np.random.default_rng(0).standard_normal((48, 2)) + [2.0, -1.0]
+    adapted = prior.adapted(codes, relevance=16.0)
+    assert np.allclose(adapted.means[0], 48 / 64 * codes.mean(0))
+    assert np.allclose(adapted.means[1], [50.0, 50.0])
+    assert np.isclose(adapted.weights.sum(), 1.0) and adapted.weights[0] > 0.5
+    assert np.array_equal(adapted.covariances, prior.covariances)
+    assert np.allclose(prior.adapted(codes, relevance=1e12).means, prior.means)  # no trust in the codes: unchanged

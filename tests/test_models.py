@@ -2,12 +2,16 @@
 
 import math
 
+import numpy as np
 import pytest
+
+from beatguide.fitted_prior import FittedPrior
 
 torch = pytest.importorskip("torch")
 
 from beatguide_export.losses import total_loss  # noqa: E402
-from beatguide_export.models import MODEL_KINDS, build, free_nats, kl_per_latent  # noqa: E402
+from beatguide_export.models import MODEL_KINDS, ModelConfig, build, free_nats, kl_per_latent  # noqa: E402
+from beatguide_export.train import humanize, prior_draws  # noqa: E402
 
 SMALL = dict(enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
 
@@ -199,3 +203,34 @@ def test_logistic_values_learn_a_spread_and_sample_it():
 def test_unknown_values_are_refused():
     with pytest.raises(ValueError, match="unknown values"):
         _model("agvae2", values="median")
+
+
+def test_output_dropout_acts_in_training_only():
+    """``out_dropout`` drops decoder state before the outputs in training; evaluation (and export) is
+    deterministic, and a config written before the field existed loads without it."""
+    m = _model("factorized", out_dropout=0.5)
+    gest, target = _batch()
+    torch.manual_seed(0)
+    m.train()
+    a, b = m(gest, target, sample=False)[1], m(gest, target, sample=False)[1]
+    assert not torch.equal(a, b)
+    m.eval()
+    assert torch.equal(m(gest, target, sample=False)[1], m(gest, target, sample=False)[1])
+    old = {k: v for k, v in m.config.to_dict().items() if k != "out_dropout"}
+    assert ModelConfig(**old).out_dropout == 0.0
+
+
+def test_prior_draws_condition_on_the_given_codes():
+    """train.prior_draws: only the missing latents come back, drawn from the fitted prior given the
+    codes (a near-deterministic mixture returns its conditional mean)."""
+    m = _model("factorized").eval()
+    d = m.z_size
+    cov = np.eye(d) * 1e-8
+    cov[:64, 64:] = cov[64:, :64] = np.eye(64) * 0.5e-8  # groove = score / 2 at this scale
+    prior = FittedPrior([1.0], np.zeros((1, d)), cov[None])
+    score = torch.randn(3, 64)
+    drawn = prior_draws(m, prior, {"score": score}, torch.Generator().manual_seed(0))
+    assert set(drawn) == {"groove"} and drawn["groove"].shape == (3, 64)
+    torch.testing.assert_close(drawn["groove"], score / 2, atol=1e-3, rtol=0)
+    loops = humanize(m, torch.zeros(2, 32, 9), samples=2, prior=prior)
+    assert loops.shape == (2, 2, 32, 27)

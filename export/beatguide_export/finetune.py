@@ -29,6 +29,7 @@ from beatguide.drums import INPUT_MAPS, N_CLASSES, DrumMap
 from beatguide.errors import BeatGuideError, DataError, InputError, OutputError, UnknownModelError
 from beatguide.evaluate.experiments import realism
 from beatguide.evaluate.metrics import hit_prf
+from beatguide.fitted_prior import FittedPrior
 from beatguide.gmd import note_windows
 from beatguide.grid import BEATS_PER_BAR
 from beatguide.midi_io import drum_notes, read_midi
@@ -39,8 +40,8 @@ from .losses import total_loss
 from .model_card import write_card
 from .models import N_DRUMS, WIDTH, DrumVAE
 from .onnx_export import export_model, load_exported
-from .prior_fit import add_to_model
-from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, seed_all
+from .prior_fit import attach
+from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, prior_draws, seed_all
 
 MIN_WINDOWS = 16
 LR = 1e-4
@@ -53,11 +54,9 @@ PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior
 SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
 TRAINED_PARTS = ("decoder.", "plan.", "aux.")  # parameter name prefixes fine-tuned: the decoder side
 L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
-FIT_PRIOR = "if-closer"  # fold the drummer's groove codes into the prior before training: FIT_PRIOR_CHOICES
-PRIOR_STRENGTH = 1.0  # how far the folded prior moves from the standard normal to your codes (groove_prior)
-FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer (_try_prior)
-FITTED_PRIOR = False  # ship a fitted prior of your codes: it made humanizing worse in the study
-FITTED_COMPONENTS = (1, 2, 4)  # mixture sizes tried for the fitted prior of your codes (prior_fit)
+FIT_PRIOR = "if-closer"  # move the prior toward your codes before training (_choose_prior): FIT_PRIOR_CHOICES
+PRIOR_STRENGTH = 1.0  # how far a folded prior moves from the standard normal to your codes (groove_prior)
+FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
 
 
@@ -154,9 +153,10 @@ def split_by_file(file_index: np.ndarray, share: float = VALIDATION_SHARE, seed:
 
 
 @torch.no_grad()
-def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0) -> dict:
+def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0, prior: FittedPrior | None = None) -> dict:
     """How the model does on held-out windows: the validation loss (posterior mean, per loop), and
-    their scores humanized 5 times, groove latent from the prior (hit F1 against the scores, offset /
+    their scores humanized 5 times, groove latent from the N(0, I) prior or the fitted ``prior``, as the
+    model will ship (hit F1 against the scores, offset /
     velocity Wasserstein distance to the held-out playing, offset spread) and with their own groove
     given (``groove_`` distances). Distances are per drum, averaged with the drums' real hit counts as
     weights, so a drum played a few times does not swing them."""
@@ -164,7 +164,7 @@ def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0) -> dict:
     score, groove = val.gestures["score"][:HUMANIZE_WINDOWS], val.gestures["groove"][:HUMANIZE_WINDOWS]
     real = val.loops[:HUMANIZE_WINDOWS].numpy()
     weights = score.numpy().sum(axis=(0, 1))
-    gen = humanize(model, score, seed=seed).numpy()  # (5, B, 32, 27)
+    gen = humanize(model, score, seed=seed, prior=prior).numpy()  # (5, B, 32, 27)
     w = realism(gen, real)
     followed = realism(humanize(model, score, seed=seed, groove=groove).numpy(), real)
     hits = gen[..., :N_CLASSES]
@@ -182,7 +182,7 @@ def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0) -> dict:
 
 
 def distance(numbers: dict) -> float:
-    """How far humanizing a bare score (groove latent from the prior) is from the held-out playing:
+    """How far humanizing a bare score (groove latent from the model's prior) is from the held-out playing:
     offset + velocity Wasserstein. (Following a given groove is reported, not optimised: weighing it
     in stopped every fine-tune in its first rounds, as any change on a few songs costs some of it.)"""
     return numbers["offset_w"] + numbers["velocity_w"]
@@ -252,23 +252,32 @@ def finetune_step(
     prior_share: float = PRIOR_SHARE,
     anchor: dict | None = None,
     l2sp: float = 0.0,
+    prior: FittedPrior | None = None,
 ) -> dict:
     """One optimiser step (gradients clipped to norm 1); returns the loss terms.
 
     As in training, except that for ``prior_share`` of the loops the groove-side latents (those that
-    humanize draws from the prior when no groove is given) are replaced by prior draws before decoding,
-    so the decoder learns what this drummer plays from a score alone; plain fine-tuning leaves prior
-    draws decoding to the base model's feel. The auxiliary decoders still learn from the posterior.
+    humanize draws from the prior when no groove is given) are replaced by prior draws before decoding
+    (N(0, I), or the fitted ``prior``'s given the score side's codes), so the decoder learns what this
+    drummer plays from a score alone; plain fine-tuning leaves prior draws decoding to the base model's
+    feel. The auxiliary decoders still learn from the posterior.
     ``l2sp``: weight of a penalty l2sp / 2 * |w - anchor|^2 pulling the weights toward ``anchor``
     ({name: tensor}: the starting weights; L2-SP, Li et al. 2018)."""
     model.train()
     post = model.encode(gest)
+    score_side = {lat.name: post[lat.name][0].detach() for lat in model.latents if lat.gesture in SCORE_SIDE}
+    drawn = (
+        prior_draws(model, prior, score_side, None)
+        if prior is not None and score_side and len(score_side) < len(model.latents)
+        else {}
+    )
     sampled, decoded = {}, {}
     for lat in model.latents:
         mu, sigma = post[lat.name]
         sampled[lat.name] = z = mu + sigma * torch.randn_like(mu)
         if lat.gesture not in SCORE_SIDE:
-            z = torch.where(torch.rand(len(z), 1) < prior_share, torch.randn_like(z), z)
+            draw = drawn[lat.name] if lat.name in drawn else torch.randn_like(z)
+            z = torch.where(torch.rand(len(z), 1) < prior_share, draw, z)
         decoded[lat.name] = z
     z = model.join(decoded)
     hit_control = (
@@ -299,12 +308,13 @@ def fine_tune(
     prior_share: float = PRIOR_SHARE,
     l2sp: float = L2SP,
     parts=TRAINED_PARTS,
+    prior: FittedPrior | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
     """Train ``model`` in place, checking it on ``val_set`` every round; it ends with the weights that
-    came closest to the held-out playing (``distance``; hit F1 kept within MAX_F1_DROP of the start),
-    the starting weights if no round did better. Stops on early stopping (``patience`` rounds without
+    came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship with;
+    hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better. Stops on early stopping (``patience`` rounds without
     improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. Only parameters whose names start
     with one of ``parts`` are trained; never the encoders:
     fine-tuning them on a few songs made the model read new grooves worse, and the codes in the bank
@@ -317,7 +327,7 @@ def fine_tune(
     batch_size = min(batch_size, len(train_set))
     batches = _endless(train_set, batch_size, torch.Generator().manual_seed(seed))
     round_steps = max(ROUND_STEPS, math.ceil(len(train_set) / batch_size))
-    start = held_out_numbers(model, val_set, seed)
+    start = held_out_numbers(model, val_set, seed, prior)
     best, min_f1 = distance(start), start["hit_f1"] - MAX_F1_DROP
     best_state, best_round, bad, steps, history = copy.deepcopy(model.state_dict()), 0, 0, 0, []
     limit = minutes * 60
@@ -344,14 +354,14 @@ def fine_tune(
                 sums.update(
                     {
                         k: v * len(target)
-                        for k, v in finetune_step(model, opt, gest, target, prior_share, anchor, l2sp).items()
+                        for k, v in finetune_step(model, opt, gest, target, prior_share, anchor, l2sp, prior).items()
                     }
                 )
                 count += len(target)
                 steps += 1
                 bar.update(min(round(time.perf_counter() - t0), bar.total) - bar.n)
             if count:
-                val = held_out_numbers(model, val_set, seed)
+                val = held_out_numbers(model, val_set, seed, prior)
                 now = distance(val)
                 history.append(
                     {
@@ -387,34 +397,52 @@ def fine_tune(
     }
 
 
-def _try_prior(
+def _choose_prior(
     model: DrumVAE,
+    prior: FittedPrior | None,
     train_set: WindowSet,
     val_set: WindowSet,
     before: dict,
     seed: int,
-    always: bool = False,
-    strength: float = 1.0,
-) -> bool:
-    """Fold the training windows' groove codes into the prior (``fold_prior``) if that brings humanizing
-    the held-out scores closer to their playing on offsets and on velocities, hit F1 kept within
-    MAX_F1_DROP (or ``always``); returns whether it did."""
-    trial = copy.deepcopy(model)
-    fold_prior(trial, groove_prior(trial, train_set, strength))
-    tried = held_out_numbers(trial, val_set, seed)
-    keep = always or (
+    mode: str = FIT_PRIOR,
+    strength: float = PRIOR_STRENGTH,
+) -> tuple[FittedPrior | None, str]:
+    """Move the model's prior toward the training windows' codes: never (``mode`` "no"), always ("yes"),
+    or if that brings humanizing the held-out scores closer to their playing on offsets and on
+    velocities, hit F1 kept within MAX_F1_DROP ("if-closer"). A fitted ``prior`` (the base's) is adapted
+    to the codes (``FittedPrior.adapted``); without one, the groove codes are folded into the N(0, I)
+    prior (``fold_prior``, which rewrites the model). Returns the prior to ship and what was done:
+    "adapted", "folded" or "kept"."""
+    if mode == "no":
+        return prior, "kept"
+    trial, candidate = (model, prior.adapted(_codes(model, train_set, seed))) if prior else (copy.deepcopy(model), None)
+    if prior is None:
+        fold_prior(trial, groove_prior(trial, train_set, strength))
+    tried = held_out_numbers(trial, val_set, seed, candidate)
+    keep = mode == "yes" or (
         tried["offset_w"] <= before["offset_w"]
         and tried["velocity_w"] <= before["velocity_w"]
         and tried["hit_f1"] >= before["hit_f1"] - MAX_F1_DROP
     )
     print(
-        f"your groove codes as the prior: offset Wasserstein {before['offset_w']:.3f} -> {tried['offset_w']:.3f}, "
-        f"velocity Wasserstein {before['velocity_w']:.3f} -> {tried['velocity_w']:.3f}: "
-        + ("kept" if keep else "not kept")
+        f"the {'fitted prior' if prior else 'prior'} moved toward your codes: offset Wasserstein "
+        f"{before['offset_w']:.3f} -> {tried['offset_w']:.3f}, velocity Wasserstein {before['velocity_w']:.3f} -> "
+        f"{tried['velocity_w']:.3f}: " + ("kept" if keep else "not kept")
     )
-    if keep:
+    if not keep:
+        return prior, "kept"
+    if prior is None:
         model.load_state_dict(trial.state_dict())
-    return keep
+        return None, "folded"
+    return candidate, "adapted"
+
+
+@torch.no_grad()
+def _codes(model: DrumVAE, ds: WindowSet, seed: int) -> np.ndarray:
+    """One posterior sample (N, z) per window, every gesture given (as prior_fit.codes, torch side)."""
+    g = torch.Generator().manual_seed(seed)
+    post = model.eval().encode(ds.gestures)
+    return model.join({n: mu + sigma * torch.randn(mu.shape, generator=g) for n, (mu, sigma) in post.items()}).numpy()
 
 
 def _endless(ds: WindowSet, batch_size: int, gen: torch.Generator):
@@ -473,16 +501,16 @@ def finetune(
     fit_prior: str = FIT_PRIOR,
     prior_strength: float = PRIOR_STRENGTH,
     parts=TRAINED_PARTS,
-    fitted_prior: bool = FITTED_PRIOR,
     seed: int = 0,
     threads: int = 0,
     progress: bool = True,
 ) -> dict:
     """Fine-tune model ``base`` on the drum MIDI files under folder ``midi`` (or a list of files) and
     export the result as ``out_root/name`` (default: the per-user models folder). ``models``: more
-    folders to search for ``base``. ``fitted_prior``: ship a fitted prior of your codes (the engine's
-    default latent source for the model). Nothing is written unless it succeeds. Returns the new
-    model.json."""
+    folders to search for ``base``. The new model ships the base's fitted prior (``fit_prior``: adapted to
+    your codes when that comes closer to your held-out files), so it humanizes as the base does by
+    default, and it is chosen against the base as a producer hears it. Nothing is written unless it
+    succeeds. Returns the new model.json."""
     if not (minutes > 0 and math.isfinite(minutes)):
         raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
     if fit_prior not in FIT_PRIOR_CHOICES:
@@ -495,6 +523,7 @@ def finetune(
     base_folder = find_model(base, dirs)
     model = load_exported(base_folder)
     base_meta = json.loads((base_folder / "model.json").read_text())
+    prior = FittedPrior.from_file(base_folder / base_meta["prior"]) if base_meta.get("prior") else None
 
     files = midi_files(midi) if isinstance(midi, (str, os.PathLike)) else [Path(p) for p in midi]
     if not files:
@@ -517,10 +546,8 @@ def finetune(
         torch.set_num_threads(threads)
     seed_all(seed)
     train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
-    before = held_out_numbers(model, val_set, seed)
-    folded = fit_prior != "no" and _try_prior(
-        model, train_set, val_set, before, seed, always=fit_prior == "yes", strength=prior_strength
-    )
+    before = held_out_numbers(model, val_set, seed, prior)  # the base as it humanizes by default
+    prior, prior_action = _choose_prior(model, prior, train_set, val_set, before, seed, fit_prior, prior_strength)
     run = fine_tune(
         model,
         train_set,
@@ -533,10 +560,11 @@ def finetune(
         prior_share=prior_share,
         l2sp=l2sp,
         parts=parts,
+        prior=prior,
         seed=seed,
         progress=progress,
     )
-    after = held_out_numbers(model, val_set, seed)
+    after = held_out_numbers(model, val_set, seed, prior)
     print(
         f"stopped ({run['stopped']}) after {run['steps']} steps, {run['seconds'] / 60:.1f} min; best round "
         f"{run['best_round']} of {run['rounds']}"
@@ -580,7 +608,7 @@ def finetune(
             "prior_share": prior_share,
             "l2sp": l2sp,
             "fit_prior": fit_prior,
-            "prior_folded": bool(folded),
+            "prior": prior_action,
             "prior_strength": prior_strength,
             "parts": list(parts),
             "steps": run["steps"],
@@ -591,17 +619,22 @@ def finetune(
         },
     }
     bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
-    prior_loops = (data.loops[tr], data.loops[va]) if fitted_prior else None
-    return _export(model, dest, summary, bank, force, prior_loops, seed)
+    prior_meta = {"prior_fit": base_meta.get("prior_fit", []), "prior_adapted": prior_action == "adapted"}
+    return _export(model, dest, summary, bank, force, prior, prior_meta)
 
 
 def _export(
-    model: DrumVAE, dest: Path, summary: dict, bank: dict, force: bool, prior_loops=None, seed: int = 0
+    model: DrumVAE,
+    dest: Path,
+    summary: dict,
+    bank: dict,
+    force: bool,
+    prior: FittedPrior | None = None,
+    prior_meta: dict | None = None,
 ) -> dict:
     """Export into a hidden folder beside ``dest``, then move it into place (replacing ``dest`` only
-    with ``force``): the models folder never holds a half-written model. ``prior_loops``: (training,
-    validation) windows to fit the model's fitted prior to (``prior_fit``: a Gaussian mixture of their
-    codes, its size chosen by the validation codes' likelihood among FITTED_COMPONENTS)."""
+    with ``force``): the models folder never holds a half-written model. ``prior``: the fitted prior it
+    ships, described in model.json by ``prior_meta`` (the base's "prior_fit" rows, "prior_adapted")."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
@@ -609,12 +642,10 @@ def _export(
         raise OutputError(f"cannot write in {dest.parent}: {e.strerror or e}") from None
     try:
         meta = export_model(model, tmp / dest.name, summary, bank)
-        if prior_loops is not None:
-            sizes = [k for k in FITTED_COMPONENTS if k <= len(prior_loops[0])]
-            rows = add_to_model(tmp / dest.name, *prior_loops, seed=seed, components=sizes)
+        if prior is not None:
+            meta_prior = dict(prior_meta or {})
+            attach(tmp / dest.name, prior.arrays(), meta_prior.pop("prior_fit", []), **meta_prior)
             meta = json.loads((tmp / dest.name / "model.json").read_text())
-            kept = max(rows, key=lambda r: r["validation_loglik"])["components"]
-            print(f"fitted prior: a mixture of {kept} Gaussian{'s' * (kept != 1)} over your windows' codes")
         write_card(tmp / dest.name, meta)
         if dest.exists():
             if not force:

@@ -231,19 +231,19 @@ def markdown(results: list[dict], command: str) -> str:
         f"Base → fine-tuned, (closer: 1 - fine-tuned / base). Means over the drums with at least {MIN_HITS} "
         f"hits in the held-out half, plain or weighted by those hit counts. Goal: at least {GOAL_CLOSER * 100:.0f} % "
         f"closer on offsets and velocities, hit F1 down by at most {MAX_F1_DROP}. Groove latent: each model's "
-        "default source (`default`: the base's fitted prior where it ships one, a fine-tuned model's N(0, I) "
-        "prior unless it ships its own), the N(0, I) `prior`, the `fitted` prior (where both models have one), "
+        "default source (`default`: the fitted prior; a fine-tuned model ships its base's, adapted to the drummer's "
+        "codes where that came closer on its validation files), the N(0, I) `prior`, the `fitted` prior, "
         "the `bank`, or the window's `own groove` encoded.",
         "",
         "How close the drummer's own other half (the fine-tuning material) is to the held-out half, as "
-        '"closer than the base model with the prior": what a model that copied its training half '
+        '"closer than the base model humanizing by default": what a model that copied its training half '
         "exactly would reach (negative: the base model is already closer than the drummer's other half).",
         "",
         "| drummer | offset W, mean | velocity W, mean | offset W, weighted | velocity W, weighted |",
         "|---|---|---|---|---|",
     ]
     for r in results:
-        b, o = r["sources"]["prior"]["base"], r["real_other_half"]
+        b, o = r["sources"]["default"]["base"], r["real_other_half"]
         lines.append(
             f"| {r['drummer']} | "
             + " | ".join(
@@ -254,7 +254,7 @@ def markdown(results: list[dict], command: str) -> str:
         )
     lines += [
         "",
-        "| drummer | styles (files) | files / windows fine-tuned on | files / windows held out | prior fitted "
+        "| drummer | styles (files) | files / windows fine-tuned on | files / windows held out | fitted prior "
         "| fine-tuning |",
         "|---|---|---|---|---|---|",
     ]
@@ -262,7 +262,7 @@ def markdown(results: list[dict], command: str) -> str:
         f = r["finetune"]
         lines.append(
             f"| {r['drummer']} | {r['styles']} | {r['files'][0]} / {r['windows'][0]} | {r['files'][1]} / "
-            f"{r['windows'][1]} | {'yes' if f.get('prior_folded') else 'no'} | {f['stopped']} after {f['steps']} steps, {f['train_seconds'] / 60:.1f} min |"
+            f"{r['windows'][1]} | {f.get('prior', 'kept')} | {f['stopped']} after {f['steps']} steps, {f['train_seconds'] / 60:.1f} min |"
         )
     lines.append("")
     for r in results:
@@ -302,16 +302,10 @@ def main(argv=None) -> int:
         "--fit-prior",
         choices=ft.FIT_PRIOR_CHOICES,
         default=ft.FIT_PRIOR,
-        help="fold the drummer's groove codes into the prior before training",
+        help="move the prior toward the drummer's codes before training (adapt the fitted prior, else fold)",
     )
     p.add_argument("--prior-strength", type=float, default=ft.PRIOR_STRENGTH, help="0-1: how far the prior moves")
     p.add_argument("--parts", nargs="+", default=list(ft.TRAINED_PARTS), help="parameter name prefixes trained")
-    p.add_argument(
-        "--fitted-prior",
-        action=argparse.BooleanOptionalAction,
-        default=ft.FITTED_PRIOR,
-        help="ship a fitted prior of the drummer's codes with the fine-tuned model",
-    )
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     p.add_argument("--plot-source", default="prior", choices=SOURCES, help="groove latent in the plots")
     p.add_argument("--out", type=Path, default=Path("docs"))
@@ -324,7 +318,6 @@ def main(argv=None) -> int:
         "fit_prior": args.fit_prior,
         "prior_strength": args.prior_strength,
         "parts": tuple(args.parts),
-        "fitted_prior": args.fitted_prior,
         "max_steps": args.max_steps,
     }
     results = []
@@ -353,8 +346,7 @@ def main(argv=None) -> int:
         f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
         f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
         f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
-        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)} "
-        f"--{'' if args.fitted_prior else 'no-'}fitted-prior"
+        f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)}"
         + (f" --max-steps {args.max_steps}" if args.max_steps else "")
     )
     (args.out / "finetune.json").write_text(json.dumps(results, indent=1))

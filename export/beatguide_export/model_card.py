@@ -85,7 +85,8 @@ def _finetune(t: dict) -> list[str]:
         "held out for validation. The files are not named here.",
         "",
         f"Fine-tuning stopped ({f['stopped']}) after {f['steps']} steps; time limit {f['minutes']:g} min. On the "
-        f"held-out windows ({after['windows']} humanized 5 times each, groove latent from the prior; Wasserstein "
+        f"held-out windows ({after['windows']} humanized 5 times each, groove latent from each model's default "
+        "prior; Wasserstein "
         "distances per drum, averaged with the drums' hit counts as weights):",
         "",
         "| | before (base model) | after (fine-tuned) |",
@@ -144,8 +145,10 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         *(
             [
                 f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
-                "the training windows' codes (the number chosen by the validation codes' log-likelihood among "
+                + ("the base model's" if "finetune" in meta.get("training", {}) else "the")
+                + " training windows' codes (the number chosen by the validation codes' log-likelihood among "
                 + ", ".join(str(r["components"]) for r in meta["prior_fit"])
+                + ("; its means and weights then adapted to the producer's codes" if meta.get("prior_adapted") else "")
                 + "); missing latents are drawn from it, "
                 "conditioned on the given gestures' codes, by default (`latent_source=fitted`)."
             ]

@@ -68,20 +68,27 @@ def add_to_model(
     folder: Path, train_loops: np.ndarray, validation_loops: np.ndarray, seed: int = 0, components=COMPONENTS
 ) -> list:
     """Fit the prior of the exported model in ``folder``, write it beside the model and list it in
-    model.json (file, checksum, latent source, the sizes tried); returns those rows."""
-    folder = Path(folder)
-    model = OnnxModel(folder)
+    model.json (``attach``); returns one row per mixture size tried."""
+    model = OnnxModel(Path(folder))
     arrays, rows = fit(codes(model, train_loops, seed), codes(model, validation_loops, seed + 1), components, seed)
+    attach(folder, arrays, rows)
+    return rows
+
+
+def attach(folder: Path, arrays: dict, rows: list, **notes) -> None:
+    """Write a fitted prior's ``arrays`` beside the exported model in ``folder`` and list it in model.json:
+    file, checksum, latent source, ``rows`` (the mixture sizes tried) and any ``notes``."""
+    folder = Path(folder)
     np.savez_compressed(folder / PRIOR_FILE, **arrays)
     meta = json.loads((folder / "model.json").read_text())
     meta["prior"] = PRIOR_FILE
     meta["sha256"][PRIOR_FILE] = hashlib.sha256((folder / PRIOR_FILE).read_bytes()).hexdigest()
     meta["prior_fit"] = rows
+    meta.update(notes)
     sources = meta["capabilities"]["latent_sources"]
     if "fitted" not in sources:
         sources.append("fitted")
     (folder / "model.json").write_text(json.dumps(meta, indent=2))
-    return rows
 
 
 def main(argv=None) -> int:

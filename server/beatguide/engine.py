@@ -134,8 +134,7 @@ class OnnxModel:
         if hashlib.sha256(self._read(path)).hexdigest() != self.meta.get("sha256", {}).get(self.meta["prior"]):
             raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
         try:
-            with np.load(path) as f:
-                prior = FittedPrior(f["weights"], f["means"], f["covariances"])
+            prior = FittedPrior.from_file(path)
         except (KeyError, ValueError) as e:
             raise ModelError(f"{path}: not a fitted prior ({e})") from None
         if prior.size != self.meta["z_size"]:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+RELEVANCE = 16.0  # MAP adaptation: codes a component must explain before it moves half way (FittedPrior.adapted)
+
 
 class FittedPrior:
     """A Gaussian mixture over the model's whole latent vector: ``weights`` (K,), ``means`` (K, D),
@@ -28,9 +30,43 @@ class FittedPrior:
             )
         self._conditionals = lru_cache(maxsize=64)(self._conditionals_uncached)
 
+    @classmethod
+    def from_file(cls, path) -> FittedPrior:
+        """The mixture stored in a model's prior file (raises KeyError or ValueError if it is not one)."""
+        with np.load(path) as f:
+            return cls(f["weights"], f["means"], f["covariances"])
+
     @property
     def size(self) -> int:
         return self.means.shape[1]
+
+    def arrays(self) -> dict:
+        """The mixture as float32 arrays, as stored in a model's prior file."""
+        return {k: getattr(self, k).astype(np.float32) for k in ("weights", "means", "covariances")}
+
+    def adapted(self, codes: np.ndarray, relevance: float = RELEVANCE) -> FittedPrior:
+        """The mixture moved toward ``codes`` (N, D) by MAP adaptation of its weights and means (as a
+        speaker model is adapted from a universal background model, Reynolds et al. 2000): component k,
+        with responsibility n_k for the codes, moves a share n_k / (n_k + ``relevance``) of the way to
+        their responsibility-weighted mean; covariances are kept."""
+        codes = np.asarray(codes, np.float64)
+        resp = np.exp(self._log_responsibilities(codes))
+        n_k = resp.sum(axis=0)
+        share = n_k / (n_k + relevance)
+        mean_k = resp.T @ codes / np.maximum(n_k, 1e-12)[:, None]
+        means = share[:, None] * mean_k + (1 - share[:, None]) * self.means
+        weights = share * n_k / len(codes) + (1 - share) * self.weights
+        return FittedPrior(weights / weights.sum(), means, self.covariances)
+
+    def _log_responsibilities(self, x: np.ndarray) -> np.ndarray:
+        """log p(component | x) for rows x (N, D)."""
+        logp = []
+        for w, m, s in zip(self.weights, self.means, self.covariances):
+            chol = np.linalg.cholesky(s)
+            y = np.linalg.solve(chol, (x - m).T)
+            logp.append(np.log(w) - np.log(np.diag(chol)).sum() - 0.5 * (y**2).sum(axis=0))
+        logp = np.stack(logp, axis=1)
+        return logp - np.logaddexp.reduce(logp, axis=1, keepdims=True)
 
     def sample(
         self,

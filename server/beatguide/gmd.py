@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,9 @@ def load_split(gmd, split: str, cache_dir=None, *, progress: bool = True, rebuil
             )
     w = build_split(root, split, rows, progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npz")
+    # a name of its own: two processes building the same split must not share a temporary file
+    fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=f".{split}.", dir=cache.parent)
+    os.close(fd)
     np.savez_compressed(
         tmp,
         loops=w.loops,

@@ -1,5 +1,6 @@
 """Fast CPU checks of the four PyTorch models (skipped without the train extra)."""
 
+import csv
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from beatguide.fitted_prior import FittedPrior
 torch = pytest.importorskip("torch")
 
 from beatguide_export.losses import total_loss  # noqa: E402
-from beatguide_export.models import MODEL_KINDS, ModelConfig, build, free_nats, kl_per_latent  # noqa: E402
+from beatguide_export.models import MODEL_KINDS, build, free_nats, kl_per_latent  # noqa: E402
 from beatguide_export.train import humanize, prior_draws  # noqa: E402
 
 SMALL = dict(enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
@@ -205,21 +206,6 @@ def test_unknown_values_are_refused():
         _model("agvae2", values="median")
 
 
-def test_output_dropout_acts_in_training_only():
-    """``out_dropout`` drops decoder state before the outputs in training; evaluation (and export) is
-    deterministic, and a config written before the field existed loads without it."""
-    m = _model("factorized", out_dropout=0.5)
-    gest, target = _batch()
-    torch.manual_seed(0)
-    m.train()
-    a, b = m(gest, target, sample=False)[1], m(gest, target, sample=False)[1]
-    assert not torch.equal(a, b)
-    m.eval()
-    assert torch.equal(m(gest, target, sample=False)[1], m(gest, target, sample=False)[1])
-    old = {k: v for k, v in m.config.to_dict().items() if k != "out_dropout"}
-    assert ModelConfig(**old).out_dropout == 0.0
-
-
 def test_prior_draws_condition_on_the_given_codes():
     """train.prior_draws: only the missing latents come back, drawn from the fitted prior given the
     codes (a near-deterministic mixture returns its conditional mean)."""
@@ -234,3 +220,37 @@ def test_prior_draws_condition_on_the_given_codes():
     torch.testing.assert_close(drawn["groove"], score / 2, atol=1e-3, rtol=0)
     loops = humanize(m, torch.zeros(2, 32, 9), samples=2, prior=prior)
     assert loops.shape == (2, 2, 32, 27)
+
+
+@pytest.mark.parametrize("select", ["hits", "loss"])
+def test_training_selects_a_checkpoint_then_trains_the_head_alone(fake_gmd, tmp_path, select):
+    """``train`` end to end on a tiny dataset: the checkpoint is picked on the chosen validation term;
+    with "hits" the values' distribution head alone trains on after it (every other weight as picked)."""
+    from beatguide_export.train import train
+
+    sizes = dict(SMALL, free_bits={"score": 64.0, "groove": 48.0})
+    out = tmp_path / "run"
+    s = train("agvae2", fake_gmd, out, epochs=2, cache_dir=tmp_path / "cache", progress=False, select=select, **sizes)
+    assert s["selected_on"] == select and bool(s["head_epochs"]) is (select == "hits")
+    best = torch.load(out / "best.pt", weights_only=False)
+    history = list(csv.DictReader(open(out / "learning_curve.csv")))
+    picked = min(history, key=lambda r: float(r[f"val_{select}"]))
+    assert best["epoch"] == int(picked["epoch"])
+
+
+def test_the_head_phase_changes_the_head_alone():
+    """``train_head``: only the distribution head's weights move, and the values' validation
+    likelihood does not get worse (the best head is kept)."""
+    from beatguide_export.data import WindowSet
+    from beatguide_export.train import evaluate, train_head
+
+    m = _model("agvae2", values="logistic")
+    _, target = _batch(64)
+    ds = WindowSet(target.numpy())
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    start = evaluate(m, ds, 0.2)["value_spread"]
+    rows = train_head(m, ds, ds, batch_size=32, lr=3e-3, gen=torch.Generator().manual_seed(0), progress=False)
+    changed = {k for k, v in m.state_dict().items() if not torch.equal(v, before[k])}
+    assert rows and changed and all(k.startswith("decoder.dist.") for k in changed)
+    assert evaluate(m, ds, 0.2)["value_spread"] < start
+    assert all(p.requires_grad for p in m.parameters())

@@ -50,7 +50,6 @@ class ModelConfig:
     prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
-    out_dropout: float = 0.0  # dropout on the decoder's state before its outputs (``dropout`` acts between layers only)
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
     values: str = (
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
@@ -165,11 +164,9 @@ class LoopDecoder(nn.Module):
         dropout: float,
         prev_dropout: float = 0.0,
         values: str = "mean",
-        out_dropout: float = 0.0,
     ):
         super().__init__()
         self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
-        self.out_dropout = nn.Dropout(out_dropout)
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(
             WIDTH + z + controls, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
@@ -184,7 +181,6 @@ class LoopDecoder(nn.Module):
     def _raw(self, h):
         """Hit logits, squared-error velocities and offsets (pre-activation); with logistic values then
         the distributions' locations (pre-activation) and scales."""
-        h = self.out_dropout(h)
         raw = self.out(h)
         return raw if self.dist is None else torch.cat([raw, self.dist(h.detach())], dim=-1)
 
@@ -284,7 +280,6 @@ class DrumVAE(nn.Module):
             c.dropout,
             c.prev_dropout,
             c.values,
-            c.out_dropout,
         )
         self.uniform_width = N_DRUMS if c.values == "mean" else WIDTH  # the decoder's uniforms per step
 

@@ -18,7 +18,7 @@ from beatguide.errors import BeatGuideError
 from beatguide.fitted_prior import FittedPrior
 
 from . import data
-from .losses import total_loss
+from .losses import loop_terms, total_loss
 from .models import N_DRUMS, DrumVAE, ModelConfig
 
 BANK_FILE = "bank.npz"
@@ -37,19 +37,15 @@ BANK_FILE = "bank.npz"
 # decoder's state learns (a squared-error decoder returns the average and every loop is timed alike).
 # The baseline stays the paper's GrooVAE (squared error): its point in Table 1 is what one latent of
 # the score alone gives.
-# v4 (docs/results.md, "Hits overfit"): dropout on the decoder's state before its outputs; the
-# one-layer decoders had none (``dropout`` acts between LSTM layers) and their validation hit loss
-# rose from epoch 12-16 on while the values still improved.
 V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
 V3 = dict(V2, values="logistic")
-V4 = dict(V3, out_dropout=0.3)
 FACTORIZED = dict(
     enc_hidden=96,
     dec_hidden=256,
     dec_layers=1,
     z_dims={"score": 64, "groove": 64},
     free_bits={"score": 256.0, "groove": 128.0},
-    **V4,
+    **V3,
 )
 DEFAULT_SIZES = {
     "baseline": dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2),
@@ -61,10 +57,15 @@ DEFAULT_SIZES = {
         dec_layers=1,
         z_dims={"lanes": 8, "groove": 32, "accents": 8},
         free_bits={"lanes": 48.0, "groove": 128.0, "accents": 16.0},
-        **V4,
+        **V3,
     ),
 }
 ANNEAL_EPOCHS = 3  # beta rises linearly from 0 to max_beta over the first epochs
+# Checkpoint selection (docs/results.md, "Hits overfit"): models that draw their values pick the
+# epoch with the lowest validation hit loss (it rises from epoch 12-16 on while the values' likelihood
+# still improves), then their distribution head alone trains on (``train_head``).
+SELECT = {"mean": "loss", "logistic": "hits"}
+HEAD_EPOCHS, HEAD_PATIENCE = 30, 3
 
 
 def seed_all(seed: int) -> None:
@@ -196,10 +197,15 @@ def train(
     resume=False,
     cache_dir=None,
     max_minutes=0.0,
+    select=None,
     progress=True,
     **sizes,
 ) -> dict:
-    """Train one model; returns the run summary (also written to out/summary.json)."""
+    """Train one model; returns the run summary (also written to out/summary.json).
+
+    ``select``: the validation term that picks the checkpoint and stops training early: "loss" (the
+    whole objective) or "hits" (hit loss; then the values' distribution head alone trains on, see
+    ``train_head``). Default: "hits" for models that draw their values (SELECT), else "loss"."""
     if threads:
         torch.set_num_threads(threads)
     seed_all(seed)
@@ -208,6 +214,9 @@ def train(
     train_set = data.load(gmd, "train", cache_dir, limit)
     val_set = data.load(gmd, "validation", cache_dir, limit // 4 if limit else 0)
     config = ModelConfig(kind=kind, **{**DEFAULT_SIZES[kind], **sizes})
+    select = select or SELECT[config.values]
+    if select not in ("loss", "hits"):
+        raise BeatGuideError(f"select must be loss or hits, got {select!r}")
     model = DrumVAE(config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
@@ -257,7 +266,7 @@ def train(
             bar.update()
         bar.close()
         val = evaluate(model, val_set, config.max_beta)
-        sched.step(val["loss"])
+        sched.step(val[select])
         wall += time.perf_counter() - t0
         row = {
             "epoch": epoch,
@@ -266,9 +275,9 @@ def train(
             **{f"val_{k}": v for k, v in val.items()},
         }
         history.append(row)
-        improved = val["loss"] < best
+        improved = val[select] < best
         if improved:
-            best, bad = val["loss"], 0
+            best, bad = val[select], 0
             torch.save(
                 {"config": config.to_dict(), "model": model.state_dict(), "epoch": epoch, "val": val}, out / "best.pt"
             )
@@ -298,12 +307,20 @@ def train(
         )
     ck = torch.load(out / "best.pt", weights_only=False)
     model.load_state_dict(ck["model"])
+    head = []
+    if select == "hits" and model.decoder.dist is not None:
+        head = train_head(model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress)
+        ck["val"] = evaluate(model, val_set, config.max_beta)
+        torch.save({**ck, "model": model.state_dict(), "val": ck["val"]}, out / "best.pt")
+        wall += sum(r["seconds"] for r in head)
     summary = {
         "model": kind,
         "parameters": n_params,
         "config": config.to_dict(),
         "best_epoch": ck["epoch"],
         "epochs_run": len(history),
+        "selected_on": select,
+        "head_epochs": [{k: round(v, 4) for k, v in r.items()} for r in head],
         "train_seconds": round(wall, 1),
         "train_windows": len(train_set),
         "validation_windows": len(val_set),
@@ -317,6 +334,49 @@ def train(
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     np.savez_compressed(out / BANK_FILE, **latent_bank(model, train_set, seed=seed))
     return summary
+
+
+def train_head(
+    model: DrumVAE, train_set, val_set, *, batch_size: int, lr: float, gen, progress: bool = True
+) -> list[dict]:
+    """Train the values' distribution head alone (everything else frozen, in evaluation mode) on the
+    played notes' likelihood, early-stopped on the validation likelihood; keeps the best head. It reads
+    the decoder state with its gradient stopped, so the hits stay exactly as selected. Returns one row
+    per epoch (validation value_spread, seconds)."""
+    head = list(model.decoder.dist.parameters())
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+    for p in head:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(head, lr=lr)
+    best, bad = evaluate(model, val_set, model.config.max_beta)["value_spread"], 0
+    best_state, rows = {k: v.clone() for k, v in model.decoder.dist.state_dict().items()}, []
+    for epoch in range(1, HEAD_EPOCHS + 1):
+        t0 = time.perf_counter()
+        model.eval()
+        for gest, target in tqdm(
+            train_set.batches(batch_size, gen), desc=f"head {epoch}", disable=not progress, leave=False
+        ):
+            _, raw, _ = model(gest, target)
+            loss = loop_terms(raw, target, model.config.values)["value_spread"]
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head, 1.0)
+            opt.step()
+        val = evaluate(model, val_set, model.config.max_beta)["value_spread"]
+        rows.append({"epoch": epoch, "val_value_spread": val, "seconds": time.perf_counter() - t0})
+        tqdm.write(f"head epoch {epoch}: val value_spread {val:.2f} {'*' if val < best else ''}")
+        if val < best:
+            best, bad, best_state = val, 0, {k: v.clone() for k, v in model.decoder.dist.state_dict().items()}
+        else:
+            bad += 1
+            if bad >= HEAD_PATIENCE:
+                break
+    model.decoder.dist.load_state_dict(best_state)
+    for p in frozen:
+        p.requires_grad_(True)
+    return rows
 
 
 def _write_curve(history: list[dict], out: Path, kind: str) -> None:
@@ -347,6 +407,7 @@ def train_cli(args) -> int:
         resume=args.resume,
         cache_dir=args.cache_dir,
         max_minutes=args.max_minutes,
+        select=args.select,
     )
     print(
         json.dumps(

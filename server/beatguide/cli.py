@@ -332,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, default=0, help="use only the first N training windows (smoke runs)")
     t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     t.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
+    t.add_argument(
+        "--select",
+        choices=["loss", "hits"],
+        help="validation term that picks the checkpoint (default: hits for models that draw their values, else loss)",
+    )
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("export", help="export a trained run to ONNX models (needs the train extra)")

@@ -335,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--select",
         choices=["loss", "hits"],
-        help="validation term that picks the checkpoint (default: hits for models that draw their values, else loss)",
+        default="loss",
+        help="validation term that picks the checkpoint and stops early (hits: then the values' head trains alone)",
     )
     t.set_defaults(func=_cmd_train)
 

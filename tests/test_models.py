@@ -10,7 +10,7 @@ from beatguide.fitted_prior import FittedPrior
 
 torch = pytest.importorskip("torch")
 
-from beatguide_export.losses import total_loss  # noqa: E402
+from beatguide_export.losses import loop_terms, total_loss  # noqa: E402
 from beatguide_export.models import MODEL_KINDS, build, free_nats, kl_per_latent  # noqa: E402
 from beatguide_export.train import humanize, prior_draws  # noqa: E402
 
@@ -254,3 +254,23 @@ def test_the_head_phase_changes_the_head_alone():
     assert rows and changed and all(k.startswith("decoder.dist.") for k in changed)
     assert evaluate(m, ds, 0.2)["value_spread"] < start
     assert all(p.requires_grad for p in m.parameters())
+
+
+def test_groove_swap_decodes_with_another_loops_groove_and_scores_its_hits_only():
+    """``swap``: masked loops are decoded with the permuted loops' groove codes (the identity swap
+    changes nothing), their auxiliary outputs stay their own, and ``scored`` drops their values."""
+    m = _model("agvae2", values="logistic").eval()
+    gest, target = _batch()
+    n = len(target)
+    free = -torch.ones_like(target[..., :9])
+    base = m(gest, target, sample=False, hit_control=free)
+    everyone = torch.ones(n, dtype=torch.bool)
+    same = m(gest, target, sample=False, hit_control=free, swap=(everyone, torch.arange(n)))
+    torch.testing.assert_close(same[1], base[1])
+    flipped = m(gest, target, sample=False, hit_control=free, swap=(everyone, torch.arange(n).flip(0)))
+    assert not torch.allclose(flipped[1], base[1])
+    for k in base[2]:
+        torch.testing.assert_close(flipped[2][k], base[2][k])
+    none = torch.zeros(n, dtype=torch.bool)
+    terms = loop_terms(base[1], target, "logistic", scored=none)
+    assert terms["velocity"] == 0 and terms["offset"] == 0 and terms["value_spread"] == 0 and terms["hits"] > 0

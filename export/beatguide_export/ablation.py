@@ -38,6 +38,14 @@ VARIANTS = {  # v2: squared-error values; each row changes one thing
         "prev_dropout": 0.0,
     },
     "sampled velocities and offsets (logistic values, v3)": {"values": "logistic"},
+    "v3 + half the loops decoded with another loop's groove code (hits scored only)": {
+        "values": "logistic",
+        "swap_groove": 0.5,
+    },
+    "v3 + a quarter of the loops decoded with another loop's groove code (hits scored only)": {
+        "values": "logistic",
+        "swap_groove": 0.25,
+    },
 }
 SOURCES = ("prior", "fitted prior", "bank", "own posterior")
 

@@ -26,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from beatguide.drums import INPUT_MAPS, N_CLASSES, DrumMap
+from beatguide.engine import SCORE_SIDE
 from beatguide.errors import BeatGuideError, DataError, InputError, OutputError, UnknownModelError
 from beatguide.evaluate.experiments import realism
 from beatguide.evaluate.metrics import hit_prf
@@ -51,7 +52,6 @@ MIDI_SUFFIXES = (".mid", ".midi")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numbers
 PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior draws (see finetune_step)
-SCORE_SIDE = ("score", "lanes")  # latents humanize encodes from the score; the others come from the prior
 TRAINED_PARTS = ("decoder.", "plan.", "aux.")  # parameter name prefixes fine-tuned: the decoder side
 L2SP = 0.0  # weight of the pull toward the starting weights (finetune_step)
 FIT_PRIOR = "if-closer"  # move the prior toward your codes before training (_choose_prior): FIT_PRIOR_CHOICES

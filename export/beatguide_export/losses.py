@@ -8,20 +8,22 @@ from torch.nn import functional as F
 from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_locations, value_scales
 
 
-def loop_terms(raw, target, values: str = "mean") -> dict:
+def loop_terms(raw, target, values: str = "mean", scored=None) -> dict:
     """Hit BCE and velocity and offset squared error (GrooVAE), summed over steps and drums, mean over
     the batch; with ``values="logistic"`` also the negative log-likelihood of the played notes' values
-    under logistic distributions at those (fixed) locations, which trains the scales alone."""
+    under logistic distributions at those (fixed) locations, which trains the scales alone.
+    ``scored`` (B,) bool: the loops whose values count (all if None); hits count for every loop."""
     n = raw.shape[0]
     hits = target[..., :N_DRUMS]
     terms = {"hits": F.binary_cross_entropy_with_logits(raw[..., :N_DRUMS], hits, reduction="sum") / n}
+    keep = 1.0 if scored is None else scored.to(raw.dtype)[:, None, None]
     vel, off = value_locations(raw)
-    terms["velocity"] = ((vel - target[..., N_DRUMS : 2 * N_DRUMS]) ** 2).sum() / n
-    terms["offset"] = ((off - target[..., 2 * N_DRUMS : WIDTH]) ** 2).sum() / n
+    terms["velocity"] = (keep * (vel - target[..., N_DRUMS : 2 * N_DRUMS]) ** 2).sum() / n
+    terms["offset"] = (keep * (off - target[..., 2 * N_DRUMS : WIDTH]) ** 2).sum() / n
     if values == "logistic":  # the played notes' values under the distribution head (its own parameters)
         loc = torch.cat(value_locations(raw, head=True), -1)
         nll = logistic_nll(target[..., N_DRUMS:WIDTH], loc, value_scales(raw)) * torch.cat([hits, hits], -1)
-        terms["value_spread"] = nll.sum() / n
+        terms["value_spread"] = (keep * nll).sum() / n
     return terms
 
 
@@ -48,9 +50,10 @@ def aux_terms(aux: dict, gestures: dict) -> dict:
     return out
 
 
-def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float):
-    """(loss, terms): every term is a detached float for logging; KL per latent group in nats."""
-    terms = loop_terms(raw, target, model.config.values)
+def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float, scored=None):
+    """(loss, terms): every term is a detached float for logging; KL per latent group in nats.
+    ``scored``: the loops whose velocities and offsets count (``loop_terms``)."""
+    terms = loop_terms(raw, target, model.config.values, scored)
     terms.update(aux_terms(aux, gestures))
     kls = kl_per_latent(model, post)
     free = free_nats(model)

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from beatguide.engine import SCORE_SIDE
+
 STEPS, N_DRUMS, WIDTH = 32, 9, 27
 MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
 MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
@@ -50,6 +52,7 @@ class ModelConfig:
     prior_dropout: float = 0.0  # training-time chance of replacing a latent by a prior draw
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
+    swap_groove: float = 0.0  # training-time share of loops decoded with another loop's groove-side codes (hits only)
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
     values: str = (
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
@@ -349,9 +352,17 @@ class DrumVAE(nn.Module):
             forced.expand(-1, STEPS, -1), target[..., :N_DRUMS], torch.full_like(target[..., :N_DRUMS], -1.0)
         )
 
-    def forward(self, gestures: dict, target, sample: bool = True, hit_control=None):
+    def random_swap(self, n: int):
+        """Training-time groove swap: (mask (n,), permutation (n,)): loops whose groove-side codes are
+        replaced by another loop's of the batch, a share ``swap_groove`` of them."""
+        return torch.rand(n) < self.config.swap_groove, torch.randperm(n)
+
+    def forward(self, gestures: dict, target, sample: bool = True, hit_control=None, swap=None):
         """Training pass: posteriors, teacher-forced loop outputs and auxiliary outputs. The hit
-        control is random in training (``random_hit_control``) and free otherwise, unless given."""
+        control is random in training (``random_hit_control``) and free otherwise, unless given.
+        ``swap`` (``random_swap``): the masked loops are decoded with the permuted loops' groove-side
+        codes, so the decoder learns to play the score whatever groove code it is given (their values
+        are not scored: ``losses.total_loss``); the auxiliary outputs stay those of their own codes."""
         post = self.encode(gestures)
         zs = {}
         for lat in self.latents:
@@ -363,15 +374,22 @@ class DrumVAE(nn.Module):
                 prior = torch.randn(n, lat.groups, lat.dim)
                 z = torch.where(drop, prior, z.reshape(n, lat.groups, lat.dim)).reshape(n, -1)
             zs[lat.name] = z
-        z = self.join(zs)
         aux = self.reconstruct(zs)
+        decoded = dict(zs)
+        if swap is not None:
+            mask, perm = swap
+            for lat in self.latents:
+                if lat.gesture not in SCORE_SIDE:
+                    decoded[lat.name] = torch.where(mask[:, None], zs[lat.name][perm], zs[lat.name])
+        z = self.join(decoded)
         if hit_control is None:
             hit_control = (
                 self.random_hit_control(target)
                 if self.training and self.config.force_lanes > 0
                 else -torch.ones_like(target[..., :N_DRUMS])
             )
-        return post, self.decoder.teacher_forced(z, self.controls(z, aux, hit_control), target), aux
+        read = aux if swap is None else self.reconstruct(decoded)
+        return post, self.decoder.teacher_forced(z, self.controls(z, read, hit_control), target), aux
 
 
 def activate(gesture: str, raw):

@@ -115,6 +115,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"decoder LSTM {meta['config']['dec_layers']} x {meta['config']['dec_hidden']}; max beta "
         f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}; previous-step dropout "
         f"{meta['config'].get('prev_dropout', 0)}; lanes forced in training {meta['config'].get('force_lanes', 0)}; "
+        f"loops decoded with another loop's groove code (hits scored only) {meta['config'].get('swap_groove', 0)}; "
         f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}",
         "- Takes: "
         + ", ".join(meta.get("capabilities", {}).get("gestures", []))

@@ -28,7 +28,8 @@ BANK_FILE = "bank.npz"
 # paper's 48 bits it rebuilds the score with many wrong hits), the groove latent 128 (with 48 it
 # keeps only a coarse feel: humanized timing collapses toward the mean); the baseline's single
 # latent gets the factorized pair's total, so the comparison is about factorization alone;
-# agvae11 gives each lane 48 (with 24 every lane sat at its allowance and lost hits).
+# agvae11 gives each lane 96 and the accents 32 (at 24 / 48 and 16 the busiest lanes and the accents sat
+# at their allowance: lanes lost hits, accents their lift; docs/ablation.md, "agvae11's allowances").
 # v2 (docs/results.md, "What drives diversity"): no prior dropout (it taught the decoder the average
 # feel); missing gestures are served from a bank of real codes instead; the decoder sees the
 # previous step hidden now and then (regularises, and makes it lean on the latents) and learns to
@@ -41,26 +42,22 @@ V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
 V3 = dict(V2, values="logistic")
 # v4 (docs/ablation.md, "Swapped groove codes"): half the loops are decoded with another loop's groove
 # code and scored on their hits only, so the decoder plays the score whatever groove code it is given
-# (humanize draws one that does not belong to the score).
+# (humanize draws one that does not belong to the score). AG-VAE 2 only: its decoder reads the groove's
+# timing step by step from the auxiliary readings; the factorized model, reading it from the code
+# alone, learned its values far more slowly that way.
 V4 = dict(V3, swap_groove=0.5)
-FACTORIZED = dict(
-    enc_hidden=96,
-    dec_hidden=256,
-    dec_layers=1,
-    z_dims={"score": 64, "groove": 64},
-    free_bits={"score": 256.0, "groove": 128.0},
-    **V4,
-)
+PAIR = dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"score": 64, "groove": 64})
+PAIR_BITS = {"score": 256.0, "groove": 128.0}
 DEFAULT_SIZES = {
     "baseline": dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2),
-    "factorized": FACTORIZED,
-    "agvae2": FACTORIZED,
+    "factorized": dict(PAIR, free_bits=PAIR_BITS, **V3),
+    "agvae2": dict(PAIR, free_bits=PAIR_BITS, **V4),
     "agvae11": dict(
         mlp_hidden=256,
         dec_hidden=256,
         dec_layers=1,
         z_dims={"lanes": 8, "groove": 32, "accents": 8},
-        free_bits={"lanes": 48.0, "groove": 128.0, "accents": 16.0},
+        free_bits={"lanes": 96.0, "groove": 128.0, "accents": 32.0},
         **V3,
     ),
 }

@@ -42,16 +42,20 @@ V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
 V3 = dict(V2, values="logistic")
 # v4 (docs/ablation.md, "Swapped groove codes"): half the loops are decoded with another loop's groove
 # code and scored on their hits only, so the decoder plays the score whatever groove code it is given
-# (humanize draws one that does not belong to the score). AG-VAE 2 only: its decoder reads the groove's
-# timing step by step from the auxiliary readings; the factorized model, reading it from the code
-# alone, learned its values far more slowly that way.
+# (humanize draws one that does not belong to the score).
 V4 = dict(V3, swap_groove=0.5)
-PAIR = dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"score": 64, "groove": 64})
-PAIR_BITS = {"score": 256.0, "groove": 128.0}
+FACTORIZED = dict(
+    enc_hidden=96,
+    dec_hidden=256,
+    dec_layers=1,
+    z_dims={"score": 64, "groove": 64},
+    free_bits={"score": 256.0, "groove": 128.0},
+    **V4,
+)
 DEFAULT_SIZES = {
     "baseline": dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2),
-    "factorized": dict(PAIR, free_bits=PAIR_BITS, **V3),
-    "agvae2": dict(PAIR, free_bits=PAIR_BITS, **V4),
+    "factorized": FACTORIZED,
+    "agvae2": FACTORIZED,
     "agvae11": dict(
         mlp_hidden=256,
         dec_hidden=256,

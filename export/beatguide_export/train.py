@@ -28,8 +28,9 @@ BANK_FILE = "bank.npz"
 # paper's 48 bits it rebuilds the score with many wrong hits), the groove latent 128 (with 48 it
 # keeps only a coarse feel: humanized timing collapses toward the mean); the baseline's single
 # latent gets the factorized pair's total, so the comparison is about factorization alone;
-# agvae11 gives each lane 96 and the accents 32 (at 24 / 48 and 16 the busiest lanes and the accents sat
-# at their allowance: lanes lost hits, accents their lift; docs/ablation.md, "agvae11's allowances").
+# agvae11 gives each lane 96 and the accents 32: at 48 / 16 both sat at their allowance; the accents
+# used the room (their lift came within 0.02 of real playing), the lanes took it without following
+# given lanes better (docs/ablation.md, "agvae11's allowances"); at 24 every lane lost hits.
 # v2 (docs/results.md, "What drives diversity"): no prior dropout (it taught the decoder the average
 # feel); missing gestures are served from a bank of real codes instead; the decoder sees the
 # previous step hidden now and then (regularises, and makes it lean on the latents) and learns to

@@ -211,6 +211,8 @@ def train(
     ``select``: the validation term that picks the checkpoint and stops training early: "loss" (the
     whole objective) or "hits" (hit loss; then a values' distribution head alone trains on, see
     ``train_head``)."""
+    if select not in ("loss", "hits"):
+        raise BeatGuideError(f"select must be loss or hits, got {select!r}")
     if threads:
         torch.set_num_threads(threads)
     seed_all(seed)
@@ -219,8 +221,6 @@ def train(
     train_set = data.load(gmd, "train", cache_dir, limit)
     val_set = data.load(gmd, "validation", cache_dir, limit // 4 if limit else 0)
     config = ModelConfig(kind=kind, **{**DEFAULT_SIZES[kind], **sizes})
-    if select not in ("loss", "hits"):
-        raise BeatGuideError(f"select must be loss or hits, got {select!r}")
     model = DrumVAE(config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)

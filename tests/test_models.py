@@ -274,3 +274,35 @@ def test_groove_swap_decodes_with_another_loops_groove_and_scores_its_hits_only(
     none = torch.zeros(n, dtype=torch.bool)
     terms = loop_terms(base[1], target, "logistic", scored=none)
     assert terms["velocity"] == 0 and terms["offset"] == 0 and terms["value_spread"] == 0 and terms["hits"] > 0
+
+
+def test_lane_deletion_removes_one_played_drum_from_score_and_target_and_keeps_the_groove():
+    """``delete_lanes``: a deleted drum leaves the target, the score and the lanes of its loop; the
+    groove and accents are untouched; loops playing a single drum are never emptied."""
+    from beatguide_export.data import delete_lanes
+
+    gest, target = _batch(n=64)
+    target[0, :, [1, 10, 19]] = 0  # loop 0 plays kick only
+    target[0, :, 2:9] = 0
+    target[0, :, 11:18] = 0
+    target[0, :, 20:27] = 0
+    target[0, 0, [0, 9]] = 1
+    from beatguide_export.data import gesture_arrays
+
+    gest = {k: torch.from_numpy(v) for k, v in gesture_arrays(target.numpy()).items()}
+    torch.manual_seed(1)
+    new_gest, new_target = delete_lanes(gest, target, share=1.0)
+    played = gest["score"].amax(dim=1) > 0
+    kept = new_gest["score"].amax(dim=1) > 0
+    lost = played & ~kept
+    assert lost[0].sum() == 0
+    assert (lost.sum(dim=1) == (played.sum(dim=1) >= 2).long()).all()
+    torch.testing.assert_close(new_gest["lanes"], new_gest["score"].transpose(1, 2))
+    torch.testing.assert_close(new_target[..., :9], new_gest["score"])
+    for block in range(3):
+        cols = new_target[..., block * 9 : (block + 1) * 9]
+        assert (cols.abs().amax(dim=1)[lost] == 0).all()
+        torch.testing.assert_close(cols[~lost[:, None, :].expand_as(cols)], target[..., block * 9 : (block + 1) * 9][~lost[:, None, :].expand_as(cols)])
+    torch.testing.assert_close(new_gest["groove"], gest["groove"])
+    torch.testing.assert_close(new_gest["accents"], gest["accents"])
+    assert delete_lanes(gest, target, share=0.0)[1].equal(target)

@@ -36,6 +36,19 @@ class WindowSet:
             yield {k: v[idx] for k, v in self.gestures.items()}, self.loops[idx]
 
 
+def delete_lanes(gest: dict, target, share: float):
+    """Training-time lane deletion: in a share of the loops that play two drums or more, one drum they
+    play is removed from the target and from the score-side gestures (score, lanes), while the groove
+    and accents keep its taps. The decoder learns that a drum missing from the score stays silent
+    whatever the groove taps (a lane set empty, with the drummer's own groove). Returns new tensors."""
+    played = gest["score"].amax(dim=1) > 0.5  # (n, 9)
+    chosen = (torch.rand(len(target)) < share) & (played.sum(dim=1) >= 2)
+    drum = torch.where(played, torch.rand(played.shape), -1.0).argmax(dim=1)
+    keep = 1.0 - (torch.nn.functional.one_hot(drum, played.shape[1]).bool() & chosen[:, None]).float()
+    gest = dict(gest, score=gest["score"] * keep[:, None, :], lanes=gest["lanes"] * keep[:, :, None])
+    return gest, target * keep.repeat(1, target.shape[-1] // keep.shape[1])[:, None, :]
+
+
 def load(gmd, split: str, cache_dir=None, limit: int = 0) -> WindowSet:
     loops = load_split(gmd, split, cache_dir).loops
     return WindowSet(loops[:limit] if limit else loops)

@@ -53,6 +53,7 @@ class ModelConfig:
     force_lanes: float = 0.0  # training-time chance that a loop has some lanes forced (hit control)
     prev_dropout: float = 0.0  # training-time chance of hiding the previous step from the decoder
     swap_groove: float = 0.0  # training-time share of loops decoded with another loop's groove-side codes (hits only)
+    delete_lane: float = 0.0  # training-time share of loops with one played drum removed from score and target
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
     values: str = (
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)

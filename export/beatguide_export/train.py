@@ -250,6 +250,8 @@ def train(
         for i, (gest, target) in enumerate(train_set.batches(batch_size, gen)):
             progress_frac = (epoch - 1) + i / steps_per_epoch
             beta = config.max_beta * min(1.0, progress_frac / ANNEAL_EPOCHS)
+            if config.delete_lane > 0:
+                gest, target = data.delete_lanes(gest, target, config.delete_lane)
             swap = model.random_swap(len(target)) if config.swap_groove > 0 else None
             post, raw, aux = model({k: v.to(device) for k, v in gest.items()}, target.to(device), swap=swap)
             loss, terms = total_loss(model, post, raw, aux, gest, target, beta, None if swap is None else ~swap[0])

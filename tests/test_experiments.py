@@ -29,6 +29,7 @@ def test_lane_experiment_empties_lanes_the_drummer_played(engine):
     # the engine's forcing keeps it silent
     assert out["played_emptied_leak"] > 0
     assert out["played_emptied_engine"] == 0
+    assert all(0 <= x <= 1 for x in out["all_given_prf"]) and out["all_given_prf"] != out["given_prf"]
 
 
 def test_leak_is_measured_on_played_lanes_for_every_model(engine):

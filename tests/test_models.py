@@ -302,7 +302,25 @@ def test_lane_deletion_removes_one_played_drum_from_score_and_target_and_keeps_t
     for block in range(3):
         cols = new_target[..., block * 9 : (block + 1) * 9]
         assert (cols.abs().amax(dim=1)[lost] == 0).all()
-        torch.testing.assert_close(cols[~lost[:, None, :].expand_as(cols)], target[..., block * 9 : (block + 1) * 9][~lost[:, None, :].expand_as(cols)])
+        torch.testing.assert_close(
+            cols[~lost[:, None, :].expand_as(cols)],
+            target[..., block * 9 : (block + 1) * 9][~lost[:, None, :].expand_as(cols)],
+        )
     torch.testing.assert_close(new_gest["groove"], gest["groove"])
     torch.testing.assert_close(new_gest["accents"], gest["accents"])
     assert delete_lanes(gest, target, share=0.0)[1].equal(target)
+
+
+def test_lane_readings_score_the_auxiliary_lane_reconstructions():
+    """``lane_readings``: a reading equal to the lanes scores 1; the untrained model's lies below."""
+    from beatguide_export import data
+    from beatguide_export.lane_readings import reading_prf
+
+    m = _model("agvae11").eval()
+    _, target = _batch(n=32)
+    windows = data.WindowSet(target.numpy())
+    p, r, f = reading_prf(m, windows, 16)
+    assert 0 <= f < 1 and 0 <= p <= 1 and 0 <= r <= 1
+    m.encode = lambda gest: {"lanes": (gest["lanes"], None)}  # a perfect reader: the code is the lane
+    m.reconstruct = lambda codes: {"lanes": codes["lanes"] * 2 - 1}
+    assert reading_prf(m, windows, 16) == (1.0, 1.0, 1.0)

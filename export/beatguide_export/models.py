@@ -41,6 +41,7 @@ class ModelConfig:
     kind: str
     enc_hidden: int = 192
     mlp_hidden: int = 256
+    lane_hidden: int = 64  # agvae11: hidden width of each lane's and the accents' encoder and auxiliary decoder
     dec_hidden: int = 256
     dec_layers: int = 2
     z_dims: dict = field(default_factory=dict)
@@ -260,7 +261,7 @@ class DrumVAE(nn.Module):
         for lat in self.latents:
             if c.kind == "agvae11":
                 d_in = {"lanes": STEPS, "groove": STEPS * 3, "accents": STEPS}[lat.gesture]
-                hidden = c.mlp_hidden if lat.gesture == "groove" else 64
+                hidden = c.mlp_hidden if lat.gesture == "groove" else c.lane_hidden
                 self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups)
             else:
                 self.encoders[lat.name] = LSTMEncoder(
@@ -272,7 +273,7 @@ class DrumVAE(nn.Module):
         if c.kind in ("agvae2", "agvae11"):
             for lat in self.latents:
                 d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
-                hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else 64
+                hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else c.lane_hidden
                 self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
                 aux_width += d_out * lat.groups // STEPS if c.aux_controls else 0
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None

@@ -30,7 +30,9 @@ BANK_FILE = "bank.npz"
 # latent gets the factorized pair's total, so the comparison is about factorization alone;
 # agvae11 gives each lane 96 and the accents 32: at 48 / 16 both sat at their allowance; the accents
 # used the room (their lift came within 0.02 of real playing), the lanes took it without following
-# given lanes better (docs/ablation.md, "agvae11's allowances"); at 24 every lane lost hits.
+# given lanes better (docs/ablation.md, "agvae11's allowances"); at 24 every lane lost hits. Its
+# lanes' encoders and auxiliary decoders are 256 wide: at 64 they did not rebuild even the training
+# lanes (auxiliary reading F1 0.916; docs/ablation.md, "agvae11's lane readings").
 # v2 (docs/results.md, "What drives diversity"): no prior dropout (it taught the decoder the average
 # feel); missing gestures are served from a bank of real codes instead; the decoder sees the
 # previous step hidden now and then (regularises, and makes it lean on the latents) and learns to
@@ -45,25 +47,32 @@ V3 = dict(V2, values="logistic")
 # code and scored on their hits only, so the decoder plays the score whatever groove code it is given
 # (humanize draws one that does not belong to the score).
 V4 = dict(V3, swap_groove=0.5)
+# v5 (docs/ablation.md, "Lanes deleted from score and target"): a quarter of the loops lose one drum
+# they play from the score and the target while the groove keeps its taps, so a drum missing from the
+# score stays silent whatever the groove taps (the models' own leak into emptied lanes).
+V5 = dict(V4, delete_lane=0.25)
 FACTORIZED = dict(
     enc_hidden=96,
     dec_hidden=256,
     dec_layers=1,
     z_dims={"score": 64, "groove": 64},
     free_bits={"score": 256.0, "groove": 128.0},
-    **V4,
+    **V5,
 )
 DEFAULT_SIZES = {
-    "baseline": dict(enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2),
+    "baseline": dict(
+        enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2, delete_lane=0.25
+    ),
     "factorized": FACTORIZED,
     "agvae2": FACTORIZED,
     "agvae11": dict(
         mlp_hidden=256,
+        lane_hidden=256,
         dec_hidden=256,
         dec_layers=1,
         z_dims={"lanes": 8, "groove": 32, "accents": 8},
         free_bits={"lanes": 96.0, "groove": 128.0, "accents": 32.0},
-        **V3,
+        **V5,
     ),
 }
 ANNEAL_EPOCHS = 3  # beta rises linearly from 0 to max_beta over the first epochs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses as dc
+
 import numpy as np
 from tqdm import tqdm
 
@@ -248,6 +250,10 @@ def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") 
         for i in range(len(loops))
     ]
     gen = np.stack([r.loops[0] for r in run(engine, model, reqs, "lanes")])
+    # the same windows with every played lane given: what the emptied lane's taps in the groove cost
+    every = [dc.replace(q, lane_modes=tuple("given" if p else "empty" for p in played[i])) for i, q in enumerate(reqs)]
+    every_hits = np.stack([r.loops[0] for r in run(engine, model, every, "lanes, all given")])[..., HITS] > 0.5
+    all_played = np.broadcast_to(played[:, None, :], every_hits.shape)
     free = []
     for j in range(0, len(reqs), BATCH):
         free.extend(r.loops[0] for r in engine.generate_batch(reqs[j : j + BATCH], enforce_lanes=False))
@@ -257,6 +263,7 @@ def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") 
     rows = np.flatnonzero(emptied >= 0)
     out = {
         "given_prf": metrics.hit_prf(hits[given], scores[given]),
+        "all_given_prf": metrics.hit_prf(every_hits[all_played], scores[all_played]),
         "played_emptied_leak": float(free_hits[rows, :, emptied[rows]].any(axis=1).mean()),
         "played_emptied_engine": float(hits[rows, :, emptied[rows]].any(axis=1).mean()),
         "silent_leak": float(free_hits.any(axis=1)[~played].mean()),

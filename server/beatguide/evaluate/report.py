@@ -237,6 +237,8 @@ def _lanes(ln) -> list[str]:
     p, r, f = ln["given_prf"]
     rows = [
         ("given lanes: hit precision / recall / F1", f"{p:.3f} / {r:.3f} / {f:.3f}"),
+        ("the same windows with every played lane given: precision / recall / F1",
+         " / ".join(f"{x:.3f}" for x in ln["all_given_prf"])),
         ("played lane set empty, with any hit: model alone / engine",
          f"{ln['played_emptied_leak'] * 100:.1f} % / {ln['played_emptied_engine'] * 100:.1f} %"),
         ("silent lane set empty, with any hit, model alone", f"{ln['silent_leak'] * 100:.2f} %"),

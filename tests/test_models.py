@@ -324,3 +324,27 @@ def test_lane_readings_score_the_auxiliary_lane_reconstructions():
     m.encode = lambda gest: {"lanes": (gest["lanes"], None)}  # a perfect reader: the code is the lane
     m.reconstruct = lambda codes: {"lanes": codes["lanes"] * 2 - 1}
     assert reading_prf(m, windows, 16) == (1.0, 1.0, 1.0)
+
+
+def test_shared_lane_weights_act_like_one_copy_per_lane():
+    """``lanes_shared``: one set of weights serves every lane (own biases): the same as separate
+    encoders and readers whose weights are all copies of it."""
+    from beatguide_export.models import MLPDecoder, MLPEncoder
+
+    torch.manual_seed(0)
+    x = torch.rand(4, 9, 32)
+    for shared, separate, inp in (
+        (MLPEncoder(32, 16, 8, groups=9, shared=True), MLPEncoder(32, 16, 8, groups=9), x),
+        (MLPDecoder(8, 16, 32, groups=9, shared=True), MLPDecoder(8, 16, 32, groups=9), torch.randn(4, 72)),
+    ):
+        assert shared.w1.shape[0] == 1 and shared.b1.shape[0] == 9
+        with torch.no_grad():
+            for name in ("w1", "w2"):
+                getattr(separate, name).copy_(getattr(shared, name).expand_as(getattr(separate, name)))
+            for name in ("b1", "b2"):
+                getattr(shared, name).normal_()
+                getattr(separate, name).copy_(getattr(shared, name))
+        a, b = shared(inp), separate(inp)
+        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            torch.testing.assert_close(u, v)
+    assert build("agvae11", lanes_shared=True).encoders["lanes"].w1.shape[0] == 1

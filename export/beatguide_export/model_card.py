@@ -116,7 +116,14 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"{meta['config']['max_beta']}; prior dropout {meta['config']['prior_dropout']}; previous-step dropout "
         f"{meta['config'].get('prev_dropout', 0)}; lanes forced in training {meta['config'].get('force_lanes', 0)}; "
         f"loops decoded with another loop's groove code (hits scored only) {meta['config'].get('swap_groove', 0)}; "
-        f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}",
+        f"loops with one played drum deleted from score and target {meta['config'].get('delete_lane', 0)}; "
+        f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}"
+        + (
+            f"; lane networks {meta['config'].get('lane_hidden', 64)} wide"
+            + (", shared by the nine lanes" if meta["config"].get("lanes_shared") else "")
+            if meta["kind"] == "agvae11"
+            else ""
+        ),
         "- Takes: "
         + ", ".join(meta.get("capabilities", {}).get("gestures", []))
         + "; lane modes "

@@ -42,6 +42,7 @@ class ModelConfig:
     enc_hidden: int = 192
     mlp_hidden: int = 256
     lane_hidden: int = 64  # agvae11: hidden width of each lane's and the accents' encoder and auxiliary decoder
+    lanes_shared: bool = False  # agvae11: one lane encoder and one lane reader for all nine lanes (own biases)
     dec_hidden: int = 256
     dec_layers: int = 2
     z_dims: dict = field(default_factory=dict)
@@ -120,17 +121,18 @@ class LSTMEncoder(nn.Module):
 class MLPEncoder(nn.Module):
     """Feed-forward encoder of a flattened gesture, with ``groups`` independent copies side by side."""
 
-    def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1):
+    def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1, shared: bool = False):
         super().__init__()
         self.groups, self.z = groups, z
-        self.w1 = nn.Parameter(torch.randn(groups, d_in, hidden) * d_in**-0.5)
+        w = 1 if shared else groups  # shared: one set of weights for every group, each with its own biases
+        self.w1 = nn.Parameter(torch.randn(w, d_in, hidden) * d_in**-0.5)
         self.b1 = nn.Parameter(torch.zeros(groups, hidden))
-        self.w2 = nn.Parameter(torch.randn(groups, hidden, 2 * z) * hidden**-0.5)
+        self.w2 = nn.Parameter(torch.randn(w, hidden, 2 * z) * hidden**-0.5)
         self.b2 = nn.Parameter(torch.zeros(groups, 2 * z))
 
     def forward(self, x):  # x: (B, groups, d_in)
-        h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1) + self.b1)
-        out = torch.einsum("bgh,gho->bgo", h, self.w2) + self.b2
+        h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1.expand(self.groups, -1, -1)) + self.b1)
+        out = torch.einsum("bgh,gho->bgo", h, self.w2.expand(self.groups, -1, -1)) + self.b2
         mu, s = out[..., : self.z], out[..., self.z :]
         return mu.reshape(x.shape[0], -1), (F.softplus(s) + 1e-4).reshape(x.shape[0], -1)
 
@@ -138,18 +140,19 @@ class MLPEncoder(nn.Module):
 class MLPDecoder(nn.Module):
     """Feed-forward auxiliary decoder: a latent (with ``groups`` copies) -> a flattened gesture."""
 
-    def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1):
+    def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1, shared: bool = False):
         super().__init__()
         self.groups, self.zdim = groups, z
-        self.w1 = nn.Parameter(torch.randn(groups, z, hidden) * z**-0.5)
+        w = 1 if shared else groups
+        self.w1 = nn.Parameter(torch.randn(w, z, hidden) * z**-0.5)
         self.b1 = nn.Parameter(torch.zeros(groups, hidden))
-        self.w2 = nn.Parameter(torch.randn(groups, hidden, d_out) * hidden**-0.5)
+        self.w2 = nn.Parameter(torch.randn(w, hidden, d_out) * hidden**-0.5)
         self.b2 = nn.Parameter(torch.zeros(groups, d_out))
 
     def forward(self, z):  # z: (B, groups * zdim) -> (B, groups, d_out)
         z = z.reshape(z.shape[0], self.groups, self.zdim)
-        h = F.relu(torch.einsum("bgi,gih->bgh", z, self.w1) + self.b1)
-        return torch.einsum("bgh,gho->bgo", h, self.w2) + self.b2
+        h = F.relu(torch.einsum("bgi,gih->bgh", z, self.w1.expand(self.groups, -1, -1)) + self.b1)
+        return torch.einsum("bgh,gho->bgo", h, self.w2.expand(self.groups, -1, -1)) + self.b2
 
 
 class LoopDecoder(nn.Module):
@@ -262,7 +265,7 @@ class DrumVAE(nn.Module):
             if c.kind == "agvae11":
                 d_in = {"lanes": STEPS, "groove": STEPS * 3, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture == "groove" else c.lane_hidden
-                self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups)
+                self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups, c.lanes_shared)
             else:
                 self.encoders[lat.name] = LSTMEncoder(
                     GESTURE_SHAPES[lat.gesture][1], c.enc_hidden, lat.dim, c.enc_readout
@@ -274,7 +277,7 @@ class DrumVAE(nn.Module):
             for lat in self.latents:
                 d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else c.lane_hidden
-                self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups)
+                self.aux[lat.name] = MLPDecoder(lat.dim, hidden, d_out, lat.groups, c.lanes_shared)
                 aux_width += d_out * lat.groups // STEPS if c.aux_controls else 0
         self.plan = MLPDecoder(self.z_size, c.mlp_hidden, STEPS * c.plan) if c.plan else None
         self.decoder = LoopDecoder(

@@ -118,41 +118,46 @@ class LSTMEncoder(nn.Module):
         return self.head(torch.cat([h[0], h[1]], dim=-1))
 
 
-class MLPEncoder(nn.Module):
-    """Feed-forward encoder of a flattened gesture, with ``groups`` independent copies side by side."""
+class GroupedMLP(nn.Module):
+    """Two-layer ReLU MLP with ``groups`` copies side by side: (B, groups, d_in) -> (B, groups, d_out).
+    ``shared``: one set of weights for every group, each group with its own biases."""
 
-    def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1, shared: bool = False):
+    def __init__(self, d_in: int, hidden: int, d_out: int, groups: int = 1, shared: bool = False):
         super().__init__()
-        self.groups, self.z = groups, z
-        w = 1 if shared else groups  # shared: one set of weights for every group, each with its own biases
-        self.w1 = nn.Parameter(torch.randn(w, d_in, hidden) * d_in**-0.5)
-        self.b1 = nn.Parameter(torch.zeros(groups, hidden))
-        self.w2 = nn.Parameter(torch.randn(w, hidden, 2 * z) * hidden**-0.5)
-        self.b2 = nn.Parameter(torch.zeros(groups, 2 * z))
-
-    def forward(self, x):  # x: (B, groups, d_in)
-        h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1.expand(self.groups, -1, -1)) + self.b1)
-        out = torch.einsum("bgh,gho->bgo", h, self.w2.expand(self.groups, -1, -1)) + self.b2
-        mu, s = out[..., : self.z], out[..., self.z :]
-        return mu.reshape(x.shape[0], -1), (F.softplus(s) + 1e-4).reshape(x.shape[0], -1)
-
-
-class MLPDecoder(nn.Module):
-    """Feed-forward auxiliary decoder: a latent (with ``groups`` copies) -> a flattened gesture."""
-
-    def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1, shared: bool = False):
-        super().__init__()
-        self.groups, self.zdim = groups, z
+        self.groups = groups
         w = 1 if shared else groups
-        self.w1 = nn.Parameter(torch.randn(w, z, hidden) * z**-0.5)
+        self.w1 = nn.Parameter(torch.randn(w, d_in, hidden) * d_in**-0.5)
         self.b1 = nn.Parameter(torch.zeros(groups, hidden))
         self.w2 = nn.Parameter(torch.randn(w, hidden, d_out) * hidden**-0.5)
         self.b2 = nn.Parameter(torch.zeros(groups, d_out))
 
-    def forward(self, z):  # z: (B, groups * zdim) -> (B, groups, d_out)
-        z = z.reshape(z.shape[0], self.groups, self.zdim)
-        h = F.relu(torch.einsum("bgi,gih->bgh", z, self.w1.expand(self.groups, -1, -1)) + self.b1)
+    def forward(self, x):
+        h = F.relu(torch.einsum("bgi,gih->bgh", x, self.w1.expand(self.groups, -1, -1)) + self.b1)
         return torch.einsum("bgh,gho->bgo", h, self.w2.expand(self.groups, -1, -1)) + self.b2
+
+
+class MLPEncoder(GroupedMLP):
+    """Feed-forward encoder of a flattened gesture (B, groups, d_in) -> (mu, sigma), each (B, groups * z)."""
+
+    def __init__(self, d_in: int, hidden: int, z: int, groups: int = 1, shared: bool = False):
+        super().__init__(d_in, hidden, 2 * z, groups, shared)
+        self.z = z
+
+    def forward(self, x):
+        out = super().forward(x)
+        mu, s = out[..., : self.z], out[..., self.z :]
+        return mu.reshape(x.shape[0], -1), (F.softplus(s) + 1e-4).reshape(x.shape[0], -1)
+
+
+class MLPDecoder(GroupedMLP):
+    """Feed-forward auxiliary decoder: a latent (B, groups * z) -> a flattened gesture (B, groups, d_out)."""
+
+    def __init__(self, z: int, hidden: int, d_out: int, groups: int = 1, shared: bool = False):
+        super().__init__(z, hidden, d_out, groups, shared)
+        self.zdim = z
+
+    def forward(self, z):
+        return super().forward(z.reshape(z.shape[0], self.groups, self.zdim))
 
 
 class LoopDecoder(nn.Module):

@@ -326,6 +326,34 @@ def test_lane_readings_score_the_auxiliary_lane_reconstructions():
     assert reading_prf(m, windows, 16) == (1.0, 1.0, 1.0)
 
 
+def test_lane_codes_alone_learn_to_read_lanes():
+    """``fit_lane_codes``: the lane encoder and reader trained alone learn to read lanes made of a few
+    rhythms, which they cannot at the start, and report a KL per lane."""
+    from beatguide_export.lane_readings import fit_lane_codes
+
+    g = torch.Generator().manual_seed(0)
+    rhythms = (torch.rand(6, 32, generator=g) < 0.3).float()
+    lanes = rhythms[torch.randint(0, 6, (128, 9), generator=g)]
+    assert fit_lane_codes(lanes, lanes[:16], dim=8, epochs=0)["train"] < 0.6
+    after = fit_lane_codes(lanes, lanes[:16], dim=8, epochs=30)
+    assert after["train"] > 0.95 and after["validation"] > 0.95 and after["kl_train"] > 0
+
+
+def test_aux_detach_keeps_the_auxiliary_loss_off_the_encoder():
+    """``aux_detach``: a detached latent's auxiliary loss trains its reader, not its encoder."""
+    gest, target = _batch()
+    for detach, reaches in (((), True), (("score",), False)):
+        torch.manual_seed(0)
+        m = build("agvae2", **SMALL, aux_detach=detach)
+        _, _, aux = m(gest, target)
+        from beatguide_export.losses import aux_terms
+
+        aux_terms(aux, gest)["aux_score"].backward()
+        enc = [p.grad for p in m.encoders["score"].parameters()]
+        assert any(g is not None and g.abs().sum() > 0 for g in enc) is reaches
+        assert all(p.grad is not None for p in m.aux["score"].parameters())
+
+
 def test_shared_lane_weights_act_like_one_copy_per_lane():
     """``lanes_shared``: one set of weights serves every lane (own biases): the same as separate
     encoders and readers whose weights are all copies of it."""

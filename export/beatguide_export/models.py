@@ -57,6 +57,7 @@ class ModelConfig:
     swap_groove: float = 0.0  # training-time share of loops decoded with another loop's groove-side codes (hits only)
     delete_lane: float = 0.0  # training-time share of loops with one played drum removed from score and target
     aux_controls: bool = True  # AG-VAEs: the decoder also reads the auxiliary decoders' readings (paper: latents only)
+    aux_detach: tuple = ()  # AG-VAEs: latents whose auxiliary decoder learns from a detached code (no shaping)
     values: str = (
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
     )
@@ -384,7 +385,7 @@ class DrumVAE(nn.Module):
                 prior = torch.randn(n, lat.groups, lat.dim)
                 z = torch.where(drop, prior, z.reshape(n, lat.groups, lat.dim)).reshape(n, -1)
             zs[lat.name] = z
-        aux = self.reconstruct(zs)
+        aux = self.reconstruct({k: v.detach() if k in self.config.aux_detach else v for k, v in zs.items()})
         decoded = dict(zs)
         if swap is not None:
             mask, perm = swap

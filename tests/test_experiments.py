@@ -81,3 +81,12 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
         assert heading in text
     s = summary(results)
     assert set(s["humanize"]["agvae2"]) == {"prior", "fitted", "bank"} and "agvae11" in s["exact"]
+
+
+def test_offset_spread_is_each_drums_offset_sd():
+    loops = np.zeros((2, 32, 27), np.float32)
+    loops[0, 0, 0], loops[0, 0, 18] = 1, 0.2  # kick at +0.2 and -0.2: sd 0.2
+    loops[1, 4, 0], loops[1, 4, 18] = 1, -0.2
+    loops[1, 8, 1], loops[1, 8, 19] = 1, 0.4  # one snare: sd 0
+    sd = experiments.offset_spread(loops)
+    assert sd[0] == pytest.approx(0.2) and sd[1] == 0.0 and all(np.isnan(sd[2:]))

@@ -55,11 +55,22 @@ def real_reference(loops: np.ndarray, file_index: np.ndarray, seed: int) -> dict
     return realism(loops[a], loops[~a])
 
 
+def offset_spread(loops: np.ndarray) -> list:
+    """Standard deviation of each drum's hit offsets (NaN for a drum without hits)."""
+    return [float(np.std(v)) if len(v) else float("nan") for v in (metrics.hit_values(loops, c, "offset")
+            for c in range(len(CLASSES)))]  # fmt: skip
+
+
 def _summary(gen: np.ndarray, loops: np.ndarray, scores: np.ndarray) -> dict:
     """Diversity, hit F1 against the scores and realism of (windows, samples, 32, 27) outputs."""
     div = [metrics.offset_diversity(g, s) for g, s in zip(gen, scores)]
     prf = metrics.hit_prf(gen[..., HITS], np.broadcast_to(scores[:, None], gen[..., HITS].shape))
-    return {"diversity": metrics.mean_and_se(div), "prf": prf, "wasserstein": realism(gen, loops)}
+    return {
+        "diversity": metrics.mean_and_se(div),
+        "prf": prf,
+        "wasserstein": realism(gen, loops),
+        "offset_sd": offset_spread(gen),
+    }
 
 
 def latent_sources(engine: Engine, loops: np.ndarray, seed: int, samples: int = 5) -> dict:
@@ -186,6 +197,7 @@ def diversity_and_realism(engine: Engine, loops: np.ndarray, seed: int) -> dict:
             gen = humanize(engine, model, loops, 5, seed, latent_source=source)
             out[(model, source)] = {**_summary(gen, loops, scores), "offsets": metrics.hit_values(gen, 2, "offset")}
     out["real_offsets"] = metrics.hit_values(loops, 2, "offset")
+    out["real_offset_sd"] = offset_spread(loops)
     return out
 
 

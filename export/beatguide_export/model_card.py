@@ -119,6 +119,11 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"loops with one played drum deleted from score and target {meta['config'].get('delete_lane', 0)}; "
         f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}"
         + (
+            "; auxiliary decoders that read without shaping their latent: " + ", ".join(meta["config"]["aux_detach"])
+            if meta["config"].get("aux_detach")
+            else ""
+        )
+        + (
             f"; lane networks {meta['config'].get('lane_hidden', 64)} wide"
             + (", shared by the nine lanes" if meta["config"].get("lanes_shared") else "")
             if meta["kind"] == "agvae11"

@@ -222,7 +222,7 @@ def test_prior_draws_condition_on_the_given_codes():
     assert loops.shape == (2, 2, 32, 27)
 
 
-@pytest.mark.parametrize("select", ["hits", "loss"])
+@pytest.mark.parametrize("select", ["hits", "loss", "recon"])
 def test_training_selects_a_checkpoint_then_trains_the_head_alone(fake_gmd, tmp_path, select):
     """``train`` end to end on a tiny dataset: the checkpoint is picked on the chosen validation term;
     with "hits" the values' distribution head alone trains on after it (every other weight as picked)."""
@@ -232,6 +232,7 @@ def test_training_selects_a_checkpoint_then_trains_the_head_alone(fake_gmd, tmp_
     out = tmp_path / "run"
     s = train("agvae2", fake_gmd, out, epochs=2, cache_dir=tmp_path / "cache", progress=False, select=select, **sizes)
     assert s["selected_on"] == select and bool(s["head_epochs"]) is (select == "hits")
+    assert s["validation"]["recon"] <= s["validation"]["loss"] + 1e-6  # the loss less its KL penalty
     best = torch.load(out / "best.pt", weights_only=False)
     history = list(csv.DictReader(open(out / "learning_curve.csv")))
     picked = min(history, key=lambda r: float(r[f"val_{select}"]))

@@ -51,15 +51,18 @@ def aux_terms(aux: dict, gestures: dict) -> dict:
 
 
 def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float, scored=None):
-    """(loss, terms): every term is a detached float for logging; KL per latent group in nats.
+    """(loss, terms): every term is a detached float for logging; KL per latent group in nats; ``recon``
+    the objective without its KL penalty.
     ``scored``: the loops whose velocities and offsets count (``loop_terms``)."""
     terms = loop_terms(raw, target, model.config.values, scored)
     terms.update(aux_terms(aux, gestures))
     kls = kl_per_latent(model, post)
     free = free_nats(model)
     kl_pen = sum(torch.clamp(kls[k] - free[k], min=0.0) for k in kls)
-    loss = sum(terms.values()) + beta * kl_pen
+    recon = sum(terms.values())
+    loss = recon + beta * kl_pen
     logged = {k: float(v.detach()) for k, v in terms.items()}
+    logged["recon"] = float(recon.detach())
     logged["kl"] = float(sum(kls.values()).detach())
     logged.update({f"kl_{k}": float(v.detach()) for k, v in kls.items()})
     logged["loss"] = float(loss.detach())

@@ -334,9 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
     t.add_argument(
         "--select",
-        choices=["loss", "hits"],
+        choices=["loss", "hits", "recon"],
         default="loss",
-        help="validation term that picks the checkpoint and stops early (hits: then the values' head trains alone)",
+        help="validation term that picks the checkpoint and stops early (hits: then the values' head trains alone; "
+        "recon: the loss without its KL penalty)",
     )
     t.set_defaults(func=_cmd_train)
 

@@ -88,9 +88,9 @@ ANNEAL_EPOCHS = 3  # beta rises linearly from 0 to max_beta over the first epoch
 # but not humanize's hit F1, so the shipped models are selected on the whole loss.
 HEAD_EPOCHS, HEAD_PATIENCE = 30, 3
 # ``--select recon``: the objective without its KL penalty. The baseline's single latent sits at its
-# allowance, so the penalty of the epoch's draw makes its validation loss jump (6.5 -> 8.1 between
-# epochs whose reconstruction is the same) and stopped it early (docs/ablation.md, "The baseline's
-# timing").
+# allowance, where its KL moves up and down from epoch to epoch; the penalty made its validation loss
+# jump (6.5 -> 8.1 between epochs that reconstruct alike) and stopped it early (docs/ablation.md,
+# "The baseline's timing").
 SELECT = ("loss", "hits", "recon")
 
 

@@ -16,8 +16,10 @@ import math
 import torch
 from torch.nn import functional as F
 
+from beatguide.evaluate.metrics import hit_prf
+
 from . import data
-from .models import N_DRUMS, STEPS, MLPDecoder, MLPEncoder, ModelConfig
+from .models import N_DRUMS, STEPS, MLPDecoder, MLPEncoder, ModelConfig, group_kl
 from .onnx_export import load_run
 from .train import DEFAULT_SIZES
 
@@ -29,14 +31,7 @@ def reading_prf(model, windows: data.WindowSet, n: int, seed: int = 0) -> tuple[
     with torch.no_grad():
         codes = {name: mu for name, (mu, _) in model.encode(gest).items()}
         pred = model.reconstruct(codes)["lanes"] > 0
-    ref = gest["lanes"] > 0.5
-    return prf(pred, ref)
-
-
-def prf(pred, ref) -> tuple[float, float, float]:
-    tp = (pred & ref).sum().item()
-    p, r = tp / max(pred.sum().item(), 1), tp / max(ref.sum().item(), 1)
-    return p, r, 2 * p * r / max(p + r, 1e-9)
+    return hit_prf(pred.numpy(), gest["lanes"].numpy())
 
 
 def fit_lane_codes(train_lanes, val_lanes, dim: int, epochs: int = 20, seed: int = 0) -> dict:
@@ -54,7 +49,7 @@ def fit_lane_codes(train_lanes, val_lanes, dim: int, epochs: int = 20, seed: int
             x = train_lanes[idx]
             mu, sigma = enc(x)
             z = mu + sigma * torch.randn_like(mu)
-            kl = (0.5 * (mu**2 + sigma**2 - 1.0) - torch.log(sigma)).reshape(len(x), N_DRUMS, dim).sum(-1).mean(0)
+            kl = group_kl(mu, sigma, N_DRUMS, dim).mean(0)
             bce = F.binary_cross_entropy_with_logits(dec(z), x, reduction="sum") / len(x)
             loss = bce + cfg.max_beta * torch.clamp(kl - free, min=0.0).sum()
             opt.zero_grad()
@@ -64,9 +59,8 @@ def fit_lane_codes(train_lanes, val_lanes, dim: int, epochs: int = 20, seed: int
     with torch.no_grad():
         for name, lanes in (("train", train_lanes), ("validation", val_lanes)):
             mu, sigma = enc(lanes)
-            out[name] = prf(dec(mu) > 0, lanes > 0.5)[2]
-            kl = (0.5 * (mu**2 + sigma**2 - 1.0) - torch.log(sigma)).reshape(len(lanes), N_DRUMS, dim).sum(-1)
-            out[f"kl_{name}"] = kl.mean().item()
+            out[name] = hit_prf((dec(mu) > 0).numpy(), lanes.numpy())[2]
+            out[f"kl_{name}"] = group_kl(mu, sigma, N_DRUMS, dim).mean().item()
     return out
 
 

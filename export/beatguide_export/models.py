@@ -419,13 +419,17 @@ def step_major(gesture: str, x):
     return x
 
 
+def group_kl(mu, sigma, groups: int, dim: int):
+    """KL(N(mu, sigma) || N(0, I)) in nats per window and group: (B, groups * dim) -> (B, groups)."""
+    kl = 0.5 * (mu**2 + sigma**2 - 1.0) - torch.log(sigma)
+    return kl.reshape(mu.shape[0], groups, dim).sum(-1)
+
+
 def kl_per_latent(model: DrumVAE, post: dict) -> dict:
     """KL(q || N(0, I)) in nats, summed over dimensions, mean over the batch; one entry per latent group."""
     out = {}
     for lat in model.latents:
-        mu, sigma = post[lat.name]
-        kl = 0.5 * (mu**2 + sigma**2 - 1.0) - torch.log(sigma)
-        kl = kl.reshape(mu.shape[0], lat.groups, lat.dim).sum(-1).mean(0)
+        kl = group_kl(*post[lat.name], lat.groups, lat.dim).mean(0)
         for g in range(lat.groups):
             out[lat.name if lat.groups == 1 else f"{lat.name}{g}"] = kl[g]
     return out

@@ -1,27 +1,37 @@
 """Build the Beat Guide Max for Live device: `python m4l_device/build.py [--out DIR]`.
 
-Writes `Beat Guide.amxd` (a MIDI effect), the JavaScript files it loads and `bg_spec.js`, the
-device's constants, into DIR (default m4l_device/dist/). The constants come from the Python
-package (`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument
-layout of /bg/generate, reply shapes, default ports, the GM pitch map. Nothing the server and the
-device share is written twice.
+Writes into DIR (default m4l_device/dist/):
+
+- `Beat Guide.amxd`, the frozen device to install: every file it loads (its scripts, the scripts
+  they include, the Node for Max launcher) is embedded, in the layout Max writes when it freezes a
+  device (`frozen.py`);
+- `unfrozen/Beat Guide.amxd` with the same scripts beside it, loose: the same device, for editing
+  in Max or where a frozen device cannot be used (it loads the scripts from its own folder).
+
+`bg_spec.js`, the device's constants, is generated from the Python package
+(`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument layout of
+/bg/generate, reply shapes, default ports, the GM pitch map. Nothing the server and the device share
+is written twice.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
-import struct
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from frozen import Embedded, amxd_bytes, frozen_amxd_bytes  # noqa: E402
 from patcher import JS_FILES, LAUNCHER, SPEC_FILE, patcher  # noqa: E402
 
 DEVICE_NAME = "Beat Guide.amxd"
+UNFROZEN = "unfrozen"
 
 
 def load_spec() -> dict:
@@ -33,7 +43,7 @@ def load_spec() -> dict:
         try:
             from beatguide import protocol
         except ImportError as e:
-            sys.exit(f"build.py needs the beatguide package (pip install -e .): {e}")
+            sys.exit(f"build.py needs the beatguide package (pip install .): {e}")
     return protocol.device_spec()
 
 
@@ -46,31 +56,32 @@ def spec_js(spec: dict) -> str:
     )
 
 
-def amxd_bytes(patch: dict) -> bytes:
-    """The .amxd container: ampf/mmmm header, meta chunk, ptch chunk holding the null-terminated JSON."""
-    body = json.dumps(patch, indent=1).encode("utf-8") + b"\0"
-    return (
-        b"ampf"
-        + struct.pack("<I", 4)
-        + b"mmmm"
-        + b"meta"
-        + struct.pack("<II", 4, 0)
-        + b"ptch"
-        + struct.pack("<I", len(body))
-        + body
-    )
+def build_time() -> float:
+    """The device's own modification date: $SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    return float(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
 
 
 def build(out: Path, spec: dict | None = None) -> Path:
+    """Writes the frozen device and the unfrozen fallback into `out`; returns the frozen device's path."""
     spec = load_spec() if spec is None else spec
-    out.mkdir(parents=True, exist_ok=True)
-    device = out / DEVICE_NAME
+    loose = out / UNFROZEN
+    loose.mkdir(parents=True, exist_ok=True)
     with_launcher = (HERE / LAUNCHER).is_file()
-    device.write_bytes(amxd_bytes(patcher(spec, with_launcher)))
-    (out / SPEC_FILE).write_text(spec_js(spec), encoding="utf-8")
-    for name in JS_FILES + ((LAUNCHER,) if with_launcher else ()):
+    patch = patcher(spec, with_launcher)
+    (loose / DEVICE_NAME).write_bytes(amxd_bytes(patch))
+    (loose / SPEC_FILE).write_text(spec_js(spec), encoding="utf-8")
+    scripts = list(JS_FILES) + ([LAUNCHER] if with_launcher else [])
+    for name in scripts:
         if name != SPEC_FILE:
-            shutil.copyfile(HERE / name, out / name)
+            shutil.copy2(HERE / name, loose / name)  # keeps the source's modification date
+    # Node for Max runs its script from a file on disk, so Max marks it to be extracted (as it does
+    # for audio files); the js and jsui read theirs from the device.
+    embedded = [
+        Embedded(name, (loose / name).read_bytes(), (loose / name).stat().st_mtime, extract=name == LAUNCHER)
+        for name in scripts
+    ]
+    device = out / DEVICE_NAME
+    device.write_bytes(frozen_amxd_bytes(DEVICE_NAME, patch, embedded, build_time()))
     return device
 
 
@@ -78,7 +89,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=HERE / "dist", help="output folder (default m4l_device/dist)")
     args = ap.parse_args(argv)
-    print(build(args.out))
+    device = build(args.out)
+    print(f"{device}  (frozen: install this one)")
+    print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")
     return 0
 
 

@@ -17,11 +17,14 @@ from beatguide import protocol
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = ROOT / "m4l_device"
 DOCS = ROOT / "docs" / "device.md"
-# The static checker lives beside the repository in this workspace only (../shared).
-CHECKER = Path(os.environ.get("BG_MAXPAT_CHECK", ROOT.parent / "shared" / "tools" / "maxpat_check.py"))
+# The static checker and Ableton's .amxd reader live beside the repository in this workspace only (../shared).
+TOOLS = ROOT.parent / "shared" / "tools"
+CHECKER = Path(os.environ.get("BG_MAXPAT_CHECK", TOOLS / "maxpat_check.py"))
+MAXDIFF = Path(os.environ.get("BG_MAXDIFF", TOOLS / "maxdiff"))
 
 sys.path.insert(0, str(DEVICE))
-from patcher import JS_FILES, patcher  # noqa: E402
+from frozen import read_frozen  # noqa: E402
+from patcher import JS_FILES, LAUNCHER, patcher  # noqa: E402
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -33,13 +36,73 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
-def test_build_writes_the_device_and_its_scripts(built):
+def test_build_writes_the_frozen_device_and_the_unfrozen_fallback(built):
     data = (built / "Beat Guide.amxd").read_bytes()
     assert data[:12] == b"ampf\x04\x00\x00\x00mmmm"
-    for name in JS_FILES:
-        assert (built / name).is_file(), name
-    spec = (built / "bg_spec.js").read_text()
+    loose = built / "unfrozen"
+    assert (loose / "Beat Guide.amxd").read_bytes()[:12] == data[:12]
+    for name in (*JS_FILES, LAUNCHER):
+        assert (loose / name).is_file(), name
+        assert not (built / name).exists(), f"{name}: the frozen device needs no loose script beside it"
+    spec = (loose / "bg_spec.js").read_text()
     assert json.loads(spec[spec.index("{") : spec.rindex("}") + 1]) == protocol.device_spec()
+
+
+def test_frozen_device_embeds_every_script_byte_for_byte(built):
+    entries = read_frozen((built / "Beat Guide.amxd").read_bytes())
+    assert entries[0]["name"] == "Beat Guide.amxd" and entries[0]["flag_value"] == 0x11
+    device = json.loads(entries[0]["data"][:-1])["patcher"]
+    assert entries[0]["data"] == (built / "unfrozen" / "Beat Guide.amxd").read_bytes()[32:]
+    names = [e["name"] for e in entries[1:]]
+    assert sorted(names) == sorted(d["name"] for d in device["dependency_cache"]) == sorted((*JS_FILES, LAUNCHER))
+    for e in entries[1:]:
+        source = built / "unfrozen" / e["name"] if e["name"] == "bg_spec.js" else DEVICE / e["name"]
+        assert e["data"] == source.read_bytes(), e["name"]
+        assert e["flag_value"] == (0x08 if e["name"] == LAUNCHER else 0), e["name"]
+
+
+@pytest.mark.skipif(not (MAXDIFF / "amxd_textconv.py").is_file(), reason="Ableton's maxdiff reader is not here")
+def test_ableton_reader_sees_a_frozen_device_listing_every_file(built):
+    """Ableton's own .amxd reader (maxdevtools/maxdiff) reads the device as frozen and lists every
+    embedded file with the size of its source."""
+    proc = subprocess.run(
+        [sys.executable, str(MAXDIFF / "amxd_textconv.py"), str(built / "Beat Guide.amxd")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stdout.splitlines()
+    assert lines[:4] == ["MIDI Effect Device", "-------------------", "Device is frozen", "----- Contents -----"]
+    listed = {line.split(":")[0]: line for line in lines[4:] if " bytes, modified at " in line}
+    assert listed["Beat Guide.amxd"].endswith("<= Device ")
+    for name in (*JS_FILES, LAUNCHER):
+        source = built / "unfrozen" / name
+        assert f"{name}: {source.stat().st_size} bytes," in listed[name], listed.get(name)
+    # The reader finds the files that boxes name; scripts loaded with include() it cannot see.
+    for name in ("beatguide.js", "bg_grid.js", LAUNCHER):
+        assert listed[name].endswith("1 instance"), listed[name]
+
+
+@pytest.mark.skipif(not (MAXDIFF / "FrozenTest.amxd").is_file(), reason="Ableton's frozen test device is not here")
+def test_frozen_layout_matches_a_device_frozen_by_max(built):
+    """Field by field against Ableton's FrozenTest.amxd (frozen by Max): chunk order, meta value,
+    header, footer field order, name padding, flags of the device entry and of a Node script."""
+    ours, theirs = ((built / "Beat Guide.amxd").read_bytes(), (MAXDIFF / "FrozenTest.amxd").read_bytes())
+    assert ours[:24] == theirs[:24], "ampf mmmm, meta 7"
+    assert ours[24:28] == theirs[24:28] == b"ptch"
+    assert ours[32:40] == theirs[32:40], "mx@c with a 16-byte header"
+    mine, max_ = read_frozen(ours), read_frozen(theirs)
+    assert [e["fields"] for e in mine] == [max_[0]["fields"]] * len(mine)
+    assert (mine[0]["type"], mine[0]["flag"], mine[0]["of32"]) == (max_[0]["type"], max_[0]["flag"], max_[0]["of32"])
+    node = next(e for e in max_ if e["name"] == "my-maxnode-basic.js")
+    script = next(e for e in max_ if e["name"] == "TestScript.js")
+    launcher = next(e for e in mine if e["name"] == LAUNCHER)
+    assert (launcher["type"], launcher["flag"]) == (node["type"], node["flag"])
+    for e in mine[1:]:
+        if e["name"] != LAUNCHER:
+            assert (e["type"], e["flag"], e["vers"]) == (script["type"], script["flag"], script["vers"])
+    for e in max_ + mine:
+        assert len(e["fnam"]) == -(-(len(e["name"]) + 1) // 4) * 4, e["name"]
 
 
 def test_static_check_finds_no_errors_and_every_warning_is_explained(built):

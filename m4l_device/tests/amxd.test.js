@@ -1,15 +1,16 @@
-// Structure of the built device: container, patch cords, named boxes, parameters, JavaScript files (ES5).
+// Structure of the built device: the frozen container and the files it embeds, patch cords, named
+// boxes, parameters, JavaScript files (ES5).
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
 const acorn = require("acorn");
-const { buildDir, readPatch, load } = require("./helpers.js");
+const { DEVICE_DIR, buildDir, scriptsDir, frozenFiles, readPatch, load } = require("./helpers.js");
 const { allNames } = require("./lom.js");
 
-const dir = buildDir();
-const { bytes, patch } = readPatch();
+const dir = scriptsDir();
+const { bytes, files, patch } = readPatch();
 const SPEC = load("bg_spec.js");
 const boxes = patch.boxes.map((b) => b.box);
 const byId = new Map(boxes.map((b) => [b.id, b]));
@@ -17,16 +18,76 @@ const valueof = (b) => (b.saved_attribute_attributes || {}).valueof || {};
 const isParam = (b) => b.maxclass.startsWith("live.") || (b.saved_object_attributes || {}).parameter_enable === 1;
 const source = (f) => fs.readFileSync(path.join(dir, f), "utf8");
 
-test("container: ampf / mmmm / meta / ptch with the JSON's length, null-terminated", () => {
-  assert.equal(bytes.toString("ascii", 0, 4), "ampf");
-  assert.equal(bytes.readUInt32LE(4), 4);
-  assert.equal(bytes.toString("ascii", 8, 12), "mmmm");
-  assert.equal(bytes.toString("ascii", 12, 16), "meta");
-  assert.equal(bytes.readUInt32LE(16), 4);
-  assert.equal(bytes.readUInt32LE(20), 0);
-  assert.equal(bytes.toString("ascii", 24, 28), "ptch");
-  assert.equal(bytes.length, 32 + bytes.readUInt32LE(28));
-  assert.equal(bytes[bytes.length - 1], 0);
+// The chunks of an .amxd: [tag, little-endian length, data].
+function chunks(b) {
+  const out = [];
+  for (let pos = 0; pos < b.length; pos += 8 + b.readUInt32LE(pos + 4)) {
+    out.push([b.toString("ascii", pos, pos + 4), b.readUInt32LE(pos + 4), b.subarray(pos + 8, pos + 8 + b.readUInt32LE(pos + 4))]);
+  }
+  return out;
+}
+
+test("frozen container: ampf mmmm, meta 7, ptch an mx@c archive with its dlst footer at the end", () => {
+  const c = chunks(bytes);
+  assert.deepEqual(c.map(([tag, len]) => [tag, tag === "ptch" ? "-" : len]), [["ampf", 4], ["meta", 4], ["ptch", "-"]]);
+  assert.equal(c[0][2].toString("ascii"), "mmmm");
+  assert.equal(c[1][2].readUInt32LE(0), 7);
+  const ptch = c[2][2];
+  assert.equal(ptch.toString("ascii", 0, 4), "mx@c");
+  assert.equal(ptch.readUInt32BE(4), 16);
+  const footer = Number(ptch.readBigUInt64BE(8));
+  assert.equal(ptch.length - footer, ptch.readUInt32BE(footer + 4), "the footer runs to the end of ptch");
+});
+
+test("frozen files: the device first, then every script back to back, fields and flags as Max writes them", () => {
+  const scripts = boxes.flatMap((b) => /^(js|node\.script) /.test(b.text || "") ? [b.text.split(" ")[1]] : b.maxclass === "jsui" ? [b.filename] : []);
+  assert.equal(files[0].name, "Beat Guide.amxd");
+  assert.equal(files[0].flag, 0x11);
+  assert.equal(files[0].raw.type.toString("ascii"), "JSON");
+  assert.equal(files[0].raw.of32.readUInt32BE(0), 16, "the device's patcher starts right after the header");
+  let end = 16;
+  for (const f of files) {
+    assert.deepEqual(f.fields, ["type", "fnam", "sz32", "of32", "vers", "flag", "mdat"], f.name);
+    assert.equal(f.raw.fnam.length, (Buffer.byteLength(f.name) + 1 + 3) & ~3, `${f.name}: null-terminated, padded to 4`);
+    assert.equal(f.raw.vers.readUInt32BE(0), 0);
+    assert.equal(f.raw.of32.readUInt32BE(0), end, `${f.name} follows the previous file`);
+    end += f.data.length;
+  }
+  for (const f of files.slice(1)) {
+    assert.equal(f.raw.type.toString("ascii"), "TEXT", f.name);
+    assert.equal(f.flag, f.name === "bg_launcher.js" ? 0x08 : 0, `${f.name}: Node for Max scripts are extracted to disk`);
+  }
+  const names = files.slice(1).map((f) => f.name);
+  assert.deepEqual([...names].sort(), patch.dependency_cache.map((d) => d.name).sort(), "every dependency is embedded");
+  for (const s of scripts) assert.ok(names.includes(s), `${s} is embedded`);
+});
+
+test("frozen files are byte-identical to their sources (the generated spec to the unfrozen build's)", () => {
+  const unfrozen = fs.readFileSync(path.join(dir, "Beat Guide.amxd"));
+  assert.deepEqual(chunks(unfrozen).map(([tag]) => tag), ["ampf", "meta", "ptch"]);
+  assert.equal(chunks(unfrozen)[1][2].readUInt32LE(0), 0);
+  assert.ok(files[0].data.equals(chunks(unfrozen)[2][2]), "the frozen device holds the unfrozen device's patcher");
+  for (const f of files.slice(1)) {
+    const source = f.name === "bg_spec.js" ? path.join(dir, f.name) : path.join(DEVICE_DIR, f.name);
+    assert.ok(f.data.equals(fs.readFileSync(source)), `${f.name} equals ${source}`);
+    assert.ok(f.data.equals(fs.readFileSync(path.join(dir, f.name))), `${f.name} equals the unfrozen copy`);
+  }
+});
+
+test("the frozen reader rejects what is not a frozen device", () => {
+  const unfrozen = fs.readFileSync(path.join(dir, "Beat Guide.amxd"));
+  assert.throws(() => frozenFiles(unfrozen), /not a frozen device/);
+  const cut = Buffer.from(bytes.subarray(0, bytes.length - 4));
+  cut.writeUInt32LE(cut.readUInt32LE(28) - 4, 28);
+  assert.throws(() => frozenFiles(cut), /dlst/);
+});
+
+test("the launcher needs only Node's built-in modules and max-api", () => {
+  const { builtinModules } = require("node:module");
+  const src = fs.readFileSync(path.join(DEVICE_DIR, "bg_launcher.js"), "utf8");
+  const required = [...src.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  assert.ok(required.includes("max-api") && required.length > 3, required.join(" "));
+  for (const r of required) assert.ok(r === "max-api" || builtinModules.includes(r.replace(/^node:/, "")), r);
 });
 
 test("every patch cord joins existing boxes at valid inlets and outlets", () => {

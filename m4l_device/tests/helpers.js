@@ -25,14 +25,54 @@ function buildDir() {
   return built;
 }
 
+// The unfrozen device's folder: the same scripts, loose (the frozen device embeds these bytes).
+function scriptsDir() { return path.join(buildDir(), "unfrozen"); }
+
+// The files a frozen device embeds, in order (the device's own patcher first): name, footer field
+// tags, flag, bytes. The layout is described in m4l_device/frozen.py.
+function frozenFiles(bytes) {
+  let pos = 0;
+  let ptch = null;
+  while (pos < bytes.length) {
+    const size = bytes.readUInt32LE(pos + 4);
+    if (bytes.toString("ascii", pos, pos + 4) === "ptch") ptch = bytes.subarray(pos + 8, pos + 8 + size);
+    pos += 8 + size;
+  }
+  if (!ptch || ptch.toString("ascii", 0, 4) !== "mx@c") throw new Error("not a frozen device");
+  const footer = ptch.subarray(Number(ptch.readBigUInt64BE(8)));
+  if (footer.toString("ascii", 0, 4) !== "dlst" || footer.readUInt32BE(4) !== footer.length) throw new Error("bad dlst footer");
+  const files = [];
+  for (let e = 8; e < footer.length; e += footer.readUInt32BE(e + 4)) {
+    if (footer.toString("ascii", e, e + 4) !== "dire") throw new Error(`no dire entry at ${e}`);
+    const fields = {};
+    const order = [];
+    for (let f = e + 8; f < e + footer.readUInt32BE(e + 4); f += footer.readUInt32BE(f + 4)) {
+      const tag = footer.toString("ascii", f, f + 4);
+      order.push(tag);
+      fields[tag] = footer.subarray(f + 8, f + footer.readUInt32BE(f + 4));
+    }
+    const offset = fields.of32.readUInt32BE(0);
+    files.push({
+      name: fields.fnam.toString("ascii").replace(/\0+$/, ""),
+      fields: order,
+      raw: fields,
+      flag: fields.flag.readUInt32BE(0),
+      data: ptch.subarray(offset, offset + fields.sz32.readUInt32BE(0)),
+    });
+  }
+  return files;
+}
+
+// The built (frozen) device: its bytes, its embedded files and its patcher.
 function readPatch() {
   const bytes = fs.readFileSync(path.join(buildDir(), "Beat Guide.amxd"));
-  const len = bytes.readUInt32LE(28);
-  return { bytes, patch: JSON.parse(bytes.subarray(32, 32 + len - 1).toString("utf8")).patcher };
+  const files = frozenFiles(bytes);
+  const json = files[0].data.subarray(0, files[0].data.length - 1).toString("utf8");   // null-terminated
+  return { bytes, files, patch: JSON.parse(json).patcher };
 }
 
 // require() of a built script (bg_core.js, bg_kit.js, bg_spec.js).
-function load(name) { return require(path.join(buildDir(), name)); }
+function load(name) { return require(path.join(scriptsDir(), name)); }
 
 // ------------------------------------------------------------------ the patch's named boxes
 
@@ -74,7 +114,7 @@ class FakePatcher {
 // onOutlet(n, message) sees each message as it leaves (e.g. to forward OSC to a real server).
 // pattr echoes what it is sent back into the js, as Max's pattr does.
 function loadDevice(live, onOutlet = () => {}) {
-  const dir = buildDir();
+  const dir = scriptsDir();
   const out = [];
   const tasks = [];
   const patcher = new FakePatcher(readPatch().patch);
@@ -181,4 +221,4 @@ function decodeOSC(buf) {
   return { address, args };
 }
 
-module.exports = { DEVICE_DIR, ROOT, PYTHON, FakeLive, buildDir, readPatch, load, loadDevice, encodeOSC, decodeOSC };
+module.exports = { DEVICE_DIR, ROOT, PYTHON, FakeLive, buildDir, scriptsDir, frozenFiles, readPatch, load, loadDevice, encodeOSC, decodeOSC };

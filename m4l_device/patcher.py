@@ -452,8 +452,9 @@ def grid(d: Device, device: str) -> None:
     active = d.p.obj("prepend active", 1, 1)
     d.p.connect(device, 1, active)
     d.p.connect(active, 0, g)
-    d.p.label("accents", [COL_LANES, 3 + ROW * lanes, 44, 13])
-    d.p.label("groove", [COL_LANES, 3 + ROW * lanes + 12, 44, 13])
+    top = 3 + ROW * lanes  # the accent row, then the groove strip
+    d.p.label("accents", [COL_LANES, top - 1, 44, 12])
+    d.p.label("groove", [COL_LANES, top + ACCENT_H + 5, 44, 13])
 
 
 def pad_menus(d: Device) -> None:

@@ -117,9 +117,10 @@ function loadDevice(live, onOutlet = () => {}) {
   const dir = scriptsDir();
   const out = [];
   const tasks = [];
+  const posts = [];   // what the scripts print to the Max Console
   const patcher = new FakePatcher(readPatch().patch);
   const ctx = {
-    post: () => {},
+    post: (...args) => { posts.push(args.join(" ")); },
     outlet: (n, ...args) => {
       const message = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
       out.push([n, ...message]);
@@ -147,6 +148,7 @@ function loadDevice(live, onOutlet = () => {}) {
     ctx,
     out,
     tasks,
+    posts,
     live,
     // Sends a Max message (selector + args) into the js inlet.
     send(selector, ...args) {

@@ -39,6 +39,10 @@ test("colours: every colour attribute follows the Live theme; plain boxes shown 
   assert.ok(themed > 50);
 });
 
+test("comments hold no tab stops (they look different per OS)", () => {
+  for (const b of boxes.filter((x) => x.maxclass === "comment")) assert.ok(!/\t/.test(b.text), b.text);
+});
+
 test("width and positioning: narrow, whole pixels, inside the strip, equal margins left and right", () => {
   assert.ok(patch.devicewidth <= 760, `${patch.devicewidth} px`);
   for (const b of shown) {

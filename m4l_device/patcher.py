@@ -146,7 +146,8 @@ class Device:
             JS_OUTLETS,
             saved_object_attributes={"filename": "beatguide.js", "parameter_enable": 0},
         )
-        self.setup: list[str] = []
+        self.setup: list[str] = []  # shown by the Setup switch in the grid's place
+        self.grid_view: list[str] = []  # the grid and its row labels, hidden meanwhile
 
     def control(self, message: str, box: str, outlet: int = 0) -> None:
         """Cords `box` to the js as ``message <value>``."""
@@ -341,6 +342,7 @@ def model_column(d: Device) -> None:
             2,
             [""],
             f"Keep the model's reading of {what} from the last result when you Regenerate.",
+            initial=0,
             parameter_enum=["off", "on"],
         )
         p.label(text, [x + 17, y, 96, 13])
@@ -440,6 +442,7 @@ def grid(d: Device, device: str) -> None:
             "bottom shows the groove. Outlined cells: the model's reading of your score.",
         ),
     )
+    d.grid_view.append("bg_grid")
     d.p.connect(d.js, 2, g)
     d.p.connect(g, 0, d.js)
     ask = d.p.box("message", 2, 1, text="everything")
@@ -453,8 +456,9 @@ def grid(d: Device, device: str) -> None:
     d.p.connect(device, 1, active)
     d.p.connect(active, 0, g)
     top = 3 + ROW * lanes  # the accent row, then the groove strip
-    d.p.label("accents", [COL_LANES, top - 1, 44, 12])
-    d.p.label("groove", [COL_LANES, top + ACCENT_H + 5, 44, 13])
+    d.p.label("accents", [COL_LANES, top - 1, 44, 12], varname="bg_accents_label")
+    d.p.label("groove", [COL_LANES, top + ACCENT_H + 5, 44, 13], varname="bg_groove_label")
+    d.grid_view += ["bg_accents_label", "bg_groove_label"]
 
 
 def pad_menus(d: Device) -> None:
@@ -576,8 +580,8 @@ def setup_switch(d: Device) -> None:
     )
     select = p.obj("sel 1", 2, 2, outlettype=["bang", ""])
     p.connect(switch, 0, select)
-    show = ", ".join(["script hide bg_grid"] + [f"script show {n}" for n in d.setup])
-    hide = ", ".join([f"script hide {n}" for n in d.setup] + ["script show bg_grid"])
+    show = ", ".join([f"script hide {n}" for n in d.grid_view] + [f"script show {n}" for n in d.setup])
+    hide = ", ".join([f"script hide {n}" for n in d.setup] + [f"script show {n}" for n in d.grid_view])
     script = p.obj("thispatcher", 1, 2, outlettype=["", ""])
     for outlet, text in ((0, show), (1, hide)):
         msg = p.box("message", 2, 1, text=text)

@@ -105,12 +105,11 @@ def test_frozen_layout_matches_a_device_frozen_by_max(built):
         assert len(e["fnam"]) == -(-(len(e["name"]) + 1) // 4) * 4, e["name"]
 
 
-def test_static_check_finds_no_errors_and_every_warning_is_explained(built):
+@pytest.mark.parametrize("device", ["Beat Guide.amxd", "unfrozen/Beat Guide.amxd"])
+def test_static_check_finds_no_errors_and_every_warning_is_explained(built, device):
     if not CHECKER.is_file():
         pytest.skip(f"the static checker is not at {CHECKER} (set BG_MAXPAT_CHECK)")
-    proc = subprocess.run(
-        [sys.executable, str(CHECKER), "--json", str(built / "Beat Guide.amxd")], capture_output=True, text=True
-    )
+    proc = subprocess.run([sys.executable, str(CHECKER), "--json", str(built / device)], capture_output=True, text=True)
     items = json.loads(proc.stdout)[0]["items"]
     errors = [i for i in items if i["level"] in ("ERROR", "FATAL")]
     assert proc.returncode == 0 and not errors, errors

@@ -76,7 +76,9 @@ test("setup view: a Hidden switch shows the settings in the grid's place and bac
   for (const [s] of toSetup.concat(toGrid)) assert.equal(s, "script");
   assert.deepEqual(toSetup.filter(([, w]) => w === "show").map(([, , n]) => n).sort(), [...hiddenAtLoad].sort());
   assert.deepEqual(toGrid.filter(([, w]) => w === "hide").map(([, , n]) => n).sort(), [...hiddenAtLoad].sort());
-  assert.ok(grid.some((b) => b.varname === "bg_grid") && !setup.some((b) => b.varname === "bg_grid"));
+  for (const n of ["bg_grid", "bg_accents_label", "bg_groove_label"]) {
+    assert.ok(grid.some((b) => b.varname === n) && !setup.some((b) => b.varname === n), n);
+  }
   assert.deepEqual(back.map((b) => b.id), grid.map((b) => b.id));
   for (const n of ["bg_pad_0", "bg_send_port", "bg_reply_port", "bg_inpitch", "bg_inclass"]) assert.ok(hiddenAtLoad.includes(n), n);
   const g = boxes.find((b) => b.varname === "bg_grid").presentation_rect;

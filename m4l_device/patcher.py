@@ -62,12 +62,11 @@ def lane_label(name: str) -> str:
     return name.replace("hihat", "HH").replace("_", " ")
 
 
-def themed(maxclass: str) -> dict:
-    """The colour attributes of a plain Max box, each following its theme colour."""
+def themed(maxclass: str) -> tuple[dict, dict]:
+    """The colour attributes of a plain Max box and their saved expressions: each follows its theme colour."""
     colours = COLOURS.get(maxclass, {})
-    attrs: dict = {attr: list(THEME[name]) for attr, name in colours.items()}
-    attrs["saved_attribute_attributes"] = {attr: {"expression": f"themecolor.{name}"} for attr, name in colours.items()}
-    return attrs
+    values = {attr: list(THEME[name]) for attr, name in colours.items()}
+    return values, {attr: {"expression": f"themecolor.{name}"} for attr, name in colours.items()}
 
 
 def info(title: str, text: str) -> dict:
@@ -113,10 +112,9 @@ class Patch:
             box["presentation_rect"] = [float(v) for v in rect]
             if maxclass not in ("jsui", "live.toggle"):
                 box.update(fontname=FONT, fontsize=FONT_SIZE)
-            saved = attrs.pop("saved_attribute_attributes", {})
-            theme = themed(maxclass)
-            saved = {**theme.pop("saved_attribute_attributes"), **saved}
-            box.update(theme)
+            colours, expressions = themed(maxclass)
+            box.update(colours)
+            saved = {**expressions, **attrs.pop("saved_attribute_attributes", {})}
             if saved:
                 box["saved_attribute_attributes"] = saved
         box.update(attrs)

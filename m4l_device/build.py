@@ -63,6 +63,8 @@ def build_time() -> float:
 
 def build(out: Path, spec: dict | None = None) -> Path:
     """Writes the frozen device and the unfrozen fallback into `out`; returns the frozen device's path."""
+    if out.resolve() == HERE:
+        raise ValueError(f"the output folder must not be the device's source folder ({HERE})")
     spec = load_spec() if spec is None else spec
     loose = out / UNFROZEN
     loose.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,8 @@ def build(out: Path, spec: dict | None = None) -> Path:
     ]
     device = out / DEVICE_NAME
     device.write_bytes(frozen_amxd_bytes(DEVICE_NAME, patch, embedded, build_time()))
+    for name in scripts:  # copies an earlier build left beside the device: the frozen one needs none
+        (out / name).unlink(missing_ok=True)
     return device
 
 
@@ -89,7 +93,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=HERE / "dist", help="output folder (default m4l_device/dist)")
     args = ap.parse_args(argv)
-    device = build(args.out)
+    try:
+        device = build(args.out)
+    except ValueError as e:
+        print(f"build.py: {e}", file=sys.stderr)
+        return 2
     print(f"{device}  (frozen: install this one)")
     print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")
     return 0

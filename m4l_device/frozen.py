@@ -98,7 +98,8 @@ def frozen_amxd_bytes(device_name: str, patch: dict, files: list[Embedded], devi
 
 def read_frozen(data: bytes) -> list[dict]:
     """The `dire` entries of a frozen device, in order, each with its fields and the file's bytes
-    (for tests and checks; raises ValueError on anything but a well-formed frozen device)."""
+    (for tests and checks). Raises ValueError when `ptch` is not an `mx@c` archive or its footer is
+    not a `dlst` of `dire` entries."""
     chunks, pos = {}, 0
     while pos < len(data):
         tag, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]

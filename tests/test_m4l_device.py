@@ -61,6 +61,29 @@ def test_frozen_device_embeds_every_script_byte_for_byte(built):
         assert e["flag_value"] == (0x08 if e["name"] == LAUNCHER else 0), e["name"]
 
 
+def test_frozen_reader_rejects_an_unfrozen_device_and_a_cut_footer(built):
+    with pytest.raises(ValueError, match="not a frozen device"):
+        read_frozen((built / "unfrozen" / "Beat Guide.amxd").read_bytes())
+    data = bytearray((built / "Beat Guide.amxd").read_bytes()[:-4])
+    data[28:32] = (int.from_bytes(data[28:32], "little") - 4).to_bytes(4, "little")
+    with pytest.raises(ValueError, match="dlst"):
+        read_frozen(bytes(data))
+
+
+def test_build_refuses_to_write_into_the_source_folder():
+    proc = subprocess.run(
+        [sys.executable, str(DEVICE / "build.py"), "--out", str(DEVICE)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "source folder" in proc.stderr
+    assert not (DEVICE / "unfrozen").exists() and (DEVICE / "beatguide.js").is_file()
+
+
+def test_a_rebuild_removes_the_loose_scripts_of_an_earlier_layout(tmp_path):
+    (tmp_path / "beatguide.js").write_text("// an earlier build's copy")
+    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path)], check=True, capture_output=True)
+    assert not (tmp_path / "beatguide.js").exists() and (tmp_path / "unfrozen" / "beatguide.js").is_file()
+
+
 @pytest.mark.skipif(not (MAXDIFF / "amxd_textconv.py").is_file(), reason="Ableton's maxdiff reader is not here")
 def test_ableton_reader_sees_a_frozen_device_listing_every_file(built):
     """Ableton's own .amxd reader (maxdevtools/maxdiff) reads the device as frozen and lists every

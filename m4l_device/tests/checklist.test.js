@@ -131,6 +131,14 @@ test("parameters: non-generic long and short names, no auto-indexes, enum labels
   }
 });
 
+test("defaults: every parameter shown starts at a stated initial value", () => {
+  for (const b of boxes.filter((x) => isParam(x) && x.presentation && x.mode !== 0)) {
+    const v = valueof(b);
+    assert.equal(v.parameter_initial_enable, 1, v.parameter_longname);
+    assert.equal(v.parameter_initial.length, 1, v.parameter_longname);
+  }
+});
+
 test("modulation: every stored parameter has a mode (Bipolar or Absolute for Float, Absolute for Int and Enum)", () => {
   for (const b of boxes.filter(stored)) {
     const v = valueof(b);

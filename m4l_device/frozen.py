@@ -37,8 +37,8 @@ class Embedded:
 
 
 def patch_json(patch: dict) -> bytes:
-    """The patcher as Max stores it in a device: JSON, null-terminated."""
-    return json.dumps(patch, indent=1).encode("utf-8") + b"\0"
+    """The patcher as Max stores it in a device: JSON ending in a newline, null-terminated."""
+    return json.dumps(patch, indent=1).encode("utf-8") + b"\n\0"
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:

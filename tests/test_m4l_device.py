@@ -117,6 +117,7 @@ def test_frozen_layout_matches_a_device_frozen_by_max(built):
     mine, max_ = read_frozen(ours), read_frozen(theirs)
     assert [e["fields"] for e in mine] == [max_[0]["fields"]] * len(mine)
     assert (mine[0]["type"], mine[0]["flag"], mine[0]["of32"]) == (max_[0]["type"], max_[0]["flag"], max_[0]["of32"])
+    assert mine[0]["data"][-3:] == max_[0]["data"][-3:] == b"}\n\0", "the patcher JSON ends as Max ends it"
     node = next(e for e in max_ if e["name"] == "my-maxnode-basic.js")
     script = next(e for e in max_ if e["name"] == "TestScript.js")
     launcher = next(e for e in mine if e["name"] == LAUNCHER)

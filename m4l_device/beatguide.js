@@ -357,7 +357,7 @@ function capture(what, v) {
     }
     var notes = bgClipNotes(clip.api);
     if (what === "score") state.score = bgScoreFromNotes(notes, kit.inputMap);
-    else if (what === "groove") state.groove = bgGrooveFromNotes(notes);
+    else if (what === "groove") state.groove = bgGrooveFromNotes(notes, kit.inputMap);
     else if (what === "accents") state.accents = bgAccentsFromNotes(notes, kit.inputMap);
     else return;
     status("captured the " + what + " of '" + clip.name + "'");
@@ -395,7 +395,7 @@ function checkTaps() {
     if (t.playing) {
         taps.sawPlaying = true;
         if (t.beat < taps.startBeat + BG_LOOP_BEATS) return;
-        state.groove = bgGrooveFromNotes(taps.notes);
+        state.groove = bgGrooveFromNotes(taps.notes, kit.inputMap);
         status("recorded " + taps.notes.length + " taps into the groove");
         taps = null;
         changed();

@@ -416,7 +416,8 @@ function makeRequest(seedValue) {
         scoreSeed: controls.lockScore && last ? last.scoreSeed : -1,
         grooveSeed: controls.lockGroove && last ? last.grooveSeed : -1,
         output: bgOutputPitches(kit),
-        state: JSON.parse(JSON.stringify(state))
+        state: JSON.parse(JSON.stringify(state)),
+        target: bgTarget()
     };
 }
 
@@ -463,6 +464,7 @@ function regenerate(v) {
     req.scoreSeed = controls.lockScore && last ? last.scoreSeed : -1;
     req.grooveSeed = controls.lockGroove && last ? last.grooveSeed : -1;
     req.caps = currentCaps();
+    req.target = bgTarget();
     send(req);
 }
 
@@ -543,7 +545,7 @@ function onDone(done) {
             notes: bgLiveNotes(p.replies.variations[v].notes, p.req.output)
         });
     }
-    if (writeClips(clips)) {
+    if (writeClips(p.req.target, clips)) {
         status(clips.length + " variations written (" + Math.round(now() - p.t0) + " ms, server " +
             Math.round(res.elapsedMs) + " ms, seeds " + res.scoreSeed + "/" + res.grooveSeed + ")");
     }
@@ -567,14 +569,18 @@ function write_aux(v) {
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux groove"),
             notes: bgGrooveNotes(a.auxGroove, r.req.output[0]) });
     }
-    if (writeClips(clips)) status(clips.length + " reconstruction clips written");
+    if (writeClips(bgTarget(), clips)) status(clips.length + " reconstruction clips written");
 }
 
-function writeClips(clips) {
-    var full = bgWriteClips(where.trackPath, clips);
-    if (full !== null) {
+// Writes clips where the target says (bgWriteClips); says on the status line why not.
+function writeClips(target, clips) {
+    var res = bgWriteClips(target, clips);
+    if (res.ok) return true;
+    if (res.gone === "track") status("not written: the track this request was for was deleted");
+    else if (res.gone === "slot") status("not written: the selected clip slot was deleted (its scene removed); select a slot and Regenerate");
+    else {
         status("not written: no empty slot: " + clips.length + " clips need " + clips.length + " empty slots below slot " +
-            (full.start + 1) + ", only " + full.free + " free. Add scenes or pick a slot higher up.");
+            (res.start + 1) + ", only " + res.free + " free. Add scenes or pick a slot higher up.");
     }
-    return full === null;
+    return false;
 }

@@ -552,3 +552,83 @@ test("every Live Object Model member the device touched is one the LOM documents
     assert.ok(used.includes(m), `${m} in ${used.join(" ")}`);
   }
 });
+
+// ------------------------------------------------------------------ scenarios: the Set changes while a request is out
+
+const clipsOn = (live, track) => live.track(track).children.clip_slots.map((s) => (s.children.clip ? s.children.clip.props.name : null));
+
+test("a track inserted to the left while a request is out: the clips still land on the device's track", () => {
+  const { live, dev } = connected({ tracks: 2, slots: 4 });
+  live.highlighted = [0, 0];
+  dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const device = live.track(0);
+  live.insertTrack(0);   // "live_set tracks 0" is now the new track
+  reply(dev);
+  assert.equal(live.track(1), device);
+  assert.deepEqual(clipsOn(live, 0), [null, null, null, null]);
+  assert.deepEqual(clipsOn(live, 1), [null, "agvae2 v1 t1.0", "agvae2 v2 t1.0", null]);
+  assert.match(dev.status(), /2 variations written/);
+});
+
+test("tracks moved and a scene inserted above the selected slot mid-request: by id, not by position", () => {
+  const { live, dev } = connected({ tracks: 3, slots: 4 });
+  live.putClip(1, 0, [note(36, 0, 100)], { name: "theirs" });
+  live.highlighted = [0, 1];
+  dev.send("variations", 1);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const device = live.track(0);
+  live.moveTrack(0, 2);
+  live.insertScene(0);
+  reply(dev);
+  assert.equal(live.track(2), device);
+  assert.deepEqual(clipsOn(live, 2), [null, null, null, "agvae2 v1 t1.0", null]);   // below the selected slot, now 2
+  assert.deepEqual(clipsOn(live, 0), [null, "theirs", null, null, null]);
+});
+
+test("between Capture and Generate a track is inserted: the request targets the device's track as it is now", () => {
+  const { live, dev } = connected({ tracks: 2, slots: 3 });
+  live.putClip(1, 0, [note(36, 0, 100)]);
+  live.detail = [1, 0];
+  dev.send("capture", "score", 1);
+  live.insertTrack(0);
+  dev.send("variations", 1);
+  dev.send("generate", 1);
+  reply(dev);
+  assert.deepEqual(clipsOn(live, 0), [null, null, null]);
+  assert.deepEqual(clipsOn(live, 1), ["agvae2 v1 t1.0", null, null]);
+  assert.deepEqual(clipsOn(live, 2), ["user clip", null, null], "the captured clip is untouched");
+});
+
+test("the target deleted while a request is out: nothing is written and the status says so", () => {
+  let r = connected({ tracks: 2, slots: 4 });
+  r.live.highlighted = [0, 1];
+  r.dev.send("cell", 0, 0, 1);
+  r.dev.send("generate", 1);
+  r.live.deleteScene(1);
+  reply(r.dev);
+  assert.match(r.dev.status(), /not written: the selected clip slot was deleted/);
+  assert.deepEqual(r.live.calls, []);
+
+  r = connected({ tracks: 2, slots: 4 });
+  r.dev.send("cell", 0, 0, 1);
+  r.dev.send("generate", 1);
+  r.live.deleteTrack(0);
+  reply(r.dev);
+  assert.match(r.dev.status(), /not written: the track this request was for was deleted/);
+  assert.deepEqual(r.live.calls, []);
+  assert.deepEqual(clipsOn(r.live, 0), [null, null, null, null]);
+});
+
+test("a clip the user puts in a chosen slot while a request is out is never overwritten", () => {
+  const { live, dev } = connected({ tracks: 1, slots: 4 });
+  dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const mine = live.putClip(0, 0, [note(38, 1, 90)], { name: "mine" });
+  reply(dev);
+  assert.equal(live.track(0).children.clip_slots[0].children.clip, mine);
+  assert.deepEqual(clipsOn(live, 0), ["mine", "agvae2 v1 t1.0", "agvae2 v2 t1.0", null]);
+});

@@ -41,14 +41,8 @@ class FakeLive {
       signature_denominator: 4, tempo: 120 }, { tracks: [] });
     this.view = this.song.adopt("view", new Node("Song.View", {}, {}));
     this.song.children.view = this.view;
-    for (let t = 0; t < tracks; t++) {
-      const track = this.song.adopt("tracks", new Node("Track", { name: `${t + 1} MIDI`, has_midi_input: 1,
-        has_audio_input: 0 }, { clip_slots: [], devices: [] }), t);
-      for (let s = 0; s < slots; s++) {
-        track.children.clip_slots.push(track.adopt("clip_slots", new Node("ClipSlot", {}, { clip: null }), s));
-      }
-      this.song.children.tracks.push(track);
-    }
+    this.slots = slots;
+    for (let t = 0; t < tracks; t++) this.song.children.tracks.push(this.song.adopt("tracks", this.newTrack(t), t));
     this.device = this.addDevice(this.track(deviceTrack), new Node("Device", { name: "Beat Guide",
       class_name: "MxDeviceMidiEffect", type: 4, can_have_chains: 0, can_have_drum_pads: 0 }));
     this.detail = null;        // [track, slot] of the clip in the detail view
@@ -56,6 +50,61 @@ class FakeLive {
   }
 
   track(t) { return this.song.children.tracks[t]; }
+
+  newTrack(t) {
+    const track = new Node("Track", { name: `${t + 1} MIDI`, has_midi_input: 1, has_audio_input: 0, arm: 0,
+      current_monitoring_state: 1 }, { clip_slots: [], devices: [] });
+    for (let s = 0; s < this.slots; s++) {
+      track.children.clip_slots.push(track.adopt("clip_slots", new Node("ClipSlot", {}, { clip: null }), s));
+    }
+    return track;
+  }
+
+  // ------------------------------------------------------------------ editing the Set (tracks and scenes)
+
+  reindex(parent, key) { parent.children[key].forEach((c, i) => parent.adopt(key, c, i)); }
+
+  insertTrack(at) {
+    const track = this.newTrack(this.song.children.tracks.length);
+    this.song.children.tracks.splice(at, 0, track);
+    this.reindex(this.song, "tracks");
+    return track;
+  }
+
+  deleteTrack(t) {
+    const [track] = this.song.children.tracks.splice(t, 1);
+    track.parent = null;
+    this.reindex(this.song, "tracks");
+  }
+
+  moveTrack(from, to) {
+    const [track] = this.song.children.tracks.splice(from, 1);
+    this.song.children.tracks.splice(to, 0, track);
+    this.reindex(this.song, "tracks");
+  }
+
+  // A scene is a row of clip slots, one on every track.
+  insertScene(at) {
+    for (const track of this.song.children.tracks) {
+      track.children.clip_slots.splice(at, 0, new Node("ClipSlot", {}, { clip: null }));
+      this.reindex(track, "clip_slots");
+    }
+  }
+
+  deleteScene(at) {
+    for (const track of this.song.children.tracks) {
+      const [slot] = track.children.clip_slots.splice(at, 1);
+      slot.parent = null;
+      this.reindex(track, "clip_slots");
+    }
+  }
+
+  // Whether a node is still in the Set (a deleted one reads as id 0, as in Live).
+  alive(node) {
+    let n = node;
+    while (n && n !== this.song) n = n.parent;
+    return n === this.song;
+  }
 
   get tracks() {
     return this.song.children.tracks.map((t) => ({ slots: t.children.clip_slots.map((s) => ({ clip: s.children.clip })) }));
@@ -200,7 +249,11 @@ class FakeLive {
     let i = 1;
     if (words[0] === "live_set") node = this.song;
     else if (words[0] === "this_device") node = this.device;
-    else if (words[0] === "id") { node = this.nodes.get(+words[1]) || null; i = 2; }
+    else if (words[0] === "id") {
+      node = this.nodes.get(+words[1]) || null;
+      if (node && !this.alive(node)) node = null;
+      i = 2;
+    }
     else throw new Error(`LOM: unknown root '${words[0]}' in '${path}'`);
     for (; i < words.length && node; i++) {
       const name = words[i];
@@ -307,6 +360,7 @@ class FakeLive {
       api.type = node ? node.cls : "";
       const need = () => {
         if (!node) throw new Error(`LiveAPI: '${path}' is id 0`);
+        if (!live.alive(node)) throw new Error(`LiveAPI: '${path}' was deleted`);
         return node;
       };
       api.get = (prop) => {

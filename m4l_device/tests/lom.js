@@ -45,7 +45,7 @@ const LOM = {
     props: {
       name: RWO, color: RWO, has_midi_input: R, has_audio_input: R, has_midi_output: R, has_audio_output: R,
       mute: RWO, solo: RWO, arm: RWO, can_be_armed: R, is_foldable: R, is_grouped: R, playing_slot_index: RO,
-      fired_slot_index: RO,
+      fired_slot_index: RO, current_monitoring_state: RWO, input_routing_type: RWO,
     },
     functions: ["delete_clip", "delete_device", "duplicate_clip_slot", "stop_all_clips"],
   }),

@@ -281,7 +281,7 @@ function bgEmptyState() {
         command: BG_NONE,                               // the launcher's server command; none: it searches
         latentSource: BG_SPEC.latent_sources.indexOf(BG_SPEC.default_latent_sources[0]), // a live.menu's index
         sendPort: BG_SPEC.ports.server,
-        replyPort: BG_SPEC.ports.reply
+        replyPort: 0                                    // 0: automatic, a free port each time the device loads
     };
 }
 

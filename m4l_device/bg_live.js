@@ -31,8 +31,9 @@ function bgWhere() {
     };
 }
 
+// A Drum Rack, empty or not (has_drum_pads is false for an empty one).
 function bgIsDrumRack(api) {
-    return bgFlag(api, "can_have_drum_pads") && bgFlag(api, "has_drum_pads");
+    return bgFlag(api, "can_have_drum_pads");
 }
 
 // The Drum Rack this device plays: the first instrument after it in its device chain when that is
@@ -162,9 +163,11 @@ function bgWriteClips(target, clips) {
     return { ok: true };
 }
 
-// The song position in beats, whether the transport plays, and the bar length in beats.
+// The song position in beats, whether the transport plays or the metronome counts in, and the bar
+// length in beats.
 function bgTransport() {
     var song = bgApi("live_set");
     var quarters = 4 * Number(song.get("signature_numerator")[0]) / Number(song.get("signature_denominator")[0]);
-    return { beat: Number(song.get("current_song_time")[0]), playing: bgFlag(song, "is_playing"), bar: quarters };
+    return { beat: Number(song.get("current_song_time")[0]), playing: bgFlag(song, "is_playing"),
+        countingIn: bgFlag(song, "is_counting_in"), bar: quarters };
 }

@@ -37,7 +37,7 @@ class FakeLive {
     this.ids = new Map();
     this.nodes = new Map();
     this.nextNoteId = 1;
-    this.song = new Node("Song", { current_song_time: 0, is_playing: 0, signature_numerator: 4,
+    this.song = new Node("Song", { current_song_time: 0, is_playing: 0, is_counting_in: 0, signature_numerator: 4,
       signature_denominator: 4, tempo: 120 }, { tracks: [] });
     this.view = this.song.adopt("view", new Node("Song.View", {}, {}));
     this.song.children.view = this.view;
@@ -129,7 +129,7 @@ class FakeLive {
   // A Drum Rack with pads {note: name}, appended to `chain` (a track or a rack chain).
   addDrumRack(chain, pads, name = "Drum Rack") {
     const rack = new Node("RackDevice", { name, class_name: "DrumGroupDevice", type: 1, can_have_chains: 1,
-      can_have_drum_pads: 1, has_drum_pads: 1 }, { chains: [], drum_pads: [] });
+      can_have_drum_pads: 1 }, { chains: [], drum_pads: [] });
     for (let n = 0; n < PADS; n++) rack.children.drum_pads.push(rack.adopt("drum_pads", new Node("DrumPad",
       { note: n, mute: 0, solo: 0 }, { chains: [] }), n));
     this.addDevice(chain, rack);
@@ -158,6 +158,14 @@ class FakeLive {
   }
 
   pad(rack, note) { return rack.children.drum_pads[note]; }
+
+  // Starts or stops the transport, as the Live API reports it to observers.
+  setTransport(props) {
+    for (const [k, v] of Object.entries(props)) {
+      this.song.props[k] = v;
+      if (k !== "current_song_time") this.notify(this.song, k);
+    }
+  }
 
   // Drops a sample on an empty pad: the rack gains a chain named `name`.
   fillPad(rack, note, name) {
@@ -220,6 +228,9 @@ class FakeLive {
   // A derived property value (has_clip, a pad's name), or the stored one.
   value(node, prop) {
     if (node.cls === "ClipSlot" && prop === "has_clip") return node.children.clip ? 1 : 0;
+    if (node.cls === "RackDevice" && prop === "has_drum_pads") {   // an empty Drum Rack has none
+      return node.props.can_have_drum_pads && node.children.chains.length ? 1 : 0;
+    }
     if (node.cls === "DrumPad" && prop === "name") return node.children.chains.length ? node.children.chains[0].props.name : "";
     if (node.cls === "Song.View" && prop === "detail_clip") return this.slotAt(this.detail, true);
     if (node.cls === "Song.View" && prop === "highlighted_clip_slot") return this.slotAt(this.highlighted, false);

@@ -23,7 +23,7 @@ const LOM = {
       visible_tracks: { list: true, cls: "Track" }, cue_points: { list: true, cls: "CuePoint" },
     },
     props: {
-      current_song_time: RWO, is_playing: RWO, signature_numerator: RWO, signature_denominator: RWO, tempo: RWO,
+      current_song_time: RWO, is_playing: RWO, is_counting_in: RO, signature_numerator: RWO, signature_denominator: RWO, tempo: RWO,
       loop: RWO, loop_start: RWO, loop_length: RWO, metronome: RWO, record_mode: RWO, song_length: RO,
     },
     functions: ["start_playing", "stop_playing", "continue_playing", "create_midi_track", "create_scene",

@@ -429,7 +429,7 @@ function record_taps(v) {
 
 // From [midiparse] note-ons with the transport position [when] read as they arrived (deferred to
 // the low-priority thread: this function makes no Live API call). A tap counts only while Live plays
-// (the transport's state is kept by checkTaps) and lands at its song time; during a count-in only a
+// (transportChanged and checkTaps keep the transport's state) and lands at its song time; during a count-in only a
 // tap up to half a step before the first beat counts (an early first step).
 function tap(pitch, velocity, ticks) {
     if (taps === null || velocity === 0) return;

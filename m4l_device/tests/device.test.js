@@ -2,7 +2,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { FakeLive, loadDevice, load } = require("./helpers.js");
+const { FakeLive, loadDevice, load, readPatch } = require("./helpers.js");
 
 const SPEC = load("bg_spec.js");
 const LANES = SPEC.classes.length;
@@ -511,6 +511,8 @@ test("regenerate: the last request with a new hit seed; unlocked latents new dra
     assert.match(dev.status(), new RegExp(`seed ${req[at.seed]},`));
   }
   assert.ok(seeds.size >= 4 && !seeds.has(5), [...seeds].join(" "));
+  const seedBox = readPatch().patch.boxes.map((b) => b.box).find((b) => b.varname === "Seed");
+  assert.equal(seedBox.saved_attribute_attributes.valueof.parameter_mmax, dev.ctx.MAX_SEED, "seeds the Seed box can show");
   dev.send("lock_score", 1);
   dev.send("regenerate", 1);
   assert.deepEqual(lastGenerate(dev).slice(at.score_seed, at.groove_seed + 1), [111, 222]);

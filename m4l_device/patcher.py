@@ -315,7 +315,9 @@ def server_column(d: Device) -> tuple[str, str]:
     # 0: automatic, a free port each time the device loads (so every device has its own)
     d.number("reply_port", [x + 62, 18, 50, 15], "bg_reply_port", 0, ports["reply_max"])
     send = p.obj(f"udpsend 127.0.0.1 {ports['server']}", 1, 0)
-    receive = p.obj(f"udpreceive {ports['reply']} @defer 1", 1, 1)
+    # @quiet 1: with several devices loading at once, all but one find the patch's first port taken
+    # before the js moves them to their own port (see docs/device.md, Several devices, one server)
+    receive = p.obj(f"udpreceive {ports['reply']} @defer 1 @quiet 1", 1, 1)
     p.connect(d.js, 0, send)
     p.connect(d.js, 1, receive)
     p.connect(receive, 0, d.js)

@@ -6,6 +6,8 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const dgram = require("node:dgram");
+const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const { spawn, spawnSync } = require("node:child_process");
 const L = require("../bg_launcher.js");
@@ -208,9 +210,15 @@ test("a server that never answers: the status says how long it has been starting
   { timeout: 30000 }, async (t) => {
     const d = device({ startTimeoutMs: 1500 });
     t.after(() => d.launcher.stop());
-    d.launcher.setCommand(`"${process.execPath}" -e "setInterval(() => {}, 1000)"`);
+    // a silent program, at a path with spaces (one word: quoted in the setting and in the status)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bg launcher "));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const program = path.join(dir, "silent server");
+    fs.symlinkSync(process.execPath, program);
+    d.launcher.setCommand(`"${program}" -e "setInterval(() => {}, 1000)"`);
     d.launcher.setPort(await freePort());
-    assert.match(await d.until(/^starting .* serve on port \d+ \.\.\. \(1 s\)$/, 10000), /node/);
+    const starting = await d.until(/^starting .* serve on port \d+ \.\.\. \(1 s\)$/, 10000);
+    assert.ok(starting.startsWith(`starting "${program}" -e "setInterval(() => {}, 1000)" serve on port`), starting);
     assert.match(await d.until(/^server stopped/, 10000),
       /killed \(SIGTERM\): no answer within 1.5 s\); restarting in 0.3 s/);
   });

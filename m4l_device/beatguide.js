@@ -2,7 +2,6 @@
 // [udpsend] / [udpreceive] (docs/osc-protocol.md), plays the Drum Rack after it, writes clips.
 // Pure logic lives in bg_core.js and bg_kit.js, the Live Object Model side in bg_live.js.
 
-autowatch = 1;
 inlets = 1;
 outlets = 6;
 var OUT_OSC = 0;       // -> udpsend: OSC messages, "port N"
@@ -10,7 +9,7 @@ var OUT_RECEIVE = 1;   // -> udpreceive: "port N"
 var OUT_VIEW = 2;      // -> jsui bg_grid.js
 var OUT_STATUS = 3;    // -> status comment: "set ..."
 var OUT_SAVE = 4;      // -> pattr bg_state (a blob parameter: saved with the Live Set)
-var OUT_LAUNCHER = 5;  // -> node.script bg_launcher.js, when the device has one: "port N", "command ..."
+var OUT_LAUNCHER = 5;  // -> node.script bg_launcher.js, when the device has one: "port N", "command ...", "reply_port"
 
 include("bg_spec.js");
 include("bg_core.js");
@@ -19,9 +18,13 @@ include("bg_live.js");
 
 var HEARTBEAT_MS = 2000;
 var SERVER_TIMEOUT_MS = 5000;
+var GENERATE_TIMEOUT_MS = 20000;  // a request with no /bg/done by then is given up (said on the status line)
+var MAX_SEED = 99999;           // the Seed box's range (patcher.MAX_SEED): Regenerate draws a hit seed in it
+var AUTO_PORTS = [49152, 65535]; // the dynamic port range: an automatic reply port without the launcher
 var TAPS_MS = 100;              // how often a tap recording checks the transport
 var RESCAN_MS = 100;            // wait after a change in the Live Set before reading the kit again
 var TICKS_PER_BEAT = 480;       // Max's transport resolution ([when] reports ticks)
+var MONITOR_OFF = 2;            // Track.current_monitoring_state: 0 In, 1 Auto, 2 Off
 
 var state = bgEmptyState();
 var controls = { temperature: 1.0, variations: 4, seed: 0, lockScore: 0, lockGroove: 0 };
@@ -41,7 +44,8 @@ var pings = {};                 // request id -> send time (ms)
 var lastRequest = null;         // the last generate request sent (for Regenerate)
 var lastResult = null;          // {req, replies, done}
 var ghost = bgFilled(BG_CLASSES, 0);
-var taps = null;                // {startBeat, notes, sawPlaying} while recording
+var taps = null;                // tap recording: {startBeat, notes, rolling, countingIn, sawPlaying, ignored, watchers}
+var replyPort = 0;              // the port [udpreceive] listens on: state.replyPort, or automatic (0 there)
 var inPitch = BG_SPEC.pitches.output[0];
 var storing = false;            // pattr echoes what it is sent: not a restore
 var heartbeat = new Task(beat, this);
@@ -72,8 +76,11 @@ function bang() {
     started = true;
     server.since = now();
     outlet(OUT_OSC, "port", state.sendPort);
-    outlet(OUT_RECEIVE, "port", state.replyPort);
+    if (state.replyPort !== 0) useReplyPort(state.replyPort);
+    else if (replyPort === 0) useReplyPort(AUTO_PORTS[0] + Math.floor(Math.random() * (AUTO_PORTS[1] - AUTO_PORTS[0])));
     tellLauncher();
+    if (state.replyPort === 0) outlet(OUT_LAUNCHER, "reply_port");   // a port the system says is free
+    box("bg_inpitch").message("set", inPitch);
     var menu = box("bg_inclass");
     menu.message("clear");
     for (var c = 0; c < BG_CLASSES; c++) menu.message("append", bgLaneLabel(c));
@@ -89,14 +96,23 @@ function bang() {
 function beat() {
     var id = nextId++;
     pings[id] = now();
-    outlet(OUT_OSC, BG_ADDR.ping, id, state.replyPort);
+    outlet(OUT_OSC, BG_ADDR.ping, id, replyPort);
+    if (pending !== null && now() - pending.t0 > GENERATE_TIMEOUT_MS) {
+        pending = null;
+        status("no answer to Generate within " + GENERATE_TIMEOUT_MS / 1000 + " s (server port " + state.sendPort +
+            ", replies to port " + replyPort + "): nothing written. Press Generate again.");
+    }
     if (now() - Math.max(server.since, server.lastPongMs) <= SERVER_TIMEOUT_MS) return;
     server.down = true;
-    if (server.told || now() - launcherSaidMs <= SERVER_TIMEOUT_MS) return;
+    if (server.told || launcherBusy()) return;
     server.told = true;
-    status("no server answers on port " + state.sendPort + " (replies to port " + state.replyPort +
+    status("no server answers on port " + state.sendPort + " (replies to port " + replyPort +
         "): start it with `beatguide serve`, or check Server / Reply port (another program may hold the reply port)");
 }
+
+// Whether the launcher reported lately: while it looks for or starts a server it says so every few
+// seconds, and its word wins over "no server".
+function launcherBusy() { return now() - launcherSaidMs <= SERVER_TIMEOUT_MS; }
 
 // ---------------------------------------------------------------- the Drum Rack
 
@@ -106,7 +122,7 @@ function rescanKit() {
     bgUnwatch(watchers);
     watchers = [];
     where = bgWhere();
-    rack = bgFindDrumRack(where);
+    rack = bgFindDrumRack(where);   // an empty Drum Rack too: it is watched, and read once it holds samples
     pads = rack === null ? null : bgReadPads(rack.path);
     var chains = rack === null ? [where.chainPath] : rack.chains;
     for (var i = 0; i < chains.length; i++) watchers.push(bgWatch(chains[i], "devices", kitChanged));
@@ -121,6 +137,8 @@ function rescanKit() {
     remap();
     if (rack === null) {
         status("no Drum Rack after this device: lanes play and read General MIDI notes (kick C1 36, snare D1 38, ...)");
+    } else if (pads.length === 0) {
+        status("Drum Rack '" + rack.name + "' is empty: drop samples on its pads; until then lanes write General MIDI notes");
     } else {
         status(bgKitSummary(kit, rack.name));
     }
@@ -175,6 +193,7 @@ function model(i) {
 
 function validPort(n) { return n >= BG_SPEC.ports.reply_min && n <= BG_SPEC.ports.reply_max; }
 
+// send_port N: the producer's Server port (saved with the Set).
 function send_port(n) {
     if (!validPort(n)) {
         status("Server port must be " + BG_SPEC.ports.reply_min + "-" + BG_SPEC.ports.reply_max);
@@ -183,21 +202,36 @@ function send_port(n) {
     }
     state.sendPort = n;
     store();
-    outlet(OUT_OSC, "port", n);
+    useSendPort(n);
     outlet(OUT_LAUNCHER, "port", n);
+}
+
+function useSendPort(n) {
+    state.sendPort = n;
+    outlet(OUT_OSC, "port", n);
+    box("bg_send_port").message("set", n);
     server.since = now();
     server.told = false;
 }
 
+// reply_port N: the producer's Reply port (saved with the Set), or 0: automatic, a free port chosen
+// afresh each time the device loads (so duplicated devices never share one).
 function reply_port(n) {
-    if (!validPort(n)) {
-        status("Reply port must be " + BG_SPEC.ports.reply_min + "-" + BG_SPEC.ports.reply_max);
-        box("bg_reply_port").message("set", state.replyPort);
+    if (n !== 0 && !validPort(n)) {
+        status("Reply port must be " + BG_SPEC.ports.reply_min + "-" + BG_SPEC.ports.reply_max + " (0: automatic)");
+        box("bg_reply_port").message("set", replyPort);
         return;
     }
     state.replyPort = n;
     store();
+    if (n !== 0) useReplyPort(n);
+    else outlet(OUT_LAUNCHER, "reply_port");
+}
+
+function useReplyPort(n) {
+    replyPort = n;
     outlet(OUT_RECEIVE, "port", n);
+    box("bg_reply_port").message("set", n);
     server.since = now();
     server.told = false;
 }
@@ -221,18 +255,20 @@ function inclass(item) {
 }
 
 // launcher <kind> ...: from the Node for Max launcher. "status <text...>" goes to the status
-// line; "port N" is the port of the server it found or started; "ready" asks for the settings.
+// line; "port N" is the port of the server it found or started (used, not saved: loading a Set
+// leaves it unmodified); "reply_port N" a free port for the replies; "ready" asks for the settings.
 function launcher(kind) {
     var args = arrayfromargs(arguments).slice(1);
     if (kind === "status") {
         launcherSaidMs = now();
         status("server: " + args.join(" "));
     }
-    else if (kind === "ready") tellLauncher();
-    else if (kind === "port" && validPort(args[0]) && args[0] !== state.sendPort) {
-        send_port(args[0]);
-        box("bg_send_port").message("set", args[0]);
+    else if (kind === "ready") {
+        tellLauncher();
+        if (state.replyPort === 0) outlet(OUT_LAUNCHER, "reply_port");
     }
+    else if (kind === "port" && validPort(args[0]) && args[0] !== state.sendPort) useSendPort(args[0]);
+    else if (kind === "reply_port" && validPort(args[0]) && state.replyPort === 0) useReplyPort(args[0]);
 }
 
 // The launcher's settings: the server port and the server command (empty: it searches).
@@ -285,10 +321,8 @@ function restore() {
     var how = bgStateFromList(state, arrayfromargs(arguments));
     if (how === "other") status("the saved state is from another version of the device: not restored");
     if (how !== "ok") return;
-    box("bg_send_port").message("set", state.sendPort);
-    box("bg_reply_port").message("set", state.replyPort);
-    outlet(OUT_OSC, "port", state.sendPort);
-    outlet(OUT_RECEIVE, "port", state.replyPort);
+    useSendPort(state.sendPort);
+    if (state.replyPort !== 0) useReplyPort(state.replyPort);
     var command = box("bg_command");   // the launcher's text field, when the device has the launcher
     if (command !== null) command.message("set", state.command === BG_NONE ? "" : state.command);
     tellLauncher();
@@ -357,7 +391,7 @@ function capture(what, v) {
     }
     var notes = bgClipNotes(clip.api);
     if (what === "score") state.score = bgScoreFromNotes(notes, kit.inputMap);
-    else if (what === "groove") state.groove = bgGrooveFromNotes(notes);
+    else if (what === "groove") state.groove = bgGrooveFromNotes(notes, kit.inputMap);
     else if (what === "accents") state.accents = bgAccentsFromNotes(notes, kit.inputMap);
     else return;
     status("captured the " + what + " of '" + clip.name + "'");
@@ -366,44 +400,100 @@ function capture(what, v) {
 
 // ---------------------------------------------------------------- tap recording (one loop)
 
+// What keeps pad taps from reaching the device ("" when they reach it): MIDI comes through a
+// track that is armed with monitoring Auto, or whose monitoring is In.
+function tapInputProblem() {
+    var track = bgApi(bgWhere().trackPath);
+    var monitoring = Number(track.get("current_monitoring_state")[0]);
+    if (monitoring === MONITOR_OFF) return "set this track's monitoring to In or Auto (it is Off, so no taps reach Beat Guide)";
+    if (monitoring !== 0 && !bgFlag(track, "arm")) return "arm this track (or set its monitoring to In) so your taps reach Beat Guide";
+    return "";
+}
+
+// record_taps: 2 bars of taps from the next bar line, recorded while Live plays (or counts in).
 function record_taps(v) {
     if (!started || v === 0) return;
+    if (taps !== null) bgUnwatch(taps.watchers);
     var t = bgTransport();
-    taps = { startBeat: Math.ceil(t.beat / t.bar) * t.bar, notes: [], sawPlaying: t.playing };
+    taps = { startBeat: Math.ceil(t.beat / t.bar) * t.bar, notes: [], rolling: t.playing, countingIn: t.countingIn,
+        sawPlaying: t.playing, ignored: 0, watchers: [] };
+    taps.watchers.push(bgWatch("live_set", "is_playing", transportChanged),
+        bgWatch("live_set", "is_counting_in", transportChanged));
     var span = "2 bars of taps from beat " + taps.startBeat;
-    status(t.playing ? "recording " + span + ": tap any pad" : "press play to record " + span + " (the next bar line)");
+    var problem = tapInputProblem();
+    status((problem !== "" ? problem + "; then " : "") +
+        (t.playing ? "recording " + span + ": tap any pad" : "press play to record " + span + " (the next bar line)"));
     tapClock.interval = TAPS_MS;
     tapClock.repeat();
 }
 
 // From [midiparse] note-ons with the transport position [when] read as they arrived (deferred to
-// the low-priority thread: this function makes no Live API call).
+// the low-priority thread: this function makes no Live API call). A tap counts only while Live plays
+// (transportChanged and checkTaps keep the transport's state) and lands at its song time; during a count-in only a
+// tap up to half a step before the first beat counts (an early first step).
 function tap(pitch, velocity, ticks) {
     if (taps === null || velocity === 0) return;
+    if (!taps.rolling) {
+        if (taps.ignored++ === 0) status("taps are recorded only while Live plays: press play (recording starts at beat " + taps.startBeat + ")");
+        return;
+    }
     var t = ticks / TICKS_PER_BEAT - taps.startBeat;
-    if (t >= -BG_STEP_BEATS / 2 && t < BG_LOOP_BEATS) {
-        taps.notes.push({ pitch: pitch, start_time: bgInLoop(t), velocity: velocity, mute: 0 });
+    var from = -BG_STEP_BEATS / 2;
+    if (t >= from && t < (taps.countingIn ? 0 : BG_LOOP_BEATS)) {
+        taps.notes.push({ pitch: pitch, start_time: t, velocity: velocity, mute: 0 });
     }
 }
 
+function stopTaps() {
+    bgUnwatch(taps.watchers);
+    taps = null;
+    tapClock.cancel();
+}
+
+// The transport as tap() needs it: whether taps count now, and whether Live is counting in.
+function noteTransport(t) {
+    taps.rolling = t.playing || t.countingIn;
+    taps.countingIn = t.countingIn && !t.playing;
+    if (t.playing) taps.sawPlaying = true;
+}
+
+// Live reports the transport starting, stopping or counting in. Only notes it: a Live API
+// notification may not change the Set (the groove is saved by checkTaps, from the Task).
+function transportChanged() {
+    if (taps !== null) noteTransport(bgTransport());
+}
+
+// Every TAPS_MS while recording: ends the recording after its 2 bars, or when the transport stops.
 function checkTaps() {
     if (taps === null) {
         tapClock.cancel();
         return;
     }
     var t = bgTransport();
-    if (t.playing) {
-        taps.sawPlaying = true;
-        if (t.beat < taps.startBeat + BG_LOOP_BEATS) return;
-        state.groove = bgGrooveFromNotes(taps.notes);
-        status("recorded " + taps.notes.length + " taps into the groove");
-        taps = null;
-        changed();
-    } else if (taps.sawPlaying) {
+    noteTransport(t);
+    if (taps.sawPlaying && t.beat >= taps.startBeat + BG_LOOP_BEATS) finishTaps();
+    else if (taps.sawPlaying && !taps.rolling) {
         status("the transport stopped while recording taps: recording cancelled (" + taps.notes.length +
             " taps), the groove is unchanged. Press Record taps and play again.");
-        taps = null;
+        stopTaps();
     }
+}
+
+function finishTaps() {
+    var n = taps.notes.length;
+    if (n === 0) {
+        var problem = tapInputProblem();
+        status("no taps arrived in the 2 bars from beat " + taps.startBeat + ": " +
+            (problem !== "" ? problem : "tap the pads (or a MIDI controller routed to this track)") + "; the groove is unchanged");
+        stopTaps();
+        return;
+    }
+    state.groove = bgGrooveFromNotes(taps.notes, kit.inputMap);
+    var steps = bgSteps(state.groove.mask).reduce(function (a, b) { return a + b; }, 0);
+    status("recorded " + n + " taps from beat " + taps.startBeat + " into the groove: " + steps + " of " + BG_STEPS +
+        " steps hit (the loudest tap per step)" + (taps.ignored ? "; " + taps.ignored + " taps while stopped ignored" : ""));
+    stopTaps();
+    changed();
 }
 
 // ---------------------------------------------------------------- generate
@@ -411,19 +501,21 @@ function checkTaps() {
 function makeRequest(seedValue) {
     var last = lastResult !== null ? lastResult.done : null;
     return {
-        id: nextId++, replyPort: state.replyPort, model: state.model, caps: currentCaps(),
+        id: nextId++, replyPort: replyPort, model: state.model, caps: currentCaps(),
         variations: controls.variations, temperature: controls.temperature, seed: seedValue,
         scoreSeed: controls.lockScore && last ? last.scoreSeed : -1,
         grooveSeed: controls.lockGroove && last ? last.grooveSeed : -1,
         output: bgOutputPitches(kit),
-        state: JSON.parse(JSON.stringify(state))
+        state: JSON.parse(JSON.stringify(state)),
+        target: bgTarget()
     };
 }
 
 // Whether the server can take a request now; says why not on the status line.
 function canSend() {
     if (server.down) {
-        status("no server: start it with `beatguide serve` (the status line says when it answers)");
+        if (launcherBusy()) status("no server yet: wait for `server: ready` on this line, then press Generate");
+        else status("no server: start it with `beatguide serve` (the status line says when it answers)");
         return false;
     }
     if (server.version !== BG_SPEC.protocol_version) return false;
@@ -451,7 +543,9 @@ function generate(v) {
     send(makeRequest(controls.seed));
 }
 
-// Same inputs, new hit seed; latents locked by the toggles keep the seeds /bg/done reported.
+// The last request again with a new hit seed (a fresh draw, shown on the status line: type it into
+// Seed to get this result from Generate); unlocked latents are new draws (derived from that seed),
+// locked ones keep the seeds /bg/done reported.
 function regenerate(v) {
     if (!started || v === 0) return;
     if (lastRequest === null) return generate(1);
@@ -459,10 +553,14 @@ function regenerate(v) {
     var req = JSON.parse(JSON.stringify(lastRequest));
     var last = lastResult !== null ? lastResult.done : null;
     req.id = nextId++;
-    req.seed = lastRequest.seed + lastRequest.variations;
+    req.replyPort = replyPort;
+    do {
+        req.seed = Math.floor(Math.random() * (MAX_SEED + 1));
+    } while (req.seed === lastRequest.seed);
     req.scoreSeed = controls.lockScore && last ? last.scoreSeed : -1;
     req.grooveSeed = controls.lockGroove && last ? last.grooveSeed : -1;
     req.caps = currentCaps();
+    req.target = bgTarget();
     send(req);
 }
 
@@ -509,8 +607,7 @@ function onPong(args) {
     var before = modelNames();
     server.models = bgModelsFromPong(pong).models;
     if (server.models.length > 0 && state.model === BG_NONE) {
-        state.model = defaultModel(server.models);
-        store();
+        state.model = defaultModel(server.models);   // not stored: loading a Set leaves it unmodified
     }
     if (!first && modelNames() === before) return;   // nothing new to say
     showModel();
@@ -543,9 +640,10 @@ function onDone(done) {
             notes: bgLiveNotes(p.replies.variations[v].notes, p.req.output)
         });
     }
-    if (writeClips(clips)) {
+    if (writeClips(p.req.target, clips)) {
         status(clips.length + " variations written (" + Math.round(now() - p.t0) + " ms, server " +
-            Math.round(res.elapsedMs) + " ms, seeds " + res.scoreSeed + "/" + res.grooveSeed + ")");
+            Math.round(res.elapsedMs) + " ms; seed " + p.req.seed + ", latent seeds " + res.scoreSeed + "/" +
+            res.grooveSeed + ")");
     }
 }
 
@@ -567,14 +665,18 @@ function write_aux(v) {
         clips.push({ name: bgClipName(r.req.model, i, r.req.temperature, "aux groove"),
             notes: bgGrooveNotes(a.auxGroove, r.req.output[0]) });
     }
-    if (writeClips(clips)) status(clips.length + " reconstruction clips written");
+    if (writeClips(bgTarget(), clips)) status(clips.length + " reconstruction clips written");
 }
 
-function writeClips(clips) {
-    var full = bgWriteClips(where.trackPath, clips);
-    if (full !== null) {
+// Writes clips where the target says (bgWriteClips); says on the status line why not.
+function writeClips(target, clips) {
+    var res = bgWriteClips(target, clips);
+    if (res.ok) return true;
+    if (res.gone === "track") status("not written: the track this request was for was deleted");
+    else if (res.gone === "slot") status("not written: the selected clip slot was deleted (its scene removed); select a slot and Regenerate");
+    else {
         status("not written: no empty slot: " + clips.length + " clips need " + clips.length + " empty slots below slot " +
-            (full.start + 1) + ", only " + full.free + " free. Add scenes or pick a slot higher up.");
+            (res.start + 1) + ", only " + res.free + " free. Add scenes or pick a slot higher up.");
     }
-    return full === null;
+    return false;
 }

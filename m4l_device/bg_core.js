@@ -166,11 +166,13 @@ function bgSteps(mask) {
 }
 
 // One note onset (beats from the clip start) -> {step, offset}, or null outside the loop.
-// A note less than half a step before the loop end wraps to step 0 (loops), as the server does.
+// A note up to half a step before 0 is an early step 0; one less than half a step before the loop
+// end wraps to step 0 (loops), as the server does (grid.notes_to_loop).
 function bgQuantize(start) {
-    if (!(start >= 0) || start >= BG_LOOP_BEATS) return null;
+    if (!isFinite(start) || start >= BG_LOOP_BEATS) return null;
     var pos = start / BG_STEP_BEATS;
     var step = Math.floor(pos + 0.5);
+    if (step < 0) return null;
     if (step >= BG_STEPS) {
         step -= BG_STEPS;
         pos -= BG_STEPS;
@@ -179,8 +181,19 @@ function bgQuantize(start) {
     return { step: step, offset: offset };
 }
 
-// Notes (LOM dictionaries) -> cells[class][step] = {velocity 0-1, offset} of the loudest note.
-// classOf(pitch) gives the class or BG_NOT_READ. Muted notes are skipped.
+// A note's velocity as the reading uses it: rounded half up, within 1-127.
+function bgMidiVelocity(v) { return Math.max(1, Math.min(127, Math.floor(v + 0.5))); }
+
+// Whether cell note a wins over b: louder, then earlier (smaller offset), then lower pitch.
+function bgWins(a, b) {
+    if (a.velocity !== b.velocity) return a.velocity > b.velocity;
+    if (a.offset !== b.offset) return a.offset < b.offset;
+    return a.pitch < b.pitch;
+}
+
+// Notes (LOM dictionaries) -> cells[class][step] = {velocity (MIDI 1-127), offset, pitch} of the
+// note that wins the cell (bgWins), whatever the notes' order. classOf(pitch) gives the class or
+// BG_NOT_READ. Muted notes are skipped.
 function bgCells(notes, classes, classOf) {
     var cells = [];
     for (var c = 0; c < classes; c++) cells.push(bgFilled(BG_STEPS, null));
@@ -190,48 +203,64 @@ function bgCells(notes, classes, classOf) {
         var cls = classOf(n.pitch);
         var q = bgQuantize(n.start_time);
         if (cls < 0 || q === null) continue;
-        var vel = n.velocity / 127;
+        var cell = { velocity: bgMidiVelocity(n.velocity), offset: q.offset, pitch: n.pitch };
         var old = cells[cls][q.step];
-        if (old === null || vel > old.velocity) cells[cls][q.step] = { velocity: vel, offset: q.offset };
+        if (old === null || bgWins(cell, old)) cells[cls][q.step] = cell;
     }
     return cells;
 }
 
+function bgReadClass(inputMap) { return function (p) { return inputMap[p]; }; }
+
 // The score: one int32 lane mask per class, through the input map.
 function bgScoreFromNotes(notes, inputMap) {
-    var cells = bgCells(notes, BG_CLASSES, function (p) { return inputMap[p]; });
+    var cells = bgCells(notes, BG_CLASSES, bgReadClass(inputMap));
     var masks = [];
     for (var c = 0; c < BG_CLASSES; c++) masks.push(bgMask(cells[c]));
     return masks;
 }
 
 // The groove ("squash"): per step the loudest note of any pitch -> {mask, velocities, offsets}.
-function bgGrooveFromNotes(notes) {
-    var cells = bgCells(notes, 1, function () { return 0; })[0];
-    var g = { mask: bgMask(cells), velocities: bgFilled(BG_STEPS, 0), offsets: bgFilled(BG_STEPS, 0) };
+// At equal velocity the lowest drum class wins; pitches the input map does not read rank after
+// every class (gestures.read_notes).
+function bgGrooveFromNotes(notes, inputMap) {
+    var cells = bgCells(notes, BG_CLASSES + 1, function (p) { return inputMap[p] >= 0 ? inputMap[p] : BG_CLASSES; });
+    var g = { mask: 0, velocities: bgFilled(BG_STEPS, 0), offsets: bgFilled(BG_STEPS, 0) };
+    var hit = bgFilled(BG_STEPS, 0);
     for (var s = 0; s < BG_STEPS; s++) {
-        if (cells[s] !== null) {
-            g.velocities[s] = cells[s].velocity;
-            g.offsets[s] = cells[s].offset;
+        var best = null;
+        for (var c = 0; c <= BG_CLASSES; c++) {
+            var cell = cells[c][s];
+            if (cell !== null && (best === null || cell.velocity > best.velocity)) best = cell;
         }
+        if (best === null) continue;
+        hit[s] = 1;
+        g.velocities[s] = best.velocity / 127;
+        g.offsets[s] = best.offset;
     }
+    g.mask = bgMask(hit);
     return g;
 }
 
-// Accents: steps holding a note louder than its drum's mean + 1 (population) std over the loop.
+// Accents: steps holding a note louder than its drum's mean + 1 (population) std over the loop,
+// decided on integer MIDI velocities (exact, as gestures.accents): with n notes, S = sum v,
+// Q = sum v^2 and d = n v - S, an accent when d > 0 and d^2 > n Q - S^2.
 function bgAccentsFromNotes(notes, inputMap) {
-    var cells = bgCells(notes, BG_CLASSES, function (p) { return inputMap[p]; });
+    var cells = bgCells(notes, BG_CLASSES, bgReadClass(inputMap));
     var accented = bgFilled(BG_STEPS, 0);
     for (var c = 0; c < BG_CLASSES; c++) {
-        var vels = [];
-        var s;
-        for (s = 0; s < BG_STEPS; s++) if (cells[c][s] !== null) vels.push(cells[c][s].velocity);
-        if (vels.length === 0) continue;
-        var mean = 0, variance = 0, i;
-        for (i = 0; i < vels.length; i++) mean += vels[i] / vels.length;
-        for (i = 0; i < vels.length; i++) variance += (vels[i] - mean) * (vels[i] - mean) / vels.length;
-        var threshold = mean + Math.sqrt(variance);
-        for (s = 0; s < BG_STEPS; s++) if (cells[c][s] !== null && cells[c][s].velocity > threshold) accented[s] = 1;
+        var n = 0, sum = 0, squares = 0, s;
+        for (s = 0; s < BG_STEPS; s++) {
+            if (cells[c][s] === null) continue;
+            n++;
+            sum += cells[c][s].velocity;
+            squares += cells[c][s].velocity * cells[c][s].velocity;
+        }
+        for (s = 0; s < BG_STEPS; s++) {
+            if (cells[c][s] === null) continue;
+            var d = n * cells[c][s].velocity - sum;
+            if (d > 0 && d * d > n * squares - sum * sum) accented[s] = 1;
+        }
     }
     return bgMask(accented);
 }
@@ -252,7 +281,7 @@ function bgEmptyState() {
         command: BG_NONE,                               // the launcher's server command; none: it searches
         latentSource: BG_SPEC.latent_sources.indexOf(BG_SPEC.default_latent_sources[0]), // a live.menu's index
         sendPort: BG_SPEC.ports.server,
-        replyPort: BG_SPEC.ports.reply
+        replyPort: 0                                    // 0: automatic, a free port each time the device loads
     };
 }
 
@@ -473,7 +502,7 @@ if (typeof module !== "undefined") {
         BG_STATE_LAYOUT: BG_STATE_LAYOUT, bgLayoutLength: bgLayoutLength, bgPack: bgPack, bgUnpack: bgUnpack,
         bgParseReply: bgParseReply, bgModelsFromPong: bgModelsFromPong, bgControls: bgControls,
         bgDefaultInputMap: bgDefaultInputMap, bgMask: bgMask, bgSteps: bgSteps, bgQuantize: bgQuantize,
-        bgScoreFromNotes: bgScoreFromNotes, bgGrooveFromNotes: bgGrooveFromNotes,
+        bgMidiVelocity: bgMidiVelocity, bgScoreFromNotes: bgScoreFromNotes, bgGrooveFromNotes: bgGrooveFromNotes,
         bgAccentsFromNotes: bgAccentsFromNotes, bgEmptyState: bgEmptyState, bgStateToList: bgStateToList,
         bgStateFromList: bgStateFromList, bgGestures: bgGestures, bgRequestProblem: bgRequestProblem,
         bgGenerateArgs: bgGenerateArgs, BgReplies: BgReplies, bgChooseSlots: bgChooseSlots,

@@ -5,18 +5,23 @@
 //   1. pings the port (/bg/ping) and uses a Beat Guide server that answers: several devices in one
 //      Set share one server, and a server started by hand is used as it is;
 //   2. otherwise starts `beatguide serve` itself: the command is a device setting saved with the Set
-//      ("command ..."), or, when empty, `beatguide` found on PATH or in the usual pipx / pip / venv
-//      places of macOS and Windows (Live started from the Finder does not see the shell's PATH);
+//      ("command ..."), or, when empty, `beatguide` found on PATH or in the usual pip / pipx / venv /
+//      conda / pyenv / python.org / Microsoft Store places of macOS and Windows (Live started from
+//      the Finder does not see the shell's PATH);
 //   3. if the port is held by a program that is not Beat Guide, starts the server on a free port
 //      (`--port 0`; the server announces the port it bound) and tells the device that port.
-// It reports each stage on the device's status line, pings its server every few seconds, restarts
-// it with back-off when it dies or stops answering, and stops the server it started when the device
-// is removed or Live quits (the server runs with --stop-on-stdin-close: it stops when this process's
-// end of its stdin pipe closes, however this process ends).
+// It reports each stage on the device's status line (again every few seconds until a server
+// answers, so the device does not call it missing meanwhile), pings its server every few seconds and
+// restarts it with back-off when it dies or stops answering.
+//
+// The server it starts is shared: it runs detached, with --stop-when-idle, so removing the device
+// that started it leaves it to the others; it stops by itself once no device has pinged it for
+// IDLE_STOP_S seconds (every device pings every 2 s), e.g. a minute after Live quits.
 //
 // Messages from the device: "port N" (the server port setting), "command <text>" (the server
-// command setting, a command line; empty = search), "stop". To the device: "status <text>", "port N" (the port of the
-// server in use), "ready" (asks the device for its settings once this script runs).
+// command setting, a command line; empty = search), "reply_port" (asks for a free UDP port for the
+// device's replies), "stop". To the device: "status <text>", "port N" (the port of the server in
+// use), "reply_port N", "ready" (asks the device for its settings once this script runs).
 //
 // The logic takes its Max side as an argument, so the tests (tests/launcher.test.js) run it under
 // plain Node against a real `beatguide serve`; inside Max the `max-api` module is used.
@@ -31,6 +36,8 @@ const HOST = "127.0.0.1";
 const DEFAULT_PORT = 9010;
 const ANNOUNCE = /^beatguide: serving on (\S+) port (\d+)\b/m;  // osc_server.ANNOUNCE
 const PYTHONS = ["3.11", "3.12", "3.13", "3.14"];
+const IDLE_STOP_S = 60;           // the server stops once no datagram came for this long
+const OUTPUT_KEEP = 4096;         // characters of the server's output kept while waiting for its announce
 const INSTALL_HINT = "install it (in the Beat Guide folder: python3 -m pip install .; see the README) or type " +
   "the full path of beatguide in Server command";
 
@@ -38,11 +45,13 @@ const DEFAULTS = {
   pingTimeoutMs: 500,             // one ping
   checkEveryMs: 3000,             // health check of the server in use
   missedChecks: 2,                // unanswered checks in a row before the server counts as gone
-  startTimeoutMs: 120000,         // spawn to announce
+  startTimeoutMs: 60000,          // spawn to announce
   backoffMs: [1000, 2000, 5000, 10000, 30000],
   stableMs: 60000,                // up this long: the back-off starts again from its first step
   settingsWaitMs: 1000,           // after "ready", how long to wait for the device's settings
   busyPortWaitMs: 6000,           // a bound port that does not answer yet may be a server warming up
+  progressMs: 2000,               // until a server answers, the status is said again this often
+  idleStopS: IDLE_STOP_S,
 };
 
 // ------------------------------------------------------------------ OSC: just what ping / pong need
@@ -120,6 +129,19 @@ function portFree(port, host = HOST) {
   });
 }
 
+// A UDP port on loopback that is free now: bound by the system, then released for the device's
+// [udpreceive] to bind.
+function freeUdpPort(host = HOST) {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    sock.once("error", (e) => { sock.close(); reject(e); });
+    sock.bind(0, host, () => {
+      const port = sock.address().port;
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
 // ------------------------------------------------------------------ finding `beatguide`
 
 // A command line -> argv: words split on spaces, "double" or 'single' quotes keep spaces in a word.
@@ -131,25 +153,51 @@ function parseCommand(text) {
   return argv;
 }
 
-// Where `beatguide` usually lands, besides PATH: pipx, pip --user, python.org and Homebrew
-// Pythons, and virtual environments in the home folder.
-function usualPlaces(platform, env, home) {
+// The folders inside `dir` (names only; none when it cannot be read).
+function listDir(dir) {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch (e) {
+    return [];
+  }
+}
+
+const CONDAS = ["miniconda3", "anaconda3", "miniforge3", "mambaforge"];
+
+// Where `beatguide` usually lands, besides PATH: pipx, pip --user, python.org (per user and for all
+// users), Homebrew, Microsoft Store Pythons, conda (base and envs), pyenv versions, and virtual
+// environments in the home folder. `list(dir)` lists the folders in a folder (envs, versions).
+function usualPlaces(platform, env, home, list = listDir) {
   if (platform === "win32") {
+    const j = path.win32.join;
     const profile = env.USERPROFILE || home;
-    const appData = env.APPDATA || path.win32.join(profile, "AppData", "Roaming");
-    const local = env.LOCALAPPDATA || path.win32.join(profile, "AppData", "Local");
+    const appData = env.APPDATA || j(profile, "AppData", "Roaming");
+    const local = env.LOCALAPPDATA || j(profile, "AppData", "Local");
+    const programs = [env.ProgramFiles || "C:\\Program Files", env["ProgramFiles(x86)"] || "C:\\Program Files (x86)"];
     const exe = "beatguide.exe";
-    const places = [path.win32.join(profile, ".local", "bin", exe),                       // pipx
-      path.win32.join(profile, "pipx", "venvs", "beatguide", "Scripts", exe),
-      path.win32.join(local, "pipx", "pipx", "venvs", "beatguide", "Scripts", exe)];
+    const places = [j(profile, ".local", "bin", exe),                                       // pipx
+      j(profile, "pipx", "venvs", "beatguide", "Scripts", exe),
+      j(local, "pipx", "pipx", "venvs", "beatguide", "Scripts", exe)];
     for (const v of PYTHONS) {
       const tag = "Python" + v.replace(".", "");
-      places.push(path.win32.join(appData, "Python", tag, "Scripts", exe),                 // pip --user
-        path.win32.join(local, "Programs", "Python", tag, "Scripts", exe));                // python.org
+      places.push(j(appData, "Python", tag, "Scripts", exe),                                // pip --user
+        j(local, "Programs", "Python", tag, "Scripts", exe),                                // python.org, per user
+        ...programs.map((p) => j(p, tag, "Scripts", exe)));                                 // python.org, all users
     }
-    for (const venv of [".venv", "venv", path.win32.join("beatguide", ".venv")]) {
-      places.push(path.win32.join(profile, venv, "Scripts", exe));
+    const packages = j(local, "Packages");                                                  // Microsoft Store
+    for (const app of list(packages).filter((n) => n.startsWith("PythonSoftwareFoundation.Python."))) {
+      const tag = "Python" + app.split(".").slice(2, 4).join("").replace(/_.*/, "");
+      places.push(j(packages, app, "LocalCache", "local-packages", tag, "Scripts", exe));
     }
+    for (const conda of CONDAS) {
+      for (const root of [j(profile, conda), j(local, conda), "C:\\ProgramData\\" + conda]) {
+        places.push(j(root, "Scripts", exe));
+        for (const e of list(j(root, "envs"))) places.push(j(root, "envs", e, "Scripts", exe));
+      }
+    }
+    const pyenv = j(profile, ".pyenv", "pyenv-win", "versions");
+    for (const v of list(pyenv)) places.push(j(pyenv, v, "Scripts", exe));
+    for (const venv of [".venv", "venv", j("beatguide", ".venv")]) places.push(j(profile, venv, "Scripts", exe));
     return places;
   }
   const places = [path.join(home, ".local", "bin", "beatguide"),                          // pipx, pip --user (Linux)
@@ -159,6 +207,14 @@ function usualPlaces(platform, env, home) {
     places.push(path.join(home, "Library", "Python", v, "bin", "beatguide"),               // pip --user (macOS)
       path.join("/Library/Frameworks/Python.framework/Versions", v, "bin", "beatguide"));   // python.org
   }
+  for (const conda of CONDAS) {
+    for (const root of [path.join(home, conda), path.join("/opt", conda), path.join("/opt/homebrew/Caskroom", conda, "base")]) {
+      places.push(path.join(root, "bin", "beatguide"));
+      for (const e of list(path.join(root, "envs"))) places.push(path.join(root, "envs", e, "bin", "beatguide"));
+    }
+  }
+  const pyenv = path.join(env.PYENV_ROOT || path.join(home, ".pyenv"), "versions");
+  for (const v of list(pyenv)) places.push(path.join(pyenv, v, "bin", "beatguide"));
   for (const venv of [".venv", "venv", path.join("beatguide", ".venv"), path.join(".virtualenvs", "beatguide")]) {
     places.push(path.join(home, venv, "bin", "beatguide"));
   }
@@ -168,16 +224,28 @@ function usualPlaces(platform, env, home) {
 // The command to run: {argv, searched}. The setting when given, else `beatguide` on PATH or in
 // the usual places; argv is null when nothing was found (searched lists where it looked).
 function findCommand(setting, { platform = process.platform, env = process.env, home = os.homedir(),
-  exists = isFile } = {}) {
+  exists = isFile, list = listDir } = {}) {
   const given = parseCommand(setting);
   if (given.length) return { argv: given, searched: [] };
   const sep = platform === "win32" ? ";" : ":";
   const join = platform === "win32" ? path.win32.join : path.join;
   const name = platform === "win32" ? "beatguide.exe" : "beatguide";
   const onPath = String(env.PATH || env.Path || "").split(sep).filter(Boolean).map((d) => join(d, name));
-  const searched = onPath.concat(usualPlaces(platform, env, home));
+  const searched = onPath.concat(usualPlaces(platform, env, home, list));
   const found = searched.find((p) => exists(p));
   return { argv: found ? [found] : null, searched };
+}
+
+// How to spawn argv on `platform`: {file, args, options}. Windows runs a .cmd or .bat (a conda or
+// pyenv-win shim) only through a shell, which takes one command line: each word is quoted there,
+// so a path with spaces stays one word.
+function spawnPlan(argv, args, platform = process.platform) {
+  const options = { stdio: ["ignore", "pipe", "pipe"], windowsHide: true, detached: true };
+  if (platform === "win32" && /\.(cmd|bat)$/i.test(argv[0])) {
+    const line = argv.concat(args).map((a) => '"' + String(a).replace(/"/g, '""') + '"').join(" ");
+    return { file: line, args: [], options: Object.assign(options, { shell: true }) };
+  }
+  return { file: argv[0], args: argv.slice(1).concat(args), options };
 }
 
 function isFile(p) {
@@ -209,11 +277,21 @@ class Launcher {
     this.stopped = false;
     this.started = false;
     this.lastStatus = "";
+    this.startingAt = 0;        // when the server being started was spawned (0: none is starting)
+    this.progress = null;       // the timer that repeats the status until a server answers
   }
 
   status(text) {
     this.lastStatus = text;
     this.out("status", text);
+  }
+
+  // Until a server answers, says the last status again (with the time spent starting one): the
+  // device takes a launcher that stays quiet for a missing one.
+  repeatStatus() {
+    if (this.stopped || this.activePort !== null || !this.lastStatus) return;
+    const extra = this.startingAt ? " (" + Math.round((Date.now() - this.startingAt) / 1000) + " s)" : "";
+    this.out("status", this.lastStatus + extra);
   }
 
   // Asks the device for its settings, then starts (with the defaults if none come).
@@ -225,6 +303,8 @@ class Launcher {
   start() {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.progress = setInterval(() => this.repeatStatus(), this.opts.progressMs);
+    this.progress.unref();
     this.ensure();
   }
 
@@ -234,7 +314,7 @@ class Launcher {
     if (n === this.activePort || (n === this.port && this.started)) return;  // the port in use told back to us
     this.port = n;
     if (!this.started) return this.start();
-    this.restart();
+    this.restart(false);  // a server started on the old port serves on for whoever uses it
   }
 
   // The command setting: a command line ("" = search); quote a path that holds spaces.
@@ -242,13 +322,13 @@ class Launcher {
     const text = String(command || "").trim();
     if (text === this.command) return;
     this.command = text;
-    if (this.started && (this.child || this.activePort === null)) this.restart();
+    if (this.started && (this.child || this.activePort === null)) this.restart(true);
   }
 
-  // Drops the server in use (stopping it if this launcher started it) and looks again.
-  restart() {
+  // Drops the server in use (stopping the one this launcher started when `kill`) and looks again.
+  restart(kill) {
     this.failures = 0;
-    this.release().then(() => this.ensure());
+    this.release(kill).then(() => this.ensure());
   }
 
   async ensure() {
@@ -285,16 +365,17 @@ class Launcher {
   }
 
   launch(argv, port, gen) {
-    const args = argv.slice(1).concat(["serve", "--port", String(port), "--stop-on-stdin-close"]);
+    const plan = spawnPlan(argv, ["serve", "--port", String(port), "--stop-when-idle", String(this.opts.idleStopS)]);
     let child;
     try {
-      child = this.spawn(argv[0], args, { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
+      child = this.spawn(plan.file, plan.args, plan.options);
     } catch (e) {
       return this.retry("cannot start " + shown(argv) + ": " + e.message, this.backoff());
     }
     this.child = child;
     this.childArgv = argv;
     const startedAt = Date.now();
+    this.startingAt = startedAt;
     let out = "";
     let lastErr = "";
     let announced = false;
@@ -304,12 +385,13 @@ class Launcher {
         child.kill();
       }
     }, this.opts.startTimeoutMs);
-    child.stdin.on("error", () => {});  // the pipe breaks when the server exits: nothing to do
     child.stdout.on("data", (d) => {
-      out += d;
+      if (announced) return;
+      out = (out + d).slice(-OUTPUT_KEEP);
       const m = ANNOUNCE.exec(out);
-      if (m && !announced) {
+      if (m) {
         announced = true;
+        out = "";
         clearTimeout(giveUp);
         const bound = Number(m[2]);
         ping(bound, this.opts.pingTimeoutMs * 4).then((found) => {
@@ -326,8 +408,9 @@ class Launcher {
     child.on("error", (e) => { lastErr = e.code === "ENOENT" ? shown(argv) + " does not exist" : e.message; });
     child.on("close", (code, signal) => {
       clearTimeout(giveUp);
-      if (this.child !== child) return;  // stopped on purpose
+      if (this.child !== child) return;  // stopped or let go on purpose
       this.child = null;
+      this.startingAt = 0;
       this.activePort = null;
       if (this.stopped || gen !== this.generation) return;
       if (Date.now() - startedAt >= this.opts.stableMs) this.failures = 0;
@@ -341,6 +424,7 @@ class Launcher {
   // A server answers on `port`: tell the device, then check on it every few seconds.
   use(port, found, how) {
     this.activePort = port;
+    this.startingAt = 0;
     this.out("port", port);
     const n = found.models.length;
     this.status("ready: " + n + " model" + (n === 1 ? "" : "s") + " (" + how + (port !== this.port ? ", using port " + port : "") + ")");
@@ -387,31 +471,42 @@ class Launcher {
     this.timer = null;
   }
 
-  // Stops the server this launcher started (if any) and forgets the one in use.
-  release() {
+  // Forgets the server in use. The one this launcher started is stopped when `kill` or when it
+  // never answered; else it is let go: it serves on for the devices that use it, and stops by
+  // itself once none pings it.
+  release(kill) {
+    const serving = this.child !== null && this.startingAt === 0;
     this.generation++;
     this.clearTimer();
     this.activePort = null;
+    this.startingAt = 0;
     const child = this.child;
     this.child = null;
     if (!child) return Promise.resolve();
+    if (!kill && serving) {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const force = setTimeout(() => child.kill("SIGKILL"), 5000);
       child.once("close", () => { clearTimeout(force); resolve(); });
-      child.stdin.end();  // --stop-on-stdin-close: a clean stop
       child.kill();
     });
   }
 
-  // The device is going away: stop for good.
+  // The device is going away: stop for good (the server it started serves on for the others).
   stop() {
     this.stopped = true;
-    return this.release();
+    if (this.progress !== null) clearInterval(this.progress);
+    this.progress = null;
+    return this.release(false);
   }
 
-  // Last resort at process exit (no time for a clean stop): kill the server this launcher started.
-  killNow() {
-    if (this.child) this.child.kill();
+  // Asks for a free UDP port for the device's replies: "reply_port N".
+  replyPort() {
+    return freeUdpPort().then((port) => this.out("reply_port", port), (e) => this.status("no free reply port: " + e.message));
   }
 }
 
@@ -425,11 +520,11 @@ function attach(maxApi, options = {}) {
   const launcher = new Launcher((kind, ...args) => maxApi.outlet(kind, ...args), options);
   maxApi.addHandler("port", (n) => launcher.setPort(n));
   maxApi.addHandler("command", (...words) => launcher.setCommand(words.join(" ")));
+  maxApi.addHandler("reply_port", () => launcher.replyPort());
   maxApi.addHandler("stop", () => launcher.stop());
   const quit = () => launcher.stop().then(() => process.exit(0));
   process.on("SIGTERM", quit);
   process.on("SIGINT", quit);
-  process.on("exit", () => launcher.killNow());
   launcher.hello();
   return launcher;
 }
@@ -442,5 +537,5 @@ try {
 }
 if (maxApi) attach(maxApi);
 
-module.exports = { Launcher, findCommand, usualPlaces, parseCommand, ping, portFree, encodePing, decodeMessage,
-  attach, DEFAULTS, ANNOUNCE };
+module.exports = { Launcher, findCommand, usualPlaces, parseCommand, spawnPlan, ping, portFree, freeUdpPort,
+  encodePing, decodeMessage, attach, DEFAULTS, ANNOUNCE };

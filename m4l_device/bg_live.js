@@ -14,22 +14,26 @@ function bgNameOf(api) { return api.get("name").join(" "); }
 
 function bgFlag(api, property) { return Number(api.get(property)[0]) === 1; }
 
-// Where this device sits: {trackPath, chainPath, index}. A device's canonical path is
+// Where this device sits: {trackPath, trackId, chainPath, index}. A device's canonical path is
 // "live_set tracks N devices M", or in a rack "live_set tracks N devices M chains L devices K":
 // the track is its first three words, whatever the nesting (this_device canonical_parent would be
-// a Chain in a rack, which has no clip slots).
+// a Chain in a rack, which has no clip slots). Paths are positions, true only now: what must stay
+// pointed at one object (the track and slot a request writes to) is kept by id.
 function bgWhere() {
     var words = bgPathOf(bgApi("this_device")).split(" ");
     var last = words.lastIndexOf("devices");
+    var trackPath = words.slice(0, words.indexOf("devices")).join(" ");
     return {
-        trackPath: words.slice(0, words.indexOf("devices")).join(" "),
+        trackPath: trackPath,
+        trackId: Number(bgApi(trackPath).id),
         chainPath: words.slice(0, last).join(" "),
         index: parseInt(words[last + 1], 10)
     };
 }
 
+// A Drum Rack, empty or not (has_drum_pads is false for an empty one).
 function bgIsDrumRack(api) {
-    return bgFlag(api, "can_have_drum_pads") && bgFlag(api, "has_drum_pads");
+    return bgFlag(api, "can_have_drum_pads");
 }
 
 // The Drum Rack this device plays: the first instrument after it in its device chain when that is
@@ -109,44 +113,61 @@ function bgClipNotes(clip) {
     return res.notes;
 }
 
-// The index of the highlighted clip slot when it is on the track at trackPath, else -1.
-function bgSelectedSlot(trackPath) {
-    var slot = bgApi("live_set view highlighted_clip_slot");
-    if (Number(slot.id) === 0) return -1;
-    var path = bgPathOf(slot);
-    var prefix = trackPath + " clip_slots ";
-    return path.indexOf(prefix) === 0 ? parseInt(path.slice(prefix.length), 10) : -1;
+// The ids of a list child (e.g. a track's clip_slots), in order: get() answers "id 4 id 7 ...".
+function bgIds(api, child) {
+    var words = api.get(child);
+    var ids = [];
+    for (var i = 1; i < words.length; i += 2) ids.push(Number(words[i]));
+    return ids;
 }
 
-// Writes clips ({name, notes}) into the first empty slots below the highlighted one on the track.
-// Never touches a slot that holds a clip: when there are not enough empty slots it writes nothing
-// and returns {start, free} (the highlighted slot and the empty slots below it); null when written.
-function bgWriteClips(trackPath, clips) {
-    var count = bgApi(trackPath).getcount("clip_slots");
+// Where a request's clips go, captured when it is sent: {trackId, slotId} of this device's track
+// and of the highlighted clip slot when it is on that track (slotId 0: from the top).
+function bgTarget() {
+    var where = bgWhere();
+    var slot = bgApi("live_set view highlighted_clip_slot");
+    var slotId = Number(slot.id);
+    if (slotId !== 0 && bgIds(bgApi(where.trackPath), "clip_slots").indexOf(slotId) < 0) slotId = 0;
+    return { trackId: where.trackId, slotId: slotId };
+}
+
+// Writes clips ({name, notes}) into the first empty slots below the target's slot, on the target's
+// track, both found by id now: tracks and scenes inserted, deleted or moved since the request was
+// sent change nothing. Never touches a slot that holds a clip. All or nothing; returns
+// {ok: true}, or {ok: false, gone: "track" | "slot"} when the target was deleted, or
+// {ok: false, start, free} (the target slot's index and the empty slots below it) when too few
+// slots are empty.
+function bgWriteClips(target, clips) {
+    var track = bgApi("id " + target.trackId);
+    if (Number(track.id) === 0) return { ok: false, gone: "track" };
+    var ids = bgIds(track, "clip_slots");
+    var start = target.slotId === 0 ? -1 : ids.indexOf(target.slotId);
+    if (target.slotId !== 0 && start < 0) return { ok: false, gone: "slot" };
     var hasClip = [];
     var i;
-    for (i = 0; i < count; i++) hasClip.push(bgFlag(bgApi(trackPath + " clip_slots " + i), "has_clip") ? 1 : 0);
-    var start = bgSelectedSlot(trackPath);
+    for (i = 0; i < ids.length; i++) hasClip.push(bgFlag(bgApi("id " + ids[i]), "has_clip") ? 1 : 0);
     var slots = bgChooseSlots(hasClip, start, clips.length);
     if (slots === null) {
         var free = 0;
-        for (i = start + 1; i < count; i++) if (!hasClip[i]) free++;
-        return { start: start, free: free };
+        for (i = start + 1; i < ids.length; i++) if (!hasClip[i]) free++;
+        return { ok: false, start: start, free: free };
     }
     for (i = 0; i < clips.length; i++) {
-        var slotPath = trackPath + " clip_slots " + slots[i];
-        bgApi(slotPath).call("create_clip", BG_LOOP_BEATS);
-        var clip = bgApi(slotPath + " clip");
+        var slot = bgApi("id " + ids[slots[i]]);
+        slot.call("create_clip", BG_LOOP_BEATS);
+        var clip = bgApi("id " + Number(slot.get("clip")[1]));
         clip.call("add_new_notes", { notes: clips[i].notes });
         clip.set("looping", 1);
         clip.set("name", clips[i].name);
     }
-    return null;
+    return { ok: true };
 }
 
-// The song position in beats, whether the transport plays, and the bar length in beats.
+// The song position in beats, whether the transport plays or the metronome counts in, and the bar
+// length in beats.
 function bgTransport() {
     var song = bgApi("live_set");
     var quarters = 4 * Number(song.get("signature_numerator")[0]) / Number(song.get("signature_denominator")[0]);
-    return { beat: Number(song.get("current_song_time")[0]), playing: bgFlag(song, "is_playing"), bar: quarters };
+    return { beat: Number(song.get("current_song_time")[0]), playing: bgFlag(song, "is_playing"),
+        countingIn: bgFlag(song, "is_counting_in"), bar: quarters };
 }

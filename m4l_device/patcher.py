@@ -521,15 +521,17 @@ def server_column(d: Device) -> tuple[str, str]:
         "reply_port",
         [x + 62, 18, 50, 15],
         "bg_reply_port",
-        ports["reply_min"],
+        0,  # 0: automatic, a free port each time the device loads (so every device has its own)
         ports["reply_max"],
         "Reply port",
-        "The port this device hears the server's replies on.",
+        "The port this device hears the server's replies on: 0 picks a free one each time the device loads.",
         hidden=1,
     )
     d.setup += ["bg_send_port", "bg_reply_port"]
     send = p.obj(f"udpsend 127.0.0.1 {ports['server']}", 1, 0)
-    receive = p.obj(f"udpreceive {ports['reply']} @defer 1", 1, 1)
+    # @quiet 1: with several devices loading at once, all but one find the patch's first port taken
+    # before the js moves them to their own port (see docs/device.md, Several devices, one server)
+    receive = p.obj(f"udpreceive {ports['reply']} @defer 1 @quiet 1", 1, 1)
     p.connect(d.js, 0, send)
     p.connect(d.js, 1, receive)
     p.connect(receive, 0, d.js)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -99,6 +100,34 @@ def test_serve_port_zero_announces_and_stops_with_stdin(models_dir):
         p.stderr.close()
     with Client(port, timeout=0.3) as c, pytest.raises(TimeoutError):
         c.ping()
+
+
+def test_serve_stops_when_no_datagram_comes(models_dir):
+    """--stop-when-idle: pings keep a shared server alive; once they stop, it stops."""
+    cmd = [sys.executable, "-m", "beatguide.cli", "--log-level", "INFO", "serve", "--port", "0"]
+    cmd += ["--models", str(models_dir), "--stop-when-idle", "1.5"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = parse_announce(p.stdout.readline())
+        with Client(port, timeout=2) as c:
+            for _ in range(4):  # 4 s of pings, longer than the idle time
+                c.ping()
+                time.sleep(1)
+        assert p.poll() is None
+        assert p.wait(20) == 0
+        assert "no datagram for 1.5 s: stopping" in p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_serve_refuses_a_negative_idle_time():
+    cmd = [sys.executable, "-m", "beatguide.cli", "serve", "--stop-when-idle", "-1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "expected seconds, 0 or more" in proc.stderr
 
 
 def test_wait_until_up_reports_a_dead_server(tmp_path):

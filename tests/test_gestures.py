@@ -62,3 +62,37 @@ def test_way_back_to_audible_loops():
     s = gestures.score_to_loop(gestures.score(_loop()))
     np.testing.assert_array_equal(gestures.score(s), gestures.score(_loop()))
     assert np.all(s[:, 18:] == 0)
+
+
+def test_accents_are_exact_on_a_tie():
+    # two hits: the louder lies exactly on mean + 1 sd, which is not "more than" (float32 said yes for some)
+    for low in range(1, 127):
+        for high in range(low + 1, 128, 7):
+            assert gestures.accents(notes_to_loop([Note(0, 36, low), Note(1, 36, high)])).sum() == 0
+
+
+def test_read_notes_is_the_loop_reading_for_mapped_pitches_whatever_the_order():
+    rng = np.random.default_rng(3)
+    pitches = [36, 38, 42, 46, 45, 48, 50, 49, 51]
+    for _ in range(200):
+        notes = [
+            Note(float(rng.integers(0, 32)) / 4 + float(rng.choice([0, 0.02, -0.03])), int(rng.choice(pitches)), int(v))
+            for v in rng.choice([60, 100, 127], int(rng.integers(1, 30)))
+        ]
+        loop = notes_to_loop(notes, strict=False)
+        for order in (notes, notes[::-1]):
+            r = gestures.read_notes(order)
+            np.testing.assert_array_equal(r.score, gestures.score(loop))
+            np.testing.assert_array_equal(r.groove, gestures.groove(loop))
+            np.testing.assert_array_equal(r.accents, gestures.accents(loop))
+
+
+def test_read_notes_groove_reads_every_pitch_after_the_drums():
+    class Muted(Note):
+        mute = True
+
+    r = gestures.read_notes([Note(0, 100, 127), Note(1, 101, 50), Note(1.02, 38, 50), Muted(2, 36, 90)])
+    assert r.score.sum() == 1 and r.score[4, 1] == 1
+    np.testing.assert_allclose(r.groove[0], [1, 1, 0], atol=1e-6)  # pitch 100: no drum there
+    np.testing.assert_allclose(r.groove[4], [1, 50 / 127, 0.16], atol=1e-6)  # tie: the snare, not pitch 101
+    assert r.groove[8, 0] == 0  # muted

@@ -108,7 +108,7 @@ test("every patch cord joins existing boxes at valid inlets and outlets", () => 
 test("the patch holds what the device needs, with the spec's ports", () => {
   const texts = boxes.map((b) => b.text || "");
   for (const t of ["live.thisdevice", "js beatguide.js", `udpsend 127.0.0.1 ${SPEC.ports.server}`,
-    `udpreceive ${SPEC.ports.reply} @defer 1`, "midiin", "midiout", "midiparse", "pattr bg_state", "when", "deferlow"]) {
+    `udpreceive ${SPEC.ports.reply} @defer 1 @quiet 1`, "midiin", "midiout", "midiparse", "pattr bg_state", "when", "deferlow"]) {
     assert.ok(texts.includes(t), t);
   }
   assert.equal(patch.openinpresentation, 1);

@@ -2,7 +2,7 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const { FakeLive, loadDevice, load } = require("./helpers.js");
+const { FakeLive, loadDevice, load, readPatch } = require("./helpers.js");
 
 const SPEC = load("bg_spec.js");
 const LANES = SPEC.classes.length;
@@ -92,7 +92,7 @@ test("LiveAPI is used only after the live.thisdevice bang; the heartbeat pings; 
   assert.match(dev.status(), /no Drum Rack after this device: lanes play and read General MIDI notes/);
   dev.ctx.server.since -= 6000;   // five seconds without a pong
   dev.tick();
-  assert.match(dev.status(), /no server answers on port 9010 \(replies to port 9011\): start it with `beatguide serve`, or check Server \/ Reply port/);
+  assert.match(dev.status(), /no server answers on port 9010 \(replies to port \d+\): start it with `beatguide serve`, or check Server \/ Reply port/);
   dev.send("capture", "score", 1);
   dev.tick();
   assert.match(dev.status(), /select a MIDI clip/, "said once: the next heartbeat does not hide other messages");
@@ -187,7 +187,7 @@ test("ports: plain number boxes kept in the saved state (Live Int parameters sto
 
 test("the launcher (Node for Max): settings out, status and the port it found in; the command saved with the Set", () => {
   const { dev } = started();
-  assert.deepEqual(dev.sent(5), [["port", 9010], ["command"]]);
+  assert.deepEqual(dev.sent(5), [["port", 9010], ["command"], ["reply_port"]]);
   dev.send("launcher", "status", "starting", "beatguide", "serve", "...");
   assert.equal(dev.status(), "server: starting beatguide serve ...");
   dev.send("launcher", "port", 9020);
@@ -197,7 +197,8 @@ test("the launcher (Node for Max): settings out, status and the port it found in
   dev.send("server_command", "text", "/Users/me/Library/Application Support/pipx/beatguide");
   assert.deepEqual(dev.sent(5).pop(), ["command", "/Users/me/Library/Application Support/pipx/beatguide"]);
   dev.send("launcher", "ready");
-  assert.deepEqual(dev.sent(5).slice(-2), [["port", 9020], ["command", "/Users/me/Library/Application Support/pipx/beatguide"]]);
+  assert.deepEqual(dev.sent(5).slice(-3), [["port", 9020], ["command", "/Users/me/Library/Application Support/pipx/beatguide"],
+    ["reply_port"]]);
   // a device built with the launcher shows the saved command in its text field
   const fresh = loadDevice(new FakeLive());
   const field = new (fresh.ui("bg_model").constructor)({ maxclass: "textedit", varname: "bg_command" });
@@ -362,7 +363,7 @@ test("tap recording: 2 bars from the next bar line, timed by [when] as the notes
   const { live, dev } = started();
   live.song.props.current_song_time = 2.5;
   dev.send("record_taps", 1);
-  assert.match(dev.status(), /press play to record 2 bars of taps from beat 4/);
+  assert.match(dev.status(), /^arm this track \(or set its monitoring to In\) so your taps reach Beat Guide; then press play to record 2 bars of taps from beat 4/);
   live.song.props.is_playing = 1;
   dev.tick();
   dev.send("tap", 36, 100, 3.9 * 480);     // just before the bar line: step 0, a bit early
@@ -375,7 +376,7 @@ test("tap recording: 2 bars from the next bar line, timed by [when] as the notes
   assert.equal(g.mask, 1 | (1 << 4));
   assert.ok(Math.abs(g.offsets[0] + 0.8) < 1e-9);
   assert.equal(g.velocities[4], 1);
-  assert.match(dev.status(), /recorded 2 taps into the groove/);
+  assert.match(dev.status(), /recorded 2 taps from beat 4 into the groove: 2 of 32 steps hit/);
 });
 
 test("tap recording: the transport stopping before the 2 bars end cancels it and says so", () => {
@@ -488,20 +489,33 @@ test("a lost notes datagram is reported and nothing is written; a server error i
   assert.deepEqual(live.calls, []);
 });
 
-test("regenerate: new hit seed, locked latents keep the seeds from /bg/done", () => {
-  const { dev } = connected({ slots: 16 });
+test("regenerate: the last request with a new hit seed; unlocked latents new draws, locked ones the seeds from /bg/done", () => {
+  const { dev } = connected({ slots: 32 });
   dev.send("seed", 5);
   dev.send("variations", 2);
   dev.send("cell", 0, 0, 1);
   dev.send("generate", 1);
-  reply(dev);
+  const first = reply(dev);
+  assert.match(dev.status(), /seed 5, latent seeds 111\/222/);
+  dev.send("cell", 1, 4, 1);   // drawn after: Regenerate repeats the last request, not the grid
   dev.send("lock_groove", 1);
-  dev.send("regenerate", 1);
-  assert.deepEqual(lastGenerate(dev).slice(at.seed, at.groove_seed + 1), [7, -1, 222]);
+  const seeds = new Set();
+  for (let i = 0; i < 5; i++) {
+    dev.send("regenerate", 1);
+    const req = lastGenerate(dev);
+    assert.deepEqual(req.slice(at.score_seed, at.groove_seed + 1), [-1, 222]);   // score: a new draw; groove: kept
+    assert.deepEqual(req.slice(at.lane_masks, at.lane_masks + 2), first.slice(at.lane_masks, at.lane_masks + 2));
+    assert.ok(req[at.seed] >= 0 && req[at.seed] <= 99999);
+    seeds.add(req[at.seed]);
+    reply(dev);
+    assert.match(dev.status(), new RegExp(`seed ${req[at.seed]},`));
+  }
+  assert.ok(seeds.size >= 4 && !seeds.has(5), [...seeds].join(" "));
+  const seedBox = readPatch().patch.boxes.map((b) => b.box).find((b) => b.varname === "Seed");
+  assert.equal(seedBox.saved_attribute_attributes.valueof.parameter_mmax, dev.ctx.MAX_SEED, "seeds the Seed box can show");
   dev.send("lock_score", 1);
-  reply(dev);
   dev.send("regenerate", 1);
-  assert.deepEqual(lastGenerate(dev).slice(at.seed, at.groove_seed + 1), [9, 111, 222]);
+  assert.deepEqual(lastGenerate(dev).slice(at.score_seed, at.groove_seed + 1), [111, 222]);
 });
 
 test("aux reconstructions are written only on request", () => {
@@ -547,8 +561,221 @@ test("every Live Object Model member the device touched is one the LOM documents
   reply(dev);
   const used = [...live.used].sort();
   for (const m of ["ClipSlot.create_clip", "Clip.add_new_notes", "Clip.get_notes_extended", "Clip.is_midi_clip",
-    "DrumPad.chains", "DrumPad.name", "DrumPad.note", "RackDevice.drum_pads", "RackDevice.has_drum_pads",
+    "DrumPad.chains", "DrumPad.name", "DrumPad.note", "RackDevice.drum_pads", "Track.current_monitoring_state",
     "RackDevice.can_have_drum_pads", "RackDevice.type", "Song.current_song_time", "Song.View.detail_clip"]) {
     assert.ok(used.includes(m), `${m} in ${used.join(" ")}`);
   }
+});
+
+// ------------------------------------------------------------------ scenarios: the Set changes while a request is out
+
+const clipsOn = (live, track) => live.track(track).children.clip_slots.map((s) => (s.children.clip ? s.children.clip.props.name : null));
+
+test("a track inserted to the left while a request is out: the clips still land on the device's track", () => {
+  const { live, dev } = connected({ tracks: 2, slots: 4 });
+  live.highlighted = [0, 0];
+  dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const device = live.track(0);
+  live.insertTrack(0);   // "live_set tracks 0" is now the new track
+  reply(dev);
+  assert.equal(live.track(1), device);
+  assert.deepEqual(clipsOn(live, 0), [null, null, null, null]);
+  assert.deepEqual(clipsOn(live, 1), [null, "agvae2 v1 t1.0", "agvae2 v2 t1.0", null]);
+  assert.match(dev.status(), /2 variations written/);
+});
+
+test("tracks moved and a scene inserted above the selected slot mid-request: by id, not by position", () => {
+  const { live, dev } = connected({ tracks: 3, slots: 4 });
+  live.putClip(1, 0, [note(36, 0, 100)], { name: "theirs" });
+  live.highlighted = [0, 1];
+  dev.send("variations", 1);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const device = live.track(0);
+  live.moveTrack(0, 2);
+  live.insertScene(0);
+  reply(dev);
+  assert.equal(live.track(2), device);
+  assert.deepEqual(clipsOn(live, 2), [null, null, null, "agvae2 v1 t1.0", null]);   // below the selected slot, now 2
+  assert.deepEqual(clipsOn(live, 0), [null, "theirs", null, null, null]);
+});
+
+test("between Capture and Generate a track is inserted: the request targets the device's track as it is now", () => {
+  const { live, dev } = connected({ tracks: 2, slots: 3 });
+  live.putClip(1, 0, [note(36, 0, 100)]);
+  live.detail = [1, 0];
+  dev.send("capture", "score", 1);
+  live.insertTrack(0);
+  dev.send("variations", 1);
+  dev.send("generate", 1);
+  reply(dev);
+  assert.deepEqual(clipsOn(live, 0), [null, null, null]);
+  assert.deepEqual(clipsOn(live, 1), ["agvae2 v1 t1.0", null, null]);
+  assert.deepEqual(clipsOn(live, 2), ["user clip", null, null], "the captured clip is untouched");
+});
+
+test("the target deleted while a request is out: nothing is written and the status says so", () => {
+  let r = connected({ tracks: 2, slots: 4 });
+  r.live.highlighted = [0, 1];
+  r.dev.send("cell", 0, 0, 1);
+  r.dev.send("generate", 1);
+  r.live.deleteScene(1);
+  reply(r.dev);
+  assert.match(r.dev.status(), /not written: the selected clip slot was deleted/);
+  assert.deepEqual(r.live.calls, []);
+
+  r = connected({ tracks: 2, slots: 4 });
+  r.dev.send("cell", 0, 0, 1);
+  r.dev.send("generate", 1);
+  r.live.deleteTrack(0);
+  reply(r.dev);
+  assert.match(r.dev.status(), /not written: the track this request was for was deleted/);
+  assert.deepEqual(r.live.calls, []);
+  assert.deepEqual(clipsOn(r.live, 0), [null, null, null, null]);
+});
+
+test("a clip the user puts in a chosen slot while a request is out is never overwritten", () => {
+  const { live, dev } = connected({ tracks: 1, slots: 4 });
+  dev.send("variations", 2);
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  const mine = live.putClip(0, 0, [note(38, 1, 90)], { name: "mine" });
+  reply(dev);
+  assert.equal(live.track(0).children.clip_slots[0].children.clip, mine);
+  assert.deepEqual(clipsOn(live, 0), ["mine", "agvae2 v1 t1.0", "agvae2 v2 t1.0", null]);
+});
+
+// ------------------------------------------------------------------ scenarios: taps, waits, loading
+
+test("taps while stopped are not recorded; the status says what is needed and what was captured", () => {
+  const { live, dev } = started();
+  live.song.props.current_song_time = 6;
+  dev.send("record_taps", 1);
+  assert.match(dev.status(), /^arm this track .*; then press play to record 2 bars of taps from beat 8/);
+  dev.send("tap", 36, 100, 8 * 480);   // stopped: [when] reports the stopped position
+  dev.send("tap", 38, 100, 8 * 480);
+  assert.match(dev.status(), /taps are recorded only while Live plays: press play \(recording starts at beat 8\)/);
+  live.track(0).props.arm = 1;
+  live.setTransport({ is_playing: 1 });   // Live notifies the observer at once: no wait for the next check
+  dev.send("tap", 36, 90, 8 * 480 + 12);
+  dev.send("tap", 42, 127, 9 * 480);
+  live.setTransport({ current_song_time: 16.1 });
+  dev.tick();
+  assert.equal(dev.ctx.state.groove.mask, 1 | (1 << 4));
+  assert.match(dev.status(), /recorded 2 taps from beat 8 into the groove: 2 of 32 steps hit .*; 2 taps while stopped ignored/);
+  assert.equal(dev.ctx.taps, null);
+  assert.equal(live.observers.filter((o) => o.node === live.song).length, 0, "the transport is no longer observed");
+});
+
+test("taps: monitoring Off says so; a count-in counts only a tap just before the first beat; no taps leaves the groove", () => {
+  const { live, dev } = started();
+  live.track(0).props.current_monitoring_state = 2;
+  dev.send("record_taps", 1);
+  assert.match(dev.status(), /^set this track's monitoring to In or Auto \(it is Off/);
+  live.track(0).props.current_monitoring_state = 0;   // In: no need to arm
+  live.setTransport({ is_counting_in: 1 });
+  dev.send("tap", 36, 100, -480);          // a beat before: counted in, not recorded
+  dev.send("tap", 38, 110, -0.1 * 480);    // a hair early on the first beat: an early step 0
+  live.setTransport({ is_counting_in: 0, is_playing: 1 });
+  dev.send("tap", 42, 80, 2 * 480);
+  live.setTransport({ current_song_time: 8.05 });
+  dev.tick();
+  const g = dev.ctx.state.groove;
+  assert.equal(g.mask, 1 | (1 << 8));
+  assert.ok(Math.abs(g.offsets[0] + 0.8) < 1e-9);
+  assert.match(dev.status(), /recorded 2 taps from beat 0/);
+
+  dev.send("record_taps", 1);   // again, from the next bar line (12), nothing tapped this time
+  live.setTransport({ current_song_time: 20 });
+  dev.tick();
+  assert.match(dev.status(), /^no taps arrived in the 2 bars from beat 12: tap the pads .*; the groove is unchanged/);
+  assert.equal(dev.ctx.state.groove.mask, g.mask);
+});
+
+test("a server that never answers Generate: the wait ends with a message, and later replies are ignored", () => {
+  const { live, dev } = connected({ slots: 4 });
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  assert.match(dev.status(), /^generating/);
+  dev.tick();
+  assert.match(dev.status(), /^generating/, "not before the timeout");
+  dev.ctx.pending.t0 -= 21000;
+  dev.tick();
+  assert.match(dev.status(), /^no answer to Generate within 20 s \(server port 9010, replies to port \d+\): nothing written\. Press Generate again\./);
+  reply(dev);   // the late answer
+  assert.deepEqual(live.calls, []);
+});
+
+test("while the launcher starts the server there is no 'no server'; Generate says to wait", () => {
+  const { dev } = started();
+  dev.send("launcher", "status", "starting beatguide serve on port 9010 ...");
+  for (let s = 0; s < 10; s++) {   // 20 s of heartbeats, the launcher repeating its progress
+    dev.ctx.server.since -= 2000;
+    dev.ctx.launcherSaidMs -= 2000;
+    dev.send("launcher", "status", `starting beatguide serve on port 9010 ... (${2 * s + 2} s)`);
+    dev.tick();
+    assert.match(dev.status(), /^server: starting/);
+  }
+  dev.send("generate", 1);
+  assert.match(dev.status(), /^no server yet: wait for `server: ready`/);
+});
+
+test("loading a Set leaves it unmodified: nothing is stored on load, the first pong or the launcher's port", () => {
+  const live = new FakeLive();
+  const dev = loadDevice(live);
+  const saved = dev.ctx.bgEmptyState();
+  saved.score[0] = 5;
+  dev.send("restore", ...dev.ctx.bgStateToList(saved));
+  dev.send("bang");
+  pong(dev);
+  dev.send("launcher", "port", 9020);
+  dev.tick();
+  pong(dev);
+  assert.deepEqual(dev.sent(4), [], "no state stored");
+  assert.equal(dev.ctx.state.model, "agvae11", "the default model is used");
+  assert.deepEqual(dev.sent(0).filter((m) => m[0] === "port").pop(), ["port", 9020]);
+  dev.send("model", 1);   // the producer's choice is stored
+  assert.equal(dev.sent(4).length, 1);
+});
+
+test("the Read pitch box shows the pitch the input-map menu edits from the start", () => {
+  const { dev } = started();
+  assert.equal(dev.ui("bg_inpitch").shown, SPEC.pitches.output[0]);
+});
+
+test("an empty Drum Rack is the Drum Rack: it says so, is watched, and is read once it holds samples", () => {
+  let rack;
+  const { live, dev } = started({}, (l) => { rack = l.addDrumRack(l.track(0), {}, "New Kit"); });
+  assert.equal(dev.ctx.rack.name, "New Kit");
+  assert.match(dev.status(), /Drum Rack 'New Kit' is empty: drop samples on its pads/);
+  live.fillPad(rack, 40, "Kick Big");
+  dev.settle();
+  assert.equal(dev.ctx.kit.lanes[lane("kick")].note, 40);
+  assert.match(dev.status(), /Drum Rack 'New Kit': 1 lanes by pad name/);
+});
+
+test("each device has its own reply port, automatic unless typed, never saved as automatic", () => {
+  const a = started().dev;
+  const b = started().dev;
+  const portOf = (dev) => dev.sent(1).pop()[1];
+  assert.notEqual(portOf(a), portOf(b));
+  assert.ok(portOf(a) >= 49152 && portOf(a) <= 65535);
+  assert.deepEqual(a.sent(5).slice(-1), [["reply_port"]], "asks the launcher for a free port");
+  a.send("launcher", "reply_port", 50123);
+  assert.equal(portOf(a), 50123);
+  assert.equal(a.ui("bg_reply_port").shown, 50123);
+  a.send("cell", 0, 0, 1);   // saved: the reply port stays automatic (0) in the Set
+  assert.equal(a.sent(4).pop()[a.ctx.BG_STATE_LAYOUT.findIndex((f) => f.name === "reply_port")], 0);
+  const ping = a.sent(0).filter((m) => m[0] === A.ping).pop();
+  a.tick();
+  assert.equal(a.sent(0).filter((m) => m[0] === A.ping).pop()[2], 50123, "pings carry the port in use");
+  assert.notEqual(ping, undefined);
+  a.send("reply_port", 9111);   // typed: used and saved
+  assert.equal(portOf(a), 9111);
+  a.send("launcher", "reply_port", 50200);   // the launcher's port does not override a typed one
+  assert.equal(portOf(a), 9111);
+  a.send("reply_port", 0);   // automatic again
+  assert.deepEqual(a.sent(5).pop(), ["reply_port"]);
 });

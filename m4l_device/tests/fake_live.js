@@ -37,18 +37,12 @@ class FakeLive {
     this.ids = new Map();
     this.nodes = new Map();
     this.nextNoteId = 1;
-    this.song = new Node("Song", { current_song_time: 0, is_playing: 0, signature_numerator: 4,
+    this.song = new Node("Song", { current_song_time: 0, is_playing: 0, is_counting_in: 0, signature_numerator: 4,
       signature_denominator: 4, tempo: 120 }, { tracks: [] });
     this.view = this.song.adopt("view", new Node("Song.View", {}, {}));
     this.song.children.view = this.view;
-    for (let t = 0; t < tracks; t++) {
-      const track = this.song.adopt("tracks", new Node("Track", { name: `${t + 1} MIDI`, has_midi_input: 1,
-        has_audio_input: 0 }, { clip_slots: [], devices: [] }), t);
-      for (let s = 0; s < slots; s++) {
-        track.children.clip_slots.push(track.adopt("clip_slots", new Node("ClipSlot", {}, { clip: null }), s));
-      }
-      this.song.children.tracks.push(track);
-    }
+    this.slots = slots;
+    for (let t = 0; t < tracks; t++) this.song.children.tracks.push(this.song.adopt("tracks", this.newTrack(t), t));
     this.device = this.addDevice(this.track(deviceTrack), new Node("Device", { name: "Beat Guide",
       class_name: "MxDeviceMidiEffect", type: 4, can_have_chains: 0, can_have_drum_pads: 0 }));
     this.detail = null;        // [track, slot] of the clip in the detail view
@@ -56,6 +50,61 @@ class FakeLive {
   }
 
   track(t) { return this.song.children.tracks[t]; }
+
+  newTrack(t) {
+    const track = new Node("Track", { name: `${t + 1} MIDI`, has_midi_input: 1, has_audio_input: 0, arm: 0,
+      current_monitoring_state: 1 }, { clip_slots: [], devices: [] });
+    for (let s = 0; s < this.slots; s++) {
+      track.children.clip_slots.push(track.adopt("clip_slots", new Node("ClipSlot", {}, { clip: null }), s));
+    }
+    return track;
+  }
+
+  // ------------------------------------------------------------------ editing the Set (tracks and scenes)
+
+  reindex(parent, key) { parent.children[key].forEach((c, i) => parent.adopt(key, c, i)); }
+
+  insertTrack(at) {
+    const track = this.newTrack(this.song.children.tracks.length);
+    this.song.children.tracks.splice(at, 0, track);
+    this.reindex(this.song, "tracks");
+    return track;
+  }
+
+  deleteTrack(t) {
+    const [track] = this.song.children.tracks.splice(t, 1);
+    track.parent = null;
+    this.reindex(this.song, "tracks");
+  }
+
+  moveTrack(from, to) {
+    const [track] = this.song.children.tracks.splice(from, 1);
+    this.song.children.tracks.splice(to, 0, track);
+    this.reindex(this.song, "tracks");
+  }
+
+  // A scene is a row of clip slots, one on every track.
+  insertScene(at) {
+    for (const track of this.song.children.tracks) {
+      track.children.clip_slots.splice(at, 0, new Node("ClipSlot", {}, { clip: null }));
+      this.reindex(track, "clip_slots");
+    }
+  }
+
+  deleteScene(at) {
+    for (const track of this.song.children.tracks) {
+      const [slot] = track.children.clip_slots.splice(at, 1);
+      slot.parent = null;
+      this.reindex(track, "clip_slots");
+    }
+  }
+
+  // Whether a node is still in the Set (a deleted one reads as id 0, as in Live).
+  alive(node) {
+    let n = node;
+    while (n && n !== this.song) n = n.parent;
+    return n === this.song;
+  }
 
   get tracks() {
     return this.song.children.tracks.map((t) => ({ slots: t.children.clip_slots.map((s) => ({ clip: s.children.clip })) }));
@@ -80,7 +129,7 @@ class FakeLive {
   // A Drum Rack with pads {note: name}, appended to `chain` (a track or a rack chain).
   addDrumRack(chain, pads, name = "Drum Rack") {
     const rack = new Node("RackDevice", { name, class_name: "DrumGroupDevice", type: 1, can_have_chains: 1,
-      can_have_drum_pads: 1, has_drum_pads: 1 }, { chains: [], drum_pads: [] });
+      can_have_drum_pads: 1 }, { chains: [], drum_pads: [] });
     for (let n = 0; n < PADS; n++) rack.children.drum_pads.push(rack.adopt("drum_pads", new Node("DrumPad",
       { note: n, mute: 0, solo: 0 }, { chains: [] }), n));
     this.addDevice(chain, rack);
@@ -109,6 +158,14 @@ class FakeLive {
   }
 
   pad(rack, note) { return rack.children.drum_pads[note]; }
+
+  // Starts or stops the transport, as the Live API reports it to observers.
+  setTransport(props) {
+    for (const [k, v] of Object.entries(props)) {
+      this.song.props[k] = v;
+      if (k !== "current_song_time") this.notify(this.song, k);
+    }
+  }
 
   // Drops a sample on an empty pad: the rack gains a chain named `name`.
   fillPad(rack, note, name) {
@@ -171,6 +228,9 @@ class FakeLive {
   // A derived property value (has_clip, a pad's name), or the stored one.
   value(node, prop) {
     if (node.cls === "ClipSlot" && prop === "has_clip") return node.children.clip ? 1 : 0;
+    if (node.cls === "RackDevice" && prop === "has_drum_pads") {   // an empty Drum Rack has none
+      return node.props.can_have_drum_pads && node.children.chains.length ? 1 : 0;
+    }
     if (node.cls === "DrumPad" && prop === "name") return node.children.chains.length ? node.children.chains[0].props.name : "";
     if (node.cls === "Song.View" && prop === "detail_clip") return this.slotAt(this.detail, true);
     if (node.cls === "Song.View" && prop === "highlighted_clip_slot") return this.slotAt(this.highlighted, false);
@@ -200,7 +260,11 @@ class FakeLive {
     let i = 1;
     if (words[0] === "live_set") node = this.song;
     else if (words[0] === "this_device") node = this.device;
-    else if (words[0] === "id") { node = this.nodes.get(+words[1]) || null; i = 2; }
+    else if (words[0] === "id") {
+      node = this.nodes.get(+words[1]) || null;
+      if (node && !this.alive(node)) node = null;
+      i = 2;
+    }
     else throw new Error(`LOM: unknown root '${words[0]}' in '${path}'`);
     for (; i < words.length && node; i++) {
       const name = words[i];
@@ -307,6 +371,7 @@ class FakeLive {
       api.type = node ? node.cls : "";
       const need = () => {
         if (!node) throw new Error(`LiveAPI: '${path}' is id 0`);
+        if (!live.alive(node)) throw new Error(`LiveAPI: '${path}' was deleted`);
         return node;
       };
       api.get = (prop) => {

@@ -4,7 +4,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const vm = require("node:vm");
-const { execFileSync } = require("node:child_process");
+const { execFileSync, spawn } = require("node:child_process");
 const { FakeLive } = require("./fake_live.js");
 
 const DEVICE_DIR = path.resolve(__dirname, "..");
@@ -223,4 +223,29 @@ function decodeOSC(buf) {
   return { address, args };
 }
 
-module.exports = { DEVICE_DIR, ROOT, PYTHON, FakeLive, buildDir, scriptsDir, frozenFiles, readPatch, load, loadDevice, encodeOSC, decodeOSC };
+// ------------------------------------------------------------------ a real server
+
+const MODELS = process.env.BG_MODELS_DIR || path.join(ROOT, "models");
+const SERVER_START_S = 60;
+
+// `beatguide serve --port 0` on the repository's models: resolves with {server, port, log()} once it
+// announces its port; rejects when it exits first. Stopped when test `t` ends.
+function startServer(t) {
+  const server = spawn(PYTHON, ["-m", "beatguide.cli", "serve", "--port", "0", "--models", MODELS],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => server.kill());
+  let log = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no announce within ${SERVER_START_S} s:\n${log}`)), SERVER_START_S * 1000);
+    server.stdout.on("data", (d) => {
+      log += d;
+      const m = /serving on \S+ port (\d+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve({ server, port: +m[1], log: () => log }); }
+    });
+    server.stderr.on("data", (d) => { log += d; });
+    server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`beatguide serve exited (${code}):\n${log}`)); });
+  });
+}
+
+module.exports = { DEVICE_DIR, ROOT, PYTHON, FakeLive, buildDir, scriptsDir, frozenFiles, readPatch, load, loadDevice, encodeOSC,
+  decodeOSC, startServer };

@@ -23,7 +23,7 @@ const LOM = {
       visible_tracks: { list: true, cls: "Track" }, cue_points: { list: true, cls: "CuePoint" },
     },
     props: {
-      current_song_time: RWO, is_playing: RWO, signature_numerator: RWO, signature_denominator: RWO, tempo: RWO,
+      current_song_time: RWO, is_playing: RWO, is_counting_in: RO, signature_numerator: RWO, signature_denominator: RWO, tempo: RWO,
       loop: RWO, loop_start: RWO, loop_length: RWO, metronome: RWO, record_mode: RWO, song_length: RO,
     },
     functions: ["start_playing", "stop_playing", "continue_playing", "create_midi_track", "create_scene",
@@ -45,7 +45,7 @@ const LOM = {
     props: {
       name: RWO, color: RWO, has_midi_input: R, has_audio_input: R, has_midi_output: R, has_audio_output: R,
       mute: RWO, solo: RWO, arm: RWO, can_be_armed: R, is_foldable: R, is_grouped: R, playing_slot_index: RO,
-      fired_slot_index: RO,
+      fired_slot_index: RO, current_monitoring_state: RWO, input_routing_type: RWO,
     },
     functions: ["delete_clip", "delete_device", "duplicate_clip_slot", "stop_all_clips"],
   }),

@@ -5,33 +5,11 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const dgram = require("node:dgram");
-const path = require("node:path");
-const { spawn } = require("node:child_process");
-const { ROOT, PYTHON, FakeLive, loadDevice, load, encodeOSC, decodeOSC } = require("./helpers.js");
+const { FakeLive, loadDevice, load, encodeOSC, decodeOSC, startServer } = require("./helpers.js");
 
 const SPEC = load("bg_spec.js");
 const A = SPEC.addresses;
-const MODELS = process.env.BG_MODELS_DIR || path.join(ROOT, "models");
-const SERVER_START_S = 60;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// `beatguide serve --port 0`: resolves with the port it announces; rejects when it exits first.
-function startServer(t) {
-  const server = spawn(PYTHON, ["-m", "beatguide.cli", "serve", "--port", "0", "--models", MODELS],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  t.after(() => server.kill());
-  let log = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no announce within ${SERVER_START_S} s:\n${log}`)), SERVER_START_S * 1000);
-    server.stdout.on("data", (d) => {
-      log += d;
-      const m = /serving on \S+ port (\d+)/.exec(log);
-      if (m) { clearTimeout(timer); resolve({ server, port: +m[1], log: () => log }); }
-    });
-    server.stderr.on("data", (d) => { log += d; });
-    server.on("exit", (code) => { clearTimeout(timer); reject(new Error(`beatguide serve exited (${code}):\n${log}`)); });
-  });
-}
 
 function bound(sock) {
   return new Promise((resolve) => sock.bind(0, "127.0.0.1", () => resolve(sock.address().port)));

@@ -1,6 +1,7 @@
 // One source of truth: bg_core.js against request / reply vectors that Python built
 // (`python -m beatguide.vectors`): the same inputs must give the same /bg/generate arguments, and
-// the same messages must assemble into the same notes, readings, seeds and model capabilities.
+// the same messages must assemble into the same notes, readings, seeds and model capabilities, and
+// the same clips must read as the same score, groove and accents (gestures.read_notes).
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
@@ -83,4 +84,26 @@ test("replies: the same messages assemble into what Python's ReplyAssembler read
     }
   }
   assert.equal(seen, V.replies.length);
+});
+
+test("readings: every clip reads as Python reads it (named edge cases, then thousands of random clips)", () => {
+  const map = core.bgDefaultInputMap();
+  assert.ok(V.readings.length >= 2000);
+  const bad = [];
+  for (const r of V.readings) {
+    const score = core.bgScoreFromNotes(r.notes, map);
+    const g = core.bgGrooveFromNotes(r.notes, map);
+    const accents = core.bgAccentsFromNotes(r.notes, map);
+    const why = [];
+    if (JSON.stringify(score) !== JSON.stringify(r.score)) why.push(`score ${score} != ${r.score}`);
+    if (accents !== r.accents) why.push(`accents ${accents} != ${r.accents}`);
+    if (g.mask !== r.groove.mask) why.push(`groove mask ${g.mask} != ${r.groove.mask}`);
+    for (let s = 0; s < SPEC.grid.steps; s++) {
+      // Python keeps float32: velocities compare as MIDI velocities, offsets to float32 precision
+      if (Math.round(g.velocities[s] * 127) !== Math.round(r.groove.velocities[s] * 127)) why.push(`velocity at ${s}`);
+      if (Math.abs(g.offsets[s] - r.groove.offsets[s]) > 1e-6) why.push(`offset at ${s}: ${g.offsets[s]} != ${r.groove.offsets[s]}`);
+    }
+    if (why.length) bad.push(`${r.name}: ${why.join("; ")}`);
+  }
+  assert.deepEqual(bad, [], `${bad.length} of ${V.readings.length} clips read differently`);
 });

@@ -183,6 +183,17 @@ def _cmd_eval(args) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """A duration in seconds, 0 or more (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, got {text!r}")
+    return value
+
+
 def _cmd_serve(args) -> int:
     from .osc_server import serve
 
@@ -195,6 +206,7 @@ def _cmd_serve(args) -> int:
         queue_size=args.queue,
         allow_remote=args.allow_remote,
         stop_on_stdin_close=args.stop_on_stdin_close,
+        stop_when_idle=args.stop_when_idle,
     )
     return 0
 
@@ -386,7 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--stop-on-stdin-close",
         action="store_true",
-        help="stop when standard input closes (the device's launcher holds it open)",
+        help="stop when standard input closes (a launcher that holds it open stops the server by exiting)",
+    )
+    s.add_argument(
+        "--stop-when-idle",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="stop once no datagram came for SECONDS (0: never; the device's launcher uses this)",
     )
     s.set_defaults(func=_cmd_serve)
     return p

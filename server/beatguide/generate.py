@@ -42,14 +42,14 @@ def read_gestures(
     score=None, groove=None, accents=None, *, input_map: DrumMap = GM_MAP, start_bar: int = 0
 ) -> Gestures:
     """Read the score, groove and accent files given (paths or None), 2 bars from ``start_bar``.
-    Score and accents read through ``input_map``; a groove is taps on any pitch."""
+    Each file is read as the device reads a clip (:func:`gestures.read_notes`): score and accents
+    through ``input_map``; a groove is taps on any pitch."""
     out = Gestures()
     for kind, path in (("score", score), ("groove", groove), ("accents", accents)):
         if path is None:
             continue
         read = read_loop(path, TAP_MAP if kind == "groove" else input_map, start_bar=start_bar)
-        gesture = {"score": gestures.score, "groove": gestures.groove, "accents": gestures.accents}[kind]
-        setattr(out, kind, gesture(read.loop))
+        setattr(out, kind, getattr(gestures.read_notes(read.notes, input_map), kind))
         out.bpm = out.bpm or read.bpm
         out.ignored += read.ignored
     return out

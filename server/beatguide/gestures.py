@@ -1,14 +1,27 @@
 """The demonstrations F(X) computed from a loop, and the way back to something audible.
 
-One implementation, used both to build training inputs and to read a user's input.
+One implementation, used both to build training inputs and to read a user's input: the loop
+functions (``score``, ``groove``, ``accents``) build training inputs, :func:`read_notes` reads a
+user's notes with the same rules (the device's bg_core.js reads notes exactly as it does; the
+parity vectors in vectors.py check that). The rules, exact in any language:
+
+- a cell (drum, step) holds its loudest note; at equal MIDI velocity the earlier one (smaller
+  offset), then the lower pitch;
+- the groove is, per step, the loudest note of any drum; at equal velocity the lowest drum class;
+- a drum's note is an accent when its MIDI velocity v exceeds the drum's mean + 1 (population)
+  standard deviation over the loop, decided on integers: with n notes, S = sum v, Q = sum v^2,
+  d = n v - S, an accent when d > 0 and d^2 > n Q - S^2.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
-from .drums import N_CLASSES
-from .grid import HITS, OFFSETS, VELOCITIES, empty_loop
+from .drums import GM_MAP, N_CLASSES, TAP_MAP, DrumMap
+from .grid import HITS, OFFSETS, VELOCITIES, Note, empty_loop, notes_to_loop
 
 GROOVE_WIDTH = 3  # hit, velocity, offset
 
@@ -33,17 +46,48 @@ def groove(loop: np.ndarray) -> np.ndarray:
 
 
 def accents(loop: np.ndarray) -> np.ndarray:
-    """Accents (..., 32): a step holds a note whose velocity is more than one standard deviation
-    above its drum's mean velocity over the loop."""
+    """Accents (..., 32): a step holds a note whose MIDI velocity is more than one (population)
+    standard deviation above its drum's mean over the loop, decided in integer arithmetic."""
     loop = np.asarray(loop, np.float32)
     hits = loop[..., HITS] > 0.5
-    vel = loop[..., VELOCITIES]
-    count = hits.sum(axis=-2, keepdims=True)
-    safe = np.maximum(count, 1)
-    mean = np.where(hits, vel, 0).sum(axis=-2, keepdims=True) / safe
-    var = np.where(hits, (vel - mean) ** 2, 0).sum(axis=-2, keepdims=True) / safe
-    loud = hits & (vel > mean + np.sqrt(var))
+    vel = np.where(hits, np.rint(loop[..., VELOCITIES] * 127), 0).astype(np.int64)
+    n = hits.sum(axis=-2, keepdims=True, dtype=np.int64)
+    total = vel.sum(axis=-2, keepdims=True)
+    squares = (vel * vel).sum(axis=-2, keepdims=True)
+    d = n * vel - total
+    loud = hits & (d > 0) & (d * d > n * squares - total * total)
     return loud.any(axis=-1).astype(np.float32)
+
+
+def midi_velocity(v: float) -> int:
+    """A note velocity as the reading uses it: rounded half up, within 1..127."""
+    return min(127, max(1, math.floor(float(v) + 0.5)))
+
+
+@dataclass
+class Reading:
+    """What a clip demonstrates: score (32, 9), groove (32, 3), accents (32,)."""
+
+    score: np.ndarray
+    groove: np.ndarray
+    accents: np.ndarray
+
+
+def read_notes(notes, drum_map: DrumMap = GM_MAP) -> Reading:
+    """Read notes (onsets in beats from the loop start; a ``mute`` attribute, when true, drops
+    a note) as the device reads a clip. Score and accents read the pitches of ``drum_map``; the
+    groove reads every note, pitches outside the map ranking after every drum class at equal
+    velocity. A note up to half a step before 0 is an early first step, a note from 8 beats on
+    or earlier than that is outside the loop."""
+    kept = [
+        Note(float(n.start), int(n.pitch), midi_velocity(n.velocity)) for n in notes if not getattr(n, "mute", False)
+    ]
+    mapped = notes_to_loop([n for n in kept if drum_map.class_of(n.pitch) is not None], drum_map, strict=False)
+    other = notes_to_loop([n for n in kept if drum_map.class_of(n.pitch) is None], TAP_MAP, strict=False)
+    g, extra = groove(mapped), groove(other)
+    louder = (extra[:, 0] > 0) & (np.rint(extra[:, 1] * 127) > np.where(g[:, 0] > 0, np.rint(g[:, 1] * 127), 0))
+    g[louder] = extra[louder]
+    return Reading(score(mapped), g, accents(mapped))
 
 
 def lanes(loop: np.ndarray) -> np.ndarray:

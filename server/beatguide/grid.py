@@ -63,12 +63,14 @@ def notes_to_loop(
 ) -> np.ndarray:
     """Quantize notes (onsets in beats from the loop start) into a (32, 27) loop.
 
-    The loudest note wins a cell. A note late past the last step either wraps to step 0 (``wrap``,
+    The loudest note wins a cell; at equal velocity the earlier one (smaller offset), then the
+    lower pitch, so the order of ``notes`` does not matter. A note late past the last step either wraps to step 0 (``wrap``,
     for loops) or is dropped. With ``strict``, a note before -half a step or after the window
     raises WindowError; otherwise it is dropped. Unknown pitches are skipped, or raise with
     ``skip_unknown=False``.
     """
     loop = empty_loop()
+    best: dict[tuple[int, int], tuple] = {}  # (step, class) -> (velocity, -offset, -pitch) of its note
     for n in notes:
         start = float(n.start)
         if not math.isfinite(start):
@@ -92,10 +94,11 @@ def notes_to_loop(
             step -= STEPS
             pos -= STEPS
         offset = float(np.clip((pos - step) * 2.0, -1.0, 1.0))
-        vel = int(n.velocity) / 127.0
-        if loop[step, HITS][cls] == 0 or vel > loop[step, VELOCITIES][cls]:
+        rank = (int(n.velocity), -offset, -int(n.pitch))
+        if rank > best.get((step, cls), (0,)):
+            best[step, cls] = rank
             loop[step, HITS.start + cls] = 1.0
-            loop[step, VELOCITIES.start + cls] = vel
+            loop[step, VELOCITIES.start + cls] = int(n.velocity) / 127.0
             loop[step, OFFSETS.start + cls] = offset
     return loop
 

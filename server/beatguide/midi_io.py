@@ -155,11 +155,13 @@ def drum_notes(content: MidiContent) -> list[Note]:
 
 @dataclass
 class LoopInput:
-    """A 2-bar loop read from a file, the file's tempo, and what was left out (lines for the user)."""
+    """A 2-bar loop read from a file, the file's tempo, what was left out (lines for the user), and
+    the notes of the 2 bars (onsets in beats from the loop start) it was read from."""
 
     loop: np.ndarray
     bpm: float
     ignored: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> LoopInput:
@@ -199,7 +201,7 @@ def read_loop(path, drum_map: DrumMap = GM_MAP, *, start_bar: int = 0) -> LoopIn
     loop = notes_to_loop(window, drum_map, wrap=True, strict=False)
     if not loop[:, HITS].any():
         raise EmptyInputError(f"{path}: no drum notes of the map in bars {start_bar + 1}-{start_bar + BARS}")
-    return LoopInput(loop, content.bpm, ignored)
+    return LoopInput(loop, content.bpm, ignored, window)
 
 
 def _count(n: int, what: str) -> str:

@@ -84,6 +84,7 @@ class OscServer:
         self._lock = threading.Lock()
         self._pending = self._served = self._errors = 0
         self._started = time.monotonic()
+        self.last_datagram = self._started  # time.monotonic() of the last datagram received
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self._receiver: threading.Thread | None = None
@@ -206,6 +207,7 @@ class OscServer:
                 if self._wake_r in ready or self._stop.is_set():
                     break
                 data, peer = self.sock.recvfrom(RECV_BYTES)
+                self.last_datagram = time.monotonic()
             except (InterruptedError, BlockingIOError, ConnectionResetError):
                 continue
             except OSError as e:
@@ -425,10 +427,13 @@ def serve(
     queue_size: int = 32,
     allow_remote: bool = False,
     stop_on_stdin_close: bool = False,
+    stop_when_idle: float = 0.0,
 ) -> None:
     """Load the models (a missing or corrupt one stops here with a BeatGuideError), serve until
-    SIGINT or SIGTERM (or, with ``stop_on_stdin_close``, until standard input closes), then stop
-    cleanly. Once it answers it prints ``ANNOUNCE`` on stdout with the bound port (port 0 picks one)."""
+    SIGINT or SIGTERM (or, with ``stop_on_stdin_close``, until standard input closes; with
+    ``stop_when_idle`` > 0, once no datagram came for that many seconds: devices ping every few
+    seconds, so a shared server lives while any device uses it), then stop cleanly. Once it answers
+    it prints ``ANNOUNCE`` on stdout with the bound port (port 0 picks one)."""
     engine = Engine(models_dir, threads=1)
     server = OscServer(engine, host, port, threads=threads, queue_size=queue_size, allow_remote=allow_remote)
     stop = threading.Event()
@@ -449,7 +454,9 @@ def serve(
             threading.Thread(target=_stop_on_stdin_close, args=(stop,), name="bg-stdin", daemon=True).start()
         print(ANNOUNCE.format(host=server.host, port=server.port, models=", ".join(server.names)), flush=True)
         while not stop.wait(0.25):
-            pass
+            if stop_when_idle > 0 and time.monotonic() - server.last_datagram > stop_when_idle:
+                log.info("no datagram for %g s: stopping", stop_when_idle)
+                break
     finally:
         server.close()
         for sig, handler in previous.items():

@@ -17,9 +17,10 @@ import numpy as np
 from pythonosc.osc_message import OscMessage
 
 from . import protocol as P
-from .drums import N_CLASSES
+from .drums import GM_PITCHES, N_CLASSES
 from .engine import Result
-from .grid import HITS, OFFSETS, STEPS, VELOCITIES, empty_loop
+from .gestures import read_notes
+from .grid import HITS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, empty_loop
 
 
 def _request(
@@ -195,9 +196,81 @@ def replies() -> list[dict]:
     ]
 
 
+class _LiveNote:
+    """A note as the device gets it from Live: pitch, start_time (beats), velocity, mute."""
+
+    def __init__(self, pitch: int, start_time: float, velocity: float, mute: int = 0):
+        self.pitch, self.start, self.velocity, self.mute = pitch, start_time, velocity, mute
+
+    def as_dict(self) -> dict:
+        return {"pitch": self.pitch, "start_time": self.start, "velocity": self.velocity, "mute": self.mute}
+
+
+def _reading(name: str, notes: list[_LiveNote]) -> dict:
+    r = read_notes(notes)
+    return {
+        "name": name,
+        "notes": [n.as_dict() for n in notes],
+        "score": [P.steps_to_mask(r.score[:, c]) for c in range(N_CLASSES)],
+        "groove": {
+            "mask": P.steps_to_mask(r.groove[:, 0]),
+            "velocities": [float(v) for v in r.groove[:, 1]],
+            "offsets": [float(v) for v in r.groove[:, 2]],
+        },
+        "accents": P.steps_to_mask(r.accents),
+    }
+
+
+MAPPED = sorted({p for pitches in GM_PITCHES for p in pitches})
+UNMAPPED = [p for p in range(128) if p not in MAPPED]
+
+
+def _random_clip(rng: np.random.Generator) -> list[_LiveNote]:
+    """A clip built to hit the reading's edge cases: few velocities (ties, and a drum's louder hit
+    exactly on mean + 1 sd), notes sharing cells, a hair or half a step around 0 and 8 beats,
+    pitches outside the map, muted notes and fractional velocities."""
+    notes = []
+    for _ in range(int(rng.integers(0, 40))):
+        pitch = int(rng.choice(MAPPED[:16] if rng.random() < 0.8 else UNMAPPED))
+        where = rng.random()
+        if where < 0.5:
+            start = int(rng.integers(0, STEPS)) * STEP_BEATS
+        elif where < 0.8:
+            start = float(rng.uniform(0, 8))
+        else:
+            start = float(rng.choice([-0.2, -0.125, -0.1, -1e-9, 7.874, 7.875, 7.9, 7.999, 8.0, 8.1]))
+        velocity = float(rng.choice([40, 64, 64, 100, 100, 127]))
+        if rng.random() < 0.05:
+            velocity += float(rng.choice([-0.5, 0.49, 0.5]))
+        notes.append(_LiveNote(pitch, start, velocity, int(rng.random() < 0.1)))
+    return notes
+
+
+def readings(count: int = 2000, seed: int = 2021) -> list[dict]:
+    """Named edge cases, then ``count`` random clips, each with what read_notes reads."""
+    n = _LiveNote
+    cases = [
+        _reading("two hits: the louder exactly on mean + 1 sd is no accent", [n(36, 0, 64), n(36, 1, 100)]),
+        _reading("the loudest of many is an accent", [n(42, i * 0.5, 60) for i in range(8)] + [n(42, 4.5, 120)]),
+        _reading("groove tie across drums: the lowest class (kick) wins", [n(42, 0.06, 100), n(36, -0.03, 100)]),
+        _reading("groove tie in a cell: the earlier note", [n(36, 0.05, 90), n(35, 0.01, 90)]),
+        _reading("tie on velocity and time: the lower pitch", [n(38, 1.0, 80), n(37, 1.0, 80)]),
+        _reading(
+            "pitch outside the map: groove only, after every drum", [n(100, 0, 127), n(101, 1.0, 50), n(38, 1.02, 50)]
+        ),
+        _reading("a note just before 0 is an early first step", [n(36, -0.1, 100), n(38, -0.2, 100)]),
+        _reading("a note just before 8 wraps to step 0, one at 8 is outside", [n(36, 7.9, 100), n(38, 8.0, 100)]),
+        _reading("muted notes are not read", [n(36, 0, 100, 1), n(38, 1, 100)]),
+        _reading("fractional velocities round half up", [n(36, 0, 99.5), n(36, 1, 100), n(36, 2, 20.49)]),
+        _reading("an empty clip", []),
+    ]
+    rng = np.random.default_rng(seed)
+    return cases + [_reading(f"random clip {i}", _random_clip(rng)) for i in range(count)]
+
+
 def test_vectors() -> dict:
-    """The device spec, request vectors and reply vectors (JSON-able)."""
-    return {"spec": P.device_spec(), "requests": requests(), "replies": replies()}
+    """The device spec, request, reply and reading vectors (JSON-able)."""
+    return {"spec": P.device_spec(), "requests": requests(), "replies": replies(), "readings": readings()}
 
 
 test_vectors.__test__ = False  # a vector builder, not a pytest test
@@ -205,7 +278,7 @@ test_vectors.__test__ = False  # a vector builder, not a pytest test
 
 def write_vectors(path) -> Path:
     path = Path(path)
-    path.write_text(json.dumps(test_vectors(), indent=1))
+    path.write_text(json.dumps(test_vectors()))
     return path
 
 

@@ -59,10 +59,12 @@ def test_eval_on_a_tiny_dataset(fake_gmd, tiny_models, tmp_path, capsys):
 def test_eval_keeps_earlier_results_unless_forced(fake_gmd, tmp_path, capsys):
     """eval writes into the current folder by default and refuses, before any work, to overwrite."""
     assert build_parser().parse_args(["eval", "all"]).out == Path(".")
-    (tmp_path / "results.md").write_text("kept")
-    assert main(["eval", "all", "--gmd", str(fake_gmd), "--out", str(tmp_path)]) == EXIT_USER_ERROR
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.md").write_text("kept")
+    assert main(["eval", "all", "--gmd", str(fake_gmd), "--out", str(out)]) == EXIT_USER_ERROR
     assert "results.md already exists: give --force to overwrite" in capsys.readouterr().err
-    assert (tmp_path / "results.md").read_text() == "kept" and len(list(tmp_path.iterdir())) == 1
+    assert (out / "results.md").read_text() == "kept" and len(list(out.iterdir())) == 1
 
 
 def test_bench_keeps_an_earlier_report_unless_forced(tmp_path, capsys):

@@ -173,9 +173,8 @@ def parse_announce(line: str) -> int | None:
     return int(m.group(2)) if m else None
 
 
-def main(argv=None) -> int:
-    """``python -m beatguide.client ping [--port N]``: which models a running server has loaded;
-    one line and exit status 1 when no server answers."""
+def build_parser():
+    """The arguments of ``python -m beatguide.client``."""
     import argparse
 
     ap = argparse.ArgumentParser(
@@ -187,6 +186,13 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, default=P.DEFAULT_SERVER_PORT, help="the server's UDP port, 1-65535")
     ap.add_argument("--host", default="127.0.0.1", help="the server's address")
     ap.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the answer")
+    return ap
+
+
+def main(argv=None) -> int:
+    """``python -m beatguide.client ping [--port N]``: which models a running server has loaded;
+    one line and exit status 1 when no server answers."""
+    ap = build_parser()
     args = ap.parse_args(argv)
     if not 0 < args.port < 65536:
         ap.error(f"--port must be 1-65535, got {args.port}")

@@ -3,8 +3,6 @@ for byte), and the README's generate commands run on them."""
 
 from __future__ import annotations
 
-import shlex
-import shutil
 from pathlib import Path
 
 from beatguide.cli import main
@@ -57,15 +55,3 @@ def test_readme_generate_command(tmp_path, models_dir):
     assert [n for n in written if "aux" not in n] == [f"agvae2_v{v}.mid" for v in range(1, 5)]
     for name in written:
         read_loop(out / name, TAP_MAP)  # each is a readable 2-bar loop
-
-
-def test_every_readme_generate_command_runs(tmp_path, models_dir, monkeypatch):
-    """The README's `beatguide generate` lines, as written, from a folder holding examples/."""
-    lines = [
-        ln.split("#")[0] for ln in (ROOT / "README.md").read_text().splitlines() if ln.startswith("beatguide generate ")
-    ]
-    assert len(lines) >= 3
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for line in lines:
-        assert main(shlex.split(line)[1:] + ["--models", str(models_dir)]) == 0, line

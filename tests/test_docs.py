@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import beatguide
 from beatguide import client
 from beatguide.cli import build_parser
 
@@ -144,6 +145,8 @@ def test_readme_and_guide_agree():
         if not line.startswith("beatguide generate"):
             assert line in guide, line  # the same install and build commands
     assert "docs/guide.md" in readme and "(device.md)" in guide
+    version = f"`beatguide {beatguide.__version__}`"  # what `beatguide --version` answers
+    assert version in readme and version in guide
 
 
 def test_readme_venv_recipe_activates_and_the_device_looks_there():

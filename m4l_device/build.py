@@ -11,7 +11,8 @@ Writes into DIR (default m4l_device/dist/):
 `bg_spec.js`, the device's constants, is generated from the Python package
 (`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument layout of
 /bg/generate, reply shapes, default ports, the GM pitch map. Nothing the server and the device share
-is written twice.
+is written twice. The build also redraws docs/device-layout.svg (diagram.py) when the
+layout changed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from frozen import Embedded, amxd_bytes, frozen_amxd_bytes  # noqa: E402
+from diagram import DIAGRAM, write_svg  # noqa: E402
 from patcher import JS_FILES, LAUNCHER, SPEC_FILE, patcher  # noqa: E402
 
 DEVICE_NAME = "Beat Guide.amxd"
@@ -98,6 +100,8 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"build.py: {e}", file=sys.stderr)
         return 2
+    if DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing of the device current
+        write_svg(device, DIAGRAM)
     print(f"{device}  (frozen: install this one)")
     print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,12 +23,12 @@ def test_export_a_tiny_run(tmp_path, capsys):
     m = build("baseline", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
     torch.save({"config": m.config.to_dict(), "model": m.state_dict()}, run / "best.pt")
     models = tmp_path / "models"
-    assert main(["export", str(run), "--models", str(models)]) == 0
+    assert main(["export", str(run), "--models", str(models), "--name", "tiny"]) == 0
     assert "exported baseline" in capsys.readouterr().out
     assert {"model.json", "encoder.onnx", "decoder.onnx", "MODEL_CARD.md"} <= {
-        p.name for p in (models / "baseline").iterdir()
+        p.name for p in (models / "tiny").iterdir()
     }
-    assert Engine(models).names == ["baseline"]
+    assert Engine(models).names == ["tiny"]
     assert main(["export", str(tmp_path / "runs" / "missing"), "--models", str(models)]) == EXIT_USER_ERROR
 
 
@@ -55,10 +56,22 @@ def test_eval_on_a_tiny_dataset(fake_gmd, tiny_models, tmp_path, capsys):
     assert "2 windows" in text
 
 
-def test_eval_needs_an_out_folder():
-    with pytest.raises(SystemExit) as e:
-        build_parser().parse_args(["eval", "all"])
-    assert e.value.code == 2
+def test_eval_keeps_earlier_results_unless_forced(fake_gmd, tmp_path, capsys):
+    """eval writes into the current folder by default and refuses, before any work, to overwrite."""
+    assert build_parser().parse_args(["eval", "all"]).out == Path(".")
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.md").write_text("kept")
+    assert main(["eval", "all", "--gmd", str(fake_gmd), "--out", str(out)]) == EXIT_USER_ERROR
+    assert "results.md already exists: give --force to overwrite" in capsys.readouterr().err
+    assert (out / "results.md").read_text() == "kept" and len(list(out.iterdir())) == 1
+
+
+def test_bench_keeps_an_earlier_report_unless_forced(tmp_path, capsys):
+    out = tmp_path / "bench.md"
+    out.write_text("kept")
+    assert main(["bench", "--start", "--out", str(out)]) == EXIT_USER_ERROR
+    assert "give --force to overwrite" in capsys.readouterr().err and out.read_text() == "kept"
 
 
 def test_bench_osc_writes_where_told(models_dir, tmp_path, capsys):

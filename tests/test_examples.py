@@ -1,16 +1,13 @@
-"""The example MIDI files: made by examples/make_examples.py (byte for byte), and the README's
-generate command runs on them."""
+"""The example MIDI files: the repository's examples/ holds what ``beatguide examples`` writes (byte
+for byte), and the README's generate commands run on them."""
 
 from __future__ import annotations
 
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from beatguide.cli import main
 from beatguide.drums import TAP_MAP
+from beatguide.examples import write_examples
 from beatguide.midi_io import read_loop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,10 +15,8 @@ EXAMPLES = ROOT / "examples"
 NAMES = ("beat.mid", "taps.mid", "accents.mid")
 
 
-def test_committed_examples_are_what_the_script_writes(tmp_path):
-    subprocess.run(
-        [sys.executable, str(EXAMPLES / "make_examples.py"), "--out", str(tmp_path)], check=True, capture_output=True
-    )
+def test_committed_examples_are_what_beatguide_examples_writes(tmp_path):
+    assert sorted(p.name for p in write_examples(tmp_path)) == sorted(NAMES)
     for name in NAMES:
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
 
@@ -60,15 +55,3 @@ def test_readme_generate_command(tmp_path, models_dir):
     assert [n for n in written if "aux" not in n] == [f"agvae2_v{v}.mid" for v in range(1, 5)]
     for name in written:
         read_loop(out / name, TAP_MAP)  # each is a readable 2-bar loop
-
-
-def test_every_readme_generate_command_runs(tmp_path, models_dir, monkeypatch):
-    """The README's `beatguide generate` lines, as written, from a folder holding examples/."""
-    lines = [
-        ln.split("#")[0] for ln in (ROOT / "README.md").read_text().splitlines() if ln.startswith("beatguide generate ")
-    ]
-    assert len(lines) >= 3
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for line in lines:
-        assert main(shlex.split(line)[1:] + ["--models", str(models_dir)]) == 0, line

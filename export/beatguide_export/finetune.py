@@ -13,7 +13,6 @@ import copy
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -34,7 +33,7 @@ from beatguide.fitted_prior import FittedPrior
 from beatguide.gmd import note_windows
 from beatguide.grid import BEATS_PER_BAR
 from beatguide.midi_io import drum_notes, read_midi
-from beatguide.model_paths import bundled_models_dir, model_dirs, user_models_dir
+from beatguide.model_paths import NAME_PATTERN, bundled_models_dir, model_dirs, user_models_dir
 
 from .data import WindowSet
 from .losses import total_loss
@@ -49,7 +48,6 @@ LR = 1e-4
 VALIDATION_SHARE = 0.2
 ROUND_STEPS = 16  # a round (steps between validations) is one pass over the data, at least this many steps
 MIDI_SUFFIXES = (".mid", ".midi")
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HUMANIZE_WINDOWS = 512  # held-out windows humanized for the before / after numbers
 PRIOR_SHARE = 0.5  # share of training loops whose groove-side latents are prior draws (see finetune_step)
 TRAINED_PARTS = ("decoder.", "plan.", "aux.")  # parameter name prefixes fine-tuned: the decoder side

@@ -6,13 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from beatguide.errors import BeatGuideError
+from beatguide.errors import BeatGuideError, OutputError
+from beatguide.model_paths import NAME_PATTERN, bundled_models_dir
 
 from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 from .train import BANK_FILE, latent_bank
@@ -107,16 +112,21 @@ def load_run(run: Path) -> tuple[DrumVAE, dict]:
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str]) -> None:
     dyn = {n: {0: "batch"} for n in inputs + outputs if n != "temperature"}
-    torch.onnx.export(
-        module,
-        args,
-        str(path),
-        input_names=inputs,
-        output_names=outputs,
-        opset_version=OPSET,
-        dynamic_axes=dyn,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():
+        # Tracing notes, not faults: the batch axis is dynamic and every LSTM runs all 32 steps, so the
+        # graphs serve any batch size (the engine's tests run them at 1-8).
+        for message in ("Exporting a model to ONNX with a batch_size", "Converting a tensor to a Python", "Iterating"):
+            warnings.filterwarnings("ignore", message=message)
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            opset_version=OPSET,
+            dynamic_axes=dyn,
+            dynamo=False,
+        )
 
 
 def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, bank: dict | None = None) -> dict:
@@ -185,9 +195,32 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
     return meta
 
 
+def destination(name: str, models: Path, replace: bool) -> Path:
+    """The new model's folder, models/NAME. Without ``replace`` it may neither overwrite a model
+    already there nor take a shipped model's name (a model in your folder hides the shipped one of
+    the same name from every command and the device)."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise BeatGuideError(
+            f"model name {name!r}: use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    out = Path(models) / name
+    shipped = bundled_models_dir()
+    if not replace:
+        if shipped is not None and (shipped / name / "model.json").is_file():
+            raise OutputError(
+                f"{name!r} is a shipped model: give the export another name with --name, "
+                "or --replace to use yours instead of the shipped one"
+            )
+        if out.exists():
+            raise OutputError(f"{out} already exists: give the export another name with --name, or --replace")
+    return out
+
+
 def export_cli(args) -> int:
+    """``beatguide export``: the run's model into models/NAME, written beside it and moved into place
+    whole (replacing a model there only when asked), so no half-written model is ever served."""
     model, summary = load_run(args.run)
-    out = Path(args.models) / model.config.kind
+    out = destination(args.name or model.config.kind, args.models, args.replace)
     bank_path = Path(args.run) / BANK_FILE
     if getattr(args, "gmd", None):  # (re)build the bank from the training split
         from . import data
@@ -198,18 +231,31 @@ def export_cli(args) -> int:
             bank = {k: f[k] for k in f.files}
     else:
         bank = None
-    meta = export_model(model, out, summary, bank)
-    if getattr(args, "gmd", None):  # the fitted prior, from the same split's codes
-        from beatguide.gmd import load_split
-
-        from .prior_fit import add_to_model
-
-        cache = getattr(args, "cache_dir", None)
-        add_to_model(out, load_split(args.gmd, "train", cache).loops, load_split(args.gmd, "validation", cache).loops)
-        meta = json.loads((out / "model.json").read_text())
-    from .model_card import write_card
-
     results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
-    write_card(out, meta, results)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as e:
+        raise OutputError(f"cannot write in {out.parent}: {e.strerror or e}") from None
+    try:
+        staged = tmp / out.name
+        meta = export_model(model, staged, summary, bank)
+        if getattr(args, "gmd", None):  # the fitted prior, from the same split's codes
+            from beatguide.gmd import load_split
+
+            from .prior_fit import add_to_model
+
+            cache = getattr(args, "cache_dir", None)
+            train, validation = (load_split(args.gmd, split, cache).loops for split in ("train", "validation"))
+            add_to_model(staged, train, validation)
+            meta = json.loads((staged / "model.json").read_text())
+        from .model_card import write_card
+
+        write_card(staged, meta, results)
+        if out.exists():
+            os.replace(out, tmp / "replaced")
+        os.replace(staged, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")
     return 0

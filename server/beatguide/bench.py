@@ -26,7 +26,7 @@ import onnxruntime as ort
 
 from .demo import tasks
 from .engine import Engine, OnnxModel, Request
-from .errors import BeatGuideError
+from .errors import TrainExtraError
 from .grid import HITS
 
 THREADS = 1
@@ -161,7 +161,7 @@ def load_torch_models(engine: Engine, runs_dir: Path) -> tuple[dict, list[str]]:
 
         from beatguide_export.onnx_export import load_run
     except ImportError as e:
-        raise BeatGuideError(f"timing torch needs the train extra: pip install -e '.[train]' ({e})") from None
+        raise TrainExtraError("timing torch", e) from None
     found, notes = {}, []
     for name in engine.names:
         kind = engine.models[name].kind

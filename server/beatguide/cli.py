@@ -1,4 +1,4 @@
-"""The ``beatguide`` command line: data, train, export, generate, finetune, bench, eval, serve."""
+"""The beatguide command line: examples, generate, serve, data, train, export, finetune, bench, eval."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import BeatGuideError
+from . import __version__
+from .errors import BeatGuideError, OutputError, TrainExtraError
 from .grid import HITS
 from .model_paths import user_models_dir
 from .protocol import DEFAULT_SERVER_PORT
@@ -17,6 +18,26 @@ from .protocol import DEFAULT_SERVER_PORT
 EXIT_USER_ERROR = 2
 GMD_ENV = "BEATGUIDE_GMD"
 GMD_URL = "https://magenta.tensorflow.org/datasets/groove"
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default in --help, except where it has none or its help already says."""
+
+    def _get_help_string(self, action):
+        default = action.default
+        if default is None or default is False or default == [] or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _check_free(paths, what: str) -> None:
+    """OutputError when any of ``paths`` exists: the command would overwrite it (--force allows it)."""
+    taken = [str(p) for p in paths if Path(p).exists()]
+    if taken:
+        raise OutputError(
+            f"{', '.join(taken[:3])}{' ...' if len(taken) > 3 else ''} already exist{'s' if len(taken) == 1 else ''}: "
+            f"give --force to overwrite, or another {what}"
+        )
 
 
 def _gmd(path: Path | None) -> Path:
@@ -55,7 +76,7 @@ def _cmd_train(args) -> int:
     try:
         from beatguide_export.train import train_cli
     except ImportError as e:
-        raise BeatGuideError(f"training needs the train extra: pip install -e '.[train]' ({e})") from None
+        raise TrainExtraError("training", e) from None
     args.gmd = _gmd(args.gmd)
     return train_cli(args)
 
@@ -64,7 +85,7 @@ def _cmd_export(args) -> int:
     try:
         from beatguide_export.onnx_export import export_cli
     except ImportError as e:
-        raise BeatGuideError(f"export needs the train extra: pip install -e '.[train]' ({e})") from None
+        raise TrainExtraError("beatguide export", e) from None
     return export_cli(args)
 
 
@@ -72,7 +93,7 @@ def _cmd_finetune(args) -> int:
     try:
         from beatguide_export.finetune import finetune_cli
     except ImportError as e:
-        raise BeatGuideError(f"fine-tuning needs the train extra: pip install -e '.[train]' ({e})") from None
+        raise TrainExtraError("fine-tuning", e) from None
     return finetune_cli(args)
 
 
@@ -98,12 +119,13 @@ def _cmd_generate(args) -> int:
     for line in notes:
         print(f"beatguide: note: {line}", file=sys.stderr)
     read = {k: getattr(g, k) for k in g.given if k not in unread}
+    seed = generate.random_seed() if args.seed is None else args.seed
     result = engine.generate(
         Request(
             args.model,
             args.variations,
             args.temperature,
-            args.seed,
+            seed,
             args.score_seed,
             args.groove_seed,
             lane_modes=modes,
@@ -112,13 +134,21 @@ def _cmd_generate(args) -> int:
         )
     )
     bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
-    paths = generate.write_loops(
-        args.out, generate.output_loops(args.model, result), bpm, out_map, overwrite=args.force
-    )
+    out = args.out or Path(f"{args.model}_seed{seed}")
+    loops = generate.output_loops(args.model, result)
+    paths = generate.write_loops(out, loops, bpm, out_map, overwrite=args.force, tag=f"seed {seed}")
     print(
-        f"wrote {len(paths)} files to {args.out} at {bpm:g} BPM "
-        f"(score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)"
+        f"wrote {len(paths)} files to {out} at {bpm:g} BPM with seed {seed} (--seed {seed} repeats it; "
+        f"score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)"
     )
+    return 0
+
+
+def _cmd_examples(args) -> int:
+    from .examples import write_examples
+
+    paths = write_examples(args.out, overwrite=args.force)
+    print(f"wrote {', '.join(p.name for p in paths)} to {args.out}")
     return 0
 
 
@@ -127,6 +157,8 @@ def _cmd_bench(args) -> int:
         raise BeatGuideError(f"--runs must be at least 1, got {args.runs}")
     if args.starts < 1:
         raise BeatGuideError(f"--starts must be at least 1, got {args.starts}")
+    if args.out and not args.force:
+        _check_free([args.out], "file with --out")
     if args.start:
         from .bench_start import run
 
@@ -168,10 +200,12 @@ def _cmd_bench(args) -> int:
 
 def _cmd_eval(args) -> int:
     from .engine import Engine
-    from .evaluate.report import run_eval
+    from .evaluate.report import OUTPUT_FILES, run_eval
     from .gmd import load_split
 
     args.gmd = _gmd(args.gmd)
+    if not args.force:
+        _check_free([args.out / name for name in OUTPUT_FILES], "folder with --out")
     _models(args)
     t0 = time.perf_counter()
     engine = Engine(args.models)
@@ -211,20 +245,57 @@ def _cmd_serve(args) -> int:
     return 0
 
 
+def _parser(sub, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help starts with ``text`` and shows the defaults."""
+    return sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
+
+
+def _models_option(parser) -> None:
+    parser.add_argument(
+        "--models",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="also look for models in this folder, before the others (repeatable; see README, 'Where models are found')",
+    )
+
+
+def _shipped_models() -> list[str]:
+    from .model_paths import bundled_models_dir
+
+    shipped = bundled_models_dir()
+    return sorted(p.parent.name for p in shipped.glob("*/model.json")) if shipped else []
+
+
+def _add_examples(sub) -> None:
+    x = _parser(sub, "examples", "write the example MIDI files (beat.mid, taps.mid, accents.mid) into a folder")
+    x.add_argument("--out", type=Path, default=Path("examples"), help="folder to write them into")
+    x.add_argument("--force", action="store_true", help="overwrite files of those names already in --out")
+    x.set_defaults(func=_cmd_examples)
+
+
 def _add_generate(sub) -> None:
     from .drums import INPUT_MAPS
-    from .engine import LANE_MODES, LATENT_SOURCES
+    from .engine import LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE
+    from .generate import RANDOM_SEEDS
+    from .grid import MAX_BPM, MIN_BPM
 
-    g = sub.add_parser("generate", help="generate loops offline into MIDI files")
-    g.add_argument("--model", default="agvae2", help="a model's name (see README, 'Models'; default agvae2)")
-    g.add_argument("--score", type=Path, help="MIDI file: what to play (a drum clip)")
-    g.add_argument("--groove", type=Path, help="MIDI file: how to play it (taps on any pitch)")
-    g.add_argument("--accents", type=Path, help="MIDI file whose loud notes mark the accents")
+    g = _parser(sub, "generate", "generate loops offline into MIDI files")
+    shipped = ", ".join(_shipped_models())
+    g.add_argument(
+        "--model",
+        default="agvae2",
+        help=f"the model's name ({'shipped: ' + shipped + '; ' if shipped else ''}"
+        "which for which job: docs/guide.md, 'Which model for which job')",
+    )
+    g.add_argument("--score", type=Path, metavar="FILE", help="MIDI file: what to play (a drum clip)")
+    g.add_argument("--groove", type=Path, metavar="FILE", help="MIDI file: how to play it (taps on any pitch)")
+    g.add_argument("--accents", type=Path, metavar="FILE", help="MIDI file whose loud notes mark the accents")
     g.add_argument(
         "--lanes",
         default="",
         help=f"per-drum lane modes, e.g. 'kick=exact,crash=empty' "
-        f"({'/'.join(LANE_MODES)}); lanes not listed take --all-lanes",
+        f"({'/'.join(LANE_MODES)}); lanes not listed take --all-lanes (default: none listed)",
     )
     g.add_argument(
         "--all-lanes",
@@ -238,16 +309,26 @@ def _add_generate(sub) -> None:
         "conditioned on what is given; the default where the model has it), prior (N(0, I), as in the paper) or "
         "bank (real drummers' codes)",
     )
-    g.add_argument("--variations", type=int, default=4)
-    g.add_argument("--temperature", type=float, default=1.0)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--score-seed", type=int, help="keep the score latent of an earlier run")
-    g.add_argument("--groove-seed", type=int, help="keep the groove latent of an earlier run")
+    g.add_argument("--variations", type=int, default=4, help=f"loops to generate, 1-{MAX_VARIATIONS}")
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help=f"{MIN_TEMPERATURE}-{MAX_TEMPERATURE}: lower plays safer, higher wilder",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        help=f"a whole number 0 or more; the same seed and inputs give the same loops "
+        f"(default: a random one, 0-{RANDOM_SEEDS - 1}, printed and written into the file names)",
+    )
+    g.add_argument("--score-seed", type=int, help="keep the score latent of an earlier run (its printed score seed)")
+    g.add_argument("--groove-seed", type=int, help="keep the groove latent of an earlier run (its printed groove seed)")
     g.add_argument(
         "--start-bar",
         type=int,
         default=0,
-        help="first bar of the 2-bar window read from each file (0: the file's first bar)",
+        help="first bar (0 or more) of the 2-bar window read from each file; 0 is the file's first bar",
     )
     g.add_argument(
         "--input-map",
@@ -257,144 +338,106 @@ def _add_generate(sub) -> None:
         "gmd: the Groove MIDI Dataset's Roland kit)",
     )
     g.add_argument("--output-pitches", help="nine output pitches, kick..ride (default 36 38 42 46 45 48 50 49 51)")
-    g.add_argument("--bpm", type=float, help="tempo of the files written (default: the input's, else 120)")
-    g.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
-    g.add_argument("--out", type=Path, required=True, help="folder for the MIDI files")
-    g.add_argument("--force", action="store_true", help="overwrite files already in --out")
+    g.add_argument(
+        "--bpm",
+        type=float,
+        help=f"tempo of the files written, {MIN_BPM:g}-{MAX_BPM:g} (default: the input's, else 120)",
+    )
+    _models_option(g)
+    g.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder for the MIDI files (default: MODEL_seedSEED in the current folder, e.g. agvae2_seed7)",
+    )
+    g.add_argument("--force", action="store_true", help="overwrite files of the same names already in --out")
     g.set_defaults(func=_cmd_generate)
 
 
 def _add_finetune(sub) -> None:
     from .drums import INPUT_MAPS
 
-    f = sub.add_parser("finetune", help="fine-tune a model on your own drum MIDI files (needs the train extra)")
+    f = _parser(sub, "finetune", "fine-tune a model on your own drum MIDI files (needs the train extra)")
     f.add_argument("model", help="the model to start from, e.g. agvae2")
     f.add_argument("--midi", type=Path, required=True, help="folder of your drum MIDI files (sub-folders too)")
     f.add_argument("--name", required=True, help="the new model's name (it goes into your models folder)")
-    f.add_argument("--minutes", type=float, default=10.0, help="time limit for training (default 10)")
+    f.add_argument("--minutes", type=float, default=10.0, help="time limit for training, in minutes")
     f.add_argument("--input-map", choices=sorted(INPUT_MAPS), default="gm", help="how pitches read as drums")
     f.add_argument("--force", action="store_true", help="replace your model of that name")
-    f.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
+    _models_option(f)
     f.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--seed", type=int, default=0, help="training seed (0 or more)")
     f.set_defaults(func=_cmd_finetune)
 
 
 def _add_bench(sub) -> None:
-    be = sub.add_parser("bench", help="benchmarks: the engine, (--osc) OSC round trips, (--start) server start-up")
-    be.add_argument(
-        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
-    )
-    be.add_argument("--runs", type=int, default=200, help="timed calls per model and variation count")
-    be.add_argument("--out", type=Path, help="write the markdown report here (default: print it)")
+    be = _parser(sub, "bench", "benchmarks: the engine, (--osc) OSC round trips, (--start) server start-up")
+    _models_option(be)
+    be.add_argument("--runs", type=int, default=200, help="timed calls per model and variation count (1 or more)")
+    be.add_argument("--out", type=Path, help="write the markdown report to this file (default: print it)")
+    be.add_argument("--force", action="store_true", help="overwrite the --out file when it exists")
     be.add_argument("--torch", action="store_true", help="also time torch eager from the training checkpoints")
     be.add_argument(
         "--torch-runs",
         type=Path,
         default=Path("runs"),
-        help="run folders for --torch, one per model kind (default ./runs, where train writes)",
+        help="run folders for --torch, one per model kind (where train writes)",
     )
     osc = be.add_argument_group("OSC round trips (--osc)")
-    osc.add_argument("--osc", action="store_true", help="start `beatguide serve` and time requests over UDP loopback")
+    osc.add_argument("--osc", action="store_true", help="start beatguide serve and time requests over UDP loopback")
     osc.add_argument("--clients", type=int, default=4, help="concurrent clients under steady load and in the burst")
     osc.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
     osc.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
     osc.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
     osc.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
     osc.add_argument("--in-process", action="store_true", help="run the server in this process")
-    osc.add_argument("--note", action="append", default=[], help="a line for the report's notes")
+    osc.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
     start = be.add_argument_group("server start-up (--start)")
-    start.add_argument("--start", action="store_true", help="time `beatguide serve` from spawn to first pong; memory")
-    start.add_argument("--starts", type=int, default=5, help="server starts to time")
+    start.add_argument("--start", action="store_true", help="time beatguide serve from spawn to first pong; memory")
+    start.add_argument("--starts", type=int, default=5, help="server starts to time (1 or more)")
     start.add_argument("--first", action="store_true", help="the first start is the first since the install")
     be.set_defaults(func=_cmd_bench)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="beatguide", description=__doc__)
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    sub = p.add_subparsers(dest="command", required=True)
-    gmd_default = Path(os.environ[GMD_ENV]) if os.environ.get(GMD_ENV) else None
-    gmd_help = f"Groove MIDI Dataset folder (holds info.csv; default ${GMD_ENV})"
-
-    data = sub.add_parser("data", help="build the Groove MIDI Dataset windows").add_subparsers(
-        dest="data_cmd", required=True
-    )
-    b = data.add_parser("build", help="read info.csv, cut 2-bar windows, cache them")
-    b.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
-    b.add_argument("--split", action="append", choices=["train", "validation", "test"])
-    b.add_argument(
-        "--cache-dir", type=Path, help="where built arrays go (default ~/.cache/beatguide or $BEATGUIDE_CACHE)"
-    )
-    b.add_argument("--rebuild", action="store_true", help="ignore the cache")
-    b.set_defaults(func=_cmd_data_build)
-
-    t = sub.add_parser("train", help="train a model (needs the train extra)")
-    t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"])
-    t.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
-    t.add_argument("--out", type=Path, help="run folder (default runs/MODEL)")
-    t.add_argument("--cache-dir", type=Path)
-    t.add_argument("--epochs", type=int, default=40)
-    t.add_argument("--batch-size", type=int, default=256)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--patience", type=int, default=6, help="early stopping: epochs without validation improvement")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu")
-    t.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    t.add_argument("--limit", type=int, default=0, help="use only the first N training windows (smoke runs)")
-    t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    t.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
-    t.add_argument(
-        "--select",
-        choices=["loss", "hits", "recon"],
-        default="loss",
-        help="validation term that picks the checkpoint and stops early (hits: then the values' head trains alone; "
-        "recon: the loss without its KL penalty)",
-    )
-    t.set_defaults(func=_cmd_train)
-
-    e = sub.add_parser("export", help="export a trained run to ONNX models (needs the train extra)")
+def _add_export(sub) -> None:
+    e = _parser(sub, "export", "export a trained run to an ONNX model (needs the train extra)")
     e.add_argument("run", type=Path, help="run folder with best.pt")
+    e.add_argument("--name", help="the model's name (default: the run's model kind, e.g. agvae2)")
     e.add_argument(
         "--models",
         type=Path,
         default=user_models_dir(),
         help=f"where the model folder goes (default: your models folder, {user_models_dir()})",
     )
-    e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (docs/results.json)")
+    e.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a model of that name: one already there, or a shipped one (yours then hides it everywhere)",
+    )
+    e.add_argument("--results", type=Path, help="evaluation summary to put in the model card (results.json)")
     e.add_argument("--gmd", type=Path, help="rebuild the latent bank and fit the fitted prior from this dataset")
     e.set_defaults(func=_cmd_export)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="beatguide", description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--version", action="version", version=f"beatguide {__version__}")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="how much to log")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    gmd_default = Path(os.environ[GMD_ENV]) if os.environ.get(GMD_ENV) else None
+    gmd_help = f"Groove MIDI Dataset folder, holding info.csv (default: ${GMD_ENV})"
+    cache_help = "where built arrays are cached (default: ~/.cache/beatguide, or $BEATGUIDE_CACHE)"
+
+    _add_examples(sub)
     _add_generate(sub)
-    _add_finetune(sub)
-    _add_bench(sub)
 
-    ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")
-    ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
-    ev.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
-    ev.add_argument("--split", default="validation", choices=["validation", "test"])
-    ev.add_argument(
-        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
-    )
-    ev.add_argument("--cache-dir", type=Path)
-    ev.add_argument(
-        "--out", type=Path, required=True, help="folder for results.md and the plots (the repository's are in docs/)"
-    )
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows")
-    ev.set_defaults(func=_cmd_eval)
-
-    s = sub.add_parser("serve", help="serve the models over OSC on loopback UDP")
-    s.add_argument(
-        "--port", type=int, default=DEFAULT_SERVER_PORT, help="UDP port (0: a free one, announced on stdout)"
-    )
-    s.add_argument("--host", default="127.0.0.1")
+    s = _parser(sub, "serve", "serve the models over OSC on loopback UDP (the device starts it by itself)")
+    s.add_argument("--port", type=int, default=DEFAULT_SERVER_PORT, help="UDP port, 0-65535 (0: a free one, announced)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
     s.add_argument("--allow-remote", action="store_true", help="accept datagrams from other hosts (not recommended)")
-    s.add_argument(
-        "--models", type=Path, action="append", help="also look for models here (repeatable; see README, 'Models')"
-    )
-    s.add_argument("--threads", type=int, default=1, help="inference worker threads")
-    s.add_argument("--queue", type=int, default=32, help="pending requests before answering busy")
+    _models_option(s)
+    s.add_argument("--threads", type=int, default=1, help="inference worker threads (1 or more)")
+    s.add_argument("--queue", type=int, default=32, help="pending requests before answering busy (1 or more)")
     s.add_argument(
         "--stop-on-stdin-close",
         action="store_true",
@@ -408,6 +451,67 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once no datagram came for SECONDS (0: never; the device's launcher uses this)",
     )
     s.set_defaults(func=_cmd_serve)
+
+    data = _parser(sub, "data", "build the Groove MIDI Dataset windows").add_subparsers(
+        dest="data_cmd", required=True, metavar="COMMAND"
+    )
+    b = _parser(data, "build", "read info.csv, cut 2-bar windows, cache them")
+    b.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
+    b.add_argument(
+        "--split", action="append", choices=["train", "validation", "test"], help="a split to build (default: all)"
+    )
+    b.add_argument("--cache-dir", type=Path, help=cache_help)
+    b.add_argument("--rebuild", action="store_true", help="ignore the cache")
+    b.set_defaults(func=_cmd_data_build)
+
+    t = _parser(sub, "train", "train a model (needs the train extra)")
+    t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"], help="the model to train")
+    t.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
+    t.add_argument("--out", type=Path, help="run folder (default: runs/MODEL in the current folder)")
+    t.add_argument("--cache-dir", type=Path, help=cache_help)
+    t.add_argument("--epochs", type=int, default=40, help="most epochs to train (1 or more)")
+    t.add_argument("--batch-size", type=int, default=256, help="loops per batch")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
+    t.add_argument("--patience", type=int, default=6, help="early stopping: epochs without validation improvement")
+    t.add_argument("--seed", type=int, default=0, help="training seed (0 or more)")
+    t.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    t.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    t.add_argument("--limit", type=int, default=0, help="use only the first N training windows (0: all)")
+    t.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    t.add_argument("--max-minutes", type=float, default=0, help="stop after this much training time (0: no limit)")
+    t.add_argument(
+        "--select",
+        choices=["loss", "hits", "recon"],
+        default="loss",
+        help="validation term that picks the checkpoint and stops early (hits: then the values' head trains alone; "
+        "recon: the loss without its KL penalty)",
+    )
+    t.set_defaults(func=_cmd_train)
+
+    _add_export(sub)
+    _add_finetune(sub)
+    _add_bench(sub)
+
+    ev = _parser(sub, "eval", "reproduce the paper's tables on a split")
+    ev.add_argument(
+        "what",
+        choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"],
+        help="the experiments to run",
+    )
+    ev.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
+    ev.add_argument("--split", default="validation", choices=["validation", "test"], help="the split to evaluate on")
+    _models_option(ev)
+    ev.add_argument("--cache-dir", type=Path, help=cache_help)
+    ev.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        help="folder for results.md, results.json and the plots (default: the current folder)",
+    )
+    ev.add_argument("--force", action="store_true", help="overwrite those files when --out holds them")
+    ev.add_argument("--seed", type=int, default=0, help="sampling seed (0 or more)")
+    ev.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows (0: all)")
+    ev.set_defaults(func=_cmd_eval)
     return p
 
 

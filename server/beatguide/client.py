@@ -14,6 +14,9 @@ raises :class:`ServerError` (``check=False`` returns it in ``reply.error`` inste
 reply within the timeout raises ``TimeoutError``. Replies are matched to requests by id, so
 several requests may be in flight on one client (``send`` them, then ``wait`` for each).
 
+From a terminal, ``python -m beatguide.client ping [--port N]`` prints the models a running server
+has loaded (one line and exit status 1 when none answers).
+
 Like the device, the client sends from a python-osc ``UDPClient`` and receives on a second UDP
 socket bound to loopback, whose port every request names as its reply port.
 """
@@ -24,6 +27,7 @@ import itertools
 import re
 import socket
 import subprocess
+import sys
 import time
 from types import SimpleNamespace
 
@@ -167,3 +171,40 @@ def parse_announce(line: str) -> int | None:
     or None for any other line."""
     m = _ANNOUNCE.match(line.strip())
     return int(m.group(2)) if m else None
+
+
+def build_parser():
+    """The arguments of ``python -m beatguide.client``."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m beatguide.client",
+        description="Ask a running beatguide serve which models it has loaded.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    ap.add_argument("command", choices=["ping"], help="what to ask the server")
+    ap.add_argument("--port", type=int, default=P.DEFAULT_SERVER_PORT, help="the server's UDP port, 1-65535")
+    ap.add_argument("--host", default="127.0.0.1", help="the server's address")
+    ap.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the answer")
+    return ap
+
+
+def main(argv=None) -> int:
+    """``python -m beatguide.client ping [--port N]``: which models a running server has loaded;
+    one line and exit status 1 when no server answers."""
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not 0 < args.port < 65536:
+        ap.error(f"--port must be 1-65535, got {args.port}")
+    try:
+        with Client(args.port, args.host, timeout=args.timeout) as c:
+            models = c.ping()
+    except (TimeoutError, OSError, BeatGuideError) as e:
+        print(f"beatguide.client: {e}", file=sys.stderr)
+        return 1
+    print(f"server on {args.host}:{args.port}: {', '.join(models) or 'no models'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

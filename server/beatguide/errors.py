@@ -77,3 +77,18 @@ class OutputError(BeatGuideError):
     """A file or folder that cannot be written, or that would overwrite a file."""
 
     code = "output"
+
+
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's CPU-only wheels (no CUDA download)
+
+
+class TrainExtraError(BeatGuideError):
+    """A command that needs PyTorch (the train extra) where it is not installed."""
+
+    code = "train_extra"
+
+    def __init__(self, what: str, cause: ImportError):
+        super().__init__(
+            f"{what} needs PyTorch, the train extra ({cause}): "
+            f"pip install 'beatguide[train]' --extra-index-url {TORCH_CPU_INDEX}"
+        )

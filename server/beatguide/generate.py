@@ -3,12 +3,14 @@
 The pieces ``beatguide generate`` is made of: :func:`read_gestures` reads the input files,
 :func:`lane_modes` builds the nine lane modes, :func:`unread_gestures` says what the model will not
 read, :func:`output_loops` names the loops of a result, :func:`write_loops` writes them all or none.
+Without a seed, :func:`random_seed` picks one the user can type back (``--seed``, the device's Seed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,13 @@ from .engine import LANE_MODES, Result
 from .errors import InputError, OutputError
 from .grid import check_bpm
 from .midi_io import read_loop, write_loop
+
+RANDOM_SEEDS = 100_000  # random seeds are 0-99999, the range of the device's Seed box
+
+
+def random_seed() -> int:
+    """A seed for a run that was given none (printed, so the run can be repeated)."""
+    return secrets.randbelow(RANDOM_SEEDS)
 
 
 @dataclass
@@ -92,25 +101,33 @@ def output_loops(model: str, result: Result) -> dict[str, np.ndarray]:
     """{file name: loop}: each variation, then the model's readings of it (aux score, groove, accents)."""
     files = {}
     for v, loop in enumerate(result.loops, 1):
-        files[f"{model}_v{v}.mid"] = loop
+        stem = f"{model}_v{v}"
+        files[f"{stem}.mid"] = loop
         aux = {k: a[v - 1] for k, a in result.aux.items()}
         if "score" in aux:
-            files[f"{model}_v{v}_aux_score.mid"] = gestures.score_to_loop(aux["score"] > 0.5)
+            files[f"{stem}_aux_score.mid"] = gestures.score_to_loop(aux["score"] > 0.5)
         if "groove" in aux:
             g = aux["groove"].copy()
             g[:, 0] = g[:, 0] > 0.5
-            files[f"{model}_v{v}_aux_groove.mid"] = gestures.groove_to_loop(g)
+            files[f"{stem}_aux_groove.mid"] = gestures.groove_to_loop(g)
         if "accents" in aux:
-            files[f"{model}_v{v}_aux_accents.mid"] = gestures.accents_to_loop(aux["accents"] > 0.5)
+            files[f"{stem}_aux_accents.mid"] = gestures.accents_to_loop(aux["accents"] > 0.5)
     return files
 
 
 def write_loops(
-    out, loops: dict[str, np.ndarray], bpm: float, drum_map: DrumMap = GM_MAP, *, overwrite: bool = False
+    out,
+    loops: dict[str, np.ndarray],
+    bpm: float,
+    drum_map: DrumMap = GM_MAP,
+    *,
+    overwrite: bool = False,
+    tag: str = "",
 ) -> list[Path]:
-    """Write every loop into folder ``out`` (created when missing), all or none: a file already
-    there (unless ``overwrite``), a path that is not a folder or cannot be written raises
-    OutputError before or instead of leaving anything behind."""
+    """Write every loop into folder ``out`` (created when missing), all or none, each file's track
+    named after the file and ``tag`` ("agvae2_v1 seed 7"): a file already there (unless ``overwrite``),
+    a path that is not a folder or cannot be written raises OutputError before or instead of leaving
+    anything behind."""
     bpm = check_bpm(bpm)
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -119,13 +136,16 @@ def write_loops(
     if clash and not overwrite:
         raise OutputError(
             f"{out} already holds {', '.join(clash[:3])}{' ...' if len(clash) > 3 else ''}; "
-            "choose another folder or allow overwriting"
+            "give --force to overwrite, or another folder with --out"
         )
     created = _make_folder(out)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, loop in loops.items():
-            staged.append((write_loop(out / f".{name}.partial", loop, bpm, drum_map), out / name))
+            tmp = write_loop(
+                out / f".{name}.partial", loop, bpm, drum_map, track_name=f"{Path(name).stem} {tag}".strip()
+            )
+            staged.append((tmp, out / name))
         for tmp, final in staged:
             os.replace(tmp, final)
     except BaseException:

@@ -50,7 +50,10 @@ def read_midi(path, *, require_4_4: bool = True) -> MidiContent:
     mid = _open(path)
     if mid.type == 2:
         raise MidiReadError(f"{path}: MIDI type 2 files are not supported")
-    tpb = mid.ticks_per_beat or TICKS_PER_BEAT
+    tpb = mid.ticks_per_beat
+    if tpb <= 0:  # 0: a corrupt header; negative: SMPTE frames instead of beats
+        kind = "a corrupt MIDI file" if tpb == 0 else "SMPTE timing, which is not supported"
+        raise MidiReadError(f"{path}: {kind} (its header gives {tpb} ticks per beat)")
     notes: list[Note] = []
     channels: list[int] = []
     tempos: list[int] = []
@@ -95,11 +98,13 @@ def _bpm(path, tempo: int) -> float:
         raise TempoError(f"{path}: {e}") from None
 
 
-def write_midi(path, notes, bpm: float, *, channel: int = DRUM_CHANNEL, loop: bool = False) -> Path:
+def write_midi(
+    path, notes, bpm: float, *, channel: int = DRUM_CHANNEL, loop: bool = False, track_name: str | None = None
+) -> Path:
     """Write notes (beats) as a type-0 MIDI file at a tempo, atomically: the file appears whole or not at all.
 
     With ``loop`` every note-on lands inside the 2-bar loop, [0, 3840) ticks: an onset that rounds
-    to the loop's end is its downbeat.
+    to the loop's end is its downbeat. ``track_name``: the name a DAW shows for the track.
     """
     bpm = check_bpm(bpm)
     loop_ticks = int(LOOP_BEATS * TICKS_PER_BEAT)
@@ -113,6 +118,8 @@ def write_midi(path, notes, bpm: float, *, channel: int = DRUM_CHANNEL, loop: bo
         events.append((off, 0, mido.Message("note_off", channel=channel, note=int(n.pitch), velocity=0)))
     events.sort(key=lambda e: (e[0], e[1]))
     track = mido.MidiTrack()
+    if track_name:
+        track.append(mido.MetaMessage("track_name", name=track_name, time=0))
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
     track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
     last = 0
@@ -208,6 +215,6 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
-def write_loop(path, loop, bpm: float, drum_map: DrumMap = GM_MAP) -> Path:
+def write_loop(path, loop, bpm: float, drum_map: DrumMap = GM_MAP, *, track_name: str | None = None) -> Path:
     """Write a (32, 27) loop as a 2-bar drum MIDI file at a tempo (every onset inside the loop)."""
-    return write_midi(path, loop_to_notes(loop, drum_map), bpm, loop=True)
+    return write_midi(path, loop_to_notes(loop, drum_map), bpm, loop=True, track_name=track_name)

@@ -13,6 +13,7 @@ A model is a sub-folder holding ``model.json``.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from platformdirs import user_data_path
 from .errors import InputError
 
 ENV = "BEATGUIDE_MODELS"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model's name: a plain folder name
 
 
 def user_models_dir() -> Path:

@@ -15,6 +15,7 @@ from . import experiments
 
 PAPER_DIVERSITY = {"baseline": "0.061 ± 0.001", "factorized": "0.200 ± 0.002", "agvae2": "0.222 ± 0.002"}
 PAPER_SWING = {0.05: (0.091, 0.161, 0.042), 0.2: (0.214, 0.163, 0.014), 0.4: (0.366, 0.175, 0.034)}
+OUTPUT_FILES = ("results.md", "results.json", "figure3_swing.png", "humanize_offsets.png")  # what run_eval may write
 SOURCES = ("prior", "fitted", "bank")  # latent sources in the goal table, in this order
 SHOWN = " / ".join(SOURCES)
 NAMES = {

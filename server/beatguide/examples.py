@@ -1,6 +1,7 @@
-"""Write the example MIDI files the README uses: ``python examples/make_examples.py [--out DIR]``.
+"""The example MIDI files the README uses, made from scratch in code (no dataset material), so
+every install has them: ``beatguide examples [--out DIR]`` writes them (default ./examples).
 
-Made from scratch here (no dataset material), 2 bars of 4/4 at 100 BPM each:
+Each is 2 bars of 4/4 at 100 BPM:
 
 - ``beat.mid``: a drum score to humanize: kick on 1 and 3 (and the "and" of 3), snare on 2 and 4,
   closed hi-hat on every 8th, a crash on the first downbeat;
@@ -8,23 +9,21 @@ Made from scratch here (no dataset material), 2 bars of 4/4 at 100 BPM each:
   and softer, the beats loudest;
 - ``accents.mid``: accents on the first beat of each bar and on the "and" of 4 of bar 2.
 
-tests/test_examples.py checks that the committed files are exactly what this script writes.
+The repository's ``examples/`` folder holds the same files (tests/test_examples.py checks them).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
-from beatguide.drums import CLASSES
-from beatguide.gestures import groove_to_loop, score_to_loop
-from beatguide.grid import STEPS, STEPS_PER_BEAT, VELOCITIES
-from beatguide.midi_io import write_loop
+from .drums import CLASSES
+from .generate import write_loops
+from .gestures import groove_to_loop, score_to_loop
+from .grid import STEPS, STEPS_PER_BEAT, VELOCITIES
 
 BPM = 100.0
-HERE = Path(__file__).resolve().parent
 STEPS_PER_BAR = 4 * STEPS_PER_BEAT
 
 
@@ -63,18 +62,6 @@ def accents() -> np.ndarray:
 EXAMPLES = {"beat.mid": beat, "taps.mid": taps, "accents.mid": accents}
 
 
-def write_all(out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    return [write_loop(out / name, make(), BPM) for name, make in EXAMPLES.items()]
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: examples/)")
-    for path in write_all(ap.parse_args(argv).out):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def write_examples(out, *, overwrite: bool = False) -> list[Path]:
+    """Write beat.mid, taps.mid and accents.mid into folder ``out``, all or none (see write_loops)."""
+    return write_loops(out, {name: make() for name, make in EXAMPLES.items()}, BPM, overwrite=overwrite)

@@ -28,8 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from frozen import Embedded, amxd_bytes, frozen_amxd_bytes  # noqa: E402
 from diagram import DIAGRAM, write_svg  # noqa: E402
+from frozen import Embedded, amxd_bytes, frozen_amxd_bytes  # noqa: E402
 from patcher import JS_FILES, LAUNCHER, SPEC_FILE, patcher  # noqa: E402
 
 DEVICE_NAME = "Beat Guide.amxd"

@@ -260,7 +260,7 @@ function isFile(p) {
 // ------------------------------------------------------------------ the launcher
 
 class Launcher {
-  // out(kind, ...args): a message to the device ("status", "port", "ready").
+  // out(kind, ...args): a message to the device ("status", "busy", "port", "reply_port", "ready").
   // options: DEFAULTS to override, and `find` (the command lookup) and `spawn` for tests.
   constructor(out, options = {}) {
     this.out = out;

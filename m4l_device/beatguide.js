@@ -38,6 +38,7 @@ var watchers = [];
 // whether the status line has said it is down (said once, so it does not hide later messages).
 var server = { since: 0, lastPongMs: 0, rtt: -1, version: 0, models: [], down: true, told: false };
 var launcherSaidMs = 0;         // when the launcher last reported (its report wins while it works)
+var launcherText = "";          // what it last said
 var nextId = 1 + Math.floor(Math.random() * 1000000);  // distinct ids for each device in a Set
 var pending = null;             // {id, req, replies, t0}
 var pings = {};                 // request id -> send time (ms)
@@ -255,13 +256,15 @@ function inclass(item) {
 }
 
 // launcher <kind> ...: from the Node for Max launcher. "status <text...>" goes to the status
-// line; "port N" is the port of the server it found or started (used, not saved: loading a Set
-// leaves it unmodified); "reply_port N" a free port for the replies; "ready" asks for the settings.
+// line; "busy" says it is still looking (while it is, the device does not call the server missing);
+// "port N" is the port of the server it found or started (used, not saved: loading a Set leaves it
+// unmodified); "reply_port N" a free port for the replies; "ready" asks for the settings.
 function launcher(kind) {
     var args = arrayfromargs(arguments).slice(1);
+    if (kind === "status" || kind === "busy") launcherSaidMs = now();
     if (kind === "status") {
-        launcherSaidMs = now();
-        status("server: " + args.join(" "));
+        launcherText = args.join(" ");
+        status("server: " + launcherText);
     }
     else if (kind === "ready") {
         tellLauncher();
@@ -514,7 +517,7 @@ function makeRequest(seedValue) {
 // Whether the server can take a request now; says why not on the status line.
 function canSend() {
     if (server.down) {
-        if (launcherBusy()) status("no server yet: wait for `server: ready` on this line, then press Generate");
+        if (launcherBusy()) status("no server yet (" + launcherText + "): press Generate once this line says `server: ready`");
         else status("no server: start it with `beatguide serve` (the status line says when it answers)");
         return false;
     }

@@ -181,8 +181,8 @@ function bgQuantize(start) {
     return { step: step, offset: offset };
 }
 
-// A note's velocity as the reading uses it: rounded half up, within 1-127.
-function bgMidiVelocity(v) { return Math.max(1, Math.min(127, Math.floor(v + 0.5))); }
+// A note's velocity as the reading uses it: its whole part, within 1-127 (gestures.midi_velocity).
+function bgMidiVelocity(v) { return Math.max(1, Math.min(127, Math.floor(v))); }
 
 // Whether cell note a wins over b: louder, then earlier (smaller offset), then lower pitch.
 function bgWins(a, b) {

@@ -21,7 +21,8 @@
 // Messages from the device: "port N" (the server port setting), "command <text>" (the server
 // command setting, a command line; empty = search), "reply_port" (asks for a free UDP port for the
 // device's replies), "stop". To the device: "status <text>", "port N" (the port of the server in
-// use), "reply_port N", "ready" (asks the device for its settings once this script runs).
+// use), "reply_port N", "busy" (still looking: no news), "ready" (asks the device for its settings
+// once this script runs).
 //
 // The logic takes its Max side as an argument, so the tests (tests/launcher.test.js) run it under
 // plain Node against a real `beatguide serve`; inside Max the `max-api` module is used.
@@ -259,7 +260,7 @@ function isFile(p) {
 // ------------------------------------------------------------------ the launcher
 
 class Launcher {
-  // out(kind, ...args): a message to the device ("status", "port", "ready").
+  // out(kind, ...args): a message to the device ("status", "busy", "port", "reply_port", "ready").
   // options: DEFAULTS to override, and `find` (the command lookup) and `spawn` for tests.
   constructor(out, options = {}) {
     this.out = out;
@@ -286,12 +287,13 @@ class Launcher {
     this.out("status", text);
   }
 
-  // Until a server answers, says the last status again (with the time spent starting one): the
-  // device takes a launcher that stays quiet for a missing one.
+  // Until a server answers, tells the device it is still at work: the status again with the time
+  // spent while starting a server, else "busy" (which leaves the status line alone). The device
+  // takes a launcher that stays quiet for a missing one.
   repeatStatus() {
     if (this.stopped || this.activePort !== null || !this.lastStatus) return;
-    const extra = this.startingAt ? " (" + Math.round((Date.now() - this.startingAt) / 1000) + " s)" : "";
-    this.out("status", this.lastStatus + extra);
+    if (this.startingAt) this.out("status", this.lastStatus + " (" + Math.round((Date.now() - this.startingAt) / 1000) + " s)");
+    else this.out("busy");
   }
 
   // Asks the device for its settings, then starts (with the defaults if none come).

@@ -719,7 +719,18 @@ test("while the launcher starts the server there is no 'no server'; Generate say
     assert.match(dev.status(), /^server: starting/);
   }
   dev.send("generate", 1);
-  assert.match(dev.status(), /^no server yet: wait for `server: ready`/);
+  assert.match(dev.status(), /^no server yet \(starting beatguide serve on port 9010 \.\.\. \(20 s\)\): press Generate once this line says `server: ready`/);
+  dev.send("capture", "score", 1);   // a message of its own: "busy" keeps the launcher's word, not the line
+  for (let s = 0; s < 5; s++) {
+    dev.ctx.server.since -= 2000;
+    dev.ctx.launcherSaidMs -= 2000;
+    dev.send("launcher", "busy");
+    dev.tick();
+  }
+  assert.match(dev.status(), /^select a MIDI clip/);
+  dev.ctx.launcherSaidMs -= 6000;   // the launcher fell silent: now the device says it
+  dev.tick();
+  assert.match(dev.status(), /^no server answers/);
 });
 
 test("loading a Set leaves it unmodified: nothing is stored on load, the first pong or the launcher's port", () => {

@@ -201,6 +201,7 @@ test("not found: says how to install, looks again with back-off, and uses a serv
     assert.match(said, /Server command/);
     assert.match(said, /looked in 2 places; looking again in 0.3 s/);
     assert.match(await d.until(/looking again in 0.6 s/, 5000), /not found/);
+    assert.ok(d.said.some((m) => m[0] === "busy"), "still looking: the device is told, its status line left alone");
     const byHand = spawn(PYTHON, ["-m", "beatguide.cli", "serve", "--port", String(port)], { stdio: "ignore" });
     t.after(() => byHand.kill());
     assert.match(await d.until(/^ready/, 60000), new RegExp(`already running on port ${port}`));

@@ -60,8 +60,9 @@ def accents(loop: np.ndarray) -> np.ndarray:
 
 
 def midi_velocity(v: float) -> int:
-    """A note velocity as the reading uses it: rounded half up, within 1..127."""
-    return min(127, max(1, math.floor(float(v) + 0.5)))
+    """A note velocity as the reading uses it: its whole part (as ``notes_to_loop`` reads a MIDI
+    file's), within 1..127."""
+    return min(127, max(1, math.floor(float(v))))
 
 
 @dataclass

@@ -241,7 +241,7 @@ def _random_clip(rng: np.random.Generator) -> list[_LiveNote]:
             start = float(rng.choice([-0.2, -0.125, -0.1, -1e-9, 7.874, 7.875, 7.9, 7.999, 8.0, 8.1]))
         velocity = float(rng.choice([40, 64, 64, 100, 100, 127]))
         if rng.random() < 0.05:
-            velocity += float(rng.choice([-0.5, 0.49, 0.5]))
+            velocity += float(rng.choice([-0.5, 0.49, 0.99]))
         notes.append(_LiveNote(pitch, start, velocity, int(rng.random() < 0.1)))
     return notes
 
@@ -261,7 +261,7 @@ def readings(count: int = 2000, seed: int = 2021) -> list[dict]:
         _reading("a note just before 0 is an early first step", [n(36, -0.1, 100), n(38, -0.2, 100)]),
         _reading("a note just before 8 wraps to step 0, one at 8 is outside", [n(36, 7.9, 100), n(38, 8.0, 100)]),
         _reading("muted notes are not read", [n(36, 0, 100, 1), n(38, 1, 100)]),
-        _reading("fractional velocities round half up", [n(36, 0, 99.5), n(36, 1, 100), n(36, 2, 20.49)]),
+        _reading("fractional velocities: their whole part", [n(36, 0, 100.9), n(36, 1, 100), n(36, 2, 0.5)]),
         _reading("an empty clip", []),
     ]
     rng = np.random.default_rng(seed)

@@ -1,8 +1,9 @@
 """Build the Beat Guide Max for Live device: `python m4l_device/build.py [--out DIR]`.
 
 Writes `Beat Guide.amxd` (a MIDI effect), the JavaScript files it loads and `bg_spec.js`, the
-device's constants, into DIR (default m4l_device/dist/), and redraws docs/device-layout.svg
-(diagram.py) when the layout changed. The constants come from the Python
+device's constants, into DIR (default m4l_device/dist/). A build into the default folder also
+redraws docs/device-layout.svg (diagram.py) when the layout changed; builds elsewhere (the tests')
+leave it alone, so tests/test_docs.py can tell a stale drawing. The constants come from the Python
 package (`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument
 layout of /bg/generate, reply shapes, default ports, the GM pitch map. Nothing the server and the
 device share is written twice.
@@ -24,6 +25,7 @@ from diagram import DIAGRAM, write_svg  # noqa: E402
 from patcher import JS_FILES, LAUNCHER, SPEC_FILE, patcher  # noqa: E402
 
 DEVICE_NAME = "Beat Guide.amxd"
+DEFAULT_OUT = HERE / "dist"
 
 
 def load_spec() -> dict:
@@ -78,10 +80,10 @@ def build(out: Path, spec: dict | None = None) -> Path:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE / "dist", help="output folder (default m4l_device/dist)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default m4l_device/dist)")
     args = ap.parse_args(argv)
     device = build(args.out)
-    if DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing of the device current
+    if args.out == DEFAULT_OUT and DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing current
         write_svg(device, DIAGRAM)
     print(device)
     return 0

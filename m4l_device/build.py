@@ -11,8 +11,9 @@ Writes into DIR (default m4l_device/dist/):
 `bg_spec.js`, the device's constants, is generated from the Python package
 (`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument layout of
 /bg/generate, reply shapes, default ports, the GM pitch map. Nothing the server and the device share
-is written twice. The build also redraws docs/device-layout.svg (diagram.py) when the
-layout changed.
+is written twice. A build into the default folder also redraws docs/device-layout.svg (diagram.py)
+when the layout changed; builds elsewhere (the tests') leave it alone, so tests/test_docs.py can
+tell a stale drawing.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from patcher import JS_FILES, LAUNCHER, SPEC_FILE, patcher  # noqa: E402
 
 DEVICE_NAME = "Beat Guide.amxd"
 UNFROZEN = "unfrozen"
+DEFAULT_OUT = HERE / "dist"
 
 
 def load_spec() -> dict:
@@ -93,14 +95,14 @@ def build(out: Path, spec: dict | None = None) -> Path:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE / "dist", help="output folder (default m4l_device/dist)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default m4l_device/dist)")
     args = ap.parse_args(argv)
     try:
         device = build(args.out)
     except ValueError as e:
         print(f"build.py: {e}", file=sys.stderr)
         return 2
-    if DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing of the device current
+    if args.out == DEFAULT_OUT and DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing current
         write_svg(device, DIAGRAM)
     print(f"{device}  (frozen: install this one)")
     print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")

@@ -161,8 +161,8 @@ def test_without_torch_the_advice_fits_a_wheel_install(folder, argv):
 
 def test_export_never_hides_a_shipped_model_unasked(folder, capsys):
     """Item 6: export into the user's models folder under a shipped model's name is refused; --name
-    picks another (served at once), a second export of that name needs --replace; the script prints
-    no torch warning."""
+    picks another (served at once), a second export of that name needs --replace, a folder only
+    --models names takes any name; the script prints no torch warning."""
     torch = pytest.importorskip("torch")
     from beatguide import model_paths
     from beatguide.cli import main
@@ -184,4 +184,6 @@ def test_export_never_hides_a_shipped_model_unasked(folder, capsys):
     assert "--replace" in capsys.readouterr().err
     assert main(["export", str(run_dir), "--name", "mine", "--replace"]) == 0
     assert sorted(p.name for p in user.iterdir()) == ["mine"]
+    other = folder / "study"  # a folder only --models names: the shipped name hides nothing there
+    assert main(["export", str(run_dir), "--models", str(other)]) == 0 and (other / "baseline").is_dir()
     assert Engine(model_paths.model_dirs()).models["mine"].folder == user / "mine"

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from beatguide.errors import BeatGuideError, OutputError
-from beatguide.model_paths import NAME_PATTERN, bundled_models_dir
+from beatguide.model_paths import NAME_PATTERN, bundled_models_dir, env_models_dirs, user_models_dir
 
 from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 from .train import BANK_FILE, latent_bank
@@ -196,17 +196,22 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
 
 
 def destination(name: str, models: Path, replace: bool) -> Path:
-    """The new model's folder, models/NAME. Without ``replace`` it may neither overwrite a model
-    already there nor take a shipped model's name (a model in your folder hides the shipped one of
-    the same name from every command and the device)."""
+    """The new model's folder, models/NAME. Without ``replace`` it may not overwrite a model already
+    there, nor take a shipped model's name in a folder every command searches (your models folder,
+    $BEATGUIDE_MODELS): there it would hide the shipped model from every command and the device."""
     if not NAME_PATTERN.fullmatch(name):
         raise BeatGuideError(
             f"model name {name!r}: use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
         )
     out = Path(models) / name
     shipped = bundled_models_dir()
+    always_searched = {p.resolve() for p in [user_models_dir(), *env_models_dirs()]}
     if not replace:
-        if shipped is not None and (shipped / name / "model.json").is_file():
+        if (
+            Path(models).resolve() in always_searched
+            and shipped is not None
+            and (shipped / name / "model.json").is_file()
+        ):
             raise OutputError(
                 f"{name!r} is a shipped model: give the export another name with --name, "
                 "or --replace to use yours instead of the shipped one"

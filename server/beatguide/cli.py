@@ -85,7 +85,7 @@ def _cmd_export(args) -> int:
     try:
         from beatguide_export.onnx_export import export_cli
     except ImportError as e:
-        raise TrainExtraError("beatguide export", e) from None
+        raise TrainExtraError("export", e) from None
     return export_cli(args)
 
 

@@ -306,8 +306,19 @@ function accent(step, on) {
     changed();
 }
 
-function changed() {
+// stroke 1 | 0: the grid's mouse went down | up. The cells painted in between are saved once, at
+// the end, so a drag is one change of the Set (one undo step), not one per cell.
+var inStroke = false, strokeChanged = false;
+function stroke(on) {
+    inStroke = on ? true : false;
+    if (inStroke || !strokeChanged) return;
+    strokeChanged = false;
     store();
+}
+
+function changed() {
+    if (inStroke) strokeChanged = true;
+    else store();
     refreshView();
 }
 

@@ -131,15 +131,21 @@ function setCell(cell, on) {
 
 function onclick(x, y) {
     var cell = cellAt(x, y);
+    if (painting !== null) outlet(0, "stroke", 0);   // a press whose release never came: close it
     if (cell === null) { painting = null; return; }
     painting = { row: cell.row, on: isOn(cell) ? 0 : 1 };
+    outlet(0, "stroke", 1);   // beatguide.js saves the stroke once, at release: one undo step
     setCell(cell, painting.on);
 }
 onclick.local = 1;
 
 // Called while the mouse moves with the button down, and once with button 0 when it is released.
 function ondrag(x, y, button) {
-    if (!button) { painting = null; return; }
+    if (!button) {
+        if (painting !== null) outlet(0, "stroke", 0);
+        painting = null;
+        return;
+    }
     if (painting === null) return;
     var cell = cellAt(x, y);
     if (cell === null || cell.row !== painting.row || isOn(cell) === painting.on) return;

@@ -790,3 +790,20 @@ test("each device has its own reply port, automatic unless typed, never saved as
   a.send("reply_port", 0);   // automatic again
   assert.deepEqual(a.sent(5).pop(), ["reply_port"]);
 });
+
+test("a stroke on the grid is saved once, when the mouse is released: one undo step per drag", () => {
+  const { dev } = started();
+  const before = dev.sent(4).length;
+  dev.send("stroke", 1);
+  for (let s = 0; s < 16; s++) dev.send("cell", 0, s, 1);
+  dev.send("accent", 3, 1);
+  assert.equal(dev.sent(4).length, before, "nothing saved while painting");
+  assert.equal(dev.ctx.state.score[0], 0xffff, "the drawing is shown at once");
+  dev.send("stroke", 0);
+  assert.equal(dev.sent(4).length, before + 1);
+  dev.send("stroke", 1);
+  dev.send("stroke", 0);   // a press that painted nothing saves nothing
+  assert.equal(dev.sent(4).length, before + 1);
+  dev.send("cell", 1, 0, 1);   // a cell outside a stroke (not from the mouse) is saved at once
+  assert.equal(dev.sent(4).length, before + 2);
+});

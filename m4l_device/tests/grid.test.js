@@ -54,7 +54,7 @@ test("a click toggles a cell; dragging paints the cells it crosses with the firs
   g.ctx.ondrag(...g.accentAt(3), 1);       // not into the accent row
   g.ctx.ondrag(...g.at(1, 3), 0);          // released
   g.ctx.ondrag(...g.at(1, 4), 1);          // a drag after release paints nothing
-  assert.deepEqual(g.out, [["cell", 0, 0, 1], ["cell", 0, 1, 1], ["cell", 1, 2, 1]]);
+  assert.deepEqual(g.out, [["stroke", 1], ["cell", 0, 0, 1], ["cell", 0, 1, 1], ["cell", 1, 2, 1], ["stroke", 0]]);
 });
 
 test("starting on a hit erases: the drag clears hits and leaves empty cells alone", () => {
@@ -64,7 +64,7 @@ test("starting on a hit erases: the drag clears hits and leaves empty cells alon
   g.ctx.onclick(...g.at(0, 0));
   g.ctx.ondrag(...g.at(0, 1), 1);
   g.ctx.ondrag(...g.at(0, 2), 1);
-  assert.deepEqual(g.out, [["cell", 0, 0, 0], ["cell", 0, 2, 0]]);
+  assert.deepEqual(g.out, [["stroke", 1], ["cell", 0, 0, 0], ["cell", 0, 2, 0]]);
 });
 
 test("accents paint along the accent row; the groove strip takes no clicks", () => {
@@ -74,7 +74,7 @@ test("accents paint along the accent row; the groove strip takes no clicks", () 
   g.ctx.ondrag(...g.at(2, 6), 1);
   g.ctx.onclick(W / 2, H - 2);
   g.ctx.ondrag(W / 2 + CW, H - 2, 1);
-  assert.deepEqual(g.out, [["accent", 4, 1], ["accent", 5, 1]]);
+  assert.deepEqual(g.out, [["stroke", 1], ["accent", 4, 1], ["accent", 5, 1], ["stroke", 0]]);
 });
 
 // Every colour drawn, matched to the theme name it came from (alpha aside).

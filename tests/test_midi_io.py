@@ -23,6 +23,19 @@ def test_round_trip_through_mido(tmp_path):
     assert len(content.notes) == 4
 
 
+@pytest.mark.parametrize(
+    ("division", "says"), [(b"\x00\x00", "a corrupt MIDI file"), (b"\xe7\x28", "SMPTE timing, which is not supported")]
+)
+def test_a_header_without_ticks_per_beat_is_refused(midi_file, division, says):
+    """A header's division of 0 (corrupt) or with the top bit set (SMPTE frames) gives no beats to read."""
+    path = midi_file("a.mid", [mido.Message("note_on", note=36, velocity=100, time=0)])
+    data = bytearray(path.read_bytes())
+    data[12:14] = division
+    path.write_bytes(bytes(data))
+    with pytest.raises(MidiReadError, match=f"{says} \\(its header gives -?\\d+ ticks per beat\\)"):
+        read_midi(path)
+
+
 def test_empty_corrupt_and_missing_files(tmp_path, midi_file):
     with pytest.raises(EmptyInputError):
         read_midi(midi_file("empty.mid", [mido.MetaMessage("set_tempo", tempo=500000)]))

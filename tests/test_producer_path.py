@@ -103,7 +103,12 @@ def test_the_refusal_to_overwrite_says_how(folder):
     assert "already holds agvae2_v1.mid" in line and "--force" in line and "--out" in line
     assert {p.name: p.stat().st_mtime_ns for p in (folder / "agvae2_seed3").iterdir()} == stamp
     run(folder, "generate", "--score", "examples/beat.mid", "--seed", "3", "--force")
-    assert "--force" in one_error_line(run(folder, "examples", ok=False))
+    run(folder, "examples")  # the same files again: nothing to refuse
+    (folder / "examples" / "taps.mid").write_bytes(b"mine")
+    assert "taps.mid" in one_error_line(run(folder, "examples", ok=False))
+    assert (folder / "examples" / "taps.mid").read_bytes() == b"mine"
+    run(folder, "examples", "--force")
+    assert (folder / "examples" / "taps.mid").read_bytes() == (ROOT / "examples" / "taps.mid").read_bytes()
 
 
 def test_bench_and_eval_never_overwrite_a_report_unasked(folder):

@@ -148,7 +148,7 @@ def _cmd_examples(args) -> int:
     from .examples import write_examples
 
     paths = write_examples(args.out, overwrite=args.force)
-    print(f"wrote {', '.join(p.name for p in paths)} to {args.out}")
+    print(f"{args.out} holds the examples: {', '.join(p.name for p in paths)}")
     return 0
 
 

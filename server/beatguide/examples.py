@@ -14,6 +14,7 @@ The repository's ``examples/`` folder holds the same files (tests/test_examples.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -63,5 +64,13 @@ EXAMPLES = {"beat.mid": beat, "taps.mid": taps, "accents.mid": accents}
 
 
 def write_examples(out, *, overwrite: bool = False) -> list[Path]:
-    """Write beat.mid, taps.mid and accents.mid into folder ``out``, all or none (see write_loops)."""
-    return write_loops(out, {name: make() for name, make in EXAMPLES.items()}, BPM, overwrite=overwrite)
+    """Make beat.mid, taps.mid and accents.mid in folder ``out``, all or none (see write_loops).
+    Files already there with exactly this content are kept (running it twice is fine); other files
+    of those names are overwritten only with ``overwrite``."""
+    out = Path(out)
+    loops = {name: make() for name, make in EXAMPLES.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        made = {p.name: p.read_bytes() for p in write_loops(tmp, loops, BPM)}
+    same = {n for n, data in made.items() if (out / n).is_file() and (out / n).read_bytes() == data}
+    write_loops(out, {n: loop for n, loop in loops.items() if n not in same}, BPM, overwrite=overwrite)
+    return [out / n for n in loops]

@@ -118,7 +118,8 @@ function bgSelectedSlot(trackPath) {
     return path.indexOf(prefix) === 0 ? parseInt(path.slice(prefix.length), 10) : -1;
 }
 
-// Writes clips ({name, notes}) into the first empty slots below the highlighted one on the track.
+// Writes clips ({name, notes, beats}: beats, the clip's length, default 2 bars) into the first empty
+// slots below the highlighted one on the track.
 // Never touches a slot that holds a clip: when there are not enough empty slots it writes nothing
 // and returns {start, free} (the highlighted slot and the empty slots below it); null when written.
 function bgWriteClips(trackPath, clips) {
@@ -135,7 +136,7 @@ function bgWriteClips(trackPath, clips) {
     }
     for (i = 0; i < clips.length; i++) {
         var slotPath = trackPath + " clip_slots " + slots[i];
-        bgApi(slotPath).call("create_clip", BG_LOOP_BEATS);
+        bgApi(slotPath).call("create_clip", clips[i].beats || BG_LOOP_BEATS);
         var clip = bgApi(slotPath + " clip");
         clip.call("add_new_notes", { notes: clips[i].notes });
         clip.set("looping", 1);

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .errors import BeatGuideError
+from .fills import BANK_FILE as FILL_BANK
 from .grid import HITS
 from .model_paths import user_models_dir
 from .protocol import DEFAULT_SERVER_PORT
@@ -77,7 +78,7 @@ def _cmd_finetune(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from . import generate
+    from . import generate, phrases
     from .drums import INPUT_MAPS, DrumMap
     from .engine import Engine, Request
     from .grid import check_bpm
@@ -98,7 +99,8 @@ def _cmd_generate(args) -> int:
     for line in notes:
         print(f"beatguide: note: {line}", file=sys.stderr)
     read = {k: getattr(g, k) for k in g.given if k not in unread}
-    result = engine.generate(
+    result = phrases.generate(
+        engine,
         Request(
             args.model,
             args.variations,
@@ -109,7 +111,8 @@ def _cmd_generate(args) -> int:
             lane_modes=modes,
             latent_source=args.latent_source,
             **read,
-        )
+        ),
+        phrases.Phrase(args.bars, args.fill, args.timing, args.velocity),
     )
     bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
     paths = generate.write_loops(
@@ -166,6 +169,18 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_data_fills(args) -> int:
+    from .fills import build_bank, write_bank
+    from .gmd import load_split
+
+    bank = build_bank(load_split(_gmd(args.gmd), "train", args.cache_dir))
+    path = write_bank(bank, args.out)
+    print(
+        f"wrote {path}: {len(bank['fill'])} fills; {bank['rate'] * 100:.1f} % of {bank['phrases']} phrases end in one"
+    )
+    return 0
+
+
 def _cmd_eval(args) -> int:
     from .engine import Engine
     from .evaluate.report import run_eval
@@ -176,6 +191,15 @@ def _cmd_eval(args) -> int:
     t0 = time.perf_counter()
     engine = Engine(args.models)
     windows = load_split(args.gmd, args.split, args.cache_dir)
+    if args.what == "phrases":
+        from .evaluate import phrases
+
+        results = phrases.run(engine, windows, engine.names, seed=args.seed, limit=args.limit)
+        text = phrases.report(args.split, phrases.real_playing(windows), results, time.perf_counter() - t0)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "phrases_results.md").write_text(text)
+        print(text)
+        return 0
     path = run_eval(
         engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit, started=t0
     )
@@ -202,6 +226,7 @@ def _cmd_serve(args) -> int:
 def _add_generate(sub) -> None:
     from .drums import INPUT_MAPS
     from .engine import LANE_MODES, LATENT_SOURCES
+    from .phrases import FILL_MODES, PHRASE_BARS
 
     g = sub.add_parser("generate", help="generate loops offline into MIDI files")
     g.add_argument("--model", default="agvae2", help="a model's name (see README, 'Models'; default agvae2)")
@@ -225,6 +250,17 @@ def _add_generate(sub) -> None:
         help="where latents of gestures not given come from: fitted (a mixture fitted to the training codes, "
         "conditioned on what is given; the default where the model has it), prior (N(0, I), as in the paper) or "
         "bank (real drummers' codes)",
+    )
+    g.add_argument("--bars", type=int, choices=PHRASE_BARS, default=2, help="phrase length in bars (default 2)")
+    g.add_argument(
+        "--fill",
+        choices=FILL_MODES,
+        default="auto",
+        help="a fill in a 4- or 8-bar phrase's last bar: auto (as often as real phrases end in one), always or off",
+    )
+    g.add_argument("--timing", type=float, default=100.0, help="timing amount, 0-150 %% of the offsets (default 100)")
+    g.add_argument(
+        "--velocity", type=float, default=100.0, help="velocity amount, 0-150 %% of the dynamics (default 100)"
     )
     g.add_argument("--variations", type=int, default=4)
     g.add_argument("--temperature", type=float, default=1.0)
@@ -316,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--rebuild", action="store_true", help="ignore the cache")
     b.set_defaults(func=_cmd_data_build)
+    fb = data.add_parser("fills", help="build the fill bank phrases draw from (train split)")
+    fb.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
+    fb.add_argument("--cache-dir", type=Path)
+    fb.add_argument("--out", type=Path, default=FILL_BANK, help=f"where it goes (default {FILL_BANK})")
+    fb.set_defaults(func=_cmd_data_fills)
 
     t = sub.add_parser("train", help="train a model (needs the train extra)")
     t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"])
@@ -358,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
 
     ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")
-    ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
+    ev.add_argument(
+        "what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all", "phrases"]
+    )
     ev.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
     ev.add_argument("--split", default="validation", choices=["validation", "test"])
     ev.add_argument(

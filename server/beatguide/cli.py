@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from .errors import BeatGuideError
-from .fills import BANK_FILE as FILL_BANK
 from .grid import HITS
 from .model_paths import user_models_dir
+from .phrases import DATA_FILE as PHRASE_DATA
 from .protocol import DEFAULT_SERVER_PORT
 
 EXIT_USER_ERROR = 2
@@ -169,15 +169,18 @@ def _cmd_bench(args) -> int:
     return 0
 
 
-def _cmd_data_fills(args) -> int:
-    from .fills import build_bank, write_bank
+def _cmd_data_phrases(args) -> int:
+    from .engine import Engine
+    from .evaluate.phrases import real_playing, real_table
     from .gmd import load_split
+    from .phrases import build
 
-    bank = build_bank(load_split(_gmd(args.gmd), "train", args.cache_dir))
-    path = write_bank(bank, args.out)
-    print(
-        f"wrote {path}: {len(bank['fill'])} fills; {bank['rate'] * 100:.1f} % of {bank['phrases']} phrases end in one"
-    )
+    _models(args)
+    engine = Engine(args.models)
+    train = load_split(_gmd(args.gmd), "train", args.cache_dir)
+    print("Real playing, train split:\n\n" + "\n".join(real_table(real_playing(train))) + "\n")
+    wander = build(engine, train, engine.names, args.out)
+    print(f"wrote {args.out}: wander " + ", ".join(f"{m} {w:.3f}" for m, w in wander.items()))
     return 0
 
 
@@ -352,11 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--rebuild", action="store_true", help="ignore the cache")
     b.set_defaults(func=_cmd_data_build)
-    fb = data.add_parser("fills", help="build the fill bank phrases draw from (train split)")
-    fb.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
-    fb.add_argument("--cache-dir", type=Path)
-    fb.add_argument("--out", type=Path, default=FILL_BANK, help=f"where it goes (default {FILL_BANK})")
-    fb.set_defaults(func=_cmd_data_fills)
+    ph = data.add_parser("phrases", help="build what phrases draw on: fill bank, fitted wander (train split)")
+    ph.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
+    ph.add_argument("--cache-dir", type=Path)
+    ph.add_argument("--models", type=Path, action="append", help="also look for models here (repeatable)")
+    ph.add_argument("--out", type=Path, default=PHRASE_DATA, help=f"where it goes (default {PHRASE_DATA})")
+    ph.set_defaults(func=_cmd_data_phrases)
 
     t = sub.add_parser("train", help="train a model (needs the train extra)")
     t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"])

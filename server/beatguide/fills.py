@@ -1,30 +1,28 @@
-"""Fills: what marks a phrase's end in real playing, and the bank of real fill bars phrases draw from.
+"""Real phrases: how they are cut, how they repeat and how they end (fills), and the bank of real
+fill bars generated phrases draw from.
 
 Phrases are cut from the Groove MIDI Dataset's 2-bar windows (1-bar hop, ``beatguide.gmd``): a
 window of B bars starting on bar b is the 2-bar windows starting on b, b + 2, ... laid end to end,
 exactly what cutting it whole would give. A bar is a *fill* when its snare and tom hits outnumber
 the median bar of its phrase by FILL_EXCESS or more (docs/phrases.md measures why).
 
-The bank (``fills.npz``, built by ``beatguide data fills`` from the train split) holds each fill
-bar of the train split's phrase-aligned 4-bar windows that falls on bar 4, with the bar played just
-before it, and how often real phrases end in a fill.
+The bank (built from the train split by ``beatguide data phrases``, shipped in
+``beatguide/phrases.npz``) holds each fill bar of the train split's phrase-aligned 4-bar windows
+that falls on bar 4, with the bar played just before it, and how often real phrases end in a fill.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .drums import CLASSES, N_CLASSES
-from .errors import ModelError
-from .grid import HITS, STEPS
+from .grid import HITS, OFFSETS, STEPS
 
 BAR_STEPS = STEPS // 2  # 16
 FILL_EXCESS = 3  # snare + tom hits above the phrase's median bar
 FILL_CLASSES = [CLASSES.index(c) for c in ("snare", "low_tom", "mid_tom", "high_tom")]
-BANK_FILE = Path(__file__).with_name("fills.npz")
 NEAREST = 16  # fills drawn from: those whose preceding bar is closest to the phrase's
 
 
@@ -56,7 +54,7 @@ def phrase_windows(windows, bars: int, align: int = 1) -> tuple[np.ndarray, np.n
 def bar_hits(loops: np.ndarray) -> np.ndarray:
     """(N, bars, 16, 9) hits of (N, steps, 27) loops."""
     loops = np.asarray(loops)
-    return (loops[..., HITS] > 0.5).reshape(len(loops), -1, BAR_STEPS, N_CLASSES)
+    return (loops[..., HITS] > 0.5).reshape(len(loops), loops.shape[1] // BAR_STEPS, BAR_STEPS, N_CLASSES)
 
 
 def fill_bars(loops: np.ndarray) -> np.ndarray:
@@ -64,6 +62,21 @@ def fill_bars(loops: np.ndarray) -> np.ndarray:
     above the phrase's median bar)."""
     count = bar_hits(loops)[..., FILL_CLASSES].sum(axis=(2, 3))
     return count - np.median(count, axis=1, keepdims=True) >= FILL_EXCESS
+
+
+def half_changes(loops: np.ndarray) -> dict:
+    """Per phrase, mean over consecutive 2-bar halves: hit Jaccard distance and mean |offset change|
+    of the hits both play (NaN for a phrase where no hit repeats)."""
+    n, steps = loops.shape[:2]
+    halves = loops.reshape(n, steps // 32, 32, loops.shape[-1])
+    a, b = halves[:, :-1], halves[:, 1:]
+    ha, hb = a[..., HITS] > 0.5, b[..., HITS] > 0.5
+    jaccard = (ha ^ hb).sum(axis=(2, 3)) / np.maximum((ha | hb).sum(axis=(2, 3)), 1)
+    both = ha & hb
+    moved = np.where(both, np.abs(a[..., OFFSETS] - b[..., OFFSETS]), 0).sum(axis=(2, 3))
+    count = both.sum(axis=(2, 3)).sum(axis=1)
+    offset = np.where(count > 0, moved.sum(axis=1) / np.maximum(count, 1), np.nan)
+    return {"hits": jaccard.mean(axis=1), "offsets": offset}
 
 
 def build_bank(windows) -> dict:
@@ -81,11 +94,6 @@ def build_bank(windows) -> dict:
     }
 
 
-def write_bank(bank: dict, path: Path = BANK_FILE) -> Path:
-    np.savez_compressed(path, **bank)
-    return path
-
-
 def _unpack(bits: np.ndarray) -> np.ndarray:
     return np.unpackbits(bits, axis=1)[:, : BAR_STEPS * N_CLASSES].reshape(-1, BAR_STEPS, N_CLASSES).astype(bool)
 
@@ -99,14 +107,11 @@ class FillBank:
     rate: float
 
     @classmethod
-    def load(cls, path: Path = BANK_FILE) -> FillBank:
-        try:
-            with np.load(path) as z:
-                bank = cls(_unpack(z["fill"]), _unpack(z["before"]), float(z["rate"]))
-        except (OSError, KeyError, ValueError) as e:
-            raise ModelError(f"{path}: unreadable fill bank ({e}); reinstall Beat Guide") from None
+    def from_arrays(cls, arrays) -> FillBank:
+        """The bank from what :func:`build_bank` made (or an npz file holding it); ValueError if empty."""
+        bank = cls(_unpack(arrays["fill"]), _unpack(arrays["before"]), float(arrays["rate"]))
         if not len(bank.fill) or bank.fill.shape != bank.before.shape:
-            raise ModelError(f"{path}: the fill bank holds no fills; reinstall Beat Guide")
+            raise ValueError("the fill bank holds no fills")
         return bank
 
     def choose(self, before: np.ndarray, uniform: float) -> np.ndarray:

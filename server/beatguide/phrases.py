@@ -1,31 +1,40 @@
-"""Phrases: 4- and 8-bar loops made of 2-bar windows of one model, with one feel and an optional fill.
+"""Phrases: 4- and 8-bar loops made of 2-bar windows of one model, with one feel and optional fills.
 
 Method (measured in docs/phrases.md): the first window is exactly what a 2-bar request gives.
-Every later window decodes the same latents (score and groove: one feel) with hit and value draws
-of its own, so the score comes back with the small changes the model makes between two takes;
-each window's velocities are then shifted to the first window's mean level (loop-level dynamics
-held). With a fill, the last window's second bar is a real drummer's fill bar from the fill bank
-(``beatguide.fills``), humanized with the first window's groove latents held. Then the amounts
+Every later window keeps the first one's groove latents (one feel) and moves its score latents a
+random step of length ``wander`` (one number per model, fitted on the train split so that the
+hits change from each 2-bar half to the next as much as real drummers' do), then draws its own
+hits and values; its velocities are shifted to the first window's mean level (loop-level dynamics
+held). A fill replaces the second bar of a window that ends a 4-bar phrase by a real drummer's fill
+bar from the fill bank (``beatguide.fills``), humanized with the groove latents held: ``always``
+on the last bar, ``auto`` on every 4th bar at the rate real phrases end in one. Then the amounts
 (``beatguide.amounts``) scale the whole phrase's timing and dynamics.
+
+The fill bank and the fitted steps ship in ``phrases.npz`` (``beatguide data phrases`` rebuilds it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from . import amounts
 from .drums import N_CLASSES
 from .engine import SCORE_SIDE, Engine, Request, Result, derive_seed
-from .errors import InputError
-from .fills import BAR_STEPS, FillBank
+from .errors import DataError, InputError, ModelError
+from .fills import BAR_STEPS, FillBank, build_bank, half_changes, phrase_windows
 from .grid import HITS, VELOCITIES
 
 PHRASE_BARS = (2, 4, 8)
 FILL_MODES = ("off", "auto", "always")  # auto: as often as real phrases end in a fill
-WINDOW_STREAM, FILL_STREAM = 100, 200  # derive_seed streams of later windows' and fills' draws
+DATA_FILE = Path(__file__).with_name("phrases.npz")
+WINDOW_STREAM, WANDER_STREAM, FILL_STREAM = 100, 150, 200  # derive_seed streams of the phrase's draws
+FIT_PHRASES = 400  # train phrases the wander is fitted on
+FIT_STEPS = 10  # bisection steps of the fit, over [0, FIT_MAX]
+FIT_MAX = 3.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,79 +57,99 @@ class Phrase:
         return self
 
 
+@dataclasses.dataclass(frozen=True)
+class PhraseData:
+    """What phrases draw on: the fill bank and each model's fitted wander (``default`` for others)."""
+
+    bank: FillBank
+    wander: dict
+
+    @property
+    def default(self) -> float:
+        return float(np.median(list(self.wander.values())))
+
+    def wander_of(self, model: str) -> float:
+        return self.wander.get(model, self.default)
+
+
 @cache
-def fill_bank() -> FillBank:
-    return FillBank.load()
+def data(path: Path = DATA_FILE) -> PhraseData:
+    try:
+        with np.load(path) as z:
+            return PhraseData(FillBank.from_arrays(z), dict(zip(z["wander_models"].tolist(), z["wander"].tolist())))
+    except (OSError, KeyError, ValueError) as e:
+        raise ModelError(f"{path}: unreadable phrase data ({e}); reinstall Beat Guide") from None
 
 
 def generate(engine: Engine, req: Request, phrase: Phrase = Phrase()) -> Result:
     """N variations of ``req`` as phrases: loops (N, bars * 16, 27), the first window's readings
     and seeds. A 2-bar phrase at full amounts is exactly ``engine.generate(req)``."""
     phrase.check()
+    if phrase.bars == 2:
+        first = engine.generate(req)
+        return dataclasses.replace(first, loops=amounts.apply(first.loops, phrase.timing, phrase.velocity))
+    d = data()
+    return _phrase(engine, req, phrase, d.wander_of(req.model), d.bank)
+
+
+def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: FillBank) -> Result:
     first = engine.generate(req)
-    loops = first.loops
+    n, windows = len(first.loops), phrase.bars // 2
+    score_side = _score_side(engine, req.model)
+    later = []
+    for k in range(1, windows):
+        eps = np.random.default_rng(derive_seed(req.seed, WANDER_STREAM + k)).standard_normal(first.z.shape)
+        held = np.where(score_side, first.z + wander * eps, first.z).astype(np.float32)
+        seed = derive_seed(req.seed, WINDOW_STREAM + k)
+        later.append(dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held))
+    later = [r.loops for r in engine.generate_batch(later)]
+    fills = _fills(req, phrase, n, bank.rate)  # (windows, N)
+    if fills.any():
+        filled = _fill_windows(engine, req, first, later, fills, score_side, bank)
+        for (k, v), loop in filled.items():
+            later[k - 1][v] = loop
+    loops = np.concatenate([first.loops, *(_level(w, first.loops) for w in later)], axis=1)
+    return dataclasses.replace(first, loops=amounts.apply(loops, phrase.timing, phrase.velocity))
+
+
+def _score_side(engine: Engine, model: str) -> np.ndarray:
+    """(z size,) bool: the latents drawn from the score seed (score, lanes); the rest is the feel."""
+    lats = engine.models[model].latents
+    return np.concatenate([np.full(lat["dim"] * lat["groups"], lat["gesture"] in SCORE_SIDE) for lat in lats])
+
+
+def _fills(req: Request, phrase: Phrase, n: int, rate: float) -> np.ndarray:
+    """(windows, N) bool: which windows of each variation end in a fill. ``always``: the last one;
+    ``auto``: each window that ends a 4-bar phrase, at the bank's rate (seeded draws)."""
     windows = phrase.bars // 2
-    if windows > 1:
-        repeats = [
-            dataclasses.replace(
-                req,
-                seed=derive_seed(req.seed, WINDOW_STREAM + k),
-                score_seed=first.score_seed,
-                groove_seed=first.groove_seed,
-            )
-            for k in range(1, windows)
-        ]
-        later = [r.loops for r in engine.generate_batch(repeats)]
-        fills = _fills(first, req, phrase)
-        if fills.any():
-            later[-1] = np.where(fills[:, None, None], _fill_window(engine, req, first, fills), later[-1])
-        loops = np.concatenate([loops, *(_level(w, first.loops) for w in later)], axis=1)
-    loops = amounts.apply(loops, phrase.timing, phrase.velocity)
-    return dataclasses.replace(first, loops=loops)
-
-
-def _fills(first: Result, req: Request, phrase: Phrase) -> np.ndarray:
-    """(N,) bool: which variations end in a fill (auto: a seeded draw at the bank's rate)."""
-    n = len(first.loops)
-    if phrase.fill == "off":
-        return np.zeros(n, bool)
+    out = np.zeros((windows, n), bool)
     if phrase.fill == "always":
-        return np.ones(n, bool)
-    draws = np.random.default_rng(derive_seed(req.seed, FILL_STREAM)).random(n)
-    return draws < fill_bank().rate
+        out[-1] = True
+    elif phrase.fill == "auto":
+        draws = np.random.default_rng(derive_seed(req.seed, FILL_STREAM)).random((windows, n))
+        out[1::2] = draws[1::2] < rate
+    return out
 
 
-def _fill_window(engine: Engine, req: Request, first: Result, fills: np.ndarray) -> np.ndarray:
-    """(N, 32, 27): per variation, its first bar as played again, then a real fill bar, humanized
-    with the first window's groove-side latents (the score side read from this score)."""
-    model = engine.models[req.model]
-    groove_side = np.concatenate(
-        [np.full(lat["dim"] * lat["groups"], lat["gesture"] not in SCORE_SIDE) for lat in model.latents]
-    )
-    empty = (
-        np.array([m == "empty" for m in req.lane_modes]) if req.lane_modes is not None else np.zeros(N_CLASSES, bool)
-    )
-    picks = np.random.default_rng(derive_seed(req.seed, FILL_STREAM + 1)).random(len(fills))
-    reqs = []
-    for v, loop in enumerate(first.loops):
-        hits = loop[:, HITS] > 0.5
-        fill = fill_bank().choose(hits[:BAR_STEPS], picks[v])
-        score = np.concatenate([hits[:BAR_STEPS], fill]) & ~empty
-        held = np.where(groove_side, first.z[v], np.nan)[None]
-        modes = tuple("empty" if e else "given" for e in empty)
+def _fill_windows(engine, req, first, later, fills, score_side, bank) -> dict:
+    """{(window, variation): (32, 27)}: the window's first bar as played, then a real fill bar,
+    humanized with the first window's groove-side latents (the score side read from this score)."""
+    empty = np.zeros(N_CLASSES, bool) if req.lane_modes is None else np.array([m == "empty" for m in req.lane_modes])
+    modes = tuple("empty" if e else "given" for e in empty)
+    picks = np.random.default_rng(derive_seed(req.seed, FILL_STREAM + 1)).random(fills.shape)
+    keys, reqs = [], []
+    for k, v in zip(*np.nonzero(fills)):
+        played = later[k - 1][v][:, HITS] > 0.5
+        score = np.concatenate([played[:BAR_STEPS], bank.choose(played[:BAR_STEPS], picks[k, v])]) & ~empty
+        seed = derive_seed(req.seed, FILL_STREAM + 2 + k * len(first.loops) + v)
+        held = np.where(score_side, np.nan, first.z[v])[None].astype(np.float32)
         reqs.append(
             dataclasses.replace(
-                req,
-                variations=1,
-                seed=derive_seed(req.seed, FILL_STREAM + 2 + v),
-                score_seed=first.score_seed,
-                groove_seed=first.groove_seed,
-                score=score.astype(np.float32),
-                lane_modes=modes,
-                held=held,
+                req, variations=1, seed=seed, score=score.astype(np.float32), lane_modes=modes, held=held
             )
         )
-    return np.concatenate([r.loops for r in engine.generate_batch(reqs)])
+        keys.append((int(k), int(v)))
+    return {key: r.loops[0] for key, r in zip(keys, engine.generate_batch(reqs))}
 
 
 def _level(window: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -131,3 +160,44 @@ def _level(window: np.ndarray, first: np.ndarray) -> np.ndarray:
     vel = np.clip(window[:, :, VELOCITIES] + shift[:, None, None], amounts.MIN_VELOCITY, 1.0)
     out[:, :, VELOCITIES] = np.where(hits, vel, window[:, :, VELOCITIES])
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Building phrases.npz (the train split)
+
+
+def fit_wander(engine: Engine, model: str, real: np.ndarray, bank: FillBank, seed: int = 0) -> float:
+    """The step of the score latents that makes ``model``'s 4-bar phrases (fill auto) change their
+    hits from one 2-bar half to the next as much as the ``real`` phrases (N, 64, 27) do, on average:
+    bisection over [0, FIT_MAX], each phrase humanizing its real first two bars' score."""
+    from . import gestures
+
+    target = float(half_changes(real)["hits"].mean())
+    reqs = [Request(model, 1, 1.0, seed + i, score=gestures.score(x[:32])) for i, x in enumerate(real)]
+    lo, hi = 0.0, FIT_MAX
+    for _ in range(FIT_STEPS):
+        mid = (lo + hi) / 2
+        loops = np.concatenate([_phrase(engine, r, Phrase(4), mid, bank).loops for r in reqs])
+        lo, hi = (mid, hi) if half_changes(loops)["hits"].mean() < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def build(engine: Engine, train, models, path: Path = DATA_FILE, seed: int = 0) -> dict:
+    """Build and write phrases.npz from the train split's windows: the fill bank, then each model's
+    wander fitted on FIT_PHRASES phrase-aligned 4-bar windows (drawn with ``seed``)."""
+    arrays = build_bank(train)
+    if not len(arrays["fill"]):
+        raise DataError("the train split has no phrase-aligned 4-bar window ending in a fill: no fill bank")
+    bank = FillBank.from_arrays(arrays)
+    real, _, _ = phrase_windows(train, 4, align=4)
+    pick = np.random.default_rng(seed).permutation(len(real))[:FIT_PHRASES]
+    wander = {m: fit_wander(engine, m, real[np.sort(pick)], bank, seed) for m in models}
+    with open(path, "wb") as f:  # a file object: numpy would add ".npz" to a path without it
+        np.savez_compressed(
+            f,
+            **arrays,
+            wander_models=np.array(list(wander), dtype=str),
+            wander=np.array(list(wander.values()), np.float64),
+        )
+    data.cache_clear()
+    return wander

@@ -18,28 +18,13 @@ import numpy as np
 
 from .. import gestures
 from ..engine import Engine, Request
-from ..fills import BAR_STEPS, bar_hits, fill_bars, phrase_windows
+from ..fills import BAR_STEPS, bar_hits, fill_bars, half_changes, phrase_windows
 from ..grid import HITS, OFFSETS, VELOCITIES
 from ..phrases import Phrase, generate
 from . import metrics
 
 FOLDS = 5
 KINDS = ("phrase", "repeated loop")
-
-
-def half_changes(loops: np.ndarray) -> dict:
-    """Per phrase, mean over consecutive 2-bar halves: hit Jaccard distance and mean |offset change|
-    of the hits both play (NaN for a phrase where no hit repeats)."""
-    n, steps = loops.shape[:2]
-    halves = loops.reshape(n, steps // 32, 32, -1)
-    a, b = halves[:, :-1], halves[:, 1:]
-    ha, hb = a[..., HITS] > 0.5, b[..., HITS] > 0.5
-    jaccard = (ha ^ hb).sum(axis=(2, 3)) / np.maximum((ha | hb).sum(axis=(2, 3)), 1)
-    both = ha & hb
-    moved = np.where(both, np.abs(a[..., OFFSETS] - b[..., OFFSETS]), 0).sum(axis=(2, 3))
-    count = both.sum(axis=(2, 3)).sum(axis=1)
-    offset = np.where(count > 0, moved.sum(axis=1) / np.maximum(count, 1), np.nan)
-    return {"hits": jaccard.mean(axis=1), "offsets": offset}
 
 
 def features(loops: np.ndarray) -> np.ndarray:
@@ -64,11 +49,14 @@ def two_sample_auc(real: np.ndarray, fake: np.ndarray, groups: np.ndarray, seed:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
+    folds = min(FOLDS, len(np.unique(groups)))
+    if folds < 2:
+        return float("nan")
     x = np.concatenate([features(real), features(fake)])
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     g = np.r_[groups, groups]
     score = np.zeros(len(y))
-    for train, test in GroupKFold(n_splits=FOLDS).split(x, y, g):
+    for train, test in GroupKFold(n_splits=folds).split(x, y, g):
         clf = HistGradientBoostingClassifier(max_iter=200, random_state=seed).fit(x[train], y[train])
         score[test] = clf.predict_proba(x[test])[:, 1]
     return float(roc_auc_score(y, score))
@@ -112,10 +100,12 @@ def run(engine: Engine, windows, models, bars_list=(4, 8), seed: int = 0, limit:
         if limit:
             real, files = real[:limit], files[:limit]
         res = {"n": len(real), "files": len(np.unique(files))}
+        out[bars] = res
+        if not len(real):
+            continue
         for model in models:
             gen = generated(engine, model, real, bars, seed)
             res[model] = {k: compare(real, gen[k], files, seed, classify=bars == 4) for k in KINDS}
-        out[bars] = res
     return out
 
 
@@ -151,8 +141,30 @@ def real_playing(windows, bars_list=(4, 8)) -> list[dict]:
     return rows
 
 
+def _num(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.3f}"
+
+
 def _pct(values) -> str:
     return " / ".join(f"{v * 100:.1f}" for v in values)
+
+
+def real_table(rows: list[dict]) -> list[str]:
+    """:func:`real_playing`'s rows as a markdown table, with what its columns mean."""
+    lines = [
+        "Change from each 2-bar half to the next: hits (Jaccard distance), offsets and velocities (mean "
+        "absolute change of the hits both halves play, half-steps / velocity / 127), the mean velocity level; "
+        "fills (`beatguide.fills.fill_bars`): % of phrases with a fill on each bar.",
+        "",
+        "| bars | windows | phrases (files) | hits | offsets | velocities | level | fills by bar, % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['bars']} | {'phrase-aligned' if r['aligned'] else 'every bar'} | {r['phrases']} ({r['files']}) "
+            f"| {r['hits']:.3f} | {r['offsets']:.3f} | {r['velocities']:.3f} | {r['level']:.3f} | {_pct(r['fills'])} |"
+        )
+    return lines
 
 
 def report(split: str, real_rows: list[dict], results: dict, seconds: float) -> str:
@@ -164,19 +176,12 @@ def report(split: str, real_rows: list[dict], results: dict, seconds: float) -> 
         "",
         "## Real playing",
         "",
-        "Change from each 2-bar half to the next: hits (Jaccard distance), offsets and velocities (mean "
-        "absolute change of the hits both halves play, half-steps / velocity / 127), the mean velocity level; "
-        "fills (`beatguide.fills.fill_bars`): % of phrases with a fill on each bar.",
-        "",
-        "| bars | windows | phrases (files) | hits | offsets | velocities | level | fills by bar, % |",
-        "|---|---|---|---|---|---|---|---|",
+        *real_table(real_rows),
     ]
-    for r in real_rows:
-        lines.append(
-            f"| {r['bars']} | {'phrase-aligned' if r['aligned'] else 'every bar'} | {r['phrases']} ({r['files']}) "
-            f"| {r['hits']:.3f} | {r['offsets']:.3f} | {r['velocities']:.3f} | {r['level']:.3f} | {_pct(r['fills'])} |"
-        )
     for bars, res in results.items():
+        if not res["n"]:
+            lines += ["", f"## {bars}-bar phrases: no phrase-aligned {bars}-bar windows in the split"]
+            continue
         lines += [
             "",
             f"## {bars}-bar phrases: generated vs real",
@@ -197,10 +202,10 @@ def report(split: str, real_rows: list[dict], results: dict, seconds: float) -> 
                     value, real, dist = m[key]
                     other = kinds[KINDS[1 - KINDS.index(kind)]][key][2]
                     shown = _pct(value) + f" ({_pct(real)})" if isinstance(value, list) else f"{value:.3f} ({real:.3f})"
-                    d = f"{dist:.3f}"
+                    d = _num(dist)
                     cells.append(f"{shown}, {'**' + d + '**' if dist < other else d}")
                 lines.append(f"| {model} | {kind} | " + " | ".join(cells) + " |")
-    if 4 in results:
+    if results.get(4, {}).get("n"):
         verdict = ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in closer_everywhere(results).items())
         lines += ["", f"4-bar phrase closer to real playing than the repeated loop on every measure: {verdict}."]
     return "\n".join(lines) + "\n"

@@ -240,3 +240,15 @@ def test_the_shipped_phrase_data_covers_the_shipped_models(models_dir):
     names = sorted(p.parent.name for p in models_dir.glob("*/model.json"))
     assert sorted(d.wander) == names and all(0 < w < phrases.FIT_MAX for w in d.wander.values())
     assert d.wander_of("a model of yours") == d.default
+
+
+def test_a_later_window_that_would_play_a_fill_keeps_the_first_windows_score():
+    first = np.zeros((2, 32, 27), np.float32)
+    first[:, ::4, 0] = 1
+    first[:, 4::8, 1] = 1  # snare on 2 and 4
+    moved, kept = first.copy(), first.copy()
+    kept[:, ::2, 2] = 1  # told apart by their hats
+    moved[0, 16:32:2, HITS.start + 4] = 1  # variation 0's moved window piles toms into its second bar
+    moved[1, 2, 2] = 1  # variation 1's only changes a hat
+    out = phrases._unfilled(moved, kept, first)
+    assert np.array_equal(out[0], kept[0]) and np.array_equal(out[1], moved[1])

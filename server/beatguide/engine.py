@@ -61,7 +61,7 @@ class Request:
     latent_source: str | None = None  # where latents of gestures not given come from: LATENT_SOURCES
     #                                   (None: the model's default, DEFAULT_SOURCES)
     held: np.ndarray | None = None  # (variations, z size): latents decoded as they are where not NaN
-    #                                 (a phrase's fill holds the groove side of its first window)
+    #                                 (a phrase decodes its later windows from its first one's)
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 Method (measured in docs/phrases.md): the first window is exactly what a 2-bar request gives.
 Every later window keeps the first one's groove latents (one feel) and moves its score latents a
-random step of length ``wander`` (one number per model, fitted on the train split so that the
-hits change from each 2-bar half to the next as much as real drummers' do), then draws its own
-hits and values; its velocities are shifted to the first window's mean level (loop-level dynamics
+random step of ``wander`` times a standard normal draw (one number per model, fitted on the train
+split so that the hits change from each 2-bar half to the next as much as real drummers' do), then
+draws its own hits and values; a window that would play like a fill (``fills.fill_bars`` next to
+the first window: real drummers rarely fill outside a phrase's end) keeps the first window's score
+latents instead. Its velocities are shifted to the first window's mean level (loop-level dynamics
 held). A fill replaces the second bar of a window that ends a 4-bar phrase by a real drummer's fill
 bar from the fill bank (``beatguide.fills``), humanized with the groove latents held: ``always``
 on the last bar, ``auto`` on every 4th bar at the rate real phrases end in one. Then the amounts
@@ -25,7 +27,7 @@ from . import amounts
 from .drums import N_CLASSES
 from .engine import SCORE_SIDE, Engine, Request, Result, derive_seed
 from .errors import DataError, InputError, ModelError
-from .fills import BAR_STEPS, FillBank, build_bank, half_changes, phrase_windows
+from .fills import BAR_STEPS, FillBank, build_bank, fill_bars, half_changes, phrase_windows
 from .grid import HITS, VELOCITIES
 
 PHRASE_BARS = (2, 4, 8)
@@ -34,7 +36,7 @@ DATA_FILE = Path(__file__).with_name("phrases.npz")
 WINDOW_STREAM, WANDER_STREAM, FILL_STREAM = 100, 150, 200  # derive_seed streams of the phrase's draws
 FIT_PHRASES = 400  # train phrases the wander is fitted on
 FIT_STEPS = 10  # bisection steps of the fit, over [0, FIT_MAX]
-FIT_MAX = 3.0
+FIT_MAX = 2.0  # the largest step tried: two standard deviations of the prior
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,13 +98,15 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
     first = engine.generate(req)
     n, windows = len(first.loops), phrase.bars // 2
     score_side = _score_side(engine, req.model)
-    later = []
+    reqs = []
     for k in range(1, windows):
         eps = np.random.default_rng(derive_seed(req.seed, WANDER_STREAM + k)).standard_normal(first.z.shape)
-        held = np.where(score_side, first.z + wander * eps, first.z).astype(np.float32)
         seed = derive_seed(req.seed, WINDOW_STREAM + k)
-        later.append(dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held))
-    later = [r.loops for r in engine.generate_batch(later)]
+        for step in (wander, 0.0):
+            held = np.where(score_side, first.z + step * eps, first.z).astype(np.float32)
+            reqs.append(dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held))
+    out = [r.loops for r in engine.generate_batch(reqs)]
+    later = [_unfilled(moved, kept, first.loops) for moved, kept in zip(out[::2], out[1::2])]
     fills = _fills(req, phrase, n, bank.rate)  # (windows, N)
     if fills.any():
         filled = _fill_windows(engine, req, first, later, fills, score_side, bank)
@@ -110,6 +114,13 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
             later[k - 1][v] = loop
     loops = np.concatenate([first.loops, *(_level(w, first.loops) for w in later)], axis=1)
     return dataclasses.replace(first, loops=amounts.apply(loops, phrase.timing, phrase.velocity))
+
+
+def _unfilled(moved: np.ndarray, kept: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """A later window per variation: the one with moved score latents, unless it plays like a fill
+    next to the first window (``fills.fill_bars`` on the two); then the one with the first's."""
+    fill_like = fill_bars(np.concatenate([first, moved], axis=1))[:, 2:].any(axis=1)
+    return np.where(fill_like[:, None, None], kept, moved)
 
 
 def _score_side(engine: Engine, model: str) -> np.ndarray:
@@ -167,18 +178,20 @@ def _level(window: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def fit_wander(engine: Engine, model: str, real: np.ndarray, bank: FillBank, seed: int = 0) -> float:
-    """The step of the score latents that makes ``model``'s 4-bar phrases (fill auto) change their
-    hits from one 2-bar half to the next as much as the ``real`` phrases (N, 64, 27) do, on average:
-    bisection over [0, FIT_MAX], each phrase humanizing its real first two bars' score."""
+    """The step of the score latents that makes ``model``'s 4-bar phrases without a fill change
+    their hits from one 2-bar half to the next as much as the ``real`` phrases (N, 64, 27) without
+    a fill do, on average: bisection over [0, FIT_MAX], each phrase humanizing its real first two
+    bars' score (fill off). FIT_MAX when even that step changes them less."""
     from . import gestures
 
-    target = float(half_changes(real)["hits"].mean())
+    target = float(half_changes(real[~fill_bars(real).any(axis=1)])["hits"].mean())
     reqs = [Request(model, 1, 1.0, seed + i, score=gestures.score(x[:32])) for i, x in enumerate(real)]
     lo, hi = 0.0, FIT_MAX
     for _ in range(FIT_STEPS):
         mid = (lo + hi) / 2
-        loops = np.concatenate([_phrase(engine, r, Phrase(4), mid, bank).loops for r in reqs])
-        lo, hi = (mid, hi) if half_changes(loops)["hits"].mean() < target else (lo, mid)
+        loops = np.concatenate([_phrase(engine, r, Phrase(4, "off"), mid, bank).loops for r in reqs])
+        change = half_changes(loops[~fill_bars(loops).any(axis=1)])["hits"].mean()
+        lo, hi = (mid, hi) if change < target else (lo, mid)
     return (lo + hi) / 2
 
 

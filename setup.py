@@ -20,5 +20,5 @@ setup(
         "beatguide_export": "export/beatguide_export",
         "beatguide.models": "models",
     },
-    package_data={"beatguide": ["py.typed"], **{name: ["*"] for name in MODEL_PACKAGES[1:]}},
+    package_data={"beatguide": ["py.typed", "phrases.npz"], **{name: ["*"] for name in MODEL_PACKAGES[1:]}},
 )

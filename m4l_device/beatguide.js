@@ -184,6 +184,23 @@ function lanemode(lane, mode) { state.laneModes[lane] = mode; }
 
 function latents(i) { state.latentSource = i; }
 
+// ---------------------------------------------------------------- phrases and amounts
+// Bars and Fill (live.menu items) and the Timing and Velocity dials (percent): Live parameters,
+// saved with the Set. Requests carry them as bgPhrase(); clips take their length from /bg/done.
+
+var phraseControls = {
+    bars: 0, fill: BG_SPEC.phrase.fill_modes.indexOf(BG_SPEC.phrase.default_fill),
+    timing: BG_SPEC.phrase.amount[1], velocity: BG_SPEC.phrase.amount[1]
+};
+function bars(i) { phraseControls.bars = i; }
+function fill(i) { phraseControls.fill = i; }
+function timing(f) { phraseControls.timing = f; }
+function velocity(f) { phraseControls.velocity = f; }
+
+function currentPhrase() {
+    return bgPhrase(phraseControls.bars, phraseControls.fill, phraseControls.timing, phraseControls.velocity);
+}
+
 // model <menu item>: the model menu lists what the server reported.
 function model(i) {
     if (i < 0 || i >= server.models.length) return;
@@ -520,6 +537,7 @@ function makeRequest(seedValue) {
         scoreSeed: controls.lockScore && last ? last.scoreSeed : -1,
         grooveSeed: controls.lockGroove && last ? last.grooveSeed : -1,
         output: bgOutputPitches(kit),
+        phrase: currentPhrase(),
         state: JSON.parse(JSON.stringify(state)),
         target: bgTarget()
     };
@@ -549,7 +567,7 @@ function send(req) {
     pending = { id: req.id, req: req, replies: new BgReplies(req.id, req.variations), t0: now() };
     lastRequest = req;
     outlet(OUT_OSC, [BG_ADDR.generate].concat(bgGenerateArgs(req)));
-    status("generating " + req.variations + " x " + req.model + " ...");
+    status("generating " + req.variations + " x " + req.model + " (" + req.phrase.bars + " bars) ...");
 }
 
 function generate(v) {
@@ -575,6 +593,7 @@ function regenerate(v) {
     req.grooveSeed = controls.lockGroove && last ? last.grooveSeed : -1;
     req.caps = currentCaps();
     req.target = bgTarget();
+    req.phrase = currentPhrase();
     send(req);
 }
 
@@ -651,11 +670,12 @@ function onDone(done) {
     for (var v = 0; v < p.replies.variations.length; v++) {
         clips.push({
             name: bgClipName(p.req.model, v, p.req.temperature),
-            notes: bgLiveNotes(p.replies.variations[v].notes, p.req.output)
+            notes: bgLiveNotes(p.replies.variations[v].notes, p.req.output, res.beats),
+            beats: res.beats
         });
     }
     if (writeClips(p.req.target, clips)) {
-        status(clips.length + " variations written (" + Math.round(now() - p.t0) + " ms, server " +
+        status(clips.length + " variations written (" + res.bars + " bars, " + Math.round(now() - p.t0) + " ms, server " +
             Math.round(res.elapsedMs) + " ms; seed " + p.req.seed + ", latent seeds " + res.scoreSeed + "/" +
             res.grooveSeed + ")");
     }

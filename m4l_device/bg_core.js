@@ -359,15 +359,18 @@ function bgRequestProblem(model, caps, st) {
     return "";
 }
 
-// The arguments of /bg/generate, laid out by BG_SPEC.generate.fields.
-// req: {id, replyPort, model, caps, variations, temperature, seed, scoreSeed, grooveSeed, state}
 // The latent source to send: the menu's choice where the model has it, else -1 (the model's default).
 function bgLatentSource(caps, index) {
     if (caps === null || !bgHas(caps.latent_sources, BG_SPEC.latent_sources[index])) return -1;
     return index;
 }
 
+// The arguments of /bg/generate, laid out by BG_SPEC.generate.fields.
+// req: {id, replyPort, model, caps, variations, temperature, seed, scoreSeed, grooveSeed, state, phrase}
+// (phrase: bgPhrase(...); none: a 2-bar loop as played)
 function bgGenerateArgs(req) {
+    var phrase = req.phrase || bgPhrase(0, BG_SPEC.phrase.fill_modes.indexOf(BG_SPEC.phrase.default_fill),
+        BG_SPEC.phrase.amount[1], BG_SPEC.phrase.amount[1]);
     var st = req.state;
     var g = bgGestures(st, req.caps);
     var flags = (g.score ? BG_SPEC.flags.score : 0) | (g.groove ? BG_SPEC.flags.groove : 0) |
@@ -379,9 +382,28 @@ function bgGenerateArgs(req) {
         temperature: req.temperature, seed: req.seed, score_seed: req.scoreSeed, groove_seed: req.grooveSeed,
         flags: flags, latent_source: bgLatentSource(req.caps, st.latentSource),
         lane_masks: masks, lane_modes: st.laneModes, groove_mask: st.groove.mask | 0,
-        groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents | 0
+        groove_velocities: st.groove.velocities, groove_offsets: st.groove.offsets, accent_mask: st.accents | 0,
+        bars: phrase.bars, fill: phrase.fill, timing: phrase.timing, velocity: phrase.velocity
     });
 }
+
+// ---------------------------------------------------------------- phrases and amounts
+
+// The phrase a request asks for, from the Bars and Fill menus' items and the Timing and Velocity
+// dials (percent, clamped to the spec's range): {bars, fill, timing, velocity}.
+function bgPhrase(barsItem, fillItem, timing, velocity) {
+    var bars = BG_SPEC.phrase.bars;
+    var lo = BG_SPEC.phrase.amount[0], hi = BG_SPEC.phrase.amount[2];
+    var clamp = function (x) { return Math.max(lo, Math.min(hi, Number(x))); };
+    return {
+        bars: bars[Math.max(0, Math.min(bars.length - 1, barsItem | 0))],
+        fill: Math.max(0, Math.min(BG_SPEC.phrase.fill_modes.length - 1, fillItem | 0)),
+        timing: clamp(timing), velocity: clamp(velocity)
+    };
+}
+
+// A clip's length in beats for a phrase of `bars` bars.
+function bgClipBeats(bars) { return bars * BG_SPEC.grid.beats_per_bar; }
 
 // ---------------------------------------------------------------- replies
 
@@ -415,12 +437,25 @@ BgReplies.prototype.add = function (address, r) {
     return true;
 };
 
-// A parsed /bg/done -> {ok, error, elapsedMs, scoreSeed, grooveSeed}.
+// A parsed /bg/done -> {ok, error, elapsedMs, scoreSeed, grooveSeed, bars, beats (the clip length)}.
+// A phrase of a length the device cannot write, or a note outside it, is refused.
 BgReplies.prototype.finish = function (done) {
-    var got = 0;
-    for (var v = 0; v < this.variations.length; v++) got += this.variations[v].notes.length;
-    var res = { ok: true, error: "", elapsedMs: done.elapsed_ms, scoreSeed: done.score_seed, grooveSeed: done.groove_seed };
-    if (done.variations !== this.variations.length) {
+    var got = 0, outside = 0;
+    var beats = bgClipBeats(done.bars);
+    for (var v = 0; v < this.variations.length; v++) {
+        var notes = this.variations[v].notes;
+        got += notes.length;
+        for (var i = 0; i < notes.length; i++) if (!(notes[i].start >= 0 && notes[i].start < beats)) outside++;
+    }
+    var res = { ok: true, error: "", elapsedMs: done.elapsed_ms, scoreSeed: done.score_seed, grooveSeed: done.groove_seed,
+        bars: done.bars, beats: beats };
+    if (BG_SPEC.phrase.bars.indexOf(done.bars) < 0) {
+        res.ok = false;
+        res.error = "server sent a phrase of " + done.bars + " bars; this device writes " + BG_SPEC.phrase.bars.join(", ");
+    } else if (outside > 0) {
+        res.ok = false;
+        res.error = "server sent " + outside + " notes outside the " + done.bars + "-bar clip: not written";
+    } else if (done.variations !== this.variations.length) {
         res.ok = false;
         res.error = "server sent " + done.variations + " variations, asked " + this.variations.length;
     } else if (done.total_notes !== got) {
@@ -448,22 +483,24 @@ function bgClipName(model, variation, temperature, suffix) {
     return model + " v" + (variation + 1) + " t" + ts + (suffix ? " " + suffix : "");
 }
 
-// A start in beats folded into the loop, [0, loop length).
-function bgInLoop(t) {
-    var x = t % BG_LOOP_BEATS;
-    if (x < 0) x += BG_LOOP_BEATS;
-    return x >= BG_LOOP_BEATS ? 0 : x;
+// A start in beats folded into the loop, [0, loop length); `beats`: the loop's length (default 2 bars).
+function bgInLoop(t, beats) {
+    var len = beats || BG_LOOP_BEATS;
+    var x = t % len;
+    if (x < 0) x += len;
+    return x >= len ? 0 : x;
 }
 
 function bgVelocity(v) { return Math.max(1, Math.min(127, Math.round(v))); }
 
-// Generated notes (class, start, duration, velocity) -> add_new_notes dictionary notes.
-function bgLiveNotes(notes, output) {
+// Generated notes (class, start, duration, velocity) -> add_new_notes dictionary notes of a clip
+// `beats` long (default 2 bars).
+function bgLiveNotes(notes, output, beats) {
     var out = [];
     for (var i = 0; i < notes.length; i++) {
         var n = notes[i];
         out.push({
-            pitch: output[n.cls], start_time: bgInLoop(n.start),
+            pitch: output[n.cls], start_time: bgInLoop(n.start, beats),
             duration: Math.max(0.01, n.duration), velocity: bgVelocity(n.velocity)
         });
     }
@@ -507,6 +544,6 @@ if (typeof module !== "undefined") {
         bgStateFromList: bgStateFromList, bgGestures: bgGestures, bgRequestProblem: bgRequestProblem,
         bgGenerateArgs: bgGenerateArgs, BgReplies: BgReplies, bgChooseSlots: bgChooseSlots,
         bgClipName: bgClipName, bgInLoop: bgInLoop, bgLiveNotes: bgLiveNotes, bgScoreNotes: bgScoreNotes,
-        bgGrooveNotes: bgGrooveNotes
+        bgGrooveNotes: bgGrooveNotes, bgPhrase: bgPhrase, bgClipBeats: bgClipBeats
     };
 }

@@ -131,7 +131,7 @@ function bgTarget() {
     return { trackId: where.trackId, slotId: slotId };
 }
 
-// Writes clips ({name, notes}) into the first empty slots below the target's slot, on the target's
+// Writes clips ({name, notes, beats}: beats, the clip's length, default 2 bars) into the first empty slots below the target's slot, on the target's
 // track, both found by id now: tracks and scenes inserted, deleted or moved since the request was
 // sent change nothing. Never touches a slot that holds a clip. All or nothing; returns
 // {ok: true}, or {ok: false, gone: "track" | "slot"} when the target was deleted, or
@@ -154,7 +154,7 @@ function bgWriteClips(target, clips) {
     }
     for (i = 0; i < clips.length; i++) {
         var slot = bgApi("id " + ids[slots[i]]);
-        slot.call("create_clip", BG_LOOP_BEATS);
+        slot.call("create_clip", clips[i].beats || BG_LOOP_BEATS);
         var clip = bgApi("id " + Number(slot.get("clip")[1]));
         clip.call("add_new_notes", { notes: clips[i].notes });
         clip.set("looping", 1);

@@ -589,6 +589,63 @@ def setup_switch(d: Device) -> None:
         p.connect(msg, 0, script)
 
 
+def phrase_controls(d: Device) -> None:
+    """Phrases and amounts, Live parameters saved with the Set: the Bars and Fill menus under the
+    buttons, the Timing and Velocity amounts (percent) under the model column. Their values go to
+    the js as bars / fill / timing / velocity."""
+    phrase = d.spec["phrase"]
+    d.menu(
+        "bars",
+        [COL_BUTTONS, 118, 62, 15],
+        "Bars",
+        "Bars",
+        [f"{b} bars" for b in phrase["bars"]],
+        "Phrase length: 2-bar loops, or 4- and 8-bar phrases that keep one feel and may end in a fill.",
+        initial=0,
+        varname="bg_bars",
+    )
+    d.menu(
+        "fill",
+        [COL_BUTTONS, 136, 62, 15],
+        "Fill",
+        "Fill",
+        [f"fill {m}" for m in phrase["fill_modes"]],
+        "A fill in the last bar of a 4- or 8-bar phrase: auto (as often as real drummers end a phrase in one), "
+        "always, or off.",
+        initial=phrase["fill_modes"].index(phrase["default_fill"]),
+        varname="bg_fill",
+    )
+    lo, full, hi = phrase["amount"]
+    amounts = (
+        (
+            "timing",
+            "Timing",
+            "How much of the generated timing to keep: 0 % on the grid, 100 % as played, up to 150 %.",
+        ),
+        (
+            "velocity",
+            "Velocity",
+            "How much of the dynamics around the loop's level: 0 % flat, 100 % as played, up to 150 %.",
+        ),
+    )
+    for i, (message, name, about) in enumerate(amounts):
+        y = 136 + 16 * i
+        d.p.label(name, [COL_MODEL, y + 1, 44, 13])
+        d.numbox(
+            message,
+            [COL_MODEL + 47, y, 50, 15],
+            name,
+            name,
+            0,
+            lo,
+            hi,
+            about,
+            initial=full,
+            varname=f"bg_{message}",
+            parameter_unitstyle=5,
+        )
+
+
 def state(d: Device) -> None:
     """The drawn score, groove, accents, ports, model and kit overrides: a pattr blob parameter, which
     Live saves with the Set. Parameter mode is a saved object attribute of a newobj (as Max saves it)."""
@@ -684,6 +741,7 @@ def patcher(spec: dict, with_launcher: bool = False) -> dict:
     pad_menus(d)
     input_map(d)
     server_column(d)
+    phrase_controls(d)
     state(d)
     midi(d)
     scripts = list(JS_FILES)

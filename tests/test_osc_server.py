@@ -97,7 +97,7 @@ def assert_matches(reply: P.Reply, res, n: int) -> None:
         else:
             assert v not in reply.aux_accents
     assert reply.done[1] == total == reply.total_notes
-    assert reply.done[3:] == [res.score_seed, res.groove_seed]
+    assert reply.done[3:] == [res.score_seed, res.groove_seed, 2]
     assert reply.done[2] > 0
     # order: each variation's notes (chunks in order), then its aux messages; done last
     assert reply.order[-1] == P.DONE and reply.order.count(P.DONE) == 1

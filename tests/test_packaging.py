@@ -116,7 +116,7 @@ def test_wheel_holds_every_package_py_typed_and_the_models(tmp_path):
     expected = packages(ROOT / "server" / "beatguide", "beatguide") | packages(
         ROOT / "export" / "beatguide_export", "beatguide_export"
     )
-    expected |= {"beatguide/py.typed", "beatguide/models/__init__.py"}
+    expected |= {"beatguide/py.typed", "beatguide/phrases.npz", "beatguide/models/__init__.py"}
     expected |= {
         f"beatguide/models/{p.relative_to(ROOT / 'models').as_posix()}"
         for p in (ROOT / "models").glob("*/*")

@@ -492,8 +492,8 @@ def test_small_replies():
     assert P.error(1, "made_up", "x")[0][1][1] == "internal"
     long_text = P.error(1, "internal", "x" * 10000)[0][1][2]
     assert len(long_text) == P.MAX_TEXT
-    d = P.encode(*P.done(4, 8, 1000, 12.5, 2**31 - 1, 0)[0])
-    assert parse(d) == (P.DONE, [4, 8, 1000, 12.5, 2**31 - 1, 0])
+    d = P.encode(*P.done(4, 8, 1000, 12.5, 2**31 - 1, 0, 8)[0])
+    assert parse(d) == (P.DONE, [4, 8, 1000, 12.5, 2**31 - 1, 0, 8])
 
 
 def test_protocol_code_mapping():

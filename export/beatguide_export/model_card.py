@@ -168,6 +168,10 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
             if meta.get("prior")
             else []
         ),
+        "- Phrases and amounts: besides 2-bar loops, the engine plays 4- and 8-bar phrases of this model's 2-bar "
+        "windows (groove latents held, score latents moved by a step fitted on the train split, fills from a bank "
+        "of real drummers' fill bars) and scales what it plays by Groove-Pool-style Timing and Velocity amounts "
+        "(0-150 %; 2 bars at 100 % is the model's output as it is): docs/phrases.md, `beatguide eval phrases`.",
         "",
         "## Training data",
         *(

@@ -78,11 +78,11 @@ test("layouts: pack and unpack are inverses; a missing field or a run of the wro
 
 test("replies are read by their spec shape; anything else is refused, never thrown", () => {
   const A = SPEC.addresses;
-  const done = core.bgParseReply(A.done, [7, 2, 10, 3.5, 11, 12]);
+  const done = core.bgParseReply(A.done, [7, 2, 10, 3.5, 11, 12, 4]);
   assert.deepEqual(plain(done), { request_id: 7, variations: 2, total_notes: 10, elapsed_ms: 3.5, score_seed: 11,
-    groove_seed: 12, items: [] });
-  assert.equal(core.bgParseReply(A.done, [7, 2, 10, 3.5, 11]), null);            // one short
-  assert.equal(core.bgParseReply(A.done, [7, 2, 10, 3.5, 11, 12, 13]), null);    // one too many
+    groove_seed: 12, bars: 4, items: [] });
+  assert.equal(core.bgParseReply(A.done, [7, 2, 10, 3.5, 11, 12]), null);        // one short (protocol 3's)
+  assert.equal(core.bgParseReply(A.done, [7, 2, 10, 3.5, 11, 12, 2, 13]), null); // one too many
   assert.equal(core.bgParseReply(A.error, [7, 3, "text"]), null);                 // a number for a string
   assert.equal(core.bgParseReply("/bg/other", [7]), null);
   const notes = core.bgParseReply(A.notes, [7, 0, 0, 1, 0.5, 0.25, 100, 2, 1.5, 0.25, 90]);
@@ -159,8 +159,9 @@ test("replies: notes assembled per variation, total_notes checked", () => {
   assert.equal(r.add(A.aux_score, core.bgParseReply(A.aux_score, [3, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9])), false);
   assert.deepEqual(plain(r.variations[0].notes[1]), { cls: 1, start: 1, duration: 0.2, velocity: 90 });
   assert.deepEqual(plain(r.variations[0].auxScore), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.equal(r.finish(core.bgParseReply(A.done, [3, 2, 3, 12.5, 11, 12])).ok, true);
-  const lost = r.finish(core.bgParseReply(A.done, [3, 2, 4, 12.5, 11, 12]));
+  const ok = r.finish(core.bgParseReply(A.done, [3, 2, 3, 12.5, 11, 12, 2]));
+  assert.deepEqual([ok.ok, ok.bars, ok.beats], [true, 2, 8]);
+  const lost = r.finish(core.bgParseReply(A.done, [3, 2, 4, 12.5, 11, 12, 2]));
   assert.equal(lost.ok, false);
   assert.match(lost.error, /lost notes: received 3 of 4/);
 });

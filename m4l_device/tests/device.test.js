@@ -51,21 +51,23 @@ function connected(options, build, models = MODELS, model = "agvae2") {
 
 const lastGenerate = (dev) => dev.sent(0).filter((m) => m[0] === A.generate).pop();
 
-// Plays the server's side of the last generate request: `per` notes per variation, then done.
-function reply(dev, { per = 3, total } = {}) {
+// Plays the server's side of the last generate request: `per` notes per variation (every `step`
+// beats), then done for a phrase of `bars` (default: the bars asked).
+function reply(dev, { per = 3, total, step = 0.5, bars } = {}) {
   const req = lastGenerate(dev);
   const id = req[at.request_id];
   const variations = req[at.variations];
   let count = 0;
   for (let v = 0; v < variations; v++) {
     const args = [id, v, 0];
-    for (let k = 0; k < per; k++) args.push(k % LANES, k * 0.5, 0.25, 100);
+    for (let k = 0; k < per; k++) args.push(k % LANES, k * step, 0.25, 100);
     count += per;
     dev.send(A.notes, ...args);
     dev.send(A.aux_score, id, v, 0x11111111, 0, 0, 0, 0, 0, 0, 0, 0);
     dev.send(A.aux_groove, id, v, 1, ...new Array(32).fill(0.5), ...new Array(32).fill(0));
   }
-  dev.send(A.done, id, variations, total === undefined ? count : total, 10.5, 111, 222);
+  dev.send(A.done, id, variations, total === undefined ? count : total, 10.5, 111, 222,
+    bars === undefined ? req[at.bars] : bars);
   return req;
 }
 
@@ -450,6 +452,84 @@ test("no empty slot: nothing is written, existing clips untouched, a clear messa
   assert.equal(live.tracks[0].slots[2].clip, null);
   assert.deepEqual(live.calls, []);
   assert.match(dev.status(), /not written: no empty slot: 3 clips need 3 empty slots below slot 0, only 2 free/);
+});
+
+// ------------------------------------------------------------------ phrases and amounts
+
+test("Bars, Fill, Timing and Velocity go out with the request; 4- and 8-bar clips fill empty slots only", () => {
+  const { live, dev } = connected({ slots: 8 });
+  const user = live.putClip(0, 2, [note(36, 0, 100)], { name: "mine" });
+  live.highlighted = [0, 0];
+  dev.send("cell", 0, 0, 1);
+  dev.send("variations", 2);
+  dev.send("bars", SPEC.phrase.bars.indexOf(4));
+  dev.send("fill", SPEC.phrase.fill_modes.indexOf("always"));
+  dev.send("timing", 50);
+  dev.send("velocity", 150);
+  dev.send("generate", 1);
+  let req = reply(dev, { per: 32, step: 0.5 });   // notes up to beat 15.5: inside a 4-bar clip only
+  assert.deepEqual([req[at.bars], req[at.fill], req[at.timing], req[at.velocity]],
+    [4, SPEC.phrase.fill_modes.indexOf("always"), 50, 150]);
+  const slots = () => live.tracks[0].slots;   // a snapshot: read it after each write
+  for (const i of [1, 3]) {
+    assert.equal(slots()[i].clip.props.length, 16);
+    assert.equal(slots()[i].clip.props.looping, 1);
+    assert.equal(slots()[i].clip.notes.length, 32);
+    assert.equal(Math.max(...slots()[i].clip.notes.map((n) => n.start_time)), 15.5);
+  }
+  assert.equal(slots()[2].clip, user, "the user's clip between them is never touched");
+  assert.deepEqual(user.notes.map((n) => n.pitch), [36]);
+  assert.ok(!live.calls.some((c) => c[0].startsWith("live_set tracks 0 clip_slots 2")));
+  assert.match(dev.status(), /2 variations written \(4 bars/);
+
+  dev.send("bars", SPEC.phrase.bars.indexOf(8));
+  dev.send("regenerate", 1);
+  req = reply(dev, { per: 60, step: 0.5 });   // up to beat 29.5: inside an 8-bar clip only
+  assert.equal(req[at.bars], 8);
+  for (const i of [4, 5]) {
+    assert.equal(slots()[i].clip.props.length, 32);
+    assert.equal(Math.max(...slots()[i].clip.notes.map((n) => n.start_time)), 29.5);
+  }
+  assert.equal(slots()[2].clip, user);
+
+  live.calls.length = 0;
+  dev.send("generate", 1);   // 2 clips, 2 empty slots left below slot 0: 6 and 7
+  reply(dev, { per: 4 });
+  assert.equal(slots()[6].clip.props.length, 32);
+  dev.send("generate", 1);   // none left: nothing written, nothing touched
+  live.calls.length = 0;
+  reply(dev, { per: 4 });
+  assert.deepEqual(live.calls, []);
+  assert.match(dev.status(), /not written: no empty slot/);
+});
+
+test("a reply's phrase decides the clip length; one the device cannot write, or notes outside it, write nothing", () => {
+  const { live, dev } = connected({ slots: 6 });
+  dev.send("cell", 0, 0, 1);
+  dev.send("variations", 1);
+  dev.send("generate", 1);
+  assert.equal(lastGenerate(dev)[at.bars], 2, "a new device asks for 2 bars");
+  reply(dev, { per: 20, step: 0.5 });   // a note at beat 9.5 does not fit 2 bars
+  assert.deepEqual(live.calls, []);
+  assert.match(dev.status(), /notes outside the 2-bar clip: not written/);
+  dev.send("generate", 1);
+  reply(dev, { bars: 3 });
+  assert.deepEqual(live.calls, []);
+  assert.match(dev.status(), /phrase of 3 bars/);
+  dev.send("generate", 1);
+  reply(dev, { bars: 8, per: 2 });   // the reply's length wins over the menu's
+  assert.equal(live.tracks[0].slots[0].clip.props.length, 32);
+});
+
+test("amounts: the dials are clamped to the spec's range; the phrase menus' items map to the spec", () => {
+  const core = load("bg_core.js");
+  const [lo, full, hi] = SPEC.phrase.amount;
+  assert.deepEqual(plain(core.bgPhrase(0, 1, full, full)), { bars: 2, fill: 1, timing: full, velocity: full });
+  assert.deepEqual(plain(core.bgPhrase(2, 9, hi + 50, lo - 1)), { bars: 8, fill: SPEC.phrase.fill_modes.length - 1,
+    timing: hi, velocity: lo });
+  assert.equal(core.bgClipBeats(4), 16);
+  assert.equal(core.bgInLoop(-0.25, 16), 15.75);
+  assert.equal(core.bgInLoop(16, 16), 0);
 });
 
 test("the stand-in is as strict as Live: an occupied slot, notes outside the clip, a misspelt name", () => {

@@ -36,7 +36,8 @@ test("requests: the same inputs give the same /bg/generate arguments", () => {
     st.latentSource = SPEC.latent_sources.indexOf(x.latent_source);
     const args = core.bgGenerateArgs({ id: x.request_id, replyPort: x.reply_port, model: x.model, caps,
       variations: x.variations, temperature: x.temperature, seed: x.seed, scoreSeed: x.score_seed,
-      grooveSeed: x.groove_seed, state: st });
+      grooveSeed: x.groove_seed, state: st,
+      phrase: core.bgPhrase(SPEC.phrase.bars.indexOf(x.bars), x.fill, x.timing, x.velocity) });
     assert.deepEqual(args, r.args, r.name);
     assert.equal(args.map((a) => (typeof a === "string" ? "s" : "n")).join(""),
       r.types.replace(/[if]/g, "n"), r.name);
@@ -56,15 +57,16 @@ test("replies: the same messages assemble into what Python's ReplyAssembler read
       for (const [address, p] of parsed.slice(0, -1)) assert.ok(replies.add(address, p), `${r.name}: ${address}`);
       const done = replies.finish(last[1]);
       assert.equal(done.ok, true, done.error);
-      assert.deepEqual([last[1].variations, last[1].total_notes, done.elapsedMs, done.scoreSeed, done.grooveSeed], e.done);
+      assert.deepEqual([last[1].variations, last[1].total_notes, done.elapsedMs, done.scoreSeed, done.grooveSeed,
+        done.bars], e.done);
       e.variations.forEach((ev, v) => {
         const got = replies.variations[v];
         assert.deepEqual(got.notes.map((n) => [n.cls, n.start, n.duration, n.velocity]), ev.notes, `${r.name} v${v}`);
         assert.deepEqual(got.auxScore, ev.aux_score);
         assert.deepEqual(got.auxAccents, ev.aux_accents);
         assert.deepEqual(plain(got.auxGroove), ev.aux_groove);
-        for (const n of core.bgLiveNotes(got.notes, SPEC.pitches.output)) {
-          assert.ok(n.start_time >= 0 && n.start_time < SPEC.grid.loop_beats, `${r.name}: a note at ${n.start_time}`);
+        for (const n of core.bgLiveNotes(got.notes, SPEC.pitches.output, done.beats)) {
+          assert.ok(n.start_time >= 0 && n.start_time < done.beats, `${r.name}: a note at ${n.start_time}`);
         }
       });
       seen++;

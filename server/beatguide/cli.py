@@ -13,6 +13,7 @@ from . import __version__
 from .errors import BeatGuideError, OutputError, TrainExtraError
 from .grid import HITS
 from .model_paths import user_models_dir
+from .phrases import DATA_FILE as PHRASE_DATA
 from .protocol import DEFAULT_SERVER_PORT
 
 EXIT_USER_ERROR = 2
@@ -98,7 +99,7 @@ def _cmd_finetune(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from . import generate
+    from . import generate, phrases
     from .drums import INPUT_MAPS, DrumMap
     from .engine import Engine, Request
     from .grid import check_bpm
@@ -120,7 +121,8 @@ def _cmd_generate(args) -> int:
         print(f"beatguide: note: {line}", file=sys.stderr)
     read = {k: getattr(g, k) for k in g.given if k not in unread}
     seed = generate.random_seed() if args.seed is None else args.seed
-    result = engine.generate(
+    result = phrases.generate(
+        engine,
         Request(
             args.model,
             args.variations,
@@ -131,7 +133,8 @@ def _cmd_generate(args) -> int:
             lane_modes=modes,
             latent_source=args.latent_source,
             **read,
-        )
+        ),
+        phrases.Phrase(args.bars, args.fill, args.timing, args.velocity),
     )
     bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
     out = args.out or Path(f"{args.model}_seed{seed}")
@@ -198,6 +201,21 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_data_phrases(args) -> int:
+    from .engine import Engine
+    from .evaluate.phrases import real_playing, real_table
+    from .gmd import load_split
+    from .phrases import build
+
+    _models(args)
+    engine = Engine(args.models)
+    train = load_split(_gmd(args.gmd), "train", args.cache_dir)
+    print("Real playing, train split:\n\n" + "\n".join(real_table(real_playing(train))) + "\n")
+    wander = build(engine, train, engine.names, args.out)
+    print(f"wrote {args.out}: wander " + ", ".join(f"{m} {w:.3f}" for m, w in wander.items()))
+    return 0
+
+
 def _cmd_eval(args) -> int:
     from .engine import Engine
     from .evaluate.report import OUTPUT_FILES, run_eval
@@ -210,6 +228,15 @@ def _cmd_eval(args) -> int:
     t0 = time.perf_counter()
     engine = Engine(args.models)
     windows = load_split(args.gmd, args.split, args.cache_dir)
+    if args.what == "phrases":
+        from .evaluate import phrases
+
+        results = phrases.run(engine, windows, engine.names, seed=args.seed, limit=args.limit)
+        text = phrases.report(args.split, phrases.real_playing(windows), results, time.perf_counter() - t0)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "phrases_results.md").write_text(text)
+        print(text)
+        return 0
     path = run_eval(
         engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit, started=t0
     )
@@ -279,6 +306,7 @@ def _add_generate(sub) -> None:
     from .engine import LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE
     from .generate import RANDOM_SEEDS
     from .grid import MAX_BPM, MIN_BPM
+    from .phrases import FILL_MODES, PHRASE_BARS
 
     g = _parser(sub, "generate", "generate loops offline into MIDI files")
     shipped = ", ".join(_shipped_models())
@@ -308,6 +336,20 @@ def _add_generate(sub) -> None:
         help="where latents of gestures not given come from: fitted (a mixture fitted to the training codes, "
         "conditioned on what is given; the default where the model has it), prior (N(0, I), as in the paper) or "
         "bank (real drummers' codes)",
+    )
+    g.add_argument("--bars", type=int, choices=PHRASE_BARS, default=2, help="phrase length in bars")
+    g.add_argument(
+        "--fill",
+        choices=FILL_MODES,
+        default="auto",
+        help="a fill in a 4- or 8-bar phrase's last bar: auto (as often as real phrases end in one), always or off",
+    )
+    g.add_argument("--timing", type=float, default=100.0, help="timing amount, 0-150 %% of the generated offsets")
+    g.add_argument(
+        "--velocity",
+        type=float,
+        default=100.0,
+        help="velocity amount, 0-150 %% of the dynamics around the loop's level",
     )
     g.add_argument("--variations", type=int, default=4, help=f"loops to generate, 1-{MAX_VARIATIONS}")
     g.add_argument(
@@ -463,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--cache-dir", type=Path, help=cache_help)
     b.add_argument("--rebuild", action="store_true", help="ignore the cache")
     b.set_defaults(func=_cmd_data_build)
+    ph = _parser(data, "phrases", "build what phrases draw on: fill bank, fitted wander (train split)")
+    ph.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
+    ph.add_argument("--cache-dir", type=Path, help=cache_help)
+    _models_option(ph)
+    ph.add_argument("--out", type=Path, default=PHRASE_DATA, help="where it goes (default: the package's phrases.npz)")
+    ph.set_defaults(func=_cmd_data_phrases)
 
     t = _parser(sub, "train", "train a model (needs the train extra)")
     t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"], help="the model to train")
@@ -495,8 +543,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = _parser(sub, "eval", "reproduce the paper's tables on a split")
     ev.add_argument(
         "what",
-        choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"],
-        help="the experiments to run",
+        choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all", "phrases"],
+        help="the experiments to run (phrases: 4- and 8-bar phrases against real ones, not part of all)",
     )
     ev.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
     ev.add_argument("--split", default="validation", choices=["validation", "test"], help="the split to evaluate on")

@@ -60,6 +60,8 @@ class Request:
     accents: np.ndarray | None = None  # (32,)
     latent_source: str | None = None  # where latents of gestures not given come from: LATENT_SOURCES
     #                                   (None: the model's default, DEFAULT_SOURCES)
+    held: np.ndarray | None = None  # (variations, z size): latents decoded as they are where not NaN
+    #                                 (a phrase decodes its later windows from its first one's)
 
 
 @dataclass
@@ -249,7 +251,8 @@ class Engine:
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
             source = req.latent_source or model.default_source
-            zs.append(_latents(model, post, i, p, n, temp, score_seed, groove_seed, source))
+            z = _latents(model, post, i, p, n, temp, score_seed, groove_seed, source)
+            zs.append(z if req.held is None else _held(req.held, z))
             uniforms.append(
                 np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
             )
@@ -350,6 +353,14 @@ def _fitted_draws(
         x[:, todo] = draws[:, todo]
         observed |= todo
     return np.where(given, z, x).astype(np.float32)
+
+
+def _held(held, z: np.ndarray) -> np.ndarray:
+    """``z`` with the latents ``held`` gives (not NaN) put in their place."""
+    held = np.asarray(held, np.float32)
+    if held.shape != z.shape:
+        raise InputError(f"held latents must have shape {z.shape}, got {held.shape}")
+    return np.where(np.isnan(held), z, held)
 
 
 def _bank_candidates(model: OnnxModel, steps: np.ndarray) -> np.ndarray:

@@ -106,28 +106,29 @@ def notes_to_loop(
 def loop_to_notes(
     loop: np.ndarray, drum_map: DrumMap = GM_MAP, *, wrap: bool = True, duration: float = NOTE_BEATS
 ) -> list[Note]:
-    """Notes in beats from a (32, 27) loop, pitches from the map's output pitches.
+    """Notes in beats from a (32, 27) loop (or a phrase of whole loops), pitches from the map's output pitches.
 
     An early note on step 0 wraps to the loop's end (``wrap``, what a looping clip wants; every
-    onset then lies in [0, 8) beats); otherwise it keeps its negative onset.
+    onset then lies in [0, loop length) beats); otherwise it keeps its negative onset.
     """
     loop = check_loop(loop)
+    loop_beats = len(loop) * STEP_BEATS
     notes = []
     steps, classes = np.nonzero(loop[:, HITS] > 0.5)
     for step, cls in zip(steps.tolist(), classes.tolist()):
         start = (step + loop[step, OFFSETS][cls] / 2.0) * STEP_BEATS
-        start = wrap_beats(start) if wrap else round(start, 6)
+        start = wrap_beats(start, loop_beats=loop_beats) if wrap else round(start, 6)
         vel = int(np.clip(round(float(loop[step, VELOCITIES][cls]) * 127), 1, 127))
         notes.append(Note(start, drum_map.output_pitches[cls], vel, duration))
     notes.sort(key=lambda n: (n.start, n.pitch))
     return notes
 
 
-def wrap_beats(start: float, ndigits: int = 6) -> float:
-    """An onset moved into the loop, [0, LOOP_BEATS), rounded to ``ndigits``: a hair before the
+def wrap_beats(start: float, ndigits: int = 6, loop_beats: float = LOOP_BEATS) -> float:
+    """An onset moved into the loop, [0, ``loop_beats``), rounded to ``ndigits``: a hair before the
     downbeat that rounds to the loop's end is the downbeat, 0.0."""
-    start = round(start % LOOP_BEATS, ndigits)
-    return 0.0 if start >= LOOP_BEATS else start
+    start = round(start % loop_beats, ndigits)
+    return 0.0 if start >= loop_beats else start
 
 
 def notes_seconds_to_beats(notes, bpm: float) -> list[Note]:
@@ -142,10 +143,12 @@ def notes_beats_to_seconds(notes, bpm: float) -> list[Note]:
 
 
 def check_loop(loop) -> np.ndarray:
-    """A (32, 27) float32 array with finite values in range, or InputError."""
+    """A (32, 27) float32 array with finite values (or a phrase of whole loops: (32 k, 27)), or InputError."""
     arr = np.asarray(loop, dtype=np.float32)
-    if arr.shape != (STEPS, WIDTH):
-        raise InputError(f"a loop has shape ({STEPS}, {WIDTH}), got {arr.shape}")
+    if arr.ndim != 2 or arr.shape[1] != WIDTH or not arr.shape[0] or arr.shape[0] % STEPS:
+        raise InputError(
+            f"a loop has shape ({STEPS}, {WIDTH}) (a phrase: a multiple of {STEPS} steps), got {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise InputError("a loop holds NaN or infinite values")
     return arr

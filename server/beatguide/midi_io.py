@@ -13,7 +13,18 @@ import numpy as np
 
 from .drums import GM_MAP, DrumMap
 from .errors import EmptyInputError, InputError, MidiReadError, OutputError, TempoError, TimeSignatureError
-from .grid import BARS, BEATS_PER_BAR, HITS, LOOP_BEATS, STEP_BEATS, Note, check_bpm, loop_to_notes, notes_to_loop
+from .grid import (
+    BARS,
+    BEATS_PER_BAR,
+    HITS,
+    LOOP_BEATS,
+    STEP_BEATS,
+    Note,
+    check_bpm,
+    check_loop,
+    loop_to_notes,
+    notes_to_loop,
+)
 
 DRUM_CHANNEL = 9
 DEFAULT_BPM = 120.0  # the MIDI standard's tempo when a file sets none
@@ -99,15 +110,22 @@ def _bpm(path, tempo: int) -> float:
 
 
 def write_midi(
-    path, notes, bpm: float, *, channel: int = DRUM_CHANNEL, loop: bool = False, track_name: str | None = None
+    path,
+    notes,
+    bpm: float,
+    *,
+    channel: int = DRUM_CHANNEL,
+    loop: bool = False,
+    loop_beats: float = LOOP_BEATS,
+    track_name: str | None = None,
 ) -> Path:
     """Write notes (beats) as a type-0 MIDI file at a tempo, atomically: the file appears whole or not at all.
 
-    With ``loop`` every note-on lands inside the 2-bar loop, [0, 3840) ticks: an onset that rounds
-    to the loop's end is its downbeat. ``track_name``: the name a DAW shows for the track.
+    With ``loop`` every note-on lands inside the loop of ``loop_beats`` (2 bars: [0, 3840) ticks): an
+    onset that rounds to the loop's end is its downbeat. ``track_name``: the name a DAW shows for the track.
     """
     bpm = check_bpm(bpm)
-    loop_ticks = int(LOOP_BEATS * TICKS_PER_BEAT)
+    loop_ticks = int(loop_beats * TICKS_PER_BEAT)
     events = []
     for n in notes:
         on = int(round(n.start * TICKS_PER_BEAT))
@@ -216,5 +234,9 @@ def _count(n: int, what: str) -> str:
 
 
 def write_loop(path, loop, bpm: float, drum_map: DrumMap = GM_MAP, *, track_name: str | None = None) -> Path:
-    """Write a (32, 27) loop as a 2-bar drum MIDI file at a tempo (every onset inside the loop)."""
-    return write_midi(path, loop_to_notes(loop, drum_map), bpm, loop=True, track_name=track_name)
+    """Write a (32, 27) loop as a 2-bar drum MIDI file at a tempo (every onset inside the loop); a
+    phrase (32 k, 27) as a 2 k-bar file."""
+    loop = check_loop(loop)
+    return write_midi(
+        path, loop_to_notes(loop, drum_map), bpm, loop=True, loop_beats=len(loop) * STEP_BEATS, track_name=track_name
+    )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pythonosc import osc_packet
 
+from . import phrases
 from . import protocol as P
 from .drums import N_CLASSES
 from .engine import MAX_VARIATIONS, Engine, Request
@@ -320,7 +321,7 @@ class OscServer:
         msg, req = job.msg, job.msg.request
         started = time.perf_counter()
         try:
-            result = self.engine.generate(req)
+            result = phrases.generate(self.engine, req, msg.phrase)
             inferred = time.perf_counter()
             messages, total = P.result_messages(msg.request_id, result)
             datagrams = P.encode_all(messages)
@@ -345,7 +346,15 @@ class OscServer:
         elapsed = _ms(job.received)
         self._release(job, served=True)
         self._send(
-            P.done(msg.request_id, len(result.loops), total, elapsed, result.score_seed, result.groove_seed),
+            P.done(
+                msg.request_id,
+                len(result.loops),
+                total,
+                elapsed,
+                result.score_seed,
+                result.groove_seed,
+                msg.phrase.bars,
+            ),
             job.reply_to,
         )
         log.info(

@@ -1,4 +1,4 @@
-"""The Beat Guide OSC protocol, version 2 (docs/osc-protocol.md): its facts, and pure decode and encode functions.
+"""The Beat Guide OSC protocol, version 4 (docs/osc-protocol.md): its facts, and pure decode and encode functions.
 
 Every fact the device shares with the server is written here once, as data: the argument layout of
 ``/bg/generate`` (:data:`GENERATE_LAYOUT`), the shape of every reply (:data:`REPLY_SHAPES`), flags,
@@ -36,7 +36,7 @@ from functools import cache
 
 import numpy as np
 
-from . import grid
+from . import amounts, grid
 from .drums import CLASSES, DEFAULT_OUTPUT_PITCHES, GM_PITCHES, GMD_PITCHES, N_CLASSES, DrumMap
 from .engine import (
     DEFAULT_SOURCES,
@@ -50,8 +50,9 @@ from .engine import (
 )
 from .errors import BeatGuideError, InputError, NoInputError
 from .grid import HITS, LOOP_BEATS, NOTE_BEATS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, check_loop
+from .phrases import FILL_MODES, PHRASE_BARS, Phrase
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4  # 4: phrases and amounts (bars, fill, timing, velocity) in /bg/generate, bars in /bg/done
 
 PING, PONG, STATUS = "/bg/ping", "/bg/pong", "/bg/status"
 GENERATE, NOTES, DONE, ERROR = "/bg/generate", "/bg/notes", "/bg/done", "/bg/error"
@@ -113,8 +114,13 @@ GENERATE_LAYOUT = (
     Field("groove_velocities", "f", STEPS),
     Field("groove_offsets", "f", STEPS),
     Field("accent_mask", "i"),
+    Field("bars", "i"),
+    Field("fill", "i"),
+    Field("timing", "f"),
+    Field("velocity", "f"),
 )
-GENERATE_ARGC = len(layout_types(GENERATE_LAYOUT))  # 94
+GENERATE_ARGC = len(layout_types(GENERATE_LAYOUT))  # 98
+OLD_GENERATE_ARGC = {94: 3}  # argument counts of earlier protocols' /bg/generate: their version
 _A = layout_offsets(GENERATE_LAYOUT)
 A_ID, A_PORT, A_MODEL, A_VARIATIONS, A_TEMPERATURE = (
     _A[k] for k in ("request_id", "reply_port", "model", "variations", "temperature")
@@ -125,6 +131,7 @@ A_SEED, A_SCORE_SEED, A_GROOVE_SEED, A_FLAGS, A_LATENT_SOURCE = (
 A_MASKS, A_MODES, A_GROOVE_MASK, A_VELOCITIES, A_OFFSETS, A_ACCENTS = (
     _A[k] for k in ("lane_masks", "lane_modes", "groove_mask", "groove_velocities", "groove_offsets", "accent_mask")
 )
+A_BARS, A_FILL, A_TIMING, A_VELOCITY = (_A[k] for k in ("bars", "fill", "timing", "velocity"))
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ REPLY_SHAPES = {
                 Field("elapsed_ms", "f"),
                 Field("score_seed", "i"),
                 Field("groove_seed", "i"),
+                Field("bars", "i"),
             ),
         ),
         Shape(ERROR, (Field("request_id", "i"), Field("code", "s"), Field("text", "s"))),
@@ -311,6 +319,7 @@ class GenerateMessage:
     reply_port: int
     request: Request
     flags: int = 0
+    phrase: Phrase = field(default_factory=Phrase)
 
 
 def read_header(args: Sequence) -> tuple[int | None, int | None]:
@@ -357,6 +366,11 @@ def decode_generate(args: Sequence) -> GenerateMessage:
     or exact are then left to the model (decide), empty lanes stay empty. Bit 0 set with no hit in
     any lane is ``no_input``: a score must hold a hit.
     """
+    if len(args) in OLD_GENERATE_ARGC:
+        raise BadArgsError(
+            f"/bg/generate takes {GENERATE_ARGC} arguments in protocol {PROTOCOL_VERSION}; this request has "
+            f"protocol {OLD_GENERATE_ARGC[len(args)]}'s layout: update the client (rebuild the device)"
+        )
     if len(args) != GENERATE_ARGC:
         raise BadArgsError(f"/bg/generate takes {GENERATE_ARGC} arguments")
     rid = as_int(args[A_ID], "arg 0 request_id", INT32_MIN, INT32_MAX)
@@ -382,6 +396,12 @@ def decode_generate(args: Sequence) -> GenerateMessage:
     vels = _groove_values(args, A_VELOCITIES, taps, "groove velocity", 0.0)
     offs = _groove_values(args, A_OFFSETS, taps, "groove offset", -1.0)
     accent_mask = as_mask(args[A_ACCENTS], f"arg {A_ACCENTS} accent mask")
+    bars = as_int(args[A_BARS], f"arg {A_BARS} bars", min(PHRASE_BARS), max(PHRASE_BARS))
+    if bars not in PHRASE_BARS:
+        raise InputError(f"arg {A_BARS} bars: must be one of {', '.join(map(str, PHRASE_BARS))}")
+    fill = FILL_MODES[as_int(args[A_FILL], f"arg {A_FILL} fill", 0, len(FILL_MODES) - 1)]
+    timing = as_float(args[A_TIMING], f"arg {A_TIMING} timing", amounts.MIN, amounts.MAX)
+    velocity = as_float(args[A_VELOCITY], f"arg {A_VELOCITY} velocity", amounts.MIN, amounts.MAX)
 
     score = None
     if flags & FLAG_SCORE:
@@ -405,7 +425,7 @@ def decode_generate(args: Sequence) -> GenerateMessage:
         accents=accents,
         latent_source=None if source == -1 else LATENT_SOURCES[source],
     )
-    return GenerateMessage(rid, port, req, flags)
+    return GenerateMessage(rid, port, req, flags, Phrase(bars, fill, timing, velocity))
 
 
 def _groove_values(args: Sequence, first: int, taps: np.ndarray, what: str, lo: float) -> np.ndarray:
@@ -476,22 +496,24 @@ def error_from(request_id: int | None, exc: BaseException) -> list[Message]:
 
 
 def loop_notes(loop: np.ndarray) -> list[tuple[int, float, float, int]]:
-    """Notes of one (32, 27) loop as (class, start, duration, velocity), sorted by (start, class).
+    """Notes of one (32, 27) loop (or a (32 k, 27) phrase) as (class, start, duration, velocity), sorted
+    by (start, class).
 
     The same notes as ``grid.loop_to_notes(loop, CLASS_MAP)`` (early step-0 notes wrap to the loop's
     end), computed on whole arrays: the per-note loop costs ~2 ms for a busy loop, this ~0.1 ms
-    (tests/test_protocol.py checks that both agree). A start that rounds to 8.0 is the loop's
-    downbeat and is sent as 0.0, so every start lies in [0, 8) as a float32.
+    (tests/test_protocol.py checks that both agree). A start that rounds to the loop's length (8.0
+    for 2 bars) is the loop's downbeat and is sent as 0.0, so every start lies in [0, length) as a float32.
     """
     loop = check_loop(loop)
+    loop_beats = np.float32(len(loop) * STEP_BEATS)
     steps, classes = np.nonzero(loop[:, HITS] > 0.5)
     if not len(steps):
         return []
     # the float32 arithmetic of loop_to_notes: (step + offset / 2) * 0.25, + 8 when negative, round to 6
     start = (steps.astype(np.float32) + loop[:, OFFSETS][steps, classes] / np.float32(2.0)) * np.float32(STEP_BEATS)
-    start = np.where(start < 0, start + np.float32(LOOP_BEATS), start)
+    start = np.where(start < 0, start + loop_beats, start)
     start = np.round(start, 6).astype(np.float32)
-    start = np.where(start >= LOOP_BEATS, np.maximum(start - np.float32(LOOP_BEATS), np.float32(0.0)), start)
+    start = np.where(start >= loop_beats, np.maximum(start - loop_beats, np.float32(0.0)), start)
     vel = np.clip(np.rint(loop[:, VELOCITIES][steps, classes].astype(np.float64) * 127), 1, 127).astype(np.int64)
     order = np.lexsort((classes, start))
     dur = float(np.float32(NOTE_BEATS))
@@ -549,15 +571,16 @@ def result_messages(request_id: int, result: Result) -> tuple[list[Message], int
 
 
 def done(
-    request_id: int, variations: int, total_notes: int, elapsed_ms: float, score_seed: int, groove_seed: int
+    request_id: int,
+    variations: int,
+    total_notes: int,
+    elapsed_ms: float,
+    score_seed: int,
+    groove_seed: int,
+    bars: int = grid.BARS,
 ) -> list[Message]:
-    return [
-        (
-            DONE,
-            [int(request_id), int(variations), int(total_notes), float(elapsed_ms), int(score_seed), int(groove_seed)],
-            REPLY_SHAPES[DONE].types(),
-        )
-    ]
+    args = [int(request_id), int(variations), int(total_notes), float(elapsed_ms), int(score_seed), int(groove_seed)]
+    return [(DONE, [*args, int(bars)], REPLY_SHAPES[DONE].types())]
 
 
 # --------------------------------------------------------------------------------------------
@@ -628,11 +651,17 @@ def generate_args(
     groove=None,
     accents=None,
     latent_source=None,
+    bars: int = grid.BARS,
+    fill="auto",
+    timing: float = amounts.FULL,
+    velocity: float = amounts.FULL,
 ) -> list:
     """The arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
     LANE_MODES, as names or indices (default: given when a score is sent, else decide);
     ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None; ``latent_source``
-    a name or index of LATENT_SOURCES, or None for the model's default. Masks go out signed."""
+    a name or index of LATENT_SOURCES, or None for the model's default; ``bars`` of PHRASE_BARS,
+    ``fill`` a name or index of FILL_MODES, ``timing`` / ``velocity`` amounts in percent. Masks go
+    out signed."""
     flags = 0
     masks = [0] * N_CLASSES
     if score is not None:
@@ -676,7 +705,8 @@ def generate_args(
         + [gmask]
         + vels
         + offs
-        + [amask]
+        + [amask, int(bars), FILL_MODES.index(fill) if isinstance(fill, str) else int(fill), float(timing)]
+        + [float(velocity)]
     )
 
 
@@ -689,7 +719,7 @@ class Reply:
     aux_score: dict = field(default_factory=dict)  # variation -> [mask x9]
     aux_groove: dict = field(default_factory=dict)  # variation -> (mask, [vel x32], [off x32])
     aux_accents: dict = field(default_factory=dict)  # variation -> mask
-    done: list | None = None  # [variations, total_notes, elapsed_ms, score_seed, groove_seed]
+    done: list | None = None  # [variations, total_notes, elapsed_ms, score_seed, groove_seed, bars]
     error: tuple | None = None  # (code, text)
     pong: list | None = None  # [protocol_version, model_count, (name, gestures, lane_modes, ...) ...]
     status: list | None = None
@@ -809,6 +839,12 @@ def device_spec() -> dict:
             "reply": DEFAULT_REPLY_PORT,
             "reply_min": MIN_REPLY_PORT,
             "reply_max": MAX_REPLY_PORT,
+        },
+        "phrase": {
+            "bars": list(PHRASE_BARS),
+            "fill_modes": list(FILL_MODES),
+            "default_fill": Phrase().fill,
+            "amount": [amounts.MIN, amounts.FULL, amounts.MAX],
         },
         "limits": {
             "variations": [1, MAX_VARIATIONS],

@@ -74,6 +74,10 @@ def _request(
             "offsets": args[P.A_OFFSETS : P.A_ACCENTS],
         },
         "accent_mask": args[P.A_ACCENTS],
+        "bars": kw.get("bars", 2),
+        "fill": args[P.A_FILL],
+        "timing": kw.get("timing", 100.0),
+        "velocity": kw.get("velocity", 100.0),
     }
     return {"name": name, "input": inputs, "args": args, "types": P.layout_types(P.GENERATE_LAYOUT)}
 
@@ -108,6 +112,16 @@ def requests() -> list[dict]:
             latent_source="bank",
         ),
         _request("groove only", 10, "factorized", groove=swing, modes=["decide"] * 8 + ["empty"]),
+        _request(
+            "8-bar phrase, fill always, amounts",
+            11,
+            "agvae2",
+            masks=four,
+            bars=8,
+            fill="always",
+            timing=37.5,
+            velocity=150.0,
+        ),
     ]
 
 
@@ -171,6 +185,8 @@ def replies() -> list[dict]:
     msgs, total = P.result_messages(21, full)
     plain = Result(loops[:1], {}, 0, 2**31 - 1)
     plain_msgs, plain_total = P.result_messages(22, plain)
+    phrase = Result(np.concatenate([loops[[0, 2]], loops[[2, 0]]], axis=1), {}, 1, 2)  # (2, 64, 27): 4 bars
+    phrase_msgs, phrase_total = P.result_messages(26, phrase)
     caps = {
         "agvae11": {
             "gestures": ["accents", "groove", "lanes"],
@@ -190,6 +206,7 @@ def replies() -> list[dict]:
     return [
         _reply("three variations with aux readings", 21, msgs + P.done(21, n, total, 12.5, 5, 6), n),
         _reply("one variation, no aux", 22, plain_msgs + P.done(22, 1, plain_total, 1.25, 0, 2**31 - 1), 1),
+        _reply("a 4-bar phrase", 26, phrase_msgs + P.done(26, 2, phrase_total, 3.0, 1, 2, 4), 2),
         _reply("error", 23, P.error(23, "no_input", "agvae2 needs a score, a groove, or both")),
         _reply("pong", 24, P.pong(24, caps)),
         _reply("status", 25, P.status(25, 1, 200, 3, 61.5)),

@@ -191,11 +191,10 @@ def report(split: str, real_rows: list[dict], results: dict, seconds: float) -> 
             "**bold**: the closer of phrase and repeated loop.",
             "",
         ]
-        measures = list(next(iter(next(v for k, v in res.items() if k not in ("n", "files")).values())))
+        models = {m: kinds for m, kinds in res.items() if m not in ("n", "files")}
+        measures = list(next(iter(models.values()))["phrase"])
         lines += ["| model | kind | " + " | ".join(measures) + " |", "|---|---|" + "---|" * len(measures)]
-        for model, kinds in res.items():
-            if model in ("n", "files"):
-                continue
+        for model, kinds in models.items():
             for kind, m in kinds.items():
                 cells = []
                 for key in measures:

@@ -38,7 +38,7 @@ def test_bars_fill_timing_and_velocity_are_live_parameters_from_the_spec():
             [100],
             5,
         )
-        assert boxes[name]["maxclass"] == "live.dial"
+        assert boxes[name]["maxclass"] == "live.numbox"  # compact: the device is narrow
     assert all(v.get("parameter_invisible", 0) == 0 for v in value.values()), "stored with the Set, automatable"
     for name, message in (
         ("bg_bars", "bars"),

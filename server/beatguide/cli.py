@@ -358,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
 
     ev = sub.add_parser("eval", help="reproduce the paper's tables on a split")
-    ev.add_argument("what", choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all"])
+    ev.add_argument(
+        "what", choices=["diversity", "swing", "lanes", "realism", "aux", "tap2drum", "sources", "leak", "exact", "all"]
+    )
     ev.add_argument("--gmd", type=Path, default=gmd_default, help=gmd_help)
     ev.add_argument("--split", default="validation", choices=["validation", "test"])
     ev.add_argument(

@@ -18,10 +18,8 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses as dc
 import json
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,23 +30,13 @@ from ..engine import Engine, Request
 from ..feel import SHARES, Feel
 from . import metrics, realism
 from .experiments import humanize, run
+from .realism import feel
 
 MODELS = ("factorized", "agvae2", "agvae11")  # the models that draw values (logistic head)
 STEP = 0.05
 MAX_SHARE = 0.9
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 KINDS = ("velocity", "offset")
-
-
-@contextmanager
-def feel(engine: Engine, model: str, f: Feel):
-    """The engine with ``model`` drawing values with feel ``f`` for the duration."""
-    m = engine.models[model]
-    kept, m.feel = m.feel, f
-    try:
-        yield engine
-    finally:
-        m.feel = kept
 
 
 def targets(st: dict, kind: str) -> np.ndarray:
@@ -203,9 +191,8 @@ def main(argv=None) -> int:
     for model in MODELS:
         if model not in engine.names:
             continue
-        none = dc.replace(engine.models[model].feel, loop=(0.0, 0.0), drum=(0.0, 0.0), bar=(0.0, 0.0), spread=1.0)
         candidates = {
-            "independent": none,
+            "independent": Feel(),
             "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
             "copula": fit_copula(engine, model, fit_loops, args.seed),
         }

@@ -131,6 +131,12 @@ def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, file
     return rows, min(rows, key=lambda n: rows[n][1])
 
 
+def describe(f: Feel) -> str:
+    """A feel in words: velocity / offset shares, and the spread."""
+    shares = ", ".join(f"{s} {a:.2f} / {b:.2f}" for s, (a, b) in zip(SHARES, (f.loop, f.drum, f.bar)))
+    return f"{shares}; spread {f.spread:.2f}"
+
+
 def _fmt_structure(st: dict) -> list[str]:
     return [
         " / ".join(f"{st['within']['velocity'][c]:.3f}" for c in GOAL),
@@ -199,7 +205,7 @@ def main(argv=None) -> int:
         result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
         for name, (f, auc, sd, st) in result.items():
             mark = " (selected)" if name == best else ""
-            rows.append([model, name + mark, json.dumps(f.to_meta()), f"{auc:.3f} ± {sd:.3f}", *_fmt_structure(st)])
+            rows.append([model, name + mark, describe(f), f"{auc:.3f} ± {sd:.3f}", *_fmt_structure(st)])
         if args.write:
             path = engine.models[model].folder / "model.json"
             meta = json.loads(path.read_text())

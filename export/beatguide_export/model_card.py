@@ -59,7 +59,7 @@ def _evaluation(name: str, results: dict) -> list[str]:
     if t2d:
         lines.append(
             "- Tap2Drum (`beatguide eval tap2drum`, taps alone), per-loop hit F1: "
-            + ", ".join(f"{k[len(name) + 2 : -1]} {v['f1']:.3f}" for k, v in t2d.items())
+            + ", ".join(f"{k[len(name) + 2 : -1].removeprefix('default, ')} {v['f1']:.3f}" for k, v in t2d.items())
         )
     if len(lines) == 1:
         return []

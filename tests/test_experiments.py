@@ -77,10 +77,14 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
         "## What drives diversity",
         "## Table 2",
         "## 11-input model",
+        "## Realism: can a classifier",
+        "## Realism: a loop's structure",
+        "## Tap2Drum",
     ):
         assert heading in text
     s = summary(results)
     assert set(s["humanize"]["agvae2"]) == {"prior", "fitted", "bank"} and "agvae11" in s["exact"]
+    assert s["realism"]["agvae2"]["auc"] >= 0 and "agvae11 (default, first variation)" in s["tap2drum"]
 
 
 def test_offset_spread_is_each_drums_offset_sd():

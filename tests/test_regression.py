@@ -42,7 +42,11 @@ def outputs(engine: Engine) -> dict:
                 }
                 for loop in loops
             ]
-        out[name] = {"files": dict(sorted(model.meta.get("sha256", {}).items())), "tasks": runs}
+        out[name] = {
+            "files": dict(sorted(model.meta.get("sha256", {}).items())),
+            "feel": model.feel.to_meta(),
+            "tasks": runs,
+        }
     return out
 
 
@@ -59,6 +63,9 @@ def test_bundled_models_give_the_stored_outputs(models_dir, request):
     for name in want:
         assert got[name]["files"] == want[name]["files"], (
             f"{name}: the model files changed since the outputs were stored; check the new model, then `{UPDATE}`"
+        )
+        assert got[name]["feel"] == want[name].get("feel"), (
+            f"{name}: the model's feel (model.json) changed since the outputs were stored; check it, then `{UPDATE}`"
         )
         assert list(got[name]["tasks"]) == list(want[name]["tasks"])
         for task, runs in want[name]["tasks"].items():

@@ -45,6 +45,22 @@ def _evaluation(name: str, results: dict) -> list[str]:
     for key, text in (("swing", "Swing fidelity, abs(mean - target)"), ("lanes", "Lanes")):
         if name in results.get(key, {}):
             lines.append(f"- {text}: " + ", ".join(f"{k} {v:.3f}" for k, v in results[key][name].items()))
+    realism = results.get("realism", {})
+    if name in realism:
+        r = realism[name]
+        met = r.get("goals_met", {})
+        lines.append(
+            f"- Realism (`beatguide eval realism`): a classifier tells its humanizations from the drummer's at "
+            f"ROC AUC {r['auc']:.3f} ± {r['auc_sd']:.3f} (0.5: indistinguishable; real vs real "
+            f"{realism.get('real vs real (file halves)', {}).get('auc', float('nan')):.3f}); goals met: "
+            + (", ".join(f"{g} {'yes' if ok else 'no'}" for g, ok in met.items()) or "—")
+        )
+    t2d = {k: v for k, v in results.get("tap2drum", {}).items() if k.startswith(f"{name} (default")}
+    if t2d:
+        lines.append(
+            "- Tap2Drum (`beatguide eval tap2drum`, taps alone), per-loop hit F1: "
+            + ", ".join(f"{k[len(name) + 2 : -1].removeprefix('default, ')} {v['f1']:.3f}" for k, v in t2d.items())
+        )
     if len(lines) == 1:
         return []
     lines.append(
@@ -52,6 +68,10 @@ def _evaluation(name: str, results: dict) -> list[str]:
         f"{results.get('real_vs_real_offset_w', float('nan')):.3f}"
     )
     return lines + [""]
+
+
+def _pair(shares) -> str:
+    return " / ".join(f"{x:.2f}" for x in shares)
 
 
 def _kept(rows: list) -> int:
@@ -153,6 +173,16 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 "real codes the engine draws missing latents from with `latent_source=bank`."
             ]
             if meta.get("bank")
+            else []
+        ),
+        *(
+            [
+                "- Feel (`beatguide.feel`, fitted on the training split by `python -m beatguide.evaluate.feel_fit "
+                "--write`): shares of each velocity / offset draw's variance common to the loop "
+                f"{_pair(meta['feel']['loop'])}, to one drum in the loop {_pair(meta['feel']['drum'])}, to one "
+                f"drum's step in both bars {_pair(meta['feel']['bar'])}; the rest is each note's own."
+            ]
+            if meta.get("feel")
             else []
         ),
         *(

@@ -543,7 +543,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev = _parser(sub, "eval", "reproduce the paper's tables on a split")
     ev.add_argument(
         "what",
-        choices=["diversity", "swing", "lanes", "realism", "sources", "leak", "exact", "all", "phrases"],
+        choices=[
+            "diversity",
+            "swing",
+            "lanes",
+            "realism",
+            "aux",
+            "tap2drum",
+            "sources",
+            "leak",
+            "exact",
+            "all",
+            "phrases",
+        ],
         help="the experiments to run (phrases: 4- and 8-bar phrases against real ones, not part of all)",
     )
     ev.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)

@@ -1,7 +1,8 @@
 """Inference engine: gestures -> encoders -> latents -> decoder (+ auxiliary decoders), on onnxruntime.
 
 Models are loaded once; one call generates N variations in a single batched run. Every random draw
-comes from a seed: ``seed`` for the hit uniforms, ``score_seed`` for the score / lane latents,
+comes from a seed: ``seed`` for the hit and value uniforms (values drawn with the model's feel,
+``beatguide.feel``), ``score_seed`` for the score / lane latents,
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat").
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from .drums import N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
+from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
 
@@ -129,6 +131,10 @@ class OnnxModel:
         inputs = {i.name: i for i in self.sessions["decoder"].get_inputs()}
         self.hit_control = "hit_control" in inputs
         self.uniform_width = inputs["uniforms"].shape[2]  # 9 hit uniforms per step, 27 with sampled values
+        try:
+            self.feel = Feel.from_meta(self.meta.get("feel"))  # how value draws are shared within a loop
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelError(f"{self.folder}: model.json has an unreadable feel ({e})") from None
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
 
     def _load_prior(self) -> FittedPrior:
@@ -253,9 +259,8 @@ class Engine:
             source = req.latent_source or model.default_source
             z = _latents(model, post, i, p, n, temp, score_seed, groove_seed, source)
             zs.append(z if req.held is None else _held(req.held, z))
-            uniforms.append(
-                np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
-            )
+            u = np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
+            uniforms.append(model.feel.apply(u, req.seed, MAX_VARIATIONS))
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))
@@ -294,12 +299,17 @@ def _latents(
     noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
     among the rows whose rhythm is closest to the input's), or a draw of the fitted prior."""
     candidates = _bank_candidates(model, parsed.steps) if source == "bank" else None
+    # taps alone (nothing of the score side given): variation 0 is the best guess, its score-side
+    # latents at the prior's (conditional) mean, not a draw (docs/results.md, "Tap2Drum")
+    first_guess = not any(parsed.given[x["name"]].any() for x in model.latents if x["gesture"] in SCORE_SIDE)
     parts, means, given, score_side, eps_all = [], [], [], [], []
     for j, lat in enumerate(model.latents):
         start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
         size = lat["dim"] * lat["groups"]
         side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
         eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
+        if first_guess and lat["gesture"] in SCORE_SIDE:
+            eps[0] = 0.0
         mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
         encoded = np.repeat(parsed.given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
         if candidates is not None:

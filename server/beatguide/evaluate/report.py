@@ -11,7 +11,7 @@ import numpy as np
 
 from ..drums import CLASSES
 from ..engine import Engine
-from . import experiments
+from . import experiments, realism, tap2drum
 
 PAPER_DIVERSITY = {"baseline": "0.061 ± 0.001", "factorized": "0.200 ± 0.002", "agvae2": "0.222 ± 0.002"}
 PAPER_SWING = {0.05: (0.091, 0.161, 0.042), 0.2: (0.214, 0.163, 0.014), 0.4: (0.366, 0.175, 0.034)}
@@ -272,7 +272,8 @@ def _lanes(ln) -> list[str]:
 
 
 def write_report(out: Path, split: str, n: int, results: dict, seconds: float, models: str) -> Path:
-    """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources)."""
+    """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources,
+    realism, tap2drum)."""
     r = results
     lines = [
         f"# Results on the GMD {split} split",
@@ -302,6 +303,10 @@ def write_report(out: Path, split: str, n: int, results: dict, seconds: float, m
         lines += _aux(r["aux"])
     if r.get("ln"):
         lines += _lanes(r["ln"])
+    if r.get("realism"):
+        lines += realism.report_lines(r["realism"])
+    if r.get("tap2drum"):
+        lines += tap2drum.report_lines(r["tap2drum"])
     path = out / "results.md"
     path.write_text("\n".join(lines))
     return path
@@ -309,7 +314,9 @@ def write_report(out: Path, split: str, n: int, results: dict, seconds: float, m
 
 EXPERIMENTS = {  # what -> experiments run
     "diversity": ("dr", "ref"),
-    "realism": ("dr", "ref", "aux"),
+    "realism": ("realism",),
+    "aux": ("aux",),
+    "tap2drum": ("tap2drum",),
     "swing": ("sw",),
     "lanes": ("ln",),
     "sources": ("sources",),
@@ -331,6 +338,8 @@ def run_experiments(engine: Engine, windows, what: str, seed: int) -> dict:
         "sources": lambda: experiments.latent_sources(engine, loops, seed),
         "leak": lambda: experiments.lane_leak(engine, loops, seed),
         "exact": lambda: experiments.exact(engine, loops, seed),
+        "realism": lambda: realism.evaluate(engine, loops, windows.file_index, seed),
+        "tap2drum": lambda: tap2drum.tap2drum(engine, loops, seed),
     }
     return {k: run[k]() for k in run if k in keys}
 
@@ -366,6 +375,16 @@ def summary(results: dict) -> dict:
                 "real accent lift": ln["real_accent_contrast"],
                 "played lane set empty, model alone": ln["played_emptied_leak"],
             }
+        }
+    if results.get("realism"):
+        re = results["realism"]
+        out["realism"] = {name: {"auc": r["all"][0], "auc_sd": r["all"][1]} for name, r in re["auc"].items()}
+        for m in realism.model_rows(re):
+            out["realism"][m]["goals_met"] = {g: bool(ok) for g, (_, ok) in realism.goals(re, m).items()}
+    if results.get("tap2drum"):
+        out["tap2drum"] = {
+            f"{m} ({src}, {var})": {"f1": r["f1"], "f1_median": r["f1_median"]}
+            for (m, src, var), r in results["tap2drum"].items()
         }
     return out
 

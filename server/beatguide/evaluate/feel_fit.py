@@ -1,0 +1,220 @@
+"""Fit a model's feel (``beatguide.feel``) on the training split, select it on validation.
+
+    python -m beatguide.evaluate.feel_fit --gmd DIR [--write]
+
+1. Diagnosis (validation): what carries a loop's dynamics. Each score humanized with the groove from
+   its own performance (own codes) or drawn (the model's default source), the value head's per-note
+   draws on or off (every value at its location): within-loop velocity SD, between-loop SD of the
+   loop's level, bar-to-bar repeat, diversity.
+2. Fit (train windows): the copula's shares (loop, drum, bar; velocity and offset apart) by
+   coordinate search on a 0.05 grid, matching the real training loops' within-loop SD (kick, snare,
+   closed hi-hat, ride), between-loop SD of the loop's mean and bar-to-bar repeat (squared log
+   ratios); and, as the simpler alternative, one spread scale matching the within-loop SD alone.
+3. Select (validation): among independent draws, the fitted spread and the fitted copula, the one
+   the two-sample classifier tells from real playing worst (lowest AUC). ``--write`` stores it in
+   model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .. import gestures
+from ..drums import CLASSES
+from ..engine import Engine, Request
+from ..feel import SHARES, Feel
+from . import metrics, realism
+from .experiments import humanize, run
+from .realism import feel
+
+MODELS = ("factorized", "agvae2", "agvae11")  # the models that draw values (logistic head)
+STEP = 0.05
+MAX_SHARE = 0.9
+GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
+KINDS = ("velocity", "offset")
+
+
+def targets(st: dict, kind: str) -> np.ndarray:
+    """What the fit matches, for velocity or offset: mean within-loop SD of the goal drums, between-loop
+    SD of the loop's mean, bar-to-bar repeat."""
+    between = st["level_between"] if kind == "velocity" else st["timing_between"]
+    return np.array([np.nanmean(np.array(st["within"][kind])[GOAL]), between, st["repeat"][kind]])
+
+
+def _generate(engine: Engine, model: str, loops: np.ndarray, f: Feel, seed: int) -> np.ndarray:
+    """Each loop's score humanized once at the default settings, values drawn with feel ``f``."""
+    with feel(engine, model, f):
+        return humanize(engine, model, loops, 1, seed)[:, 0]
+
+
+def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> Feel:
+    """The copula's shares matching ``loops``' (real training windows) structure: coordinate search,
+    velocity shares first (offsets drawn independently), then offset shares."""
+    real = {k: targets(realism.structure(loops), k) for k in KINDS}
+    cache = {}
+
+    def loss(f: Feel, kind: str) -> float:
+        if f not in cache:
+            cache[f] = realism.structure(_generate(engine, model, loops, f, seed))
+        return float((np.log(targets(cache[f], kind) / real[kind]) ** 2).sum())
+
+    shares = {s: [0.0, 0.0] for s in SHARES}
+    make = lambda sh: Feel(*(tuple(sh[s]) for s in SHARES))  # noqa: E731
+    for k, kind in enumerate(KINDS):
+        improved = True
+        while improved:
+            improved = False
+            for s in SHARES:
+                for delta in (STEP, -STEP):
+                    trial = {n: list(v) for n, v in shares.items()}
+                    trial[s][k] = round(trial[s][k] + delta, 4)
+                    if trial[s][k] < 0 or sum(trial[n][k] for n in SHARES) > MAX_SHARE:
+                        continue
+                    if loss(make(trial), kind) < loss(make(shares), kind):
+                        shares, improved = trial, True
+                        break
+    return make(shares)
+
+
+def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> Feel:
+    """One scale of the per-note noise matching the real within-loop SD (velocity and offset together)."""
+    real = {k: targets(realism.structure(loops), k)[0] for k in KINDS}
+
+    def loss(spread: float) -> float:
+        st = realism.structure(_generate(engine, model, loops, Feel(spread=spread), seed))
+        return sum(float(np.log(targets(st, k)[0] / real[k]) ** 2) for k in KINDS)
+
+    return Feel(spread=min(np.arange(0.4, 1.0 + 1e-9, STEP).round(4), key=loss))
+
+
+def _own(model: str, x: np.ndarray, seed: int, samples: int) -> Request:
+    """A request humanizing loop ``x``'s score with its own performance's groove (and accents)."""
+    extra = {"accents": gestures.accents(x)} if model == "agvae11" else {}
+    return Request(model, samples, 1.0, seed, score=gestures.score(x), groove=gestures.groove(x), **extra)
+
+
+def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5) -> dict:
+    """{model: {(codes, sampling): row}}: codes "own" or "drawn", sampling "off" (values at their
+    locations) or "on"; a row holds the structure of each window's first sample and the diversity of
+    its ``samples``."""
+    scores = gestures.score(loops)
+    out = {}
+    for model in MODELS:
+        if model not in engine.names:
+            continue
+        rows = {}
+        for sampling, f in (("off", Feel(spread=0.0)), ("on", Feel())):
+            with feel(engine, model, f):
+                for codes in ("own", "drawn"):
+                    if codes == "own":
+                        reqs = [_own(model, x, seed + i, samples) for i, x in enumerate(loops)]
+                        gen = np.stack([r.loops for r in run(engine, model, reqs, f"own {model}")])
+                    else:
+                        gen = humanize(engine, model, loops, samples, seed)
+                    div = metrics.mean_and_se([metrics.offset_diversity(g, s) for g, s in zip(gen, scores)])
+                    rows[(codes, sampling)] = {"structure": realism.structure(gen[:, 0]), "diversity": div}
+        out[model] = rows
+    return out
+
+
+def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, files: np.ndarray, seed: int = 0):
+    """{name: (feel, AUC mean, AUC SD, structure)} on validation, and the name with the lowest AUC."""
+    rows = {}
+    for name, f in candidates.items():
+        gen = _generate(engine, model, loops, f, seed)
+        rows[name] = (f, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
+    return rows, min(rows, key=lambda n: rows[n][1])
+
+
+def describe(f: Feel) -> str:
+    """A feel in words: velocity / offset shares, and the spread."""
+    shares = ", ".join(f"{s} {a:.2f} / {b:.2f}" for s, (a, b) in zip(SHARES, (f.loop, f.drum, f.bar)))
+    return f"{shares}; spread {f.spread:.2f}"
+
+
+def _fmt_structure(st: dict) -> list[str]:
+    return [
+        " / ".join(f"{st['within']['velocity'][c]:.3f}" for c in GOAL),
+        f"{st['level_between']:.3f}",
+        f"{st['repeat']['velocity']:.3f}",
+        " / ".join(f"{st['within']['offset'][c]:.3f}" for c in GOAL),
+        f"{st['timing_between']:.3f}",
+        f"{st['repeat']['offset']:.3f}",
+    ]
+
+
+STRUCTURE_HEADER = [
+    "within-loop velocity SD (kick / snare / closed hat / ride)",
+    "between-loop SD of loop level",
+    "velocity bar repeat",
+    "within-loop offset SD",
+    "between-loop SD of mean offset",
+    "offset bar repeat",
+]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def main(argv=None) -> int:
+    """Diagnose, fit on train and select on validation each model's feel; print the tables."""
+    from ..cli import GMD_ENV, _gmd
+    from ..gmd import load_split
+    from ..model_paths import model_dirs
+
+    ap = argparse.ArgumentParser(prog="python -m beatguide.evaluate.feel_fit", description=main.__doc__)
+    ap.add_argument(
+        "--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"the dataset folder (default: ${GMD_ENV})"
+    )
+    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap.add_argument("--cache-dir", type=Path)
+    ap.add_argument("--fit-windows", type=int, default=1500, help="random training windows the fit generates")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
+    args = ap.parse_args(argv)
+    gmd = _gmd(args.gmd)
+    engine = Engine(model_dirs(args.models))
+    train = load_split(gmd, "train", args.cache_dir)
+    val = load_split(gmd, "validation", args.cache_dir)
+    fit_loops = train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]
+
+    print("## Diagnosis (validation)\n")
+    rows = [["real", "—", "—", *_fmt_structure(realism.structure(val.loops)), "—"]]
+    for model, per in diagnose(engine, val.loops, args.seed).items():
+        for (codes, sampling), r in per.items():
+            rows.append([model, codes, sampling, *_fmt_structure(r["structure"]), f"{r['diversity'][0]:.3f}"])
+    print(_table(["model", "codes", "per-note draws", *STRUCTURE_HEADER, "diversity"], rows), "\n")
+
+    print("## Fit (train) and selection (validation)\n")
+    rows = []
+    for model in MODELS:
+        if model not in engine.names:
+            continue
+        candidates = {
+            "independent": Feel(),
+            "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
+            "copula": fit_copula(engine, model, fit_loops, args.seed),
+        }
+        result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
+        for name, (f, auc, sd, st) in result.items():
+            mark = " (selected)" if name == best else ""
+            rows.append([model, name + mark, describe(f), f"{auc:.3f} ± {sd:.3f}", *_fmt_structure(st)])
+        if args.write:
+            path = engine.models[model].folder / "model.json"
+            meta = json.loads(path.read_text())
+            meta["feel"] = result[best][0].to_meta()
+            path.write_text(json.dumps(meta, indent=2))
+    rows.append(["real", "—", "—", "—", *_fmt_structure(realism.structure(val.loops))])
+    print(_table(["model", "feel", "shares", "AUC (validation)", *STRUCTURE_HEADER], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""A drummer's feel: how the value head's per-note draws are shared within one loop.
+
+The decoder draws each velocity and offset as location + scale * logistic noise, the noise read from
+one uniform per note (the decoder's ``uniforms`` input, columns 9-26). Drawn independently, every
+note gets noise of its own: within a loop the spread is wider than a drummer's and a loop's overall
+level hardly moves between loops (docs/ablation.md, "A structured feel"). A Gaussian copula shares
+part of it: a note's uniform is Phi(sqrt(a) L + sqrt(b) D + sqrt(c) P + sqrt(1 - a - b - c) E), with L
+common to the whole loop, D to one drum in the loop, P to one drum's cell at the same step of both
+bars (what a drummer repeats bar to bar) and E the note's own. Each uniform stays uniform, so every
+note's distribution is the one the model learned; only the draws' dependence within a loop changes.
+``spread`` scales the noise itself (1: as trained, 0: every value at its location).
+
+The shares (velocity, offset) are fitted on the training split (``beatguide.evaluate.feel_fit``) and
+shipped in model.json under "feel"; a model without them draws every note on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .drums import N_CLASSES
+from .grid import BARS
+
+FEEL_STREAM = 3  # random stream of the shared components, beside the seed's own uniforms (engine.derive_seed: 1, 2)
+SHARES = ("loop", "drum", "bar")
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal distribution function, elementwise."""
+    return 0.5 * (1.0 + _erf(np.asarray(x, np.float64) / math.sqrt(2.0)).astype(np.float64))
+
+
+@dataclass(frozen=True)
+class Feel:
+    """Shares of each value draw's variance common to the loop (``loop``), to one drum in the loop
+    (``drum``) and to one drum's step in both bars (``bar``), per kind (velocity, offset); the rest is
+    the note's own. ``spread`` scales the noise."""
+
+    loop: tuple[float, float] = (0.0, 0.0)
+    drum: tuple[float, float] = (0.0, 0.0)
+    bar: tuple[float, float] = (0.0, 0.0)
+    spread: float = 1.0
+
+    def __post_init__(self):
+        for shares in zip(self.loop, self.drum, self.bar):
+            if min(shares) < 0 or sum(shares) >= 1:
+                raise ValueError(f"feel shares must be >= 0 and sum below 1, got {self.to_meta()}")
+        if not self.spread >= 0:
+            raise ValueError(f"feel spread must be >= 0, got {self.spread}")
+
+    @classmethod
+    def from_meta(cls, meta: dict | None) -> Feel:
+        """The feel a model.json describes (independent draws where it describes none)."""
+        if not meta:
+            return cls()
+        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), float(meta.get("spread", 1.0)))
+
+    def to_meta(self) -> dict:
+        return {**{k: list(getattr(self, k)) for k in SHARES}, "spread": self.spread}
+
+    @property
+    def independent(self) -> bool:
+        return not any(self.loop + self.drum + self.bar) and self.spread == 1.0
+
+    def apply(self, uniforms: np.ndarray, seed: int, total: int) -> np.ndarray:
+        """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
+        row k's draws are the same whatever n (each stream is drawn for ``total`` rows, then cut).
+        Uniforms of hits-only decoders (width 9), or under independent draws, are returned as given."""
+        if uniforms.shape[-1] != 3 * N_CLASSES or self.independent:
+            return uniforms
+        n, steps = uniforms.shape[:2]
+        rng = np.random.default_rng([seed, FEEL_STREAM])
+        loop = rng.standard_normal((total, 1, 2, 1))[:n]
+        drum = rng.standard_normal((total, 1, 2, N_CLASSES))[:n]
+        bar = np.tile(rng.standard_normal((total, steps // BARS, 2, N_CLASSES)), (1, BARS, 1, 1))[:n]
+        note = rng.standard_normal((total, steps, 2, N_CLASSES))[:n]
+        a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))
+        g = np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar + np.sqrt(1 - a - b - c) * note
+        u = normal_cdf(g).reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
+        if self.spread != 1.0:  # logistic noise scaled: logit(u') = spread * logit(u)
+            u = 1.0 / (1.0 + np.exp(-self.spread * np.log(u / (1 - u))))
+        out = uniforms.copy()
+        out[..., N_CLASSES:] = u
+        return out.astype(np.float32)

@@ -1,0 +1,110 @@
+"""The feel: value draws shared within a loop by a Gaussian copula, each draw's distribution kept."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from beatguide.engine import Engine, Request
+from beatguide.errors import ModelError
+from beatguide.feel import Feel
+
+
+def _uniforms(n=8, seed=0):
+    return np.random.default_rng(seed).random((n, 32, 27), np.float32)
+
+
+def test_independent_feel_leaves_the_uniforms_as_drawn():
+    u = _uniforms()
+    assert Feel().apply(u, 0, 8) is u
+    assert Feel((0.3, 0.0), (0.0, 0.0), (0.0, 0.0)).apply(u[..., :9], 0, 8).shape == (8, 32, 9)  # hits only
+
+
+def test_shares_keep_each_draw_uniform_and_the_hit_uniforms():
+    f = Feel((0.4, 0.2), (0.2, 0.1), (0.2, 0.3))
+    u = np.concatenate([f.apply(_uniforms(), s, 8) for s in range(60)])
+    values = u[..., 9:].ravel()
+    assert abs(values.mean() - 0.5) < 0.01 and abs(values.var() - 1 / 12) < 0.003
+    assert np.array_equal(f.apply(_uniforms(), 3, 8)[..., :9], _uniforms()[..., :9])
+
+
+def test_variation_k_does_not_depend_on_how_many_are_drawn():
+    f = Feel((0.3, 0.0), (0.1, 0.0), (0.2, 0.0))
+    assert np.array_equal(f.apply(_uniforms(2), 5, 8), f.apply(_uniforms(8), 5, 8)[:2])
+
+
+def test_correlations_follow_the_shares():
+    loop, drum, bar = 0.3, 0.2, 0.25
+    f = Feel((loop, 0.0), (drum, 0.0), (bar, 0.0))
+    g = norm.ppf(np.concatenate([f.apply(_uniforms(), s, 8) for s in range(500)]))  # (4000, 32, 27)
+    vel, off = g[..., 9:18], g[..., 18:]
+
+    def corr(a, b):
+        return np.corrcoef(a, b)[0, 1]
+
+    assert corr(vel[:, 0, 0], vel[:, 5, 1]) == pytest.approx(loop, abs=0.05)  # two drums, one loop
+    assert corr(vel[:, 0, 0], vel[:, 5, 0]) == pytest.approx(loop + drum, abs=0.05)  # one drum
+    assert corr(vel[:, 3, 2], vel[:, 19, 2]) == pytest.approx(loop + drum + bar, abs=0.05)  # same step, next bar
+    assert abs(corr(off[:, 0, 0], off[:, 5, 0])) < 0.05  # offsets drawn on their own
+
+
+def test_spread_scales_the_noise():
+    u = Feel(spread=0.0).apply(_uniforms(), 0, 8)
+    assert np.allclose(u[..., 9:], 0.5)
+    half = Feel(spread=0.5).apply(_uniforms(), 0, 8)[..., 9:].astype(np.float64)
+    full = Feel(loop=(1e-9, 1e-9)).apply(_uniforms(), 0, 8)[..., 9:].astype(np.float64)
+    logit = lambda x: np.log(x / (1 - x))  # noqa: E731
+    assert np.allclose(logit(half), 0.5 * logit(full), atol=1e-3)
+
+
+def test_meta_round_trip_and_bad_shares():
+    f = Feel((0.3, 0.1), (0.2, 0.0), (0.1, 0.2), 0.9)
+    assert Feel.from_meta(f.to_meta()) == f and Feel.from_meta(None) == Feel()
+    with pytest.raises(ValueError):
+        Feel((0.6, 0.0), (0.5, 0.0), (0.0, 0.0))
+    with pytest.raises(ValueError):
+        Feel(spread=-1.0)
+
+
+def test_engine_draws_values_with_the_models_feel(tmp_path):
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "agvae2"
+    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
+    score = (np.random.default_rng(0).random((32, 9)) < 0.3).astype(np.float32)
+    req = Request("agvae2", 4, 1.0, 7, score=score)
+    before = Engine(tmp_path).generate(req).loops
+    meta = json.loads((folder / "model.json").read_text())
+    meta["feel"] = Feel((0.5, 0.3), (0.2, 0.2), (0.2, 0.2)).to_meta()
+    (folder / "model.json").write_text(json.dumps(meta))
+    after = Engine(tmp_path).generate(req).loops
+    assert not np.array_equal(before, after)
+    assert np.array_equal(after, Engine(tmp_path).generate(req).loops)  # reproducible from the seed
+    meta["feel"] = {"loop": [0.9, 0.0], "drum": [0.9, 0.0], "bar": [0, 0]}
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="feel"):
+        Engine(tmp_path)
+
+
+def test_fit_moves_the_shares_toward_real_structure(tmp_path):
+    """Real loops whose level moves from loop to loop, with little spread inside one: the fit shares
+    the velocity draws across the loop (an untrained model draws every note on its own)."""
+    torch = pytest.importorskip("torch")
+    from beatguide.evaluate import feel_fit
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"),
+                 tmp_path / "agvae2")  # fmt: skip
+    rng = np.random.default_rng(0)
+    loops = np.zeros((40, 32, 27), np.float32)
+    for i, level in enumerate(rng.uniform(0.15, 0.95, 40)):
+        loops[i, ::2, [0, 2]] = 1
+        loops[i, ::2, [9, 11]] = np.clip(level + rng.normal(0, 0.02, (16, 2)), 0.05, 1).T
+    f = feel_fit.fit_copula(Engine(tmp_path), "agvae2", loops)
+    assert f.loop[0] + f.drum[0] > 0

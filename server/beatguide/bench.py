@@ -124,7 +124,7 @@ class TorchModel:
         self.torch, self.model = torch, model
         self.name, self.kind, self.meta, self.latents = like.name, like.kind, like.meta, like.latents
         self.capabilities, self.bank, self.bank_steps = like.capabilities, like.bank, like.bank_steps
-        self.prior, self.uniform_width = like.prior, like.uniform_width
+        self.prior, self.uniform_width, self.feel = like.prior, like.uniform_width, like.feel
 
     gestures = OnnxModel.gestures
     default_source = OnnxModel.default_source

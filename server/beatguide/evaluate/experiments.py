@@ -128,7 +128,7 @@ def _unconditioned(engine: Engine, model: str, loops: np.ndarray, samples: int, 
             rng.standard_normal((samples, m.prior.size)),
         )
         z = np.where(groove_side, draws, r.z).astype(np.float32)
-        hits = rng.random((samples, STEPS, m.uniform_width), dtype=np.float32)
+        hits = m.feel.apply(rng.random((samples, STEPS, m.uniform_width), dtype=np.float32), seed + k, samples)
         out.append(m.decode(z, hits, 1.0, np.full((samples, STEPS, len(CLASSES)), FREE, np.float32)))
     return np.stack(out)
 

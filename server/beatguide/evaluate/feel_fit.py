@@ -61,7 +61,8 @@ def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> 
     def loss(f: Feel, kind: str) -> float:
         if f not in cache:
             cache[f] = realism.structure(_generate(engine, model, loops, f, seed))
-        return float((np.log(targets(cache[f], kind) / real[kind]) ** 2).sum())
+        with np.errstate(divide="ignore", invalid="ignore"):  # a target of 0 (never played): no move counts
+            return float((np.log(targets(cache[f], kind) / real[kind]) ** 2).sum())
 
     shares = {s: [0.0, 0.0] for s in SHARES}
     make = lambda sh: Feel(*(tuple(sh[s]) for s in SHARES))  # noqa: E731

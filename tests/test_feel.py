@@ -108,3 +108,21 @@ def test_fit_moves_the_shares_toward_real_structure(tmp_path):
         loops[i, ::2, [9, 11]] = np.clip(level + rng.normal(0, 0.02, (16, 2)), 0.05, 1).T
     f = feel_fit.fit_copula(Engine(tmp_path), "agvae2", loops)
     assert f.loop[0] + f.drum[0] > 0
+
+
+def test_a_shared_feel_takes_the_loop_level_of_another_requests_variation():
+    """A phrase's later windows draw their own notes but the first window's loop and drum components."""
+    feel = Feel(loop=(0.9, 0.9))
+    u = np.zeros((2, 32, 27), np.float32)
+    np.testing.assert_array_equal(feel.apply(u, 5, 8, shared=(5, 0)), feel.apply(u, 5, 8))
+
+    def level(x):  # per kind, the mean normal score of the value draws: sqrt(0.9) * the loop component
+        z = norm.ppf(x[..., 9:].astype(np.float64))
+        return z.reshape(32, 2, 9).mean(axis=(0, 2))
+
+    first = feel.apply(u, 5, 8)
+    window = feel.apply(u[:1], 6, 8, shared=(5, 1))
+    alone = feel.apply(u[:1], 6, 8)
+    np.testing.assert_allclose(level(window[0]), level(first[1]), atol=0.15)
+    assert np.abs(level(alone[0]) - level(first[1])).max() > 0.15
+    assert not np.array_equal(window[0], first[1]), "the notes are the window's own"

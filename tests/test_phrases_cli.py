@@ -26,6 +26,8 @@ def gen(models_dir, score, out, *argv) -> list[str]:
         str(score),
         "--variations",
         "2",
+        "--seed",
+        "3",
         "--out",
         str(out),
         *argv,

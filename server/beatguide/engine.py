@@ -64,6 +64,8 @@ class Request:
     #                                   (None: the model's default, DEFAULT_SOURCES)
     held: np.ndarray | None = None  # (variations, z size): latents decoded as they are where not NaN
     #                                 (a phrase decodes its later windows from its first one's)
+    feel_of: tuple[int, int] | None = None  # (seed, variation): share that request's loop-level feel
+    #                                         from that variation on (a phrase's later windows)
 
 
 @dataclass
@@ -260,7 +262,7 @@ class Engine:
             z = _latents(model, post, i, p, n, temp, score_seed, groove_seed, source)
             zs.append(z if req.held is None else _held(req.held, z))
             u = np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
-            uniforms.append(model.feel.apply(u, req.seed, MAX_VARIATIONS))
+            uniforms.append(model.feel.apply(u, req.seed, MAX_VARIATIONS, shared=req.feel_of))
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))

@@ -66,16 +66,23 @@ class Feel:
     def independent(self) -> bool:
         return not any(self.loop + self.drum + self.bar) and self.spread == 1.0
 
-    def apply(self, uniforms: np.ndarray, seed: int, total: int) -> np.ndarray:
+    def apply(self, uniforms: np.ndarray, seed: int, total: int, shared: tuple[int, int] | None = None) -> np.ndarray:
         """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
         row k's draws are the same whatever n (each stream is drawn for ``total`` rows, then cut).
-        Uniforms of hits-only decoders (width 9), or under independent draws, are returned as given."""
+        ``shared`` (seed, row): take the loop and drum components of that seed's draws from that row
+        on, so the windows of a phrase keep one loop-level feel. Uniforms of hits-only decoders
+        (width 9), or under independent draws, are returned as given."""
         if uniforms.shape[-1] != 3 * N_CLASSES or self.independent:
             return uniforms
         n, steps = uniforms.shape[:2]
         rng = np.random.default_rng([seed, FEEL_STREAM])
         loop = rng.standard_normal((total, 1, 2, 1))[:n]
         drum = rng.standard_normal((total, 1, 2, N_CLASSES))[:n]
+        if shared is not None:
+            first, row = shared
+            held = np.random.default_rng([first, FEEL_STREAM])
+            loop = held.standard_normal((total, 1, 2, 1))[row : row + n]
+            drum = held.standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
         bar = np.tile(rng.standard_normal((total, steps // BARS, 2, N_CLASSES)), (1, BARS, 1, 1))[:n]
         note = rng.standard_normal((total, steps, 2, N_CLASSES))[:n]
         a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))

@@ -6,8 +6,9 @@ random step of ``wander`` times a standard normal draw (one number per model, fi
 split so that the hits change from each 2-bar half to the next as much as real drummers' do), then
 draws its own hits and values; a window that would play like a fill (``fills.fill_bars`` next to
 the first window: real drummers rarely fill outside a phrase's end) keeps the first window's score
-latents instead. Its velocities are shifted to the first window's mean level (loop-level dynamics
-held). A fill replaces the second bar of a window that ends a 4-bar phrase by a real drummer's fill
+latents instead. Its value draws share the first window's loop and drum components of the
+model's feel (``beatguide.feel``), and its velocities are shifted to the first window's mean level
+(loop-level dynamics held). A fill replaces the second bar of a window that ends a 4-bar phrase by a real drummer's fill
 bar from the fill bank (``beatguide.fills``), humanized with the groove latents held: ``always``
 on the last bar, ``auto`` on every 4th bar at the rate real phrases end in one. Then the amounts
 (``beatguide.amounts``) scale the whole phrase's timing and dynamics.
@@ -104,7 +105,9 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
         seed = derive_seed(req.seed, WINDOW_STREAM + k)
         for step in (wander, 0.0):
             held = np.where(score_side, first.z + step * eps, first.z).astype(np.float32)
-            reqs.append(dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held))
+            reqs.append(
+                dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held, feel_of=(req.seed, 0))
+            )
     out = [r.loops for r in engine.generate_batch(reqs)]
     later = [_unfilled(moved, kept, first.loops) for moved, kept in zip(out[::2], out[1::2])]
     fills = _fills(req, phrase, n, bank.rate)  # (windows, N)
@@ -156,7 +159,13 @@ def _fill_windows(engine, req, first, later, fills, score_side, bank) -> dict:
         held = np.where(score_side, np.nan, first.z[v])[None].astype(np.float32)
         reqs.append(
             dataclasses.replace(
-                req, variations=1, seed=seed, score=score.astype(np.float32), lane_modes=modes, held=held
+                req,
+                variations=1,
+                seed=seed,
+                score=score.astype(np.float32),
+                lane_modes=modes,
+                held=held,
+                feel_of=(req.seed, int(v)),
             )
         )
         keys.append((int(k), int(v)))

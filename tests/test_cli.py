@@ -65,6 +65,10 @@ def test_eval_keeps_earlier_results_unless_forced(fake_gmd, tmp_path, capsys):
     assert main(["eval", "all", "--gmd", str(fake_gmd), "--out", str(out)]) == EXIT_USER_ERROR
     assert "results.md already exists: give --force to overwrite" in capsys.readouterr().err
     assert (out / "results.md").read_text() == "kept" and len(list(out.iterdir())) == 1
+    (out / "phrases_results.md").write_text("kept too")  # eval phrases guards its own file
+    assert main(["eval", "phrases", "--gmd", str(fake_gmd), "--out", str(out)]) == EXIT_USER_ERROR
+    assert "phrases_results.md already exists" in capsys.readouterr().err
+    assert (out / "phrases_results.md").read_text() == "kept too"
 
 
 def test_bench_keeps_an_earlier_report_unless_forced(tmp_path, capsys):

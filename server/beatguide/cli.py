@@ -223,7 +223,8 @@ def _cmd_eval(args) -> int:
 
     args.gmd = _gmd(args.gmd)
     if not args.force:
-        _check_free([args.out / name for name in OUTPUT_FILES], "folder with --out")
+        written = ["phrases_results.md"] if args.what == "phrases" else OUTPUT_FILES
+        _check_free([args.out / name for name in written], "folder with --out")
     _models(args)
     t0 = time.perf_counter()
     engine = Engine(args.models)

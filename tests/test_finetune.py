@@ -418,3 +418,16 @@ def test_the_base_fitted_prior_ships_adapted_or_as_is(tiny_models, home, loops_f
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
     assert engine.generate(Request("adapted", 2, score=score)).loops.shape == (2, 32, 27)
+
+
+def test_the_base_feel_is_kept(tiny_models, home, loops_folder, tmp_path):
+    """A fine-tuned model draws its values with its base's feel (beatguide.feel)."""
+    tiny, _ = tiny_models
+    base = tmp_path / "base" / "agvae2"
+    shutil.copytree(tiny / "agvae2", base)
+    meta = json.loads((base / "model.json").read_text())
+    meta["feel"] = {"loop": [0.2, 0.1], "drum": [0.1, 0.1], "bar": [0.0, 0.2], "spread": 1.0}
+    (base / "model.json").write_text(json.dumps(meta))
+    ft.finetune("agvae2", loops_folder, "felt", models=[base.parent], minutes=1, max_steps=1, progress=False)
+    assert json.loads((home / "felt" / "model.json").read_text())["feel"] == meta["feel"]
+    assert Engine(model_dirs([home])).models["felt"].feel.loop == (0.2, 0.1)

@@ -618,7 +618,7 @@ def finetune(
     }
     bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
     prior_meta = {"prior_fit": base_meta.get("prior_fit", []), "prior_adapted": prior_action == "adapted"}
-    return _export(model, dest, summary, bank, force, prior, prior_meta)
+    return _export(model, dest, summary, bank, force, prior, prior_meta, base_meta.get("feel"))
 
 
 def _export(
@@ -629,10 +629,13 @@ def _export(
     force: bool,
     prior: FittedPrior | None = None,
     prior_meta: dict | None = None,
+    feel: dict | None = None,
 ) -> dict:
     """Export into a hidden folder beside ``dest``, then move it into place (replacing ``dest`` only
     with ``force``): the models folder never holds a half-written model. ``prior``: the fitted prior it
-    ships, described in model.json by ``prior_meta`` (the base's "prior_fit" rows, "prior_adapted")."""
+    ships, described in model.json by ``prior_meta`` (the base's "prior_fit" rows, "prior_adapted").
+    ``feel``: the base's feel (``beatguide.feel``), kept: fine-tuning the decoder side leaves the
+    value head's draws as shared within a loop as the base's."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
@@ -644,6 +647,9 @@ def _export(
             meta_prior = dict(prior_meta or {})
             attach(tmp / dest.name, prior.arrays(), meta_prior.pop("prior_fit", []), **meta_prior)
             meta = json.loads((tmp / dest.name / "model.json").read_text())
+        if feel:
+            meta["feel"] = feel
+            (tmp / dest.name / "model.json").write_text(json.dumps(meta, indent=2))
         write_card(tmp / dest.name, meta)
         if dest.exists():
             if not force:

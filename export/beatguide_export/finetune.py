@@ -13,8 +13,6 @@ import copy
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +37,7 @@ from .data import WindowSet
 from .losses import total_loss
 from .model_card import write_card
 from .models import N_DRUMS, WIDTH, DrumVAE
-from .onnx_export import export_model, load_exported
+from .onnx_export import export_model, install, load_exported, staging
 from .prior_fit import attach
 from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, prior_draws, seed_all
 
@@ -636,28 +634,19 @@ def _export(
     ships, described in model.json by ``prior_meta`` (the base's "prior_fit" rows, "prior_adapted").
     ``feel``: the base's feel (``beatguide.feel``), kept: fine-tuning the decoder side leaves the
     value head's draws as shared within a loop as the base's."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    except OSError as e:
-        raise OutputError(f"cannot write in {dest.parent}: {e.strerror or e}") from None
-    try:
-        meta = export_model(model, tmp / dest.name, summary, bank)
+    with staging(dest) as staged:
+        meta = export_model(model, staged, summary, bank)
         if prior is not None:
             meta_prior = dict(prior_meta or {})
-            attach(tmp / dest.name, prior.arrays(), meta_prior.pop("prior_fit", []), **meta_prior)
-            meta = json.loads((tmp / dest.name / "model.json").read_text())
+            attach(staged, prior.arrays(), meta_prior.pop("prior_fit", []), **meta_prior)
+            meta = json.loads((staged / "model.json").read_text())
         if feel:
             meta["feel"] = feel
-            (tmp / dest.name / "model.json").write_text(json.dumps(meta, indent=2))
-        write_card(tmp / dest.name, meta)
-        if dest.exists():
-            if not force:
-                raise OutputError(f"{dest} appeared while fine-tuning: give --force to replace it")
-            os.replace(dest, tmp / "replaced")
-        os.replace(tmp / dest.name, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            (staged / "model.json").write_text(json.dumps(meta, indent=2))
+        write_card(staged, meta)
+        if dest.exists() and not force:
+            raise OutputError(f"{dest} appeared while fine-tuning: give --force to replace it")
+        install(staged, dest)
     print(f"wrote model {dest.name!r} to {dest}")
     return meta
 

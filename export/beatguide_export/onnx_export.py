@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,28 @@ def destination(name: str, models: Path, replace: bool) -> Path:
     return out
 
 
+@contextmanager
+def staging(dest: Path):
+    """A folder to write a model into, hidden beside ``dest`` (so it is never served half-written);
+    removed on leaving, whatever happens. :func:`install` moves it into place."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as e:
+        raise OutputError(f"cannot write in {dest.parent}: {e.strerror or e}") from None
+    try:
+        yield tmp / dest.name
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def install(staged: Path, dest: Path) -> None:
+    """Move a staged model folder to ``dest``, the model there (if any) set aside to be removed with the stage."""
+    if dest.exists():
+        os.replace(dest, staged.parent / "replaced")
+    os.replace(staged, dest)
+
+
 def export_cli(args) -> int:
     """``beatguide export``: the run's model into models/NAME, written beside it and moved into place
     whole (replacing a model there only when asked), so no half-written model is ever served."""
@@ -237,13 +260,7 @@ def export_cli(args) -> int:
     else:
         bank = None
     results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as e:
-        raise OutputError(f"cannot write in {out.parent}: {e.strerror or e}") from None
-    try:
-        staged = tmp / out.name
+    with staging(out) as staged:
         meta = export_model(model, staged, summary, bank)
         if getattr(args, "gmd", None):  # the fitted prior, from the same split's codes
             from beatguide.gmd import load_split
@@ -257,10 +274,6 @@ def export_cli(args) -> int:
         from .model_card import write_card
 
         write_card(staged, meta, results)
-        if out.exists():
-            os.replace(out, tmp / "replaced")
-        os.replace(staged, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        install(staged, out)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")
     return 0

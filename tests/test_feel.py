@@ -126,3 +126,14 @@ def test_a_shared_feel_takes_the_loop_level_of_another_requests_variation():
     np.testing.assert_allclose(level(window[0]), level(first[1]), atol=0.15)
     assert np.abs(level(alone[0]) - level(first[1])).max() > 0.15
     assert not np.array_equal(window[0], first[1]), "the notes are the window's own"
+
+
+def test_normal_cdf_agrees_with_the_error_function():
+    import math
+
+    from beatguide.feel import normal_cdf
+
+    x = np.linspace(-6, 6, 2001)
+    exact = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    np.testing.assert_allclose(normal_cdf(x), exact, atol=1e-7, rtol=0)
+    np.testing.assert_allclose(normal_cdf(x.reshape(3, 667)), exact.reshape(3, 667), atol=1e-7, rtol=0)

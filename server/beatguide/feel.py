@@ -26,12 +26,20 @@ from .grid import BARS
 
 FEEL_STREAM = 3  # random stream of the shared components, beside the seed's own uniforms (engine.derive_seed: 1, 2)
 SHARES = ("loop", "drum", "bar")
-_erf = np.frompyfunc(math.erf, 1, 1)
+# erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7): vectorized, where math.erf per
+# element took as long as the models themselves.
+_P = 0.3275911
+_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:
-    """The standard normal distribution function, elementwise."""
-    return 0.5 * (1.0 + _erf(np.asarray(x, np.float64) / math.sqrt(2.0)).astype(np.float64))
+    """The standard normal distribution function, elementwise (absolute error below 1e-7)."""
+    z = np.asarray(x, np.float64) / math.sqrt(2.0)
+    a = np.abs(z)
+    t = 1.0 / (1.0 + _P * a)
+    poly = t * (_A[0] + t * (_A[1] + t * (_A[2] + t * (_A[3] + t * _A[4]))))
+    erf = 1.0 - poly * np.exp(-a * a)
+    return 0.5 * (1.0 + np.sign(z) * erf)
 
 
 @dataclass(frozen=True)

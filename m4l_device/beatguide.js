@@ -185,7 +185,7 @@ function lanemode(lane, mode) { state.laneModes[lane] = mode; }
 function latents(i) { state.latentSource = i; }
 
 // ---------------------------------------------------------------- phrases and amounts
-// Bars and Fill (live.menu items) and the Timing and Velocity dials (percent): Live parameters,
+// Bars and Fill (live.menu items) and the Timing and Velocity boxes (percent): Live parameters,
 // saved with the Set. Requests carry them as bgPhrase(); clips take their length from /bg/done.
 
 var phraseControls = {
@@ -446,8 +446,9 @@ function record_taps(v) {
     if (!started || v === 0) return;
     if (taps !== null) bgUnwatch(taps.watchers);
     var t = bgTransport();
-    taps = { startBeat: Math.ceil(t.beat / t.bar) * t.bar, notes: [], rolling: t.playing, countingIn: t.countingIn,
-        sawPlaying: t.playing, ignored: 0, watchers: [] };
+    taps = { startBeat: Math.ceil(t.beat / t.bar) * t.bar, notes: [], rolling: false, countingIn: false,
+        sawPlaying: false, ignored: 0, watchers: [] };
+    noteTransport(t);   // armed during a count-in: its taps count from the start
     taps.watchers.push(bgWatch("live_set", "is_playing", transportChanged),
         bgWatch("live_set", "is_counting_in", transportChanged));
     var span = "2 bars of taps from beat " + taps.startBeat;

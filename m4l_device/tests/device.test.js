@@ -774,6 +774,20 @@ test("taps: monitoring Off says so; a count-in counts only a tap just before the
   assert.equal(dev.ctx.state.groove.mask, g.mask);
 });
 
+test("taps: armed while Live counts in, a tap just before the first beat counts", () => {
+  const { live, dev } = started();
+  live.track(0).props.current_monitoring_state = 0;
+  live.setTransport({ is_counting_in: 1 });
+  dev.send("record_taps", 1);
+  dev.send("tap", 38, 110, -0.1 * 480);    // a hair early on the first beat: an early step 0
+  assert.doesNotMatch(dev.status(), /only while Live plays/);
+  live.setTransport({ is_counting_in: 0, is_playing: 1 });
+  live.setTransport({ current_song_time: 8.05 });
+  dev.tick();
+  assert.equal(dev.ctx.state.groove.mask, 1);
+  assert.match(dev.status(), /recorded 1 taps from beat 0/);
+});
+
 test("a server that never answers Generate: the wait ends with a message, and later replies are ignored", () => {
   const { live, dev } = connected({ slots: 4 });
   dev.send("cell", 0, 0, 1);

@@ -288,7 +288,8 @@ function launcher(kind) {
         if (state.replyPort === 0) outlet(OUT_LAUNCHER, "reply_port");
     }
     else if (kind === "port" && validPort(args[0]) && args[0] !== state.sendPort) useSendPort(args[0]);
-    else if (kind === "reply_port" && validPort(args[0]) && state.replyPort === 0) useReplyPort(args[0]);
+    // not while a request is out: its replies come to the port it named
+    else if (kind === "reply_port" && validPort(args[0]) && state.replyPort === 0 && pending === null) useReplyPort(args[0]);
 }
 
 // The launcher's settings: the server port and the server command (empty: it searches).

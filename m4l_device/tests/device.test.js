@@ -901,3 +901,16 @@ test("a stroke on the grid is saved once, when the mouse is released: one undo s
   dev.send("cell", 1, 0, 1);   // a cell outside a stroke (not from the mouse) is saved at once
   assert.equal(dev.sent(4).length, before + 2);
 });
+
+test("a free reply port from the launcher waits while a request is out (its replies come to the port it named)", () => {
+  const { dev } = connected({ slots: 4 });
+  const portOf = () => dev.sent(1).pop()[1];
+  const before = portOf();
+  dev.send("cell", 0, 0, 1);
+  dev.send("generate", 1);
+  dev.send("launcher", "reply_port", 50321);
+  assert.equal(portOf(), before, "kept while Generate waits");
+  dev.ctx.pending = null;
+  dev.send("launcher", "reply_port", 50321);
+  assert.equal(portOf(), 50321);
+});

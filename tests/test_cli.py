@@ -107,3 +107,11 @@ def test_usage_errors_exit_2_without_traceback(tmp_path):
     for argv in (["generate"], ["bench", "--runs", "0"], ["serve", "--port", "70000", "--models", str(tmp_path)]):
         r = subprocess.run([sys.executable, "-m", "beatguide.cli", *argv], capture_output=True, text=True)
         assert r.returncode == EXIT_USER_ERROR and "Traceback" not in r.stderr, (argv, r.stderr)
+
+
+def test_eval_without_scikit_learn_says_which_extra(fake_gmd, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn raises ImportError
+    out = tmp_path / "out"
+    assert main(["eval", "realism", "--gmd", str(fake_gmd), "--out", str(out)]) == EXIT_USER_ERROR
+    assert "needs scikit-learn, the eval extra" in capsys.readouterr().err
+    assert not out.exists()

@@ -122,12 +122,10 @@ def test_amounts_apply_to_the_whole_phrase_and_to_a_drawn_score(engine):
 def test_fills_land_on_phrase_ends(engine):
     req = request(n=8)
     rate = phrases.data().bank.rate
-    always = phrases._fills(req, phrases.Phrase(8, "always"), 8, rate)
+    always = phrases._fills(req.seed, phrases.Phrase(8, "always"), 8, rate)
     assert always[-1].all() and not always[:-1].any()
-    assert not phrases._fills(req, phrases.Phrase(8, "off"), 8, rate).any()
-    auto = np.concatenate(
-        [phrases._fills(dataclasses.replace(req, seed=s), phrases.Phrase(8), 8, rate) for s in range(200)], 1
-    )
+    assert not phrases._fills(req.seed, phrases.Phrase(8, "off"), 8, rate).any()
+    auto = np.concatenate([phrases._fills(s, phrases.Phrase(8), 8, rate) for s in range(200)], 1)
     assert not auto[0::2].any(), "only windows that end a 4-bar phrase"
     assert abs(auto[1::2].mean() - rate) < 0.04
     # a fill plays the fill bar's drums: more snare and toms in the last bar than without
@@ -252,3 +250,21 @@ def test_a_later_window_that_would_play_a_fill_keeps_the_first_windows_score():
     moved[1, 2, 2] = 1  # variation 1's only changes a hat
     out = phrases._unfilled(moved, kept, first)
     assert np.array_equal(out[0], kept[0]) and np.array_equal(out[1], moved[1])
+
+
+@pytest.mark.parametrize("fill", ["auto", "always"])
+def test_variation_k_of_a_phrase_is_the_same_whatever_the_number_of_variations(engine, fill):
+    """As in engine.generate: each variation takes draw k of every stream, fills included."""
+    req = request(n=8)
+    many = phrases.generate(engine, req, phrases.Phrase(8, fill)).loops
+    for n in (1, 3):
+        few = phrases.generate(engine, dataclasses.replace(req, variations=n), phrases.Phrase(8, fill)).loops
+        assert np.array_equal(few[..., HITS], many[:n, :, HITS])
+        np.testing.assert_allclose(few, many[:n], atol=1e-5)  # onnxruntime's sums differ a little by batch size
+
+
+def test_a_phrase_reports_the_time_of_the_whole_phrase(engine):
+    req = request()
+    two = phrases.generate(engine, req, phrases.Phrase(2))
+    eight = phrases.generate(engine, req, phrases.Phrase(8, "always"))
+    assert eight.elapsed_ms > two.elapsed_ms

@@ -222,6 +222,13 @@ def _cmd_eval(args) -> int:
     from .gmd import load_split
 
     args.gmd = _gmd(args.gmd)
+    if args.what in ("realism", "phrases", "all"):  # their classifier test: say so before minutes of work
+        try:
+            import sklearn  # noqa: F401
+        except ImportError as e:
+            raise BeatGuideError(
+                f"beatguide eval {args.what} needs scikit-learn, the eval extra ({e}): pip install 'beatguide[eval]'"
+            ) from None
     if not args.force:
         written = ["phrases_results.md"] if args.what == "phrases" else OUTPUT_FILES
         _check_free([args.out / name for name in written], "folder with --out")

@@ -19,6 +19,7 @@ The fill bank and the fitted steps ship in ``phrases.npz`` (``beatguide data phr
 from __future__ import annotations
 
 import dataclasses
+import time
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from . import amounts
 from .drums import N_CLASSES
-from .engine import SCORE_SIDE, Engine, Request, Result, derive_seed
+from .engine import MAX_VARIATIONS, SCORE_SIDE, Engine, Request, Result, derive_seed
 from .errors import DataError, InputError, ModelError
 from .fills import BAR_STEPS, FillBank, build_bank, fill_bars, half_changes, phrase_windows
 from .grid import HITS, VELOCITIES
@@ -86,13 +87,18 @@ def data(path: Path = DATA_FILE) -> PhraseData:
 
 def generate(engine: Engine, req: Request, phrase: Phrase = Phrase()) -> Result:
     """N variations of ``req`` as phrases: loops (N, bars * 16, 27), the first window's readings
-    and seeds. A 2-bar phrase at full amounts is exactly ``engine.generate(req)``."""
+    and seeds, the whole phrase's time. A 2-bar phrase at full amounts is exactly
+    ``engine.generate(req)``. As there, variation k is the same whatever N. A locked score (the
+    score seed) keeps the first window's score latents; the later windows wander from them anew
+    with each seed."""
     phrase.check()
     if phrase.bars == 2:
         first = engine.generate(req)
         return dataclasses.replace(first, loops=amounts.apply(first.loops, phrase.timing, phrase.velocity))
+    t0 = time.perf_counter()
     d = data()
-    return _phrase(engine, req, phrase, d.wander_of(req.model), d.bank)
+    result = _phrase(engine, req, phrase, d.wander_of(req.model), d.bank)
+    return dataclasses.replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
 
 
 def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: FillBank) -> Result:
@@ -101,7 +107,8 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
     score_side = _score_side(engine, req.model)
     reqs = []
     for k in range(1, windows):
-        eps = np.random.default_rng(derive_seed(req.seed, WANDER_STREAM + k)).standard_normal(first.z.shape)
+        rng = np.random.default_rng(derive_seed(req.seed, WANDER_STREAM + k))
+        eps = rng.standard_normal((MAX_VARIATIONS, first.z.shape[1]))[:n]
         seed = derive_seed(req.seed, WINDOW_STREAM + k)
         for step in (wander, 0.0):
             held = np.where(score_side, first.z + step * eps, first.z).astype(np.float32)
@@ -110,7 +117,7 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
             )
     out = [r.loops for r in engine.generate_batch(reqs)]
     later = [_unfilled(moved, kept, first.loops) for moved, kept in zip(out[::2], out[1::2])]
-    fills = _fills(req, phrase, n, bank.rate)  # (windows, N)
+    fills = _fills(req.seed, phrase, n, bank.rate)  # (windows, N)
     if fills.any():
         filled = _fill_windows(engine, req, first, later, fills, score_side, bank)
         for (k, v), loop in filled.items():
@@ -132,15 +139,15 @@ def _score_side(engine: Engine, model: str) -> np.ndarray:
     return np.concatenate([np.full(lat["dim"] * lat["groups"], lat["gesture"] in SCORE_SIDE) for lat in lats])
 
 
-def _fills(req: Request, phrase: Phrase, n: int, rate: float) -> np.ndarray:
+def _fills(seed: int, phrase: Phrase, n: int, rate: float) -> np.ndarray:
     """(windows, N) bool: which windows of each variation end in a fill. ``always``: the last one;
-    ``auto``: each window that ends a 4-bar phrase, at the bank's rate (seeded draws)."""
+    ``auto``: each window that ends a 4-bar phrase, at the bank's rate (draws of the seed)."""
     windows = phrase.bars // 2
     out = np.zeros((windows, n), bool)
     if phrase.fill == "always":
         out[-1] = True
     elif phrase.fill == "auto":
-        draws = np.random.default_rng(derive_seed(req.seed, FILL_STREAM)).random((windows, n))
+        draws = np.random.default_rng(derive_seed(seed, FILL_STREAM)).random((windows, MAX_VARIATIONS))[:, :n]
         out[1::2] = draws[1::2] < rate
     return out
 
@@ -150,12 +157,13 @@ def _fill_windows(engine, req, first, later, fills, score_side, bank) -> dict:
     humanized with the first window's groove-side latents (the score side read from this score)."""
     empty = np.zeros(N_CLASSES, bool) if req.lane_modes is None else np.array([m == "empty" for m in req.lane_modes])
     modes = tuple("empty" if e else "given" for e in empty)
-    picks = np.random.default_rng(derive_seed(req.seed, FILL_STREAM + 1)).random(fills.shape)
+    windows = fills.shape[0]
+    picks = np.random.default_rng(derive_seed(req.seed, FILL_STREAM + 1)).random((windows, MAX_VARIATIONS))
     keys, reqs = [], []
     for k, v in zip(*np.nonzero(fills)):
         played = later[k - 1][v][:, HITS] > 0.5
         score = np.concatenate([played[:BAR_STEPS], bank.choose(played[:BAR_STEPS], picks[k, v])]) & ~empty
-        seed = derive_seed(req.seed, FILL_STREAM + 2 + k * len(first.loops) + v)
+        seed = derive_seed(req.seed, FILL_STREAM + 2 + k * MAX_VARIATIONS + v)
         held = np.where(score_side, np.nan, first.z[v])[None].astype(np.float32)
         reqs.append(
             dataclasses.replace(

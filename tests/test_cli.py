@@ -30,6 +30,22 @@ def test_export_a_tiny_run(tmp_path, capsys):
     }
     assert Engine(models).names == ["tiny"]
     assert main(["export", str(tmp_path / "runs" / "missing"), "--models", str(models)]) == EXIT_USER_ERROR
+    bad = tmp_path / "results.json"
+    bad.write_text("{not json")
+    args = ["export", str(run), "--models", str(models), "--name", "tiny2", "--results", str(bad)]
+    assert main(args) == EXIT_USER_ERROR
+    assert "not a readable results.json" in capsys.readouterr().err and not (models / "tiny2").exists()
+    m = build("factorized", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic")
+    torch.save({"config": m.config.to_dict(), "model": m.state_dict()}, run / "best.pt")
+    assert main(["export", str(run), "--models", str(models), "--name", "drawn"]) == 0
+    assert "fit its feel: python -m beatguide.evaluate.feel_fit" in capsys.readouterr().out
+
+
+def test_data_phrases_keeps_the_file_unless_forced(tmp_path, capsys):
+    out = tmp_path / "phrases.npz"
+    out.write_bytes(b"kept")
+    assert main(["data", "phrases", "--gmd", str(tmp_path), "--out", str(out)]) == EXIT_USER_ERROR
+    assert "already exists: give --force" in capsys.readouterr().err and out.read_bytes() == b"kept"
 
 
 def test_eval_on_a_tiny_dataset(fake_gmd, tiny_models, tmp_path, capsys):

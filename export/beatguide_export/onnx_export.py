@@ -259,7 +259,12 @@ def export_cli(args) -> int:
             bank = {k: f[k] for k in f.files}
     else:
         bank = None
-    results = json.loads(Path(args.results).read_text()) if getattr(args, "results", None) else None
+    results = None
+    if getattr(args, "results", None):
+        try:
+            results = json.loads(Path(args.results).read_text())
+        except (OSError, ValueError) as e:
+            raise BeatGuideError(f"{args.results}: not a readable results.json ({e})") from None
     with staging(out) as staged:
         meta = export_model(model, staged, summary, bank)
         if getattr(args, "gmd", None):  # the fitted prior, from the same split's codes
@@ -276,4 +281,9 @@ def export_cli(args) -> int:
         write_card(staged, meta, results)
         install(staged, out)
     print(f"exported {meta['kind']} ({meta['parameters']:,} parameters) to {out}")
+    if "feel" not in meta and meta["config"].get("values") == "logistic":  # drawn values, independent until fitted
+        print(
+            f"its value draws are independent per note; to share them within a loop as drummers do, fit its feel: "
+            f"python -m beatguide.evaluate.feel_fit --gmd DIR --models {out.parent} --write"
+        )
     return 0

@@ -207,6 +207,8 @@ def _cmd_data_phrases(args) -> int:
     from .gmd import load_split
     from .phrases import build
 
+    if not args.force:
+        _check_free([args.out], "file with --out")
     _models(args)
     engine = Engine(args.models)
     train = load_split(_gmd(args.gmd), "train", args.cache_dir)
@@ -518,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--cache-dir", type=Path, help=cache_help)
     _models_option(ph)
     ph.add_argument("--out", type=Path, default=PHRASE_DATA, help="where it goes (default: the package's phrases.npz)")
+    ph.add_argument("--force", action="store_true", help="replace the file --out names (the package's, by default)")
     ph.set_defaults(func=_cmd_data_phrases)
 
     t = _parser(sub, "train", "train a model (needs the train extra)")

@@ -28,7 +28,7 @@ import numpy as np
 from . import amounts
 from .drums import N_CLASSES
 from .engine import MAX_VARIATIONS, SCORE_SIDE, Engine, Request, Result, derive_seed
-from .errors import DataError, InputError, ModelError
+from .errors import DataError, InputError, ModelError, OutputError
 from .fills import BAR_STEPS, FillBank, build_bank, fill_bars, half_changes, phrase_windows
 from .grid import HITS, VELOCITIES
 
@@ -222,12 +222,15 @@ def build(engine: Engine, train, models, path: Path = DATA_FILE, seed: int = 0) 
     real, _, _ = phrase_windows(train, 4, align=4)
     pick = np.random.default_rng(seed).permutation(len(real))[:FIT_PHRASES]
     wander = {m: fit_wander(engine, m, real[np.sort(pick)], bank, seed) for m in models}
-    with open(path, "wb") as f:  # a file object: numpy would add ".npz" to a path without it
-        np.savez_compressed(
-            f,
-            **arrays,
-            wander_models=np.array(list(wander), dtype=str),
-            wander=np.array(list(wander.values()), np.float64),
-        )
+    try:
+        with open(path, "wb") as f:  # a file object: numpy would add ".npz" to a path without it
+            np.savez_compressed(
+                f,
+                **arrays,
+                wander_models=np.array(list(wander), dtype=str),
+                wander=np.array(list(wander.values()), np.float64),
+            )
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     data.cache_clear()
     return wander

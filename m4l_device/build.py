@@ -1,12 +1,13 @@
-"""Build the Beat Guide Max for Live device: `python m4l_device/build.py [--out DIR]`.
+"""Build the Beat Guide Max for Live device: `python m4l_device/build.py [--out DIR] [--unfrozen]`.
 
 Writes into DIR (default m4l_device/dist/):
 
 - `Beat Guide.amxd`, the frozen device to install: every file it loads (its scripts, the scripts
   they include, the Node for Max launcher) is embedded, in the layout Max writes when it freezes a
   device (`frozen.py`);
-- `unfrozen/Beat Guide.amxd` with the same scripts beside it, loose: the same device, for editing
-  in Max or where a frozen device cannot be used (it loads the scripts from its own folder).
+- with `--unfrozen`, also `unfrozen/Beat Guide.amxd` with the same scripts beside it, loose: the
+  same device, for editing in Max or where a frozen device cannot be used (it loads the scripts
+  from its own folder). Without it the frozen device is the only one in DIR.
 
 `bg_spec.js`, the device's constants, is generated from the Python package
 (`beatguide.protocol.device_spec()`): steps, drum classes, lane modes, flags, the argument layout of
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -65,47 +65,61 @@ def build_time() -> float:
     return float(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
 
 
-def build(out: Path, spec: dict | None = None) -> Path:
-    """Writes the frozen device and the unfrozen fallback into `out`; returns the frozen device's path."""
+def build(out: Path, spec: dict | None = None, unfrozen: bool = False) -> Path:
+    """Writes the frozen device into `out` (the only device there, so nothing can pick the wrong one)
+    and, with `unfrozen`, the unfrozen fallback into `out/unfrozen/`; returns the frozen device's path."""
     if out.resolve() == HERE:
         raise ValueError(f"the output folder must not be the device's source folder ({HERE})")
     spec = load_spec() if spec is None else spec
-    loose = out / UNFROZEN
-    loose.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with_launcher = (HERE / LAUNCHER).is_file()
     patch = patcher(spec, with_launcher)
-    (loose / DEVICE_NAME).write_bytes(amxd_bytes(patch))
-    (loose / SPEC_FILE).write_text(spec_js(spec), encoding="utf-8")
     scripts = list(JS_FILES) + ([LAUNCHER] if with_launcher else [])
-    for name in scripts:
-        if name != SPEC_FILE:
-            shutil.copy2(HERE / name, loose / name)  # keeps the source's modification date
+    made = build_time()
     # Node for Max runs its script from a file on disk, so Max marks it to be extracted (as it does
     # for audio files); the js and jsui read theirs from the device.
     embedded = [
-        Embedded(name, (loose / name).read_bytes(), (loose / name).stat().st_mtime, extract=name == LAUNCHER)
+        Embedded(name, spec_js(spec).encode("utf-8"), made, extract=False)
+        if name == SPEC_FILE
+        else Embedded(name, (HERE / name).read_bytes(), (HERE / name).stat().st_mtime, extract=name == LAUNCHER)
         for name in scripts
     ]
     device = out / DEVICE_NAME
-    device.write_bytes(frozen_amxd_bytes(DEVICE_NAME, patch, embedded, build_time()))
-    for name in scripts:  # copies an earlier build left beside the device: the frozen one needs none
+    device.write_bytes(frozen_amxd_bytes(DEVICE_NAME, patch, embedded, made))
+    for name in scripts:  # loose copies an earlier build left beside the device: the frozen one needs none
         (out / name).unlink(missing_ok=True)
+    loose = out / UNFROZEN
+    if unfrozen:
+        loose.mkdir(exist_ok=True)
+        (loose / DEVICE_NAME).write_bytes(amxd_bytes(patch))
+        for e in embedded:
+            (loose / e.name).write_bytes(e.data)
+            os.utime(loose / e.name, (e.mtime, e.mtime))
+    elif loose.is_dir():  # an earlier build's fallback: a second device there would be mistaken for this one
+        for name in [*scripts, DEVICE_NAME]:
+            (loose / name).unlink(missing_ok=True)
+        if not any(loose.iterdir()):
+            loose.rmdir()
     return device
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default m4l_device/dist)")
+    ap.add_argument(
+        "--unfrozen", action="store_true", help="also write the unfrozen device with its scripts into OUT/unfrozen/"
+    )
     args = ap.parse_args(argv)
     try:
-        device = build(args.out)
+        device = build(args.out, unfrozen=args.unfrozen)
     except ValueError as e:
         print(f"build.py: {e}", file=sys.stderr)
         return 2
     if args.out == DEFAULT_OUT and DIAGRAM.parent.is_dir():  # in a checkout: keep the guide's drawing current
         write_svg(device, DIAGRAM)
     print(f"{device}  (frozen: install this one)")
-    print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")
+    if args.unfrozen:
+        print(f"{device.parent / UNFROZEN / DEVICE_NAME}  (unfrozen: loads the scripts beside it)")
     return 0
 
 

@@ -32,7 +32,7 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("device")
-    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(out)], check=True)
+    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(out), "--unfrozen"], check=True)
     return out
 
 
@@ -80,8 +80,23 @@ def test_build_refuses_to_write_into_the_source_folder():
 
 def test_a_rebuild_removes_the_loose_scripts_of_an_earlier_layout(tmp_path):
     (tmp_path / "beatguide.js").write_text("// an earlier build's copy")
-    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path), "--unfrozen"],
+        check=True,
+        capture_output=True,
+    )
     assert not (tmp_path / "beatguide.js").exists() and (tmp_path / "unfrozen" / "beatguide.js").is_file()
+
+
+def test_a_default_build_holds_one_device_the_frozen_one(tmp_path):
+    """Whatever looks for the built .amxd finds the frozen device: the fallback is written only when asked
+    (and an earlier build's fallback is removed)."""
+    (tmp_path / "unfrozen").mkdir()
+    (tmp_path / "unfrozen" / "Beat Guide.amxd").write_bytes(b"an earlier build's")
+    subprocess.run([sys.executable, str(DEVICE / "build.py"), "--out", str(tmp_path)], check=True, capture_output=True)
+    devices = list(tmp_path.rglob("*.amxd"))
+    assert devices == [tmp_path / "Beat Guide.amxd"]
+    assert len(read_frozen(devices[0].read_bytes())) == 1 + len((*JS_FILES, LAUNCHER))
 
 
 @pytest.mark.skipif(not (MAXDIFF / "amxd_textconv.py").is_file(), reason="Ableton's maxdiff reader is not here")

@@ -20,7 +20,7 @@ function buildDir() {
     built = process.env.BG_DEVICE_DIR;
   } else {
     built = fs.mkdtempSync(path.join(os.tmpdir(), "bg-device-"));
-    execFileSync(PYTHON, [path.join(DEVICE_DIR, "build.py"), "--out", built]);
+    execFileSync(PYTHON, [path.join(DEVICE_DIR, "build.py"), "--out", built, "--unfrozen"]);
   }
   return built;
 }

@@ -10,7 +10,7 @@ var BG_LOOP_BEATS = BG_SPEC.grid.loop_beats;
 var BG_STEP_BEATS = BG_SPEC.grid.step_beats;
 var BG_ADDR = BG_SPEC.addresses;
 var BG_MIDI_PITCHES = 128;
-var BG_LANE_GIVEN = BG_SPEC.lane_modes.indexOf("given");
+var BG_LANE_DEFAULT = BG_SPEC.lane_modes.indexOf(BG_SPEC.default_lane_mode);
 var BG_NONE = "-";           // a saved name (model, server command) when there is none
 var BG_AUTO = -2;            // input override: the pitch reads as the kit map says
 var BG_NOT_READ = -1;        // input map / override: the pitch is not read
@@ -272,7 +272,7 @@ function bgAccentsFromNotes(notes, inputMap) {
 function bgEmptyState() {
     return {
         score: bgFilled(BG_CLASSES, 0),                 // lane masks
-        laneModes: bgFilled(BG_CLASSES, BG_LANE_GIVEN), // indices into BG_SPEC.lane_modes
+        laneModes: bgFilled(BG_CLASSES, BG_LANE_DEFAULT), // indices into BG_SPEC.lane_modes
         groove: { mask: 0, velocities: bgFilled(BG_STEPS, 0), offsets: bgFilled(BG_STEPS, 0) },
         accents: 0,
         padOverride: bgFilled(BG_CLASSES, -1),          // per lane: the pad note the producer chose, -1 auto

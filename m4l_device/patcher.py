@@ -413,7 +413,7 @@ def lane_rows(d: Device) -> None:
             modes,
             f"How the model treats the {label} lane: decide (its choice), given (as drawn; empty means none), "
             "empty (none, guaranteed) or exact (exactly the drawn hits).",
-            initial=modes.index("given"),
+            initial=modes.index(d.spec["default_lane_mode"]),
             varname=f"bg_lanemode_{lane}",
         )
 

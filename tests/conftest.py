@@ -139,7 +139,8 @@ def tiny_models(tmp_path_factory):
     """All four models, small and freshly initialised, exported to ONNX (needs the train extra).
     Returns (folder, {kind: torch model})."""
     torch = pytest.importorskip("torch")
-    from beatguide_export.models import MODEL_KINDS, build
+    from beatguide.registry import KINDS
+    from beatguide_export.models import build
     from beatguide_export.onnx_export import export_model
     from beatguide_export.prior_fit import add_to_model
 
@@ -151,7 +152,7 @@ def tiny_models(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny_models")
     models = {}
-    for kind in MODEL_KINDS:
+    for kind in KINDS:
         torch.manual_seed(0)
         m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, free_bits=48.0).eval()
         bank = {

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from beatguide.fitted_prior import FittedPrior
+from beatguide.registry import KINDS
 
 torch = pytest.importorskip("torch")
 
 from beatguide_export.losses import loop_terms, total_loss  # noqa: E402
-from beatguide_export.models import MODEL_KINDS, build, free_nats, kl_per_latent  # noqa: E402
+from beatguide_export.models import build, free_nats, kl_per_latent  # noqa: E402
 from beatguide_export.train import humanize, prior_draws  # noqa: E402
 
 SMALL = dict(enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1)
@@ -54,7 +55,7 @@ def _model(kind, **kw):
     return build(kind, **{**SMALL, "free_bits": free, **kw})
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_output_shapes(kind):
     m = _model(kind)
     gest, target = _batch()
@@ -73,7 +74,7 @@ def test_output_shapes(kind):
     assert torch.all(out[..., 9:18][hits == 0] == 0) and torch.all(out[..., 18:][hits == 0] == 0)
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_few_steps_lower_the_loss(kind):
     m = _model(kind, dropout=0.0, prior_dropout=0.0)
     gest, target = _batch()

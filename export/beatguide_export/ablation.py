@@ -20,6 +20,7 @@ import numpy as np
 from beatguide.engine import Engine
 from beatguide.evaluate import experiments
 from beatguide.gmd import load_split
+from beatguide.registry import AGVAE2
 
 from . import data
 from .onnx_export import export_model, load_run
@@ -48,14 +49,15 @@ VARIANTS = {  # v2: squared-error values; each row changes one thing
     },
 }
 SOURCES = ("prior", "fitted prior", "bank", "own posterior")
+MODEL = AGVAE2.name  # every variant is AG-VAE 2
 
 
 def measure(models: Path, loops: np.ndarray, seed: int) -> dict:
     """The ablation's rows: humanize diversity / F1 / realism with the groove from the prior, the fitted
     prior, the bank and the window's own posterior, and the model's own leak into lanes set empty."""
     engine = Engine(models)
-    src = experiments.latent_sources(engine, loops, seed)["agvae2"]
-    leak = experiments.lane_leak(engine, loops, seed)["agvae2"]["model alone"]
+    src = experiments.latent_sources(engine, loops, seed)[MODEL]
+    leak = experiments.lane_leak(engine, loops, seed)[MODEL]["model alone"]
     row = {}
     for name in SOURCES:
         r = src[name]
@@ -111,7 +113,7 @@ def main(argv=None) -> int:
         run = args.out / f"variant{i}"
         if not (run / "summary.json").is_file():
             train(
-                "agvae2",
+                MODEL,
                 args.gmd,
                 run,
                 epochs=args.epochs,
@@ -124,8 +126,8 @@ def main(argv=None) -> int:
                 **change,
             )
         model, summary = load_run(run)
-        export_model(model, run / "models" / "agvae2", summary, latent_bank(model, train_windows))
-        add_to_model(run / "models" / "agvae2", train_loops, val, args.seed)
+        export_model(model, run / "models" / MODEL, summary, latent_bank(model, train_windows))
+        add_to_model(run / "models" / MODEL, train_loops, val, args.seed)
         results[name] = measure(run / "models", loops, args.seed)
         args.out.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=2))

@@ -23,7 +23,6 @@ import torch
 from tqdm import tqdm
 
 from beatguide.drums import INPUT_MAPS, N_CLASSES, DrumMap
-from beatguide.engine import SCORE_SIDE
 from beatguide.errors import BeatGuideError, DataError, InputError, OutputError, UnknownModelError
 from beatguide.evaluate.experiments import realism
 from beatguide.evaluate.metrics import hit_prf
@@ -32,6 +31,7 @@ from beatguide.gmd import note_windows
 from beatguide.grid import BEATS_PER_BAR
 from beatguide.midi_io import drum_notes, read_midi
 from beatguide.model_paths import NAME_PATTERN, bundled_models_dir, model_dirs, user_models_dir
+from beatguide.registry import SCORE_SIDE
 
 from .data import WindowSet
 from .losses import total_loss

@@ -31,6 +31,7 @@ from beatguide.drums import CLASSES, GMD_MAP
 from beatguide.engine import Engine, Request
 from beatguide.evaluate import experiments, metrics
 from beatguide.gmd import find_root, read_info
+from beatguide.registry import DEFAULT_MODEL
 
 from . import finetune as ft
 from .finetune import MidiWindows, finetune, read_windows
@@ -290,7 +291,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--gmd", type=Path, required=True, help="Groove MIDI Dataset folder (holds info.csv)")
     p.add_argument("--drummers", nargs="+", default=["drummer1", "drummer7", "drummer5", "drummer8"])
-    p.add_argument("--model", default="agvae2")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--models", type=Path, default=REPO_MODELS, help="folder holding the base model")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--threads", type=int, default=1)

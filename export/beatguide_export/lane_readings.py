@@ -17,11 +17,14 @@ import torch
 from torch.nn import functional as F
 
 from beatguide.evaluate.metrics import hit_prf
+from beatguide.registry import AGVAE11
 
 from . import data
 from .models import N_DRUMS, STEPS, MLPDecoder, MLPEncoder, ModelConfig, group_kl
 from .onnx_export import load_run
 from .train import DEFAULT_SIZES
+
+LANES = AGVAE11.name  # the kind that reads lanes
 
 
 def reading_prf(model, windows: data.WindowSet, n: int, seed: int = 0) -> tuple[float, float, float]:
@@ -37,7 +40,7 @@ def reading_prf(model, windows: data.WindowSet, n: int, seed: int = 0) -> tuple[
 def fit_lane_codes(train_lanes, val_lanes, dim: int, epochs: int = 20, seed: int = 0) -> dict:
     """Train agvae11's lane encoder and reader alone (its widths, sharing, allowance and beta) with
     ``dim``-wide codes on lanes (B, 9, 32); reading F1 (posterior mean) on both sets and KL per lane."""
-    cfg = ModelConfig(kind="agvae11", **DEFAULT_SIZES["agvae11"])
+    cfg = ModelConfig(kind=LANES, **DEFAULT_SIZES[LANES])
     torch.manual_seed(seed)
     enc = MLPEncoder(STEPS, cfg.lane_hidden, dim, N_DRUMS, cfg.lanes_shared)
     dec = MLPDecoder(dim, cfg.lane_hidden, STEPS, N_DRUMS, cfg.lanes_shared)

@@ -6,17 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-DESCRIPTIONS = {
-    "baseline": "GrooVAE humanize: a bidirectional LSTM encodes the drum score into one latent; an "
-    "autoregressive LSTM decoder writes the performance (hits, velocities, offsets).",
-    "factorized": "Factorized VAE: the score and the groove each get a bidirectional LSTM encoder and a "
-    "latent; the two latents are concatenated and decoded by one LSTM (no auxiliary decoders).",
-    "agvae2": "Auxiliary Guided VAE, 2 inputs: the factorized VAE plus auxiliary decoders rebuilding the "
-    "score from the score latent alone and the groove from the groove latent alone.",
-    "agvae11": "Auxiliary Guided VAE, 11 inputs: nine per-drum lane latents, a groove latent and an accent "
-    "latent, small MLP encoders and auxiliary decoders, an LSTM main decoder.",
-}
-
+from beatguide import registry
 
 SOURCE_NAMES = {"prior": "prior N(0, I)", "fitted": "fitted prior", "bank": "bank"}
 
@@ -117,6 +107,7 @@ def _finetune(t: dict) -> list[str]:
 
 def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
+    kind = registry.kind(meta["kind"])
     t = meta.get("training", {})
     val = t.get("validation", {})
     latents = ", ".join(
@@ -126,7 +117,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     lines = [
         f"# Model card: {meta['name']}",
         "",
-        DESCRIPTIONS[meta["kind"]],
+        kind.description,
         "",
         "## Architecture",
         f"- Parameters: {meta['parameters']:,}",
@@ -137,7 +128,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"{meta['config'].get('prev_dropout', 0)}; lanes forced in training {meta['config'].get('force_lanes', 0)}; "
         f"loops decoded with another loop's groove code (hits scored only) {meta['config'].get('swap_groove', 0)}; "
         f"loops with one played drum deleted from score and target {meta['config'].get('delete_lane', 0)}; "
-        f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and meta['kind'] in ('agvae2', 'agvae11') else 'no'}"
+        f"decoder reads the auxiliary readings: {'yes' if meta['config'].get('aux_controls', True) and kind.aux else 'no'}"
         + (
             "; auxiliary decoders that read without shaping their latent: " + ", ".join(meta["config"]["aux_detach"])
             if meta["config"].get("aux_detach")
@@ -146,7 +137,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         + (
             f"; lane networks {meta['config'].get('lane_hidden', 64)} wide"
             + (", shared by the nine lanes" if meta["config"].get("lanes_shared") else "")
-            if meta["kind"] == "agvae11"
+            if kind.encoders == "mlp"
             else ""
         ),
         "- Takes: "

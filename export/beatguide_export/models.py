@@ -7,6 +7,7 @@ gesture from its own latent alone.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -14,26 +15,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from beatguide.engine import SCORE_SIDE
+from beatguide import registry
+from beatguide.drums import N_CLASSES as N_DRUMS
+from beatguide.grid import STEPS, WIDTH
+from beatguide.registry import Latent
 
-STEPS, N_DRUMS, WIDTH = 32, 9, 27
 MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
 MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
-MODEL_KINDS = ("baseline", "factorized", "agvae2", "agvae11")
-
-
-@dataclass
-class Latent:
-    """One latent: its name, size, the gesture it encodes and how many of them sit side by side."""
-
-    name: str
-    dim: int
-    gesture: str
-    groups: int = 1  # agvae11's nine lane latents are one Latent with groups=9
-
-    @property
-    def size(self) -> int:
-        return self.dim * self.groups
 
 
 @dataclass
@@ -67,18 +55,10 @@ class ModelConfig:
             self.free_bits = {lat.name: float(self.free_bits) for lat in self.latents()}
 
     def latents(self) -> list[Latent]:
-        z = self.z_dims
-        if self.kind == "baseline":
-            return [Latent("z", z.get("z", 128), "score")]
-        if self.kind in ("factorized", "agvae2"):
-            return [Latent("score", z.get("score", 64), "score"), Latent("groove", z.get("groove", 64), "groove")]
-        if self.kind == "agvae11":
-            return [
-                Latent("lanes", z.get("lanes", 8), "lanes", groups=N_DRUMS),
-                Latent("groove", z.get("groove", 32), "groove"),
-                Latent("accents", z.get("accents", 8), "accents"),
-            ]
-        raise ValueError(f"unknown model kind {self.kind!r}")
+        """The kind's latents (``beatguide.registry``), sized as ``z_dims`` says where it names them."""
+        return [
+            dataclasses.replace(lat, dim=self.z_dims.get(lat.name, lat.dim)) for lat in registry.kind(self.kind).latents
+        ]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -265,10 +245,11 @@ class DrumVAE(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = c = config
+        self.model_kind = registry.kind(c.kind)
         self.latents = c.latents()
         self.encoders = nn.ModuleDict()
         for lat in self.latents:
-            if c.kind == "agvae11":
+            if self.model_kind.encoders == "mlp":
                 d_in = {"lanes": STEPS, "groove": STEPS * 3, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture == "groove" else c.lane_hidden
                 self.encoders[lat.name] = MLPEncoder(d_in, hidden, lat.dim, lat.groups, c.lanes_shared)
@@ -279,7 +260,7 @@ class DrumVAE(nn.Module):
         self.z_size = sum(lat.size for lat in self.latents)
         self.aux = nn.ModuleDict()
         aux_width = 0
-        if c.kind in ("agvae2", "agvae11"):
+        if self.model_kind.aux:
             for lat in self.latents:
                 d_out = {"score": STEPS * N_DRUMS, "groove": STEPS * 3, "lanes": STEPS, "accents": STEPS}[lat.gesture]
                 hidden = c.mlp_hidden if lat.gesture in ("score", "groove") else c.lane_hidden
@@ -303,7 +284,7 @@ class DrumVAE(nn.Module):
         out = {}
         for lat in self.latents:
             x = gestures[lat.gesture]
-            if self.config.kind == "agvae11":
+            if self.model_kind.encoders == "mlp":
                 x = x.reshape(x.shape[0], lat.groups, -1)
             out[lat.name] = self.encoders[lat.name](x)
         return out
@@ -390,7 +371,7 @@ class DrumVAE(nn.Module):
         if swap is not None:
             mask, perm = swap
             for lat in self.latents:
-                if lat.gesture not in SCORE_SIDE:
+                if not lat.score_side:
                     decoded[lat.name] = torch.where(mask[:, None], zs[lat.name][perm], zs[lat.name])
         z = self.join(decoded)
         if hit_control is None:

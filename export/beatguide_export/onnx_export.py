@@ -17,15 +17,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from beatguide.engine import LANE_MODES
 from beatguide.errors import BeatGuideError, OutputError
 from beatguide.model_paths import NAME_PATTERN, bundled_models_dir, env_models_dirs, user_models_dir
 
-from .models import N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
+from .models import GESTURE_SHAPES, N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
 from .train import BANK_FILE, latent_bank
 
 OPSET = 17
 WEIGHTS_FILE = "weights.npz"  # the torch weights (float16), for fine-tuning
-ENCODER_INPUTS = {"score": (STEPS, N_DRUMS), "groove": (STEPS, 3), "lanes": (N_DRUMS, STEPS), "accents": (STEPS,)}
 
 
 class EncoderGraph(nn.Module):
@@ -66,19 +66,12 @@ class AuxGraph(nn.Module):
 
 def capabilities(model: DrumVAE, has_bank: bool) -> dict:
     """What the model takes, written into model.json for the engine, server, CLI and device."""
-    gestures = sorted({lat.gesture for lat in model.latents})
-    if model.config.kind == "baseline":
-        needs = "score"
-    elif "lanes" in gestures:
-        needs = "any"
-    else:
-        needs = "score_or_groove"
     return {
-        "gestures": gestures,
-        "lane_modes": ["decide", "given", "empty", "exact"],
+        "gestures": list(model.model_kind.gestures),
+        "lane_modes": list(LANE_MODES),
         "latent_sources": ["prior", "bank"] if has_bank else ["prior"],
         "aux": [lat.gesture for lat in model.latents if lat.name in model.aux],
-        "needs": needs,
+        "needs": model.model_kind.needs,
     }
 
 
@@ -137,7 +130,7 @@ def export_model(model: DrumVAE, out_dir: Path, summary: dict | None = None, ban
     model.eval()
     b = 2
     enc = EncoderGraph(model)
-    enc_in = tuple(torch.zeros((b,) + ENCODER_INPUTS[g]) for g in enc.gestures)
+    enc_in = tuple(torch.zeros((b,) + GESTURE_SHAPES[g]) for g in enc.gestures)
     enc_out = [f"{k}_{lat.name}" for lat in model.latents for k in ("mu", "sigma")]
     files = {}
     with torch.no_grad():

@@ -14,8 +14,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from beatguide import registry
 from beatguide.errors import BeatGuideError
 from beatguide.fitted_prior import FittedPrior
+from beatguide.registry import SCORE_SIDE
 
 from . import data
 from .losses import loop_terms, total_loss
@@ -62,16 +64,16 @@ FACTORIZED = dict(
     free_bits={"score": 256.0, "groove": 128.0},
     **V5,
 )
-DEFAULT_SIZES = {
-    "baseline": dict(
+DEFAULT_SIZES = {  # each kind's training config (beatguide.registry.KINDS)
+    registry.BASELINE.name: dict(
         enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2, delete_lane=0.25
     ),
-    "factorized": FACTORIZED,
+    registry.FACTORIZED.name: FACTORIZED,
     # v6 (docs/ablation.md, "AG-VAE 2's score reading"): the auxiliary score decoder reads the score
     # latent without shaping it; shaping it flattened the loop decoder's hit loss at twice the
     # factorized model's. Lane deletion at 0.5: at 0.25 its own leak stayed at 3.5 %.
-    "agvae2": dict(FACTORIZED, delete_lane=0.5, aux_detach=("score",)),
-    "agvae11": dict(
+    registry.AGVAE2.name: dict(FACTORIZED, delete_lane=0.5, aux_detach=("score",)),
+    registry.AGVAE11.name: dict(
         mlp_hidden=256,
         lane_hidden=256,
         lanes_shared=True,
@@ -113,7 +115,7 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None
         "groove": torch.zeros(n, 32, 3) if groove is None else groove,
         "accents": torch.zeros(n, 32),
     }
-    encoded = ("score", "lanes") if groove is None else ("score", "lanes", "groove")
+    encoded = SCORE_SIDE if groove is None else (*SCORE_SIDE, "groove")
     post = model.encode(gest)
     given = {lat.name: post[lat.name][0] for lat in model.latents if lat.gesture in encoded}
     outs = []

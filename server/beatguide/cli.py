@@ -15,6 +15,7 @@ from .grid import HITS
 from .model_paths import user_models_dir
 from .phrases import DATA_FILE as PHRASE_DATA
 from .protocol import DEFAULT_SERVER_PORT
+from .registry import DEFAULT_MODEL, KINDS
 
 EXIT_USER_ERROR = 2
 GMD_ENV = "BEATGUIDE_GMD"
@@ -313,7 +314,14 @@ def _add_examples(sub) -> None:
 
 def _add_generate(sub) -> None:
     from .drums import INPUT_MAPS
-    from .engine import LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE
+    from .engine import (
+        LANE_MODES,
+        LATENT_SOURCES,
+        MAX_TEMPERATURE,
+        MAX_VARIATIONS,
+        MIN_TEMPERATURE,
+        default_lane_mode,
+    )
     from .generate import RANDOM_SEEDS
     from .grid import MAX_BPM, MIN_BPM
     from .phrases import FILL_MODES, PHRASE_BARS
@@ -322,7 +330,7 @@ def _add_generate(sub) -> None:
     shipped = ", ".join(_shipped_models())
     g.add_argument(
         "--model",
-        default="agvae2",
+        default=DEFAULT_MODEL,
         help=f"the model's name ({'shipped: ' + shipped + '; ' if shipped else ''}"
         "which for which job: docs/guide.md, 'Which model for which job')",
     )
@@ -338,7 +346,8 @@ def _add_generate(sub) -> None:
     g.add_argument(
         "--all-lanes",
         choices=LANE_MODES,
-        help="lane mode of every lane not in --lanes (default: given with a score, else decide)",
+        help=f"lane mode of every lane not in --lanes (default: {default_lane_mode(True)} with a score, "
+        f"else {default_lane_mode(False)})",
     )
     g.add_argument(
         "--latent-source",
@@ -400,7 +409,7 @@ def _add_generate(sub) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="folder for the MIDI files (default: MODEL_seedSEED in the current folder, e.g. agvae2_seed7)",
+        help=f"folder for the MIDI files (default: MODEL_seedSEED in the current folder, e.g. {DEFAULT_MODEL}_seed7)",
     )
     g.add_argument("--force", action="store_true", help="overwrite files of the same names already in --out")
     g.set_defaults(func=_cmd_generate)
@@ -410,7 +419,7 @@ def _add_finetune(sub) -> None:
     from .drums import INPUT_MAPS
 
     f = _parser(sub, "finetune", "fine-tune a model on your own drum MIDI files (needs the train extra)")
-    f.add_argument("model", help="the model to start from, e.g. agvae2")
+    f.add_argument("model", help=f"the model to start from, e.g. {DEFAULT_MODEL}")
     f.add_argument("--midi", type=Path, required=True, help="folder of your drum MIDI files (sub-folders too)")
     f.add_argument("--name", required=True, help="the new model's name (it goes into your models folder)")
     f.add_argument("--minutes", type=float, default=10.0, help="time limit for training, in minutes")
@@ -454,7 +463,7 @@ def _add_bench(sub) -> None:
 def _add_export(sub) -> None:
     e = _parser(sub, "export", "export a trained run to an ONNX model (needs the train extra)")
     e.add_argument("run", type=Path, help="run folder with best.pt")
-    e.add_argument("--name", help="the model's name (default: the run's model kind, e.g. agvae2)")
+    e.add_argument("--name", help=f"the model's name (default: the run's model kind, e.g. {DEFAULT_MODEL})")
     e.add_argument(
         "--models",
         type=Path,
@@ -524,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     ph.set_defaults(func=_cmd_data_phrases)
 
     t = _parser(sub, "train", "train a model (needs the train extra)")
-    t.add_argument("model", choices=["baseline", "factorized", "agvae2", "agvae11"], help="the model to train")
+    t.add_argument("model", choices=list(KINDS), help="the model to train")
     t.add_argument("--gmd", type=Path, default=gmd_default, metavar="DIR", help=gmd_help)
     t.add_argument("--out", type=Path, help="run folder (default: runs/MODEL in the current folder)")
     t.add_argument("--cache-dir", type=Path, help=cache_help)

@@ -1,10 +1,11 @@
 """A small Python client for ``beatguide serve`` (the protocol: docs/osc-protocol.md), on python-osc.
 
     from beatguide.client import Client
+    from beatguide.registry import DEFAULT_MODEL
 
     with Client(9010) as c:                  # the server's port; replies come to a port of its own
         models = c.ping()                    # {name: capabilities}; TimeoutError when nothing answers
-        reply = c.generate("agvae2", variations=4, score=score)   # score: (32, 9) hits
+        reply = c.generate(DEFAULT_MODEL, variations=4, score=score)   # score: (32, 9) hits
         notes = reply.variation_notes(1)     # [(class, start beat, duration, velocity), ...]
 
 ``generate`` takes the keyword arguments of ``protocol.generate_args`` (variations, temperature,

@@ -32,6 +32,7 @@ from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
+from .registry import SCORE_SIDE
 
 log = logging.getLogger("beatguide.engine")
 
@@ -41,7 +42,6 @@ LANE_MODES = ("decide", "given", "empty", "exact")
 LATENT_SOURCES = ("prior", "bank", "fitted")  # the protocol numbers them in this order
 DEFAULT_SOURCES = ("fitted", "prior")  # a request that names none gets the first the model has
 PRIOR_FILE = "prior.npz"
-SCORE_SIDE = ("score", "lanes")  # latents drawn from score_seed; the rest from groove_seed
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
 
@@ -57,7 +57,7 @@ class Request:
     score_seed: int | None = None
     groove_seed: int | None = None
     score: np.ndarray | None = None  # (32, 9) hits
-    lane_modes: tuple | None = None  # per class, one of LANE_MODES (default: all given if a score is sent)
+    lane_modes: tuple | None = None  # per class, one of LANE_MODES (default: default_lane_mode)
     groove: np.ndarray | None = None  # (32, 3) hit, velocity, offset
     accents: np.ndarray | None = None  # (32,)
     latent_source: str | None = None  # where latents of gestures not given come from: LATENT_SOURCES
@@ -78,6 +78,11 @@ class Result:
     groove_seed: int = 0
     elapsed_ms: float = 0.0
     z: np.ndarray | None = None  # (N, z size): the latents decoded, in the model's latent order
+
+
+def default_lane_mode(score_given: bool) -> str:
+    """The mode of every lane a request leaves unset: given when a score is sent, else decide."""
+    return "given" if score_given else "decide"
 
 
 def derive_seed(seed: int, stream: int) -> int:
@@ -478,7 +483,7 @@ def _gestures(model: OnnxModel, req: Request) -> _Parsed:
 
 def _lane_modes(model: OnnxModel, req: Request, score) -> list[str]:
     if req.lane_modes is None:
-        return ["given" if score is not None else "decide"] * N_CLASSES
+        return [default_lane_mode(score is not None)] * N_CLASSES
     modes = [str(m) for m in req.lane_modes]
     if len(modes) != N_CLASSES or any(m not in LANE_MODES for m in modes):
         raise InputError(f"lane modes must be {N_CLASSES} of {', '.join(LANE_MODES)}")

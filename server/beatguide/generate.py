@@ -18,7 +18,7 @@ import numpy as np
 
 from . import gestures
 from .drums import CLASSES, GM_MAP, TAP_MAP, DrumMap
-from .engine import LANE_MODES, Result
+from .engine import LANE_MODES, Result, default_lane_mode
 from .errors import InputError, OutputError
 from .grid import check_bpm
 from .midi_io import read_loop, write_loop
@@ -81,13 +81,13 @@ def parse_lanes(text: str) -> dict[str, str]:
 def lane_modes(
     lanes: dict[str, str] | None = None, default: str | None = None, have_score: bool = False
 ) -> tuple | None:
-    """Nine lane modes: ``lanes`` ({class: mode}) over ``default`` for the rest (given when a score
-    is given, else decide). None when neither is set (the engine's default)."""
+    """Nine lane modes: ``lanes`` ({class: mode}) over ``default`` for the rest (else the engine's
+    ``default_lane_mode``). None when neither is set (the engine's default)."""
     if not lanes and default is None:
         return None
     if default is not None and default not in LANE_MODES:
         raise InputError(f"lane mode {default!r} is not one of {', '.join(LANE_MODES)}")
-    rest = default or ("given" if have_score else "decide")
+    rest = default or default_lane_mode(have_score)
     return tuple((lanes or {}).get(c, rest) for c in CLASSES)
 
 

@@ -47,10 +47,12 @@ from .engine import (
     MIN_TEMPERATURE,
     Request,
     Result,
+    default_lane_mode,
 )
 from .errors import BeatGuideError, InputError, NoInputError
 from .grid import HITS, LOOP_BEATS, NOTE_BEATS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, check_loop
 from .phrases import FILL_MODES, PHRASE_BARS, Phrase
+from .registry import KINDS
 
 PROTOCOL_VERSION = 4  # 4: phrases and amounts (bars, fill, timing, velocity) in /bg/generate, bars in /bg/done
 
@@ -657,7 +659,7 @@ def generate_args(
     velocity: float = amounts.FULL,
 ) -> list:
     """The arguments of a /bg/generate. ``score`` (32, 9) hits or None; ``lane_modes`` nine of
-    LANE_MODES, as names or indices (default: given when a score is sent, else decide);
+    LANE_MODES, as names or indices (default: ``engine.default_lane_mode``);
     ``groove`` (32, 3) hit/velocity/offset or None; ``accents`` (32,) or None; ``latent_source``
     a name or index of LATENT_SOURCES, or None for the model's default; ``bars`` of PHRASE_BARS,
     ``fill`` a name or index of FILL_MODES, ``timing`` / ``velocity`` amounts in percent. Masks go
@@ -669,7 +671,7 @@ def generate_args(
         s = np.asarray(score) > 0.5
         masks = [steps_to_mask(s[:, c]) for c in range(N_CLASSES)]
     if lane_modes is None:
-        lane_modes = ["given" if score is not None else "decide"] * N_CLASSES
+        lane_modes = [default_lane_mode(score is not None)] * N_CLASSES
     modes = [LANE_MODES.index(m) if isinstance(m, str) else int(m) for m in lane_modes]
     if latent_source is None:
         source = -1
@@ -806,8 +808,8 @@ def _fields(fields: Sequence[Field]) -> list[dict]:
 def device_spec() -> dict:
     """Every fact the device shares with the server, as JSON-able data (``m4l_device/build.py`` writes
     the device's constants from it): protocol version, addresses, the /bg/generate layout, reply
-    shapes, flags, lane modes, latent sources, capability names, error codes, ports, limits, the
-    grid and the drum classes and pitch maps."""
+    shapes, flags, lane modes, latent sources, capability names, model kinds, error codes, ports, limits,
+    the grid and the drum classes and pitch maps."""
     return {
         "protocol_version": PROTOCOL_VERSION,
         "addresses": {
@@ -829,10 +831,12 @@ def device_spec() -> dict:
         },
         "flags": dict(FLAGS),
         "lane_modes": list(LANE_MODES),
+        "default_lane_mode": default_lane_mode(score_given=True),  # a new device's lanes (sent without a score: decide)
         "latent_sources": list(LATENT_SOURCES),
         "default_latent_sources": list(DEFAULT_SOURCES),
         "gestures": list(GESTURES),
         "needs": list(NEEDS),
+        "model_kinds": [{"name": k.name, "title": k.title} for k in KINDS.values()],
         "error_codes": list(ERROR_CODES),
         "ports": {
             "server": DEFAULT_SERVER_PORT,

@@ -21,6 +21,7 @@ from .drums import GM_PITCHES, N_CLASSES
 from .engine import Result
 from .gestures import read_notes
 from .grid import HITS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, empty_loop
+from .registry import AGVAE2, AGVAE11, BASELINE, FACTORIZED
 
 
 def _request(
@@ -90,11 +91,11 @@ def requests() -> list[dict]:
     }
     four = [0x11111111, 0x10101010, 0x55555555] + [0] * 6
     return [
-        _request("humanize", 7, "agvae2", masks=four, variations=2, seed=42),
+        _request("humanize", 7, AGVAE2.name, masks=four, variations=2, seed=42),
         _request(
             "bit 31 set, locked seeds",
             8,
-            "baseline",
+            BASELINE.name,
             masks=[0x80000001] + [0] * 8,
             score_seed=5,
             groove_seed=2**31 - 1,
@@ -103,7 +104,7 @@ def requests() -> list[dict]:
         _request(
             "every lane mode",
             9,
-            "agvae11",
+            AGVAE11.name,
             masks=four,
             modes=["given", "exact", "empty", "decide"] * 2 + ["exact"],
             groove=swing,
@@ -111,11 +112,11 @@ def requests() -> list[dict]:
             variations=8,
             latent_source="bank",
         ),
-        _request("groove only", 10, "factorized", groove=swing, modes=["decide"] * 8 + ["empty"]),
+        _request("groove only", 10, FACTORIZED.name, groove=swing, modes=["decide"] * 8 + ["empty"]),
         _request(
             "8-bar phrase, fill always, amounts",
             11,
-            "agvae2",
+            AGVAE2.name,
             masks=four,
             bars=8,
             fill="always",
@@ -188,14 +189,14 @@ def replies() -> list[dict]:
     phrase = Result(np.concatenate([loops[[0, 2]], loops[[2, 0]]], axis=1), {}, 1, 2)  # (2, 64, 27): 4 bars
     phrase_msgs, phrase_total = P.result_messages(26, phrase)
     caps = {
-        "agvae11": {
+        AGVAE11.name: {
             "gestures": ["accents", "groove", "lanes"],
             "lane_modes": list(P.LANE_MODES),
             "latent_sources": list(P.LATENT_SOURCES),
             "aux": ["lanes", "groove", "accents"],
             "needs": "any",
         },
-        "baseline": {
+        BASELINE.name: {
             "gestures": ["score"],
             "lane_modes": list(P.LANE_MODES),
             "latent_sources": ["prior"],
@@ -207,7 +208,7 @@ def replies() -> list[dict]:
         _reply("three variations with aux readings", 21, msgs + P.done(21, n, total, 12.5, 5, 6), n),
         _reply("one variation, no aux", 22, plain_msgs + P.done(22, 1, plain_total, 1.25, 0, 2**31 - 1), 1),
         _reply("a 4-bar phrase", 26, phrase_msgs + P.done(26, 2, phrase_total, 3.0, 1, 2, 4), 2),
-        _reply("error", 23, P.error(23, "no_input", "agvae2 needs a score, a groove, or both")),
+        _reply("error", 23, P.error(23, "no_input", f"{AGVAE2.name} needs a score, a groove, or both")),
         _reply("pong", 24, P.pong(24, caps)),
         _reply("status", 25, P.status(25, 1, 200, 3, 61.5)),
     ]

@@ -9,14 +9,16 @@ from tqdm import tqdm
 
 from .. import gestures
 from ..drums import CLASSES
-from ..engine import FREE, SCORE_SIDE, Engine, Request
+from ..engine import FREE, Engine, Request
 from ..grid import HITS, STEPS
+from ..registry import AGVAE2, AGVAE11, KINDS, SCORE_SIDE
 from . import metrics
 
 BATCH = 128  # windows per engine call
 SWING_TARGETS = (0.05, 0.2, 0.4)
 SWING_VELOCITIES = (0.8, 0.6)  # taps on on-beat / off-beat 16ths
-HUMANIZE_MODELS = ("baseline", "factorized", "agvae2", "agvae11")
+HUMANIZE_MODELS = tuple(KINDS)  # every kind humanizes a score
+SWING_MODEL, LANES_MODEL = AGVAE2.name, AGVAE11.name  # the paper's model of Table 2; the one that reads lanes
 HH, RIDE = CLASSES.index("closed_hihat"), CLASSES.index("ride")
 
 
@@ -210,7 +212,7 @@ def swing_groove(target: float) -> np.ndarray:
     return g
 
 
-def swing(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae2") -> dict:
+def swing(engine: Engine, loops: np.ndarray, seed: int, model: str = SWING_MODEL) -> dict:
     """Table 2 / Figure 3: each swing groove applied with every score; off-beat offsets generated."""
     out = {}
     for target in SWING_TARGETS:
@@ -225,7 +227,7 @@ def swing(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae2") -
 def aux_readings(engine: Engine, loops: np.ndarray, seed: int) -> dict:
     """How well each AG-VAE reads its inputs: auxiliary score hit F1, groove velocity / offset MAE."""
     out = {}
-    for model in ("agvae2", "agvae11"):
+    for model in (k.name for k in KINDS.values() if k.aux):
         if model not in engine.names:
             continue
         reqs = [
@@ -247,7 +249,7 @@ def aux_readings(engine: Engine, loops: np.ndarray, seed: int) -> dict:
     return out
 
 
-def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = "agvae11") -> dict:
+def lanes(engine: Engine, loops: np.ndarray, seed: int, model: str = LANES_MODEL) -> dict:
     """11-input fidelity: given lanes kept, empty lanes left empty, hi-hat <-> ride switch, accents, groove."""
     scores, grooves, accents = gestures.score(loops), gestures.groove(loops), gestures.accents(loops)
     played = scores.any(axis=1)  # (N, 9)

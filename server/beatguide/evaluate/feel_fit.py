@@ -24,15 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gestures
+from .. import gestures, registry
 from ..drums import CLASSES
 from ..engine import Engine, Request
 from ..feel import SHARES, Feel
+from ..registry import AGVAE2, AGVAE11, FACTORIZED
 from . import metrics, realism
 from .experiments import humanize, run
 from .realism import feel
 
-MODELS = ("factorized", "agvae2", "agvae11")  # the models that draw values (logistic head)
+MODELS = (FACTORIZED.name, AGVAE2.name, AGVAE11.name)  # the models that draw values (logistic head)
 STEP = 0.05
 MAX_SHARE = 0.9
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
@@ -95,7 +96,7 @@ def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> 
 
 def _own(model: str, x: np.ndarray, seed: int, samples: int) -> Request:
     """A request humanizing loop ``x``'s score with its own performance's groove (and accents)."""
-    extra = {"accents": gestures.accents(x)} if model == "agvae11" else {}
+    extra = {"accents": gestures.accents(x)} if "accents" in registry.KINDS[model].gestures else {}
     return Request(model, samples, 1.0, seed, score=gestures.score(x), groove=gestures.groove(x), **extra)
 
 

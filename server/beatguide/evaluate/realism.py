@@ -20,6 +20,7 @@ import numpy as np
 from ..drums import CLASSES, N_CLASSES
 from ..feel import Feel
 from ..grid import HITS, OFFSETS, STEPS, VELOCITIES
+from ..registry import KINDS
 
 FOLDS = 5
 CRASH = CLASSES.index("crash")
@@ -212,7 +213,7 @@ def template(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return out
 
 
-def evaluate(engine, loops: np.ndarray, files: np.ndarray, seed: int, models=("baseline", "factorized", "agvae2", "agvae11")) -> dict:  # fmt: skip
+def evaluate(engine, loops: np.ndarray, files: np.ndarray, seed: int, models=tuple(KINDS)) -> dict:
     """The two-sample test and the structure table: each model's humanizations (one per window, default
     settings; with independent draws too where the model has a feel) against the real windows, and the reference rows (real vs real, by file halves; a random-
     humanize knob; a fixed template). {"auc": {row: {group: (mean, SD)}}, "structure": {row: ...}}."""

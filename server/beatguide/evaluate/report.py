@@ -11,18 +11,18 @@ import numpy as np
 
 from ..drums import CLASSES
 from ..engine import Engine
+from ..registry import AGVAE2, AGVAE11, BASELINE, FACTORIZED, KINDS
 from . import experiments, realism, tap2drum
 
-PAPER_DIVERSITY = {"baseline": "0.061 ± 0.001", "factorized": "0.200 ± 0.002", "agvae2": "0.222 ± 0.002"}
+PAPER_DIVERSITY = {BASELINE.name: "0.061 ± 0.001", FACTORIZED.name: "0.200 ± 0.002", AGVAE2.name: "0.222 ± 0.002"}
 PAPER_SWING = {0.05: (0.091, 0.161, 0.042), 0.2: (0.214, 0.163, 0.014), 0.4: (0.366, 0.175, 0.034)}
 OUTPUT_FILES = ("results.md", "results.json", "figure3_swing.png", "humanize_offsets.png")  # what run_eval may write
 SOURCES = ("prior", "fitted", "bank")  # latent sources in the goal table, in this order
 SHOWN = " / ".join(SOURCES)
-NAMES = {
-    "baseline": "Baseline VAE",
-    "factorized": "Factorized VAE",
-    "agvae2": "Factorized VAE + aux. decoders (AG-VAE 2)",
-    "agvae11": "AG-VAE 11 inputs (not in Table 1)",
+NAMES = {  # Table 1's rows: each kind's title, or as the paper names it
+    **{name: k.title for name, k in KINDS.items()},
+    AGVAE2.name: f"Factorized VAE + aux. decoders ({AGVAE2.title})",
+    AGVAE11.name: "AG-VAE 11 inputs (not in Table 1)",
 }
 
 
@@ -64,7 +64,7 @@ def _plot_offsets(dr: dict, path: Path) -> None:
     series += [
         (f"{m} ({src})", dr[(m, src)]["offsets"], {"histtype": "step", "linewidth": 1.3}, None)
         for m, src in _runs(dr)
-        if m != "baseline" or src == "prior"
+        if m != BASELINE.name or src == "prior"
     ]
     _histograms(
         path, series, "closed hi-hat offset (half-steps)", "Humanized closed hi-hat timing vs. real playing", 60
@@ -112,11 +112,11 @@ def _goals(dr, sw, ln, leak, ref) -> list[str]:
         return " / ".join(_fmt(measure(*args, src)) for src in SOURCES)
 
     rows = [
-        (f"diversity AG-VAE 2 ({SHOWN})", ">= 0.22, above factorized", each(div, "agvae2"), "0.222"),
-        (f"diversity factorized ({SHOWN})", ">= 0.20", each(div, "factorized"), "0.200"),
-        ("diversity baseline", "<= 0.07", _fmt(div("baseline")), "0.061"),
-        (f"humanize hit F1 AG-VAE 2 ({SHOWN})", ">= 0.96", each(f1, "agvae2"), "—"),
-        (f"humanize hit F1 factorized ({SHOWN})", ">= 0.96", each(f1, "factorized"), "—"),
+        (f"diversity AG-VAE 2 ({SHOWN})", ">= 0.22, above factorized", each(div, AGVAE2.name), "0.222"),
+        (f"diversity factorized ({SHOWN})", ">= 0.20", each(div, FACTORIZED.name), "0.200"),
+        ("diversity baseline", "<= 0.07", _fmt(div(BASELINE.name)), "0.061"),
+        (f"humanize hit F1 AG-VAE 2 ({SHOWN})", ">= 0.96", each(f1, AGVAE2.name), "—"),
+        (f"humanize hit F1 factorized ({SHOWN})", ">= 0.96", each(f1, FACTORIZED.name), "—"),
         (f"offset Wasserstein, mean of 9 drums, worst model ({SHOWN})", "<= 0.12",
          " / ".join(_fmt(_worst(woff, dr, src)) for src in SOURCES), "—"),
     ]  # fmt: skip
@@ -334,7 +334,7 @@ def run_experiments(engine: Engine, windows, what: str, seed: int) -> dict:
         "ref": lambda: experiments.real_reference(loops, windows.file_index, seed),
         "sw": lambda: experiments.swing(engine, loops, seed),
         "aux": lambda: experiments.aux_readings(engine, loops, seed),
-        "ln": lambda: experiments.lanes(engine, loops, seed) if "agvae11" in engine.names else None,
+        "ln": lambda: experiments.lanes(engine, loops, seed) if experiments.LANES_MODEL in engine.names else None,
         "sources": lambda: experiments.latent_sources(engine, loops, seed),
         "leak": lambda: experiments.lane_leak(engine, loops, seed),
         "exact": lambda: experiments.exact(engine, loops, seed),
@@ -365,11 +365,11 @@ def summary(results: dict) -> dict:
     if results.get("ref"):
         out["real_vs_real_offset_w"] = _mean(results["ref"]["offset"])
     if results.get("sw"):
-        out["swing"] = {"agvae2": {f"{t:+.2f}": abs(r["mean"] - t) for t, r in results["sw"].items()}}
+        out["swing"] = {experiments.SWING_MODEL: {f"{t:+.2f}": abs(r["mean"] - t) for t, r in results["sw"].items()}}
     if results.get("ln"):
         ln = results["ln"]
         out["lanes"] = {
-            "agvae11": {
+            experiments.LANES_MODEL: {
                 "given-lane hit F1": ln["given_prf"][2],
                 "accent lift": ln["accent_contrast"],
                 "real accent lift": ln["real_accent_contrast"],

@@ -15,11 +15,13 @@ from .. import gestures
 from ..drums import CLASSES
 from ..engine import Request
 from ..grid import HITS, OFFSETS, VELOCITIES
+from ..registry import KINDS
 from .experiments import run
 
 HH = CLASSES.index("closed_hihat")
-MODELS = ("factorized", "agvae2", "agvae11")  # the models that take a groove alone
-DEVICE_MODEL = "agvae11"  # the device's default model (the one taking the most gestures), used with taps alone
+MODELS = tuple(name for name, k in KINDS.items() if "groove" in k.gestures)  # the models that take a groove alone
+# the device's default model, used with taps alone: as the device picks it, the one taking the most gestures
+DEVICE_MODEL = max(KINDS.values(), key=lambda k: len(k.gestures)).name
 
 
 def per_loop_prf(pred: np.ndarray, ref: np.ndarray) -> np.ndarray:

@@ -43,17 +43,10 @@ def test_shipped_models_agree_with_their_kind(path):
     assert meta["config"]["kind"] == k.name
 
 
-def _choices(parser: argparse.ArgumentParser, *path: str) -> list:
-    """The choices of the positional argument of the subcommand ``path`` (e.g. "train")."""
-    for name in path:
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        parser = sub.choices[name]
-    return next(a for a in parser._actions if a.dest == "model").choices
-
-
 def test_the_cli_trains_the_registrys_kinds():
     parser = build_parser()
-    assert _choices(parser, "train") == list(KINDS)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert next(a for a in sub.choices["train"]._actions if a.dest == "model").choices == list(KINDS)
     assert parser.parse_args(["generate"]).model == DEFAULT_MODEL
 
 

@@ -8,6 +8,7 @@ Without a seed, :func:`random_seed` picks one the user can type back (``--seed``
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
@@ -190,7 +191,7 @@ class Written:
         )
 
 
-def run(args, note: Callable[[str], None]) -> Written:
+def run(args: argparse.Namespace, note: Callable[[str], None]) -> Written:
     """``beatguide generate`` with its parsed options ``args``: read the input files, generate the loops
     (a phrase when ``args.bars`` asks) and write one MIDI file per loop and reading. ``note`` gets a line
     for each thing left out (notes in the files, gestures the model does not read) before generating."""

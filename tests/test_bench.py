@@ -1,10 +1,14 @@
-"""The engine benchmark: a short run on tiny models, and its import without torch."""
+"""The engine and OSC benchmarks (server/lab): short runs on tiny models, and the engine's without torch."""
 
 import subprocess
 import sys
+from pathlib import Path
 
-from beatguide.bench import markdown, run_bench
-from beatguide.cli import main
+import bench
+import bench_osc
+from bench import markdown, run_bench
+
+LAB = Path(bench.__file__).parent
 
 
 def test_bench_tiny_models(tiny_models):
@@ -23,15 +27,34 @@ def test_bench_tiny_models(tiny_models):
     assert "onnxruntime" in md and "## Targets" in md
 
 
-def test_bench_cli_writes_markdown(tiny_models, tmp_path, capsys):
+def test_bench_script_writes_markdown(tiny_models, tmp_path, capsys):
     folder, models = tiny_models
     out = tmp_path / "bench.md"
-    assert main(["bench", "--models", str(folder), "--runs", "2", "--out", str(out)]) == 0
+    assert bench.main(["--models", str(folder), "--runs", "2", "--out", str(out)]) == 0
     md = out.read_text()
     assert sum(line.startswith("| ") for line in md.splitlines()) >= 1 + len(models)
     assert "wrote" in capsys.readouterr().out
 
 
 def test_bench_imports_without_torch():
-    code = "import sys; sys.modules['torch'] = None; import beatguide.bench; assert 'torch' not in sys.modules or sys.modules['torch'] is None"
+    code = (
+        f"import sys; sys.path.insert(0, {str(LAB)!r}); sys.modules['torch'] = None; import bench; "
+        "assert 'torch' not in sys.modules or sys.modules['torch'] is None"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bench_osc_writes_where_told(models_dir, tmp_path):
+    out = tmp_path / "osc.md"
+    argv = ["--in-process", "--models", str(models_dir), "--runs", "2", "--steady", "2", "--burst", "2"]
+    assert bench_osc.main([*argv, "--clients", "2", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# OSC round-trip benchmark") and "`python server/lab/bench_osc.py" in text
+    assert "| agvae2 | 1 | 2 |" in text
+
+
+def test_a_user_error_is_one_line_and_exit_2(tmp_path):
+    """A bad count, or a models folder that is not there: exit status 2, no traceback."""
+    for argv in (["--runs", "0"], ["--models", str(tmp_path / "nothing"), "--runs", "1"]):
+        r = subprocess.run([sys.executable, str(LAB / "bench.py"), *argv], capture_output=True, text=True)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "error:" in r.stderr, (argv, r.stderr)

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from beatguide import protocol as P
-from beatguide.bench_osc import free_port
 from beatguide.client import Client, ServerError, parse_announce, wait_until_up
 from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.osc_server import ANNOUNCE, OscServer
+from bench_osc import free_port
 
 
 @pytest.fixture(scope="module")

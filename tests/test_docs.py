@@ -1,16 +1,22 @@
 """The documents a producer reads stay true: no workspace paths, every `beatguide` command and option
-they show exists, the README's layout names every module, README and guide agree, the guide's
-drawing of the device is the built device, and --help texts cite sections that exist."""
+they show exists (and every lab script and `python -m` module), the README's layout names every
+module, README and guide agree, the guide's drawing of the device is the built device, and --help
+texts cite sections that exist."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import importlib.util
+import io
 import json
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -22,7 +28,13 @@ from beatguide.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 GUIDE = ROOT / "docs" / "guide.md"
-DOCS = [README, *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "models").glob("*/MODEL_CARD.md"))]
+LAB = ["server/lab", "export/lab"]
+DOCS = [
+    README,
+    *sorted((ROOT / "docs").glob("*.md")),
+    *[ROOT / lab / "README.md" for lab in LAB],
+    *sorted((ROOT / "models").glob("*/MODEL_CARD.md")),
+]
 DEVICE = ROOT / "m4l_device"
 
 sys.path.insert(0, str(DEVICE))
@@ -50,18 +62,32 @@ def _fenced(text: str) -> list[str]:
     return re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
 
 
-def _commands(text: str) -> list[str]:
-    """Every `beatguide ...` / `python3 -m beatguide.client ...` command in code blocks and inline code."""
+def _code(text: str) -> list[str]:
+    """The lines of code blocks and the inline code spans (joined onto one line), comments cut."""
     lines = [ln for block in _fenced(text) for ln in block.splitlines()]
     prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     lines += [" ".join(span.split()) for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", prose)]
+    return [ln.split(" #")[0].strip() for ln in lines]
+
+
+def _commands(text: str) -> list[str]:
+    """Every `beatguide ...` / `python3 -m beatguide.client ...` command in code blocks and inline code."""
     cmds = []
-    for ln in lines:
-        ln = ln.split(" #")[0].strip()
+    for ln in _code(text):
         m = re.match(r"(?:python3? -m )?(beatguide(?:\.client)?)((?= [A-Za-z-]|$).*)", ln)  # not its output
         if m:
             cmds.append(m.group(1) + m.group(2))
     return cmds
+
+
+def _lab_commands(text: str) -> list[str]:
+    """Every `python server/lab/X.py ...` / `python export/lab/X.py ...` command, from the script's path on."""
+    return [m.group(1) for ln in _code(text) if (m := re.match(rf"python3? ((?:{'|'.join(LAB)})/.*)", ln))]
+
+
+def _modules(text: str) -> list[str]:
+    """The modules of every `python -m MODULE ...` command."""
+    return [m.group(1) for ln in _code(text) if (m := re.match(r"python3? -m ([\w.]+)", ln))]
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -96,6 +122,31 @@ def _check_command(cmd: str) -> list[str]:
     return problems
 
 
+@cache
+def _script_options(path: str) -> set[str] | None:
+    """The options a lab script's ``--help`` shows (its ``main(["--help"])``, in this process); None
+    where it cannot be imported here (an export/lab script without PyTorch)."""
+    try:
+        module = importlib.import_module(Path(path).stem)  # the lab folders are on pytest's pythonpath
+    except ImportError:
+        return None
+    assert Path(module.__file__).resolve() == (ROOT / path).resolve(), module.__file__
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        module.main(["--help"])
+    return set(re.findall(r"(?<![\w-])--[a-z][\w-]*", out.getvalue()))
+
+
+def _check_lab_command(cmd: str) -> list[str]:
+    """What in one documented lab command is not there: the script, its --options."""
+    path, *words = shlex.split(cmd.replace("[", " ").replace("]", " "), posix=True)
+    if not (ROOT / path).is_file():
+        return [f"{cmd}: no script {path}"]
+    options = [w.split("=")[0].rstrip(",.;:)") for w in words if w.startswith("--")]
+    known = _script_options(path) if options else set()
+    return [] if known is None else [f"{cmd}: no option {o}" for o in options if o not in known]
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_workspace_or_home_paths(doc):
     text = doc.read_text(encoding="utf-8")
@@ -108,6 +159,25 @@ def test_every_documented_command_and_option_exists(doc):
     cmds = _commands(doc.read_text(encoding="utf-8"))
     problems = [p for c in cmds for p in _check_command(c)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_documented_lab_script_and_module_exists(doc):
+    text = doc.read_text(encoding="utf-8")
+    problems = [p for c in _lab_commands(text) for p in _check_lab_command(c)]
+    problems += [f"python -m {m}: no module {m}" for m in _modules(text) if importlib.util.find_spec(m) is None]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_lab_command_checker_catches_what_no_longer_exists():
+    assert _check_lab_command("server/lab/bench_osc.py --runs 200 --out docs/osc-bench.md --force") == []
+    assert _check_lab_command("server/lab/bench.py --osc") == ["server/lab/bench.py --osc: no option --osc"]
+    assert _check_lab_command("server/lab/nothing.py") == ["server/lab/nothing.py: no script server/lab/nothing.py"]
+    assert _lab_commands("Run `python export/lab/curves.py OUT.png RUN ...`.\n") == [
+        "export/lab/curves.py OUT.png RUN ..."
+    ]
+    assert _modules("```\npython -m beatguide.vectors FILE   # gone\n```\n") == ["beatguide.vectors"]
+    assert importlib.util.find_spec("beatguide.vectors") is None
 
 
 def test_the_command_checker_catches_what_no_longer_exists():
@@ -126,7 +196,9 @@ def test_readme_layout_names_every_module():
     modules = [
         f
         for f in _tracked()
-        if re.fullmatch(r"(server/beatguide|export/beatguide_export)/.*\.py|m4l_device/[^/]+\.(py|js)", f)
+        if re.fullmatch(
+            r"(server/beatguide|export/beatguide_export|server/lab|export/lab)/.*\.py|m4l_device/[^/]+\.(py|js)", f
+        )
         and not f.endswith("__init__.py")
     ]
     assert len(modules) > 30

@@ -94,7 +94,7 @@ def test_fit_moves_the_shares_toward_real_structure(tmp_path):
     """Real loops whose level moves from loop to loop, with little spread inside one: the fit shares
     the velocity draws across the loop (an untrained model draws every note on its own)."""
     torch = pytest.importorskip("torch")
-    from beatguide.evaluate import feel_fit
+    from beatguide_export import feel_fit
     from beatguide_export.models import build
     from beatguide_export.onnx_export import export_model
 

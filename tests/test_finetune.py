@@ -235,7 +235,7 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
 
 def test_study_halves_and_goal():
     """The measurement's pieces: halves by file with about as many windows, the goal's arithmetic."""
-    from beatguide_export import finetune_study as fs
+    import finetune_study as fs
 
     index = np.repeat(np.arange(6), [30, 5, 12, 20, 8, 25])
     data = ft.MidiWindows(np.zeros((len(index), 32, 27), np.float32), index, [f"f{i}" for i in range(6)])

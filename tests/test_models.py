@@ -316,7 +316,7 @@ def test_lane_deletion_removes_one_played_drum_from_score_and_target_and_keeps_t
 def test_lane_readings_score_the_auxiliary_lane_reconstructions():
     """``lane_readings``: a reading equal to the lanes scores 1; the untrained model's lies below."""
     from beatguide_export import data
-    from beatguide_export.lane_readings import reading_prf
+    from lane_readings import reading_prf
 
     m = _model("agvae11").eval()
     _, target = _batch(n=32)
@@ -331,7 +331,7 @@ def test_lane_readings_score_the_auxiliary_lane_reconstructions():
 def test_lane_codes_alone_learn_to_read_lanes():
     """``fit_lane_codes``: the lane encoder and reader trained alone learn to read lanes made of a few
     rhythms, which they cannot at the start, and report a KL per lane."""
-    from beatguide_export.lane_readings import fit_lane_codes
+    from lane_readings import fit_lane_codes
 
     g = torch.Generator().manual_seed(0)
     rhythms = (torch.rand(6, 32, generator=g) < 0.3).float()

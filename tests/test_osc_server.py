@@ -25,12 +25,12 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 
 from beatguide import protocol as P
-from beatguide.bench_osc import free_port
 from beatguide.client import Client
 from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.errors import BeatGuideError
 from beatguide.osc_server import OscServer, is_loopback
+from bench_osc import free_port
 from conftest import reference_notes
 
 REPO = Path(__file__).resolve().parent.parent

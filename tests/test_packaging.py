@@ -1,5 +1,5 @@
-"""Packaging and model discovery: the wheel holds every package, py.typed and the models; the
-search path is --models, $BEATGUIDE_MODELS, the user's models folder, the shipped models."""
+"""Packaging and model discovery: the wheel holds every package, py.typed and the models, and no lab
+script; the search path is --models, $BEATGUIDE_MODELS, the user's models folder, the shipped models."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from beatguide.engine import Engine
 from beatguide.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
+LAB_SCRIPTS = sorted((ROOT / "server" / "lab").glob("*.py")) + sorted((ROOT / "export" / "lab").glob("*.py"))
 
 
 @pytest.fixture
@@ -82,8 +83,15 @@ def test_gmd_needs_a_flag_or_the_env(monkeypatch, capsys):
     assert "--gmd" in err and "BEATGUIDE_GMD" in err and "magenta.tensorflow.org/datasets/groove" in err
 
 
-def test_wheel_holds_every_package_py_typed_and_the_models(tmp_path):
-    """Build the wheel from a copy of the sources (no network: the installed setuptools) and read it."""
+def test_lab_script_names_are_unique():
+    """Both lab folders are on the tests' import path: a script's name is its module's."""
+    stems = [p.stem for p in LAB_SCRIPTS]
+    assert {"bench", "vectors", "ablation"} <= set(stems) and len(stems) == len(set(stems))
+
+
+def test_wheel_holds_every_package_py_typed_and_the_models_and_no_lab(tmp_path):
+    """Build the wheel from a copy of the sources (no network: the installed setuptools) and read it:
+    the two packages and the models, and no study or benchmark (server/lab, export/lab)."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "setup.py", "README.md"):
@@ -125,3 +133,6 @@ def test_wheel_holds_every_package_py_typed_and_the_models(tmp_path):
     assert any(n.endswith("/model.json") for n in expected) and "beatguide/evaluate/report.py" in expected
     assert expected <= names, sorted(expected - names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert {n.split("/")[0] for n in names if ".dist-info/" not in n} == {"beatguide", "beatguide_export"}
+    lab = {p.stem for p in LAB_SCRIPTS}
+    assert not [n for n in names if n.endswith(".py") and Path(n).stem in lab], "a lab script in the wheel"

@@ -111,13 +111,11 @@ def test_the_refusal_to_overwrite_says_how(folder):
     assert (folder / "examples" / "taps.mid").read_bytes() == (ROOT / "examples" / "taps.mid").read_bytes()
 
 
-def test_bench_and_eval_never_overwrite_a_report_unasked(folder):
-    (folder / "report.md").write_text("kept")
-    assert "--force" in one_error_line(run(folder, "bench", "--start", "--out", "report.md", ok=False))
+def test_eval_never_overwrites_a_report_unasked(folder):
     (folder / "results.md").write_text("kept")
     line = one_error_line(run(folder, "eval", "all", "--gmd", folder, ok=False))
     assert "results.md already exists" in line and "--force" in line
-    assert (folder / "report.md").read_text() == "kept" and (folder / "results.md").read_text() == "kept"
+    assert (folder / "results.md").read_text() == "kept"
 
 
 def test_a_midi_file_with_0_ticks_per_beat_is_refused(folder):

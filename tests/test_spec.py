@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 
+import vectors
 from beatguide import protocol as P
-from beatguide import vectors
 from beatguide.drums import CLASSES, GM_MAP
 from beatguide.engine import LANE_MODES, LATENT_SOURCES
 from beatguide.grid import STEPS

@@ -277,6 +277,6 @@ def export_cli(args) -> int:
     if "feel" not in meta and meta["config"].get("values") == "logistic":  # drawn values, independent until fitted
         print(
             f"its value draws are independent per note; to share them within a loop as drummers do, fit its feel: "
-            f"python -m beatguide.evaluate.feel_fit --gmd DIR --models {out.parent} --write"
+            f"python -m beatguide_export.feel_fit --gmd DIR --models {out.parent} --write"
         )
     return 0

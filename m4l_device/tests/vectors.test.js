@@ -1,5 +1,5 @@
 // One source of truth: bg_core.js against request / reply vectors that Python built
-// (`python -m beatguide.vectors`): the same inputs must give the same /bg/generate arguments, and
+// (`python server/lab/vectors.py`): the same inputs must give the same /bg/generate arguments, and
 // the same messages must assemble into the same notes, readings, seeds and model capabilities, and
 // the same clips must read as the same score, groove and accents (gestures.read_notes).
 "use strict";
@@ -9,12 +9,12 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
-const { PYTHON, load } = require("./helpers.js");
+const { PYTHON, ROOT, load } = require("./helpers.js");
 
 const core = load("bg_core.js");
 const SPEC = core.BG_SPEC;
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bg-vectors-")), "vectors.json");
-execFileSync(PYTHON, ["-m", "beatguide.vectors", file]);
+execFileSync(PYTHON, [path.join(ROOT, "server", "lab", "vectors.py"), file]);
 const V = JSON.parse(fs.readFileSync(file, "utf8"));
 const plain = (x) => JSON.parse(JSON.stringify(x));
 

@@ -1,4 +1,4 @@
-"""The beatguide command line: examples, generate, serve, data, train, export, finetune, bench, eval."""
+"""The beatguide command line: examples, generate, serve, data, train, export, finetune, eval."""
 
 from __future__ import annotations
 
@@ -100,51 +100,9 @@ def _cmd_finetune(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from . import generate, phrases
-    from .drums import INPUT_MAPS, DrumMap
-    from .engine import Engine, Request
-    from .grid import check_bpm
-    from .midi_io import DEFAULT_BPM
+    from .generate import run
 
-    _models(args)
-    bpm = None if args.bpm is None else check_bpm(args.bpm)  # before anything is read or written
-    engine = Engine(args.models)
-    caps = engine.capabilities(args.model)
-    in_map = INPUT_MAPS[args.input_map]
-    out_map = DrumMap.parse_output(args.output_pitches, in_map) if args.output_pitches else in_map
-    g = generate.read_gestures(args.score, args.groove, args.accents, input_map=in_map, start_bar=args.start_bar)
-    modes = generate.lane_modes(generate.parse_lanes(args.lanes), args.all_lanes, g.score is not None)
-    unread = generate.unread_gestures(caps, g.given)
-    notes = g.ignored + [
-        f"{args.model} does not read {k} (it reads {', '.join(caps['gestures'])}): --{k} left out" for k in unread
-    ]
-    for line in notes:
-        print(f"beatguide: note: {line}", file=sys.stderr)
-    read = {k: getattr(g, k) for k in g.given if k not in unread}
-    seed = generate.random_seed() if args.seed is None else args.seed
-    result = phrases.generate(
-        engine,
-        Request(
-            args.model,
-            args.variations,
-            args.temperature,
-            seed,
-            args.score_seed,
-            args.groove_seed,
-            lane_modes=modes,
-            latent_source=args.latent_source,
-            **read,
-        ),
-        phrases.Phrase(args.bars, args.fill, args.timing, args.velocity),
-    )
-    bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
-    out = args.out or Path(f"{args.model}_seed{seed}")
-    loops = generate.output_loops(args.model, result)
-    paths = generate.write_loops(out, loops, bpm, out_map, overwrite=args.force, tag=f"seed {seed}")
-    print(
-        f"wrote {len(paths)} files to {out} at {bpm:g} BPM with seed {seed} (--seed {seed} repeats it; "
-        f"score seed {result.score_seed}, groove seed {result.groove_seed}, {result.elapsed_ms:.1f} ms)"
-    )
+    print(run(args, note=lambda line: print(f"beatguide: note: {line}", file=sys.stderr)).summary())
     return 0
 
 
@@ -153,52 +111,6 @@ def _cmd_examples(args) -> int:
 
     paths = write_examples(args.out, overwrite=args.force)
     print(f"{args.out} holds the examples: {', '.join(p.name for p in paths)}")
-    return 0
-
-
-def _cmd_bench(args) -> int:
-    if args.runs < 1:
-        raise BeatGuideError(f"--runs must be at least 1, got {args.runs}")
-    if args.starts < 1:
-        raise BeatGuideError(f"--starts must be at least 1, got {args.starts}")
-    if args.out and not args.force:
-        _check_free([args.out], "file with --out")
-    if args.start:
-        from .bench_start import run
-
-        text = run(args.starts, args.first)
-    elif args.osc:
-        from .bench_osc import OscBenchConfig, run
-
-        text = run(
-            OscBenchConfig(
-                args.models or [],
-                args.runs,
-                args.clients,
-                args.steady,
-                args.burst,
-                args.threads,
-                args.queue,
-                args.in_process,
-                args.note,
-            )
-        )
-    else:
-        from . import bench
-
-        _models(args)
-        report = bench.run_bench(args.models, args.runs, args.torch_runs if args.torch else None)
-        print(bench.summary(report))
-        print(bench.table(report))
-        for n in report.notes:
-            print(f"note: {n}")
-        text = bench.markdown(report)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"wrote {args.out}")
-    elif args.osc or args.start:
-        print(text)
     return 0
 
 
@@ -431,35 +343,6 @@ def _add_finetune(sub) -> None:
     f.set_defaults(func=_cmd_finetune)
 
 
-def _add_bench(sub) -> None:
-    be = _parser(sub, "bench", "benchmarks: the engine, (--osc) OSC round trips, (--start) server start-up")
-    _models_option(be)
-    be.add_argument("--runs", type=int, default=200, help="timed calls per model and variation count (1 or more)")
-    be.add_argument("--out", type=Path, help="write the markdown report to this file (default: print it)")
-    be.add_argument("--force", action="store_true", help="overwrite the --out file when it exists")
-    be.add_argument("--torch", action="store_true", help="also time torch eager from the training checkpoints")
-    be.add_argument(
-        "--torch-runs",
-        type=Path,
-        default=Path("runs"),
-        help="run folders for --torch, one per model kind (where train writes)",
-    )
-    osc = be.add_argument_group("OSC round trips (--osc)")
-    osc.add_argument("--osc", action="store_true", help="start beatguide serve and time requests over UDP loopback")
-    osc.add_argument("--clients", type=int, default=4, help="concurrent clients under steady load and in the burst")
-    osc.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
-    osc.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
-    osc.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
-    osc.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
-    osc.add_argument("--in-process", action="store_true", help="run the server in this process")
-    osc.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
-    start = be.add_argument_group("server start-up (--start)")
-    start.add_argument("--start", action="store_true", help="time beatguide serve from spawn to first pong; memory")
-    start.add_argument("--starts", type=int, default=5, help="server starts to time (1 or more)")
-    start.add_argument("--first", action="store_true", help="the first start is the first since the install")
-    be.set_defaults(func=_cmd_bench)
-
-
 def _add_export(sub) -> None:
     e = _parser(sub, "export", "export a trained run to an ONNX model (needs the train extra)")
     e.add_argument("run", type=Path, help="run folder with best.pt")
@@ -558,7 +441,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(sub)
     _add_finetune(sub)
-    _add_bench(sub)
 
     ev = _parser(sub, "eval", "reproduce the paper's tables on a split")
     ev.add_argument(

@@ -10,7 +10,7 @@ bars (what a drummer repeats bar to bar) and E the note's own. Each uniform stay
 note's distribution is the one the model learned; only the draws' dependence within a loop changes.
 ``spread`` scales the noise itself (1: as trained, 0: every value at its location).
 
-The shares (velocity, offset) are fitted on the training split (``beatguide.evaluate.feel_fit``) and
+The shares (velocity, offset) are fitted on the training split (``beatguide_export.feel_fit``) and
 shipped in model.json under "feel"; a model without them draws every note on its own.
 """
 

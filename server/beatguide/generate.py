@@ -1,27 +1,30 @@
 """Offline generation: MIDI files in, one MIDI file per variation (plus the model's readings) out.
 
-The pieces ``beatguide generate`` is made of: :func:`read_gestures` reads the input files,
-:func:`lane_modes` builds the nine lane modes, :func:`unread_gestures` says what the model will not
-read, :func:`output_loops` names the loops of a result, :func:`write_loops` writes them all or none.
+:func:`run` is ``beatguide generate``, made of these pieces: :func:`read_gestures` reads the input
+files, :func:`lane_modes` builds the nine lane modes, :func:`unread_gestures` says what the model will
+not read, :func:`output_loops` names the loops of a result, :func:`write_loops` writes them all or none.
 Without a seed, :func:`random_seed` picks one the user can type back (``--seed``, the device's Seed).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import gestures
-from .drums import CLASSES, GM_MAP, TAP_MAP, DrumMap
-from .engine import LANE_MODES, Result, default_lane_mode
+from . import gestures, phrases
+from .drums import CLASSES, GM_MAP, INPUT_MAPS, TAP_MAP, DrumMap
+from .engine import LANE_MODES, Engine, Request, Result, default_lane_mode
 from .errors import InputError, OutputError
 from .grid import check_bpm
-from .midi_io import read_loop, write_loop
+from .midi_io import DEFAULT_BPM, read_loop, write_loop
+from .model_paths import model_dirs
 
 RANDOM_SEEDS = 100_000  # random seeds are 0-99999, the range of the device's Seed box
 
@@ -166,3 +169,61 @@ def _make_folder(out: Path) -> list[Path]:
     except OSError as e:
         raise OutputError(f"cannot create the folder {out}: {e.strerror or e}") from None
     return missing
+
+
+@dataclass
+class Written:
+    """What :func:`run` wrote: the folder and its files, their tempo, the seed, the engine's result."""
+
+    out: Path
+    paths: list[Path]
+    bpm: float
+    seed: int
+    result: Result
+
+    def summary(self) -> str:
+        """The line ``beatguide generate`` ends with."""
+        r = self.result
+        return (
+            f"wrote {len(self.paths)} files to {self.out} at {self.bpm:g} BPM with seed {self.seed} "
+            f"(--seed {self.seed} repeats it; score seed {r.score_seed}, groove seed {r.groove_seed}, "
+            f"{r.elapsed_ms:.1f} ms)"
+        )
+
+
+def run(args: argparse.Namespace, note: Callable[[str], None]) -> Written:
+    """``beatguide generate`` with its parsed options ``args``: read the input files, generate the loops
+    (a phrase when ``args.bars`` asks) and write one MIDI file per loop and reading. ``note`` gets a line
+    for each thing left out (notes in the files, gestures the model does not read) before generating."""
+    folders = model_dirs(args.models)
+    bpm = None if args.bpm is None else check_bpm(args.bpm)  # before anything is read or written
+    engine = Engine(folders)
+    caps = engine.capabilities(args.model)
+    in_map = INPUT_MAPS[args.input_map]
+    out_map = DrumMap.parse_output(args.output_pitches, in_map) if args.output_pitches else in_map
+    g = read_gestures(args.score, args.groove, args.accents, input_map=in_map, start_bar=args.start_bar)
+    modes = lane_modes(parse_lanes(args.lanes), args.all_lanes, g.score is not None)
+    unread = unread_gestures(caps, g.given)
+    for line in g.ignored:
+        note(line)
+    for k in unread:
+        note(f"{args.model} does not read {k} (it reads {', '.join(caps['gestures'])}): --{k} left out")
+    read = {k: getattr(g, k) for k in g.given if k not in unread}
+    seed = random_seed() if args.seed is None else args.seed
+    request = Request(
+        args.model,
+        args.variations,
+        args.temperature,
+        seed,
+        args.score_seed,
+        args.groove_seed,
+        lane_modes=modes,
+        latent_source=args.latent_source,
+        **read,
+    )
+    result = phrases.generate(engine, request, phrases.Phrase(args.bars, args.fill, args.timing, args.velocity))
+    bpm = bpm or g.bpm or DEFAULT_BPM  # the MIDI standard's tempo when no file gives one
+    out = args.out or Path(f"{args.model}_seed{seed}")
+    loops = output_loops(args.model, result)
+    paths = write_loops(out, loops, bpm, out_map, overwrite=args.force, tag=f"seed {seed}")
+    return Written(out, paths, bpm, seed, result)

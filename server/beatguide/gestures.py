@@ -3,7 +3,7 @@
 One implementation, used both to build training inputs and to read a user's input: the loop
 functions (``score``, ``groove``, ``accents``) build training inputs, :func:`read_notes` reads a
 user's notes with the same rules (the device's bg_core.js reads notes exactly as it does; the
-parity vectors in vectors.py check that). The rules, exact in any language:
+parity vectors of server/lab/vectors.py check that). The rules, exact in any language:
 
 - a cell (drum, step) holds its loudest note; at equal MIDI velocity the earlier one (smaller
   offset), then the lower pitch;

@@ -1,4 +1,4 @@
-"""OSC round-trip benchmark: ``beatguide bench --osc [--models DIR] [--out FILE]``.
+"""OSC round-trip benchmark: ``python server/lab/bench_osc.py [--models DIR] [--out FILE]``.
 
 Starts ``beatguide serve`` (a subprocess by default, as the device sees it; ``--in-process`` runs it
 in this interpreter), then over UDP loopback:
@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol as P
-from .client import Client, parse_announce, wait_until_up
-from .demo import tasks
+import lab_cli
+from beatguide import protocol as P
+from beatguide.client import Client, parse_announce, wait_until_up
+from beatguide.demo import tasks
 
 # ------------------------------------------------------------------------------------------------
 # Typical requests
@@ -47,9 +48,9 @@ class ServerProcess:
         """``models``: folders searched before the usual ones (``beatguide serve --models``)."""
         self.in_process = in_process
         if in_process:
-            from .engine import Engine
-            from .model_paths import model_dirs
-            from .osc_server import OscServer
+            from beatguide.engine import Engine
+            from beatguide.model_paths import model_dirs
+            from beatguide.osc_server import OscServer
 
             self.server = OscServer(Engine(model_dirs(models)), port=0, threads=threads, queue_size=queue).start()
             self.port = self.server.port
@@ -245,7 +246,7 @@ def burst(port: int, model: str, caps: dict, clients: int = 4, per_client: int =
 
 @dataclass
 class OscBenchConfig:
-    """What ``beatguide bench --osc`` runs: the models folder, and the sizes of each measurement."""
+    """What ``bench_osc.py`` runs: the models folder, and the sizes of each measurement."""
 
     models: list = field(default_factory=list)  # folders searched first (beatguide.model_paths)
     runs: int = 200  # timed round trips per model and variation count
@@ -262,7 +263,7 @@ def markdown(env: dict, rows: list[dict], steady: dict, bursts: list[dict], args
     out = [
         "# OSC round-trip benchmark",
         "",
-        f"`beatguide bench --osc{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` on {env['date']}.",
+        f"`python server/lab/bench_osc.py{''.join(f' --models {m}' for m in args.models)} --runs {args.runs}` on {env['date']}.",
         "",
         "Client and server on one machine over UDP loopback: the client sends `/bg/generate` and stops the clock "
         "when `/bg/done` arrives (every `/bg/notes` and aux message comes before it). The server runs as "
@@ -370,3 +371,30 @@ def run(args: OscBenchConfig) -> str:
     finally:
         srv.close()
     return markdown(env, rows, steady, bursts, args)
+
+
+def main(argv=None) -> int:
+    ap = lab_cli.parser("bench_osc.py", "Time requests to beatguide serve over UDP loopback.", models=True)
+    ap.add_argument(
+        "--runs", type=lab_cli.at_least_one, default=200, help="timed round trips per model and variation count"
+    )
+    ap.add_argument("--clients", type=int, default=4, help="concurrent clients under steady load and in the burst")
+    ap.add_argument("--steady", type=int, default=100, help="requests per client under steady load")
+    ap.add_argument("--burst", type=int, default=25, help="requests per client in the burst")
+    ap.add_argument("--threads", type=int, default=1, help="server worker threads (beatguide serve --threads)")
+    ap.add_argument("--queue", type=int, default=32, help="server queue (beatguide serve --queue)")
+    ap.add_argument("--in-process", action="store_true", help="run the server in this process")
+    ap.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
+
+    def measure(a) -> str:
+        return run(
+            OscBenchConfig(
+                a.models or [], a.runs, a.clients, a.steady, a.burst, a.threads, a.queue, a.in_process, a.note
+            )
+        )
+
+    return lab_cli.report(ap, argv, measure)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""One figure with the validation curves of several runs: ``python -m beatguide_export.curves OUT.png RUN ...``."""
+"""One figure with the validation curves of several runs: ``python export/lab/curves.py OUT.png RUN ...``."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ files, many styles); drummer5 (latin, 5 long files) and drummer8 (afrobeat, funk
 are the only other validation drummers with over 10 minutes of playing (the rest have 7 minutes at
 most).
 
-    python -m beatguide_export.finetune_study --gmd PATH [--drummers drummer1 drummer7 drummer5 drummer8]
+    python export/lab/finetune_study.py --gmd PATH [--drummers drummer1 drummer7 drummer5 drummer8]
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from beatguide.engine import Engine, Request
 from beatguide.evaluate import experiments, metrics
 from beatguide.gmd import find_root, read_info
 from beatguide.registry import DEFAULT_MODEL
-
-from . import finetune as ft
-from .finetune import MidiWindows, finetune, read_windows
+from beatguide_export import finetune as ft
+from beatguide_export.finetune import MidiWindows, finetune, read_windows
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 MIN_HITS = 20  # drums with fewer real held-out hits are shown but left out of the means
@@ -344,7 +343,7 @@ def main(argv=None) -> int:
             )
             results.append(r)
     command = (
-        f"python -m beatguide_export.finetune_study --gmd GMD --drummers {' '.join(args.drummers)} "
+        f"python export/lab/finetune_study.py --gmd GMD --drummers {' '.join(args.drummers)} "
         f"--model {args.model} --minutes {args.minutes:g} --threads {args.threads} --seed {args.seed} "
         f"--lr {args.lr:g} --prior-share {args.prior_share:g} --l2sp {args.l2sp:g} "
         f"--fit-prior {args.fit_prior} --prior-strength {args.prior_strength:g} --parts {' '.join(args.parts)}"

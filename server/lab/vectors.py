@@ -4,7 +4,7 @@
 the device's terms: masks, lane mode names, groove values, and the argument list Python sends for
 them) and reply sequences (the messages as they arrive over OSC, float32 values included, and what
 :class:`~beatguide.protocol.ReplyAssembler` makes of them). The Node tests feed the same inputs and
-messages to ``bg_core.js`` and check it agrees. ``python -m beatguide.vectors FILE`` writes them.
+messages to ``bg_core.js`` and check it agrees. ``python server/lab/vectors.py FILE`` writes them.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 from pythonosc.osc_message import OscMessage
 
-from . import protocol as P
-from .drums import GM_PITCHES, N_CLASSES
-from .engine import Result
-from .gestures import read_notes
-from .grid import HITS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, empty_loop
-from .registry import AGVAE2, AGVAE11, BASELINE, FACTORIZED
+from beatguide import protocol as P
+from beatguide.drums import GM_PITCHES, N_CLASSES
+from beatguide.engine import Result
+from beatguide.gestures import read_notes
+from beatguide.grid import HITS, OFFSETS, STEP_BEATS, STEPS, VELOCITIES, empty_loop
+from beatguide.registry import AGVAE2, AGVAE11, BASELINE, FACTORIZED
 
 
 def _request(
@@ -302,5 +302,5 @@ def write_vectors(path) -> Path:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m beatguide.vectors FILE.json")
+        sys.exit("usage: python server/lab/vectors.py FILE.json")
     print(write_vectors(sys.argv[1]))

@@ -1,4 +1,4 @@
-"""Server start-up benchmark: ``beatguide bench --start [--starts N] [--first] [--out FILE]``.
+"""Server start-up benchmark: ``python server/lab/bench_start.py [--starts N] [--first] [--out FILE]``.
 
 Starts ``beatguide serve`` (the command installed beside this Python, as the device's launcher
 would) ``--starts`` times and measures, for each start:
@@ -24,9 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from .bench_osc import free_port, typical_request
-from .client import Client
-from .errors import BeatGuideError
+import beatguide
+import lab_cli
+from beatguide.client import Client
+from beatguide.errors import BeatGuideError
+from bench_osc import free_port, typical_request
 
 
 def serve_command() -> list[str]:
@@ -86,7 +88,7 @@ def markdown(starts: list[dict], cmd: list[str], env: dict) -> str:
     lines = [
         "# Server start-up",
         "",
-        f"`beatguide bench --start --starts {len(starts)}{' --first' if env['first'] else ''}` on "
+        f"`python server/lab/bench_start.py --starts {len(starts)}{' --first' if env['first'] else ''}` on "
         f"{env['date']}, starting "
         f"`{Path(cmd[0]).name}{' ' + ' '.join(cmd[1:]) if len(cmd) > 1 else ''} serve` "
         f"from {env['install']}.",
@@ -120,7 +122,7 @@ def markdown(starts: list[dict], cmd: list[str], env: dict) -> str:
 def run(count: int = 5, first: bool = False) -> str:
     """Time ``count`` starts (``first``: the first is the first since the install); the markdown report."""
     if shutil.which("ps") is None:
-        raise BeatGuideError("bench --start reads the server's memory with `ps`, which is not installed")
+        raise BeatGuideError("bench_start.py reads the server's memory with `ps`, which is not installed")
     cmd = serve_command()
     load = f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
     starts = []
@@ -132,7 +134,7 @@ def run(count: int = 5, first: bool = False) -> str:
             f"{s['rss_used']:.0f} MB after one request per model",
             flush=True,
         )
-    where = Path(__file__).resolve().parent
+    where = Path(beatguide.__file__).resolve().parent
     env = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.system()} {platform.machine()}",
@@ -143,3 +145,14 @@ def run(count: int = 5, first: bool = False) -> str:
         "install": "a wheel install (site-packages)" if "site-packages" in where.parts else "a source tree",
     }
     return markdown(starts, cmd, env)
+
+
+def main(argv=None) -> int:
+    ap = lab_cli.parser("bench_start.py", "Time beatguide serve from spawn to first pong; its memory.")
+    ap.add_argument("--starts", type=lab_cli.at_least_one, default=5, help="server starts to time")
+    ap.add_argument("--first", action="store_true", help="the first start is the first since the install")
+    return lab_cli.report(ap, argv, lambda args: run(args.starts, args.first))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

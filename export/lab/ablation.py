@@ -1,7 +1,7 @@
 """What drives diversity and realism: short training runs that change one design choice each, measured
 with the same experiments as the shipped models (docs/results.md, "What drives diversity").
 
-    python -m beatguide_export.ablation --gmd PATH [--limit 6000] [--epochs 10] [--out runs/ablation]
+    python export/lab/ablation.py --gmd PATH [--limit 6000] [--epochs 10] [--out runs/ablation]
 
 Every variant is AG-VAE 2 with the v2 configuration except for the change it names; all
 train on the same first ``--limit`` training windows for the same number of epochs, and are measured
@@ -21,11 +21,10 @@ from beatguide.engine import Engine
 from beatguide.evaluate import experiments
 from beatguide.gmd import load_split
 from beatguide.registry import AGVAE2
-
-from . import data
-from .onnx_export import export_model, load_run
-from .prior_fit import add_to_model
-from .train import latent_bank, train
+from beatguide_export import data
+from beatguide_export.onnx_export import export_model, load_run
+from beatguide_export.prior_fit import add_to_model
+from beatguide_export.train import latent_bank, train
 
 VARIANTS = {  # v2: squared-error values; each row changes one thing
     "v2 (shipped design)": {"values": "mean"},
@@ -74,7 +73,7 @@ def measure(models: Path, loops: np.ndarray, seed: int) -> dict:
 def write_table(results: dict, path: Path, args) -> None:
     lines = [
         f"AG-VAE 2, first {args.limit} training windows, {args.epochs} epochs each; measured on "
-        f"{args.windows} random validation windows (`python -m beatguide_export.ablation --limit {args.limit} "
+        f"{args.windows} random validation windows (`python export/lab/ablation.py --limit {args.limit} "
         f"--epochs {args.epochs} --windows {args.windows}`).",
         "",
         "| variant | groove latent from | diversity | hit F1 | offset W | velocity W | leak (model alone) |",
@@ -91,7 +90,7 @@ def write_table(results: dict, path: Path, args) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m beatguide_export.ablation", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python export/lab/ablation.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--gmd", type=Path, required=True, help="Groove MIDI Dataset folder (holding info.csv)")
     ap.add_argument("--out", type=Path, default=Path("runs/ablation"))
     ap.add_argument("--limit", type=int, default=6000, help="training windows per variant")

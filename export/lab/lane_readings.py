@@ -4,8 +4,8 @@ lane readings"). A reading that misses training lanes is a fitting limit, one th
 validation lanes a generalisation limit. ``--code-dims`` trains the lane encoder and reader alone
 (agvae11's sizes, allowance and beta) with codes of each size, to isolate the code from the rest.
 
-    python -m beatguide_export.lane_readings RUN [RUN ...] --gmd PATH [--windows 2000]
-    python -m beatguide_export.lane_readings --code-dims 8 16 32 --gmd PATH [--epochs 20]
+    python export/lab/lane_readings.py RUN [RUN ...] --gmd PATH [--windows 2000]
+    python export/lab/lane_readings.py --code-dims 8 16 32 --gmd PATH [--epochs 20]
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from torch.nn import functional as F
 
 from beatguide.evaluate.metrics import hit_prf
 from beatguide.registry import AGVAE11
-
-from . import data
-from .models import N_DRUMS, STEPS, MLPDecoder, MLPEncoder, ModelConfig, group_kl
-from .onnx_export import load_run
-from .train import DEFAULT_SIZES
+from beatguide_export import data
+from beatguide_export.models import N_DRUMS, STEPS, MLPDecoder, MLPEncoder, ModelConfig, group_kl
+from beatguide_export.onnx_export import load_run
+from beatguide_export.train import DEFAULT_SIZES
 
 LANES = AGVAE11.name  # the kind that reads lanes
 

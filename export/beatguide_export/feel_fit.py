@@ -1,6 +1,6 @@
 """Fit a model's feel (``beatguide.feel``) on the training split, select it on validation.
 
-    python -m beatguide.evaluate.feel_fit --gmd DIR [--write]
+    python -m beatguide_export.feel_fit --gmd DIR [--write]
 
 1. Diagnosis (validation): what carries a loop's dynamics. Each score humanized with the groove from
    its own performance (own codes) or drawn (the model's default source), the value head's per-note
@@ -24,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import gestures, registry
-from ..drums import CLASSES
-from ..engine import Engine, Request
-from ..feel import SHARES, Feel
-from ..registry import AGVAE2, AGVAE11, FACTORIZED
-from . import metrics, realism
-from .experiments import humanize, run
-from .realism import feel
+from beatguide import gestures, registry
+from beatguide.drums import CLASSES
+from beatguide.engine import Engine, Request
+from beatguide.evaluate import metrics, realism
+from beatguide.evaluate.experiments import humanize, run
+from beatguide.evaluate.realism import feel
+from beatguide.feel import SHARES, Feel
+from beatguide.registry import AGVAE2, AGVAE11, FACTORIZED
 
 MODELS = (FACTORIZED.name, AGVAE2.name, AGVAE11.name)  # the models that draw values (logistic head)
 STEP = 0.05
@@ -167,11 +167,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def main(argv=None) -> int:
     """Diagnose, fit on train and select on validation each model's feel; print the tables."""
-    from ..cli import GMD_ENV, _gmd
-    from ..gmd import load_split
-    from ..model_paths import model_dirs
+    from beatguide.cli import GMD_ENV, _gmd
+    from beatguide.gmd import load_split
+    from beatguide.model_paths import model_dirs
 
-    ap = argparse.ArgumentParser(prog="python -m beatguide.evaluate.feel_fit", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m beatguide_export.feel_fit", description=main.__doc__)
     ap.add_argument(
         "--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"the dataset folder (default: ${GMD_ENV})"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 from pathlib import Path
 
 import mido
@@ -116,6 +117,13 @@ def drum_score() -> np.ndarray:
     s[4::8, 1] = 1
     s[::2, 2] = 1
     return s
+
+
+def free_port() -> int:
+    """A UDP port on loopback that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def reference_notes(loop) -> list[tuple]:

@@ -14,7 +14,7 @@ from beatguide.client import Client, ServerError, parse_announce, wait_until_up
 from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.osc_server import ANNOUNCE, OscServer
-from bench_osc import free_port
+from conftest import free_port
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,7 @@ from beatguide.demo import demo_inputs
 from beatguide.engine import Engine, Request
 from beatguide.errors import BeatGuideError
 from beatguide.osc_server import OscServer, is_loopback
-from bench_osc import free_port
-from conftest import reference_notes
+from conftest import free_port, reference_notes
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = ("agvae11", "agvae2", "baseline", "factorized")

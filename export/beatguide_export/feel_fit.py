@@ -31,9 +31,7 @@ from beatguide.evaluate import metrics, realism
 from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import feel
 from beatguide.feel import SHARES, Feel
-from beatguide.registry import AGVAE2, AGVAE11, FACTORIZED
 
-MODELS = (FACTORIZED.name, AGVAE2.name, AGVAE11.name)  # the models that draw values (logistic head)
 STEP = 0.05
 MAX_SHARE = 0.9
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
@@ -94,6 +92,11 @@ def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> 
     return Feel(spread=min(np.arange(0.4, 1.0 + 1e-9, STEP).round(4), key=loss))
 
 
+def drawing_models(engine: Engine) -> list[str]:
+    """The loaded models whose value head draws velocities and offsets (a feel applies to them alone)."""
+    return [name for name, m in engine.models.items() if m.meta.get("config", {}).get("values") == "logistic"]
+
+
 def _own(model: str, x: np.ndarray, seed: int, samples: int) -> Request:
     """A request humanizing loop ``x``'s score with its own performance's groove (and accents)."""
     extra = {"accents": gestures.accents(x)} if "accents" in registry.KINDS[model].gestures else {}
@@ -106,9 +109,7 @@ def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5)
     its ``samples``."""
     scores = gestures.score(loops)
     out = {}
-    for model in MODELS:
-        if model not in engine.names:
-            continue
+    for model in drawing_models(engine):
         rows = {}
         for sampling, f in (("off", Feel(spread=0.0)), ("on", Feel())):
             with feel(engine, model, f):
@@ -196,9 +197,7 @@ def main(argv=None) -> int:
 
     print("## Fit (train) and selection (validation)\n")
     rows = []
-    for model in MODELS:
-        if model not in engine.names:
-            continue
+    for model in drawing_models(engine):
         candidates = {
             "independent": Feel(),
             "spread scaled": fit_spread(engine, model, fit_loops, args.seed),

@@ -32,14 +32,10 @@ from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
+from .vocabulary import DEFAULT_SOURCES, LANE_MODES, LATENT_SOURCES, MAX_TEMPERATURE, MAX_VARIATIONS, MIN_TEMPERATURE
 
 log = logging.getLogger("beatguide.engine")
 
-MAX_VARIATIONS = 8
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-LANE_MODES = ("decide", "given", "empty", "exact")
-LATENT_SOURCES = ("prior", "bank", "fitted")  # the protocol numbers them in this order
-DEFAULT_SOURCES = ("fitted", "prior")  # a request that names none gets the first the model has
 PRIOR_FILE = "prior.npz"
 SCORE_SIDE = ("score", "lanes")  # latents drawn from score_seed; the rest from groove_seed
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's

@@ -18,10 +18,11 @@ import numpy as np
 
 from . import gestures
 from .drums import CLASSES, GM_MAP, TAP_MAP, DrumMap
-from .engine import LANE_MODES, Result
+from .engine import Result
 from .errors import InputError, OutputError
 from .grid import check_bpm
 from .midi_io import read_loop, write_loop
+from .vocabulary import LANE_MODES
 
 RANDOM_SEEDS = 100_000  # random seeds are 0-99999, the range of the device's Seed box
 

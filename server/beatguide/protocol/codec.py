@@ -37,7 +37,7 @@ def pack(fields: Sequence[Field], values: dict) -> list:
         elif len(v) != f.count:
             raise ValueError(f"{f.name}: expected {f.count} values, got {len(v)}")
         else:
-            args.extend(cast(x) for x in v)
+            args += map(cast, v)
     return args
 
 
@@ -51,14 +51,13 @@ def unpack(fields: Sequence[Field], args: Sequence, start: int = 0) -> dict:
 
 
 def pack_reply(shape: Shape, values: dict, items: Sequence[Sequence] = ()) -> Message:
-    """A reply message: its fixed fields from ``values``, then each item's group of arguments (a
-    sequence in the repeat's order; positional, as a chunk holds up to 60 of them)."""
+    """A reply message: its fixed fields from ``values``, then each item's group of arguments, in the
+    repeat's order and already of its types (not cast: a /bg/notes chunk holds 240 of them)."""
     args = pack(shape.fields, values)
-    casts = [_CAST[t] for t in layout_types(shape.repeat)]
-    for item in items:
-        if len(item) != len(casts):
-            raise ValueError(f"{shape.address}: a group of {len(casts)} arguments expected, got {len(item)}")
-        args += [cast(x) for cast, x in zip(casts, item)]
+    group = len(layout_types(shape.repeat))
+    if set(map(len, items)) - {group}:
+        raise ValueError(f"{shape.address}: each group holds {group} arguments")
+    args += [x for item in items for x in item]
     return shape.address, args, shape.types(len(items))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..vocabulary import LANE_MODES, LATENT_SOURCES
-from .codec import bit_names, lane_masks, pack, reply_shape, steps_to_mask, unpack_reply
+from .codec import bit_names, lane_masks, pack, steps_to_mask, unpack_reply
 from .spec import (
     AUX_ACCENTS,
     AUX_GROOVE,
@@ -90,7 +90,7 @@ def generate_args(
         v = values[f.name]
         if f.count == 1:
             values[f.name] = _wire(f, v)
-        else:  # a run: a value per argument, or one (the table's default, "given") for all
+        else:  # a run: one value per argument, or one value (a default) for all
             values[f.name] = [_wire(f, x) for x in (v if np.ndim(v) else [v] * f.count)]
     return pack(GENERATE_LAYOUT, values)
 
@@ -153,7 +153,9 @@ class ReplyAssembler:
         """File one reply message, read by its shape; ValueError for one that has none or does not fit it."""
         if not args or not isinstance(args[0], int):
             raise ValueError(f"malformed reply {address} {list(args)[:4]}")
-        head, items = unpack_reply(reply_shape(address), args)
+        if address not in REPLY_SHAPES:
+            raise ValueError(f"unknown reply address {address}")
+        head, items = unpack_reply(REPLY_SHAPES[address], args)
         r = self.get(head["request_id"])
         r.order.append(address)
         if address == NOTES:

@@ -14,7 +14,7 @@ from functools import cache
 import numpy as np
 
 from ..grid import STEPS
-from .spec import INT32_MAX, INT32_MIN, REPLY_SHAPES, UINT32_MAX, Field, Shape, layout_types
+from .spec import INT32_MAX, INT32_MIN, UINT32_MAX, Field, Shape, layout_types
 
 Message = tuple  # (address: str, args: list, types: str): one OSC type tag per argument
 
@@ -70,13 +70,6 @@ def unpack_reply(shape: Shape, args: Sequence) -> tuple[dict, list[dict]]:
     if extra < 0 or extra != repeats * group or repeats > shape.max_repeats:
         raise ValueError(f"a {shape.address} with {len(args)} arguments does not fit its shape")
     return unpack(shape.fields, args), [unpack(shape.repeat, args, fixed + k * group) for k in range(repeats)]
-
-
-def reply_shape(address: str) -> Shape:
-    """The shape of a reply address; ValueError for an address no reply has."""
-    if address not in REPLY_SHAPES:
-        raise ValueError(f"unknown reply address {address}")
-    return REPLY_SHAPES[address]
 
 
 # --------------------------------------------------------------------------------------------

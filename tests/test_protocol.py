@@ -269,6 +269,34 @@ def test_decode_wrong_count(n):
     assert code_of(args) == "bad_args"
 
 
+@pytest.mark.parametrize(
+    "f", [f for f in P.GENERATE_LAYOUT if None not in f.bounds and f.kind != P.TAPPED], ids=lambda f: f.name
+)
+def test_every_field_is_checked_as_its_table_entry_says(f):
+    """The edges of a field's range (or names, or choices) decode; one past either is bad_value, the text naming the field."""
+    i = P.layout_offsets(P.GENERATE_LAYOUT)[f.name]
+    lo, hi = f.bounds
+    for v in (lo, hi):
+        P.decode_generate(with_arg(base_args(), i, v))
+    for v in (lo - 1, hi + 1):
+        with pytest.raises(BeatGuideError) as e:
+            P.decode_generate(with_arg(base_args(), i, v))
+        assert e.value.code == "bad_value" and str(e.value).startswith(f"arg {i} {f.label or f.name}: ")
+    if f.choices:
+        assert code_of(with_arg(base_args(), i, f.choices[0] + 1)) == "bad_value"
+
+
+def test_generate_args_take_the_table_settings():
+    assert P.generate_args(1, 9011, "agvae2", latent_source=None, score_seed=None, fill="auto", bars=2) == (
+        P.generate_args(1, 9011, "agvae2")
+    )
+    args = P.generate_args(1, 9011, "agvae2", latent_source="fitted", lane_modes=["empty"] * N_CLASSES, fill=0)
+    assert (args[P.A_LATENT_SOURCE], args[P.A_MODES : P.A_GROOVE_MASK], args[P.A_FILL]) == (2, [2] * N_CLASSES, 0)
+    for wrong in ({"varations": 2}, {"flags": 1}, {"lane_masks": [0] * N_CLASSES}):
+        with pytest.raises(TypeError):
+            P.generate_args(1, 9011, "agvae2", **wrong)
+
+
 def test_error_texts_are_fixed():
     """Texts name the field, never the value (Max keeps every symbol it sees)."""
     texts = set()
@@ -494,6 +522,19 @@ def test_small_replies():
     assert len(long_text) == P.MAX_TEXT
     d = P.encode(*P.done(4, 8, 1000, 12.5, 2**31 - 1, 0, 8)[0])
     assert parse(d) == (P.DONE, [4, 8, 1000, 12.5, 2**31 - 1, 0, 8])
+
+
+def test_replies_must_fit_their_shape():
+    asm = P.ReplyAssembler()
+    for address, args in (
+        (P.DONE, [7, 2, 10, 3.5, 11, 12]),  # one short (protocol 3's)
+        (P.NOTES, [7, 0, 0, 1, 0.5, 0.25]),  # a broken note
+        (P.AUX_SCORE, [7, 0, *[0] * (N_CLASSES + 1)]),
+        ("/bg/what", [7]),
+    ):
+        with pytest.raises(ValueError):
+            asm.add(address, args)
+    assert asm.add(P.STATUS, [7, 1, 2, 3, 0.5]).status == [1, 2, 3, 0.5]
 
 
 def test_protocol_code_mapping():

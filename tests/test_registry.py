@@ -15,9 +15,9 @@ import pytest
 from beatguide import generate, protocol
 from beatguide.cli import build_parser
 from beatguide.drums import CLASSES, N_CLASSES
-from beatguide.engine import default_lane_mode
 from beatguide.evaluate import tap2drum
 from beatguide.registry import DEFAULT_MODEL, KINDS, kind
+from beatguide.vocabulary import default_lane_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "models").glob("*/model.json"))

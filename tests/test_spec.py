@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -66,3 +68,53 @@ def test_vectors_round_trip():
 def test_write_vectors(tmp_path):
     path = vectors.write_vectors(tmp_path / "v.json")
     assert json.loads(path.read_text())["spec"]["generate"]["argc"] == P.GENERATE_ARGC
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "osc-protocol.md"
+RANGE = re.compile(r"(-?[\d.]+)\s*(?:-|\.\.)\s*(-?[\d.]+)")
+
+
+def test_docs_name_the_current_version():
+    version = f"protocol, version {P.PROTOCOL_VERSION}"
+    assert version in " ".join(P.__doc__.split()) and DOC.read_text(encoding="utf-8").startswith(
+        f"# Beat Guide OSC {version}\n"
+    )
+
+
+def test_doc_generate_table_is_the_layout():
+    """docs/osc-protocol.md's /bg/generate table says what GENERATE_LAYOUT does: index, type, count and
+    name of each field, its names where it is an index into them, its range where the row gives one."""
+    text = DOC.read_text(encoding="utf-8")
+    assert f"### `/bg/generate` ({P.GENERATE_ARGC} arguments, in this order)" in text
+    table = text.split("### `/bg/generate`")[1].split("\n\n")[1]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert len(rows) == len(P.GENERATE_LAYOUT)
+    offsets = P.layout_offsets(P.GENERATE_LAYOUT)
+    for (index, type_, name, meaning), f in zip(rows, P.GENERATE_LAYOUT):
+        first = offsets[f.name]
+        assert index == (str(first) if f.count == 1 else f"{first}-{first + f.count - 1}"), f.name
+        assert type_ == (f.type if f.count == 1 else f"{f.type} x{f.count}"), f.name
+        assert name.replace(" ", "_") == f.name, f.name
+        for i, n in enumerate(f.names):
+            assert f"{i} `{n}`" in meaning, f.name
+        stated = RANGE.search(meaning)
+        if stated:
+            assert tuple(float(x) for x in stated.groups()) == tuple(f.bounds), f.name
+
+
+def _signature(fields) -> str:
+    return "  ".join(f"{f.type}:{f.name}" + (f" x{f.count}" if f.count > 1 else "") for f in fields)
+
+
+def test_doc_message_signatures_are_the_shapes():
+    """Every request and reply written out in docs/osc-protocol.md as `address  type:name ...` is laid
+    out as the tables say."""
+    text = " ".join(DOC.read_text(encoding="utf-8").split("\n"))
+    for address, fields in P.REQUESTS.items():
+        if address != P.GENERATE:  # a table of its own (above)
+            assert f"`{address}  {_signature(fields)}`" in text, address
+    for shape in P.REPLY_SHAPES.values():
+        head, group = f"`{shape.address}  {_signature(shape.fields)}", _signature(shape.repeat)
+        assert head + "`" in text or head + f"  ({group}) ...`" in text, shape.address
+        if group:
+            assert f"`{group}`" in text or f"({group})" in text, shape.address

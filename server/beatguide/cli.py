@@ -226,7 +226,10 @@ def _add_examples(sub) -> None:
 
 def _add_generate(sub) -> None:
     from .drums import INPUT_MAPS
-    from .engine import (
+    from .generate import RANDOM_SEEDS
+    from .grid import MAX_BPM, MIN_BPM
+    from .phrases import FILL_MODES, PHRASE_BARS
+    from .vocabulary import (
         LANE_MODES,
         LATENT_SOURCES,
         MAX_TEMPERATURE,
@@ -234,9 +237,6 @@ def _add_generate(sub) -> None:
         MIN_TEMPERATURE,
         default_lane_mode,
     )
-    from .generate import RANDOM_SEEDS
-    from .grid import MAX_BPM, MIN_BPM
-    from .phrases import FILL_MODES, PHRASE_BARS
 
     g = _parser(sub, "generate", "generate loops offline into MIDI files")
     shipped = ", ".join(_shipped_models())

@@ -8,9 +8,10 @@
         reply = c.generate(DEFAULT_MODEL, variations=4, score=score)   # score: (32, 9) hits
         notes = reply.variation_notes(1)     # [(class, start beat, duration, velocity), ...]
 
-``generate`` takes the keyword arguments of ``protocol.generate_args`` (variations, temperature,
-seed, score, lane_modes, groove, accents, ...) and returns a ``protocol.Reply`` holding every reply
-message of that request: notes, the model's readings (aux), and ``done``. An ``/bg/error`` reply
+``generate`` takes the keyword arguments of ``protocol.generate_args`` (score, lane_modes, groove,
+accents, and any /bg/generate setting of the protocol's table: variations, temperature, seed, ...)
+and returns a ``protocol.Reply`` holding every reply message of that request, read by the reply
+shapes of the same table: notes, the model's readings (aux), and ``done``. An ``/bg/error`` reply
 raises :class:`ServerError` (``check=False`` returns it in ``reply.error`` instead); no terminal
 reply within the timeout raises ``TimeoutError``. Replies are matched to requests by id, so
 several requests may be in flight on one client (``send`` them, then ``wait`` for each).
@@ -83,7 +84,8 @@ class Client:
     def status(self, timeout: float | None = None) -> dict:
         """The server's counters: queued, served, errors, uptime_s."""
         reply = self._checked(self.request(P.STATUS, [self.new_id(), self.port], timeout))
-        return dict(zip(("queued", "served", "errors", "uptime_s"), reply.status))
+        head, _ = P.unpack_reply(P.REPLY_SHAPES[P.STATUS], [reply.request_id, *reply.status])
+        return {name: v for name, v in head.items() if name != "request_id"}
 
     def generate(
         self, model: str, *, request_id: int | None = None, timeout: float | None = None, check: bool = True, **kw

@@ -33,14 +33,18 @@ from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
 from .registry import SCORE_SIDE
+from .vocabulary import (
+    DEFAULT_SOURCES,
+    LANE_MODES,
+    LATENT_SOURCES,
+    MAX_TEMPERATURE,
+    MAX_VARIATIONS,
+    MIN_TEMPERATURE,
+    default_lane_mode,
+)
 
 log = logging.getLogger("beatguide.engine")
 
-MAX_VARIATIONS = 8
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
-LANE_MODES = ("decide", "given", "empty", "exact")
-LATENT_SOURCES = ("prior", "bank", "fitted")  # the protocol numbers them in this order
-DEFAULT_SOURCES = ("fitted", "prior")  # a request that names none gets the first the model has
 PRIOR_FILE = "prior.npz"
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
@@ -78,11 +82,6 @@ class Result:
     groove_seed: int = 0
     elapsed_ms: float = 0.0
     z: np.ndarray | None = None  # (N, z size): the latents decoded, in the model's latent order
-
-
-def default_lane_mode(score_given: bool) -> str:
-    """The mode of every lane a request leaves unset: given when a score is sent, else decide."""
-    return "given" if score_given else "decide"
 
 
 def derive_seed(seed: int, stream: int) -> int:

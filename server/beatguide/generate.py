@@ -20,11 +20,12 @@ import numpy as np
 
 from . import gestures, phrases
 from .drums import CLASSES, GM_MAP, INPUT_MAPS, TAP_MAP, DrumMap
-from .engine import LANE_MODES, Engine, Request, Result, default_lane_mode
+from .engine import Engine, Request, Result
 from .errors import InputError, OutputError
 from .grid import check_bpm
 from .midi_io import DEFAULT_BPM, read_loop, write_loop
 from .model_paths import model_dirs
+from .vocabulary import LANE_MODES, default_lane_mode
 
 RANDOM_SEEDS = 100_000  # random seeds are 0-99999, the range of the device's Seed box
 

@@ -26,9 +26,10 @@ from pythonosc import osc_packet
 from . import phrases
 from . import protocol as P
 from .drums import N_CLASSES
-from .engine import MAX_VARIATIONS, Engine, Request
+from .engine import Engine, Request
 from .errors import BeatGuideError, InputError, UnknownModelError
 from .grid import STEPS, STEPS_PER_BEAT
+from .vocabulary import MAX_VARIATIONS
 
 log = logging.getLogger("beatguide.osc")
 

@@ -27,11 +27,12 @@ import numpy as np
 
 from . import amounts
 from .drums import N_CLASSES
-from .engine import MAX_VARIATIONS, Engine, Request, Result, derive_seed
+from .engine import Engine, Request, Result, derive_seed
 from .errors import DataError, InputError, ModelError, OutputError
 from .fills import BAR_STEPS, FillBank, build_bank, fill_bars, half_changes, phrase_windows
 from .grid import HITS, VELOCITIES
 from .registry import SCORE_SIDE
+from .vocabulary import MAX_VARIATIONS
 
 PHRASE_BARS = (2, 4, 8)
 FILL_MODES = ("off", "auto", "always")  # auto: as often as real phrases end in a fill

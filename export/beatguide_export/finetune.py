@@ -580,6 +580,7 @@ def finetune(
 
 
 def _check_options(minutes: float, fit_prior: str, input_map: str) -> None:
+    """Refuse options that cannot work before anything is read."""
     if not (minutes > 0 and math.isfinite(minutes)):
         raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
     if fit_prior not in FIT_PRIOR_CHOICES:
@@ -622,6 +623,7 @@ class Split:
 
 
 def _say_split(data: MidiWindows, split: Split, minutes: float) -> None:
+    """What it trains and validates on, and for how long at most."""
     held_out = _files(split.validation_files) if len(data.files) > 1 else "the last bars of the file"
     print(
         f"training on {len(split.train)} windows ({_files(split.train_files)}), validating on "
@@ -630,6 +632,7 @@ def _say_split(data: MidiWindows, split: Split, minutes: float) -> None:
 
 
 def _say_result(run: dict, before: dict, after: dict) -> None:
+    """Why and when it stopped, and the held-out numbers before and after."""
     print(
         f"stopped ({run['stopped']}) after {run['steps']} steps, {run['seconds'] / 60:.1f} min; best round "
         f"{run['best_round']} of {run['rounds']}"

@@ -27,6 +27,7 @@ from .losses import loop_terms, total_loss
 from .models import N_DRUMS, DrumVAE, ModelConfig
 
 BANK_FILE = "bank.npz"
+BEST_FILE, LAST_FILE = "best.pt", "last.pt"  # the selected checkpoint; the latest, for --resume
 
 # Sizes train on 2 CPU cores in well under an hour per model (README, "Training"). The measurements
 # behind every choice here: docs/ablation.md, "The training design, version by version".
@@ -244,12 +245,12 @@ def train(
     train_set, val_set = load_splits(gmd, cache_dir, limit)
     run = start_run(kind, sizes, lr, seed, device)
     if resume:
-        resume_run(run, out / "last.pt")
+        resume_run(run, out / LAST_FILE)
     for epoch in range(run.epoch + 1, epochs + 1):
         if run.bad >= patience or (max_minutes and run.wall > max_minutes * 60):
             break  # early stopping, or the time limit
         t0 = time.perf_counter()
-        train_loss = train_epoch(run, train_set, batch_size, device, epoch, f"{kind} {epoch}/{epochs}", progress)
+        train_loss = train_epoch(run, train_set, batch_size, device, epoch, epochs, progress)
         val = validate(run, val_set, select)
         improved = record_epoch(run, out, epoch, train_loss, val, select, time.perf_counter() - t0)
         report_epoch(run, val, improved)
@@ -280,9 +281,8 @@ class Run:
 def load_splits(gmd, cache_dir=None, limit: int = 0) -> tuple[data.WindowSet, data.WindowSet]:
     """The training and validation windows; ``limit`` (quick runs) keeps the first ``limit`` training
     windows and a quarter as many validation windows."""
-    return data.load(gmd, "train", cache_dir, limit), data.load(
-        gmd, "validation", cache_dir, limit // 4 if limit else 0
-    )
+    train_set = data.load(gmd, "train", cache_dir, limit)
+    return train_set, data.load(gmd, "validation", cache_dir, limit // 4 if limit else 0)
 
 
 def start_run(kind: str, sizes: dict, lr: float, seed: int, device: str) -> Run:
@@ -329,13 +329,14 @@ def save_last(run: Run, last: Path) -> None:
 
 
 def train_epoch(
-    run: Run, train_set: data.WindowSet, batch_size: int, device: str, epoch: int, desc: str, progress: bool
+    run: Run, train_set: data.WindowSet, batch_size: int, device: str, epoch: int, epochs: int, progress: bool
 ) -> float:
-    """One pass over the training windows in a new random order; returns the mean training loss."""
+    """Epoch ``epoch`` (of ``epochs``): one pass over the training windows in a new random order; returns
+    the mean training loss."""
     run.model.train()
     steps = (len(train_set) + batch_size - 1) // batch_size
     total, count = 0.0, 0
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    bar = tqdm(total=steps, desc=f"{run.model.config.kind} {epoch}/{epochs}", disable=not progress, leave=False)
     for i, (gest, target) in enumerate(train_set.batches(batch_size, run.gen)):
         beta = kl_weight(run.model.config, (epoch - 1) + i / steps)
         terms = train_step(run, gest, target, beta, device)
@@ -354,9 +355,9 @@ def train_epoch(
 
 
 def kl_weight(config: ModelConfig, epochs_done: float) -> float:
-    """Beta, the KL penalty's weight: rises linearly from 0 to max_beta over the first ANNEAL_EPOCHS
-    (``epochs_done`` counts fractions of an epoch), so the latents learn to hold the loop before the
-    penalty pulls them toward the prior."""
+    """Beta, the KL penalty's weight, after ``epochs_done`` (fractional) epochs: it rises linearly from 0
+    to max_beta over the first ANNEAL_EPOCHS (KL annealing: the latents start to carry the loop before
+    the penalty pulls them toward the prior)."""
     return config.max_beta * min(1.0, epochs_done / ANNEAL_EPOCHS)
 
 
@@ -403,11 +404,11 @@ def record_epoch(run: Run, out: Path, epoch: int, train_loss: float, val: dict, 
         run.best, run.bad = val[select], 0
         torch.save(
             {"config": run.model.config.to_dict(), "model": run.model.state_dict(), "epoch": epoch, "val": val},
-            out / "best.pt",
+            out / BEST_FILE,
         )
     else:
         run.bad += 1
-    save_last(run, out / "last.pt")
+    save_last(run, out / LAST_FILE)
     _write_curve(run.history, out, run.model.config.kind)
     return improved
 
@@ -427,13 +428,13 @@ def select_best(
 ) -> tuple[dict, list[dict]]:
     """Load the selected checkpoint (best.pt) into the model; with ``select`` "hits" the values' head then
     trains alone (``train_head``) and best.pt is rewritten. Returns the checkpoint and the head's rows."""
-    best = torch.load(out / "best.pt", weights_only=False)
+    best = torch.load(out / BEST_FILE, weights_only=False)
     run.model.load_state_dict(best["model"])
     head = []
     if select == "hits" and run.model.decoder.dist is not None:
         head = train_head(run.model, train_set, val_set, batch_size=batch_size, lr=lr, gen=run.gen, progress=progress)
         best["val"] = evaluate(run.model, val_set, run.model.config.max_beta)
-        torch.save({**best, "model": run.model.state_dict(), "val": best["val"]}, out / "best.pt")
+        torch.save({**best, "model": run.model.state_dict(), "val": best["val"]}, out / BEST_FILE)
         run.wall += sum(r["seconds"] for r in head)
     return best, head
 

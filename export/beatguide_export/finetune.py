@@ -308,13 +308,14 @@ def finetune_model(
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Train ``model`` in place, checking it on ``val_set`` every round; it ends with the weights that
-    came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship with;
-    hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better. Stops on early stopping (``patience`` rounds without
-    improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. Only parameters whose names start
-    with one of ``parts`` are trained; never the encoders:
-    fine-tuning them on a few songs made the model read new grooves worse, and the codes in the bank
-    and the ones new inputs get stay comparable."""
+    """Fine-tune ``model`` in place, checking it on ``val_set`` every round; it ends with the weights
+    that came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship
+    with; hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better.
+    Stops on early stopping (``patience`` rounds without improvement), the time limit, ``max_steps``
+    (0: none) or Ctrl-C. Only parameters whose names start with one of ``parts`` are trained; never
+    the encoders: fine-tuning them on a few songs made the model read new grooves worse, and the codes
+    in the bank and the ones new inputs get stay comparable. Returns the run: rounds, steps, best
+    round, why it stopped, seconds, batch size and one row per round."""
     trained = {n: p for n, p in model.named_parameters() if n.startswith(tuple(parts))}
     if not trained or any(n.startswith("encoders.") for n in trained):
         raise InputError(f"parts {parts}: name some of the decoder side's parameters ({', '.join(TRAINED_PARTS)})")

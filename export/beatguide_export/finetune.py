@@ -5,6 +5,10 @@ Dataset); whole files are held out for validation; training starts from the mode
 weights, with early stopping, a time limit and Ctrl-C keeping the best weights so far; the result
 is exported like a shipped model into the per-user models folder, with a model card naming the base
 model, the data (file and window counts, never file names) and the before / after numbers.
+
+``finetune`` runs those steps in order: ``load_base``, ``read_producer_data``, ``Split.of``,
+``_choose_prior``, ``finetune_model`` (the training loop: ``finetune_step`` per batch, validation
+per round), ``_summary`` and ``_export``.
 """
 
 from __future__ import annotations

@@ -240,6 +240,24 @@ def test_training_selects_a_checkpoint_then_trains_the_head_alone(fake_gmd, tmp_
     assert best["epoch"] == int(picked["epoch"])
 
 
+def test_a_resumed_run_continues_exactly(fake_gmd, tmp_path):
+    """``train --resume``: one epoch, then resumed to two, ends with the weights, optimiser state and
+    learning curve of two epochs run at once (last.pt keeps both random states)."""
+    from beatguide_export.train import train
+
+    kw = dict(cache_dir=tmp_path / "cache", progress=False, batch_size=2, **SMALL)
+    train("agvae2", fake_gmd, tmp_path / "once", epochs=2, **kw)
+    train("agvae2", fake_gmd, tmp_path / "twice", epochs=1, **kw)
+    train("agvae2", fake_gmd, tmp_path / "twice", epochs=2, resume=True, **kw)
+    once, twice = (torch.load(tmp_path / d / "last.pt", weights_only=False) for d in ("once", "twice"))
+    assert twice["epoch"] == 2
+    for k, v in once["model"].items():
+        assert torch.equal(v, twice["model"][k]), k
+    assert str(once["opt"]["state"]) == str(twice["opt"]["state"])
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in once["history"]]
+    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in twice["history"]]
+
+
 def test_the_head_phase_changes_the_head_alone():
     """``train_head``: only the distribution head's weights move, and the values' validation
     likelihood does not get worse (the best head is kept)."""

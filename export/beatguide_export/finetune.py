@@ -5,6 +5,10 @@ Dataset); whole files are held out for validation; training starts from the mode
 weights, with early stopping, a time limit and Ctrl-C keeping the best weights so far; the result
 is exported like a shipped model into the per-user models folder, with a model card naming the base
 model, the data (file and window counts, never file names) and the before / after numbers.
+
+``finetune`` runs those steps in order: ``load_base``, ``read_producer_data``, ``Split.of``,
+``_choose_prior``, ``finetune_model`` (the training loop: ``finetune_step`` per batch, validation
+per round), ``_summary`` and ``_export``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from .model_card import write_card
 from .models import N_DRUMS, WIDTH, DrumVAE
 from .onnx_export import export_model, install, load_exported, staging
 from .prior_fit import attach
-from .train import BANK_SIZE, _hardware, evaluate, humanize, latent_bank, prior_draws, seed_all
+from .train import BANK_SIZE, evaluate, hardware, humanize, latent_bank, prior_draws, seed_all
 
 MIN_WINDOWS = 16
 LR = 1e-4
@@ -291,7 +295,7 @@ def finetune_step(
     return terms
 
 
-def fine_tune(
+def finetune_model(
     model: DrumVAE,
     train_set: WindowSet,
     val_set: WindowSet,
@@ -308,13 +312,14 @@ def fine_tune(
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Train ``model`` in place, checking it on ``val_set`` every round; it ends with the weights that
-    came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship with;
-    hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better. Stops on early stopping (``patience`` rounds without
-    improvement), the time limit, ``max_steps`` (0: none) or Ctrl-C. Only parameters whose names start
-    with one of ``parts`` are trained; never the encoders:
-    fine-tuning them on a few songs made the model read new grooves worse, and the codes in the bank
-    and the ones new inputs get stay comparable."""
+    """Fine-tune ``model`` in place, checking it on ``val_set`` every round; it ends with the weights
+    that came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship
+    with; hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better.
+    Stops on early stopping (``patience`` rounds without improvement), the time limit, ``max_steps``
+    (0: none) or Ctrl-C. Only parameters whose names start with one of ``parts`` are trained; never
+    the encoders: fine-tuning them on a few songs made the model read new grooves worse, and the codes
+    in the bank and the ones new inputs get stay comparable. Returns the run: rounds, steps, best
+    round, why it stopped, seconds, batch size and one row per round."""
     trained = {n: p for n, p in model.named_parameters() if n.startswith(tuple(parts))}
     if not trained or any(n.startswith("encoders.") for n in trained):
         raise InputError(f"parts {parts}: name some of the decoder side's parameters ({', '.join(TRAINED_PARTS)})")
@@ -447,11 +452,35 @@ def _endless(ds: WindowSet, batch_size: int, gen: torch.Generator):
         yield from ds.batches(batch_size, gen)
 
 
-def find_model(name: str, dirs) -> Path:
-    """The folder of model ``name``: the first of ``dirs`` that holds it."""
+@dataclass
+class Base:
+    """The model a fine-tune starts from: its name, model.json, torch model and fitted prior (None when
+    it ships without one)."""
+
+    name: str
+    meta: dict
+    model: DrumVAE
+    prior: FittedPrior | None
+
+    def provenance(self) -> dict:
+        """What the fine-tuned model's model.json says of its base."""
+        return {
+            "base": self.name,
+            "base_exported": self.meta.get("exported"),
+            "base_weights_sha256": self.meta["sha256"][self.meta["weights"]],
+            "base_training": {k: self.meta.get("training", {}).get(k) for k in ("train_windows", "validation_windows")},
+        }
+
+
+def load_base(name: str, dirs) -> Base:
+    """Model ``name`` from the first of the models folders ``dirs`` that holds it."""
     for d in dirs:
-        if (Path(d) / name / "model.json").is_file():
-            return Path(d) / name
+        folder = Path(d) / name
+        if (folder / "model.json").is_file():
+            model = load_exported(folder)
+            meta = json.loads((folder / "model.json").read_text())
+            prior = FittedPrior.from_file(folder / meta["prior"]) if meta.get("prior") else None
+            return Base(name, meta, model, prior)
     raise UnknownModelError(f"no model {name!r} in {', '.join(map(str, dirs))}")
 
 
@@ -507,44 +536,20 @@ def finetune(
     your codes when that comes closer to your held-out files), so it humanizes as the base does by
     default, and it is chosen against the base as a producer hears it. Nothing is written unless it
     succeeds. Returns the new model.json."""
-    if not (minutes > 0 and math.isfinite(minutes)):
-        raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
-    if fit_prior not in FIT_PRIOR_CHOICES:
-        raise InputError(f"fit_prior must be one of {', '.join(FIT_PRIOR_CHOICES)}, got {fit_prior!r}")
-    if input_map not in INPUT_MAPS:
-        raise InputError(f"unknown input map {input_map!r}; choose from {', '.join(sorted(INPUT_MAPS))}")
+    _check_options(minutes, fit_prior, input_map)
     dirs = model_dirs(models)
-    out_root = Path(out_root) if out_root is not None else user_models_dir()
-    dest = check_destination(name, out_root, dirs, force)
-    base_folder = find_model(base, dirs)
-    model = load_exported(base_folder)
-    base_meta = json.loads((base_folder / "model.json").read_text())
-    prior = FittedPrior.from_file(base_folder / base_meta["prior"]) if base_meta.get("prior") else None
-
-    files = midi_files(midi) if isinstance(midi, (str, os.PathLike)) else [Path(p) for p in midi]
-    if not files:
-        raise DataError(f"{midi}: no MIDI files (.mid, .midi) in this folder or its sub-folders")
-    data = read_windows(files, INPUT_MAPS[input_map])
-    print(describe(data, len(files)))
-    if len(data) < MIN_WINDOWS:
-        raise DataError(
-            f"too little data: {len(data)} two-bar windows from {len(data.files)} usable files; "
-            f"fine-tuning needs at least {MIN_WINDOWS} (about {MIN_WINDOWS + 1} bars of 4/4 drums)"
-        )
-    tr, va = split_by_file(data.file_index, validation_share, seed)
-    n_val_files = len(np.unique(data.file_index[va]))
-    n_train_files = len(np.unique(data.file_index[tr]))
-    print(
-        f"training on {len(tr)} windows ({_files(n_train_files)}), validating on {len(va)} windows "
-        f"({_files(n_val_files) if len(data.files) > 1 else 'the last bars of the file'}), at most {minutes:g} minutes"
-    )
+    dest = check_destination(name, Path(out_root) if out_root is not None else user_models_dir(), dirs, force)
+    start = load_base(base, dirs)
+    data = read_producer_data(midi, input_map)
+    split = Split.of(data, validation_share, seed)
+    _say_split(data, split, minutes)
     if threads:
         torch.set_num_threads(threads)
     seed_all(seed)
-    train_set, val_set = WindowSet(data.loops[tr]), WindowSet(data.loops[va])
-    before = held_out_numbers(model, val_set, seed, prior)  # the base as it humanizes by default
-    prior, prior_action = _choose_prior(model, prior, train_set, val_set, before, seed, fit_prior, prior_strength)
-    run = fine_tune(
+    model, train_set, val_set = start.model, split.train, split.validation
+    before = held_out_numbers(model, val_set, seed, start.prior)  # the base as it humanizes by default
+    prior, prior_action = _choose_prior(model, start.prior, train_set, val_set, before, seed, fit_prior, prior_strength)
+    run = finetune_model(
         model,
         train_set,
         val_set,
@@ -561,6 +566,78 @@ def finetune(
         progress=progress,
     )
     after = held_out_numbers(model, val_set, seed, prior)
+    _say_result(run, before, after)
+    options = dict(
+        minutes=minutes,
+        prior_share=prior_share,
+        l2sp=l2sp,
+        fit_prior=fit_prior,
+        prior=prior_action,
+        prior_strength=prior_strength,
+        parts=list(parts),
+    )
+    summary = _summary(
+        model, start, data, split, run, before, after, input_map, options, seed=seed, lr=lr, threads=threads
+    )
+    bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
+    prior_meta = {"prior_fit": start.meta.get("prior_fit", []), "prior_adapted": prior_action == "adapted"}
+    return _export(model, dest, summary, bank, force, prior, prior_meta, start.meta.get("feel"))
+
+
+def _check_options(minutes: float, fit_prior: str, input_map: str) -> None:
+    """Refuse options that cannot work before anything is read."""
+    if not (minutes > 0 and math.isfinite(minutes)):
+        raise InputError(f"the time limit must be a positive number of minutes, got {minutes}")
+    if fit_prior not in FIT_PRIOR_CHOICES:
+        raise InputError(f"fit_prior must be one of {', '.join(FIT_PRIOR_CHOICES)}, got {fit_prior!r}")
+    if input_map not in INPUT_MAPS:
+        raise InputError(f"unknown input map {input_map!r}; choose from {', '.join(sorted(INPUT_MAPS))}")
+
+
+def read_producer_data(midi, input_map: str) -> MidiWindows:
+    """The windows of the MIDI files under folder ``midi`` (or a list of files) read with input map
+    ``input_map``; prints what was read, and refuses too little to fine-tune on."""
+    files = midi_files(midi) if isinstance(midi, (str, os.PathLike)) else [Path(p) for p in midi]
+    if not files:
+        raise DataError(f"{midi}: no MIDI files (.mid, .midi) in this folder or its sub-folders")
+    data = read_windows(files, INPUT_MAPS[input_map])
+    print(describe(data, len(files)))
+    if len(data) < MIN_WINDOWS:
+        raise DataError(
+            f"too little data: {len(data)} two-bar windows from {len(data.files)} usable files; "
+            f"fine-tuning needs at least {MIN_WINDOWS} (about {MIN_WINDOWS + 1} bars of 4/4 drums)"
+        )
+    return data
+
+
+@dataclass
+class Split:
+    """The producer's windows split by file (``split_by_file``): training and validation windows, and
+    how many files each comes from."""
+
+    train: WindowSet
+    validation: WindowSet
+    train_files: int
+    validation_files: int
+
+    @classmethod
+    def of(cls, data: MidiWindows, share: float, seed: int) -> Split:
+        tr, va = split_by_file(data.file_index, share, seed)
+        files = [len(np.unique(data.file_index[i])) for i in (tr, va)]
+        return cls(WindowSet(data.loops[tr]), WindowSet(data.loops[va]), *files)
+
+
+def _say_split(data: MidiWindows, split: Split, minutes: float) -> None:
+    """What it trains and validates on, and for how long at most."""
+    held_out = _files(split.validation_files) if len(data.files) > 1 else "the last bars of the file"
+    print(
+        f"training on {len(split.train)} windows ({_files(split.train_files)}), validating on "
+        f"{len(split.validation)} windows ({held_out}), at most {minutes:g} minutes"
+    )
+
+
+def _say_result(run: dict, before: dict, after: dict) -> None:
+    """Why and when it stopped, and the held-out numbers before and after."""
     print(
         f"stopped ({run['stopped']}) after {run['steps']} steps, {run['seconds'] / 60:.1f} min; best round "
         f"{run['best_round']} of {run['rounds']}"
@@ -572,17 +649,35 @@ def finetune(
         f"{after['offset_w']:.3f}, velocity Wasserstein {before['velocity_w']:.3f} -> {after['velocity_w']:.3f}"
     )
 
-    summary = {
+
+def _summary(
+    model: DrumVAE,
+    base: Base,
+    data: MidiWindows,
+    split: Split,
+    run: dict,
+    before: dict,
+    after: dict,
+    input_map: str,
+    options: dict,
+    *,
+    seed: int,
+    lr: float,
+    threads: int,
+) -> dict:
+    """model.json's "training": the keys a trained model's summary has (``train.summarize``), its
+    rounds counted as epochs, then the "finetune" record: base, data counts, options, before / after."""
+    return {
         "model": model.config.kind,
         "parameters": sum(p.numel() for p in model.parameters()),
         "config": model.config.to_dict(),
         "best_epoch": run["best_round"],
         "epochs_run": run["rounds"],
         "train_seconds": run["seconds"],
-        "train_windows": len(tr),
-        "validation_windows": len(va),
-        "validation": evaluate(model, val_set, model.config.max_beta),
-        "hardware": _hardware("cpu", threads),
+        "train_windows": len(split.train),
+        "validation_windows": len(split.validation),
+        "validation": evaluate(model, split.validation, model.config.max_beta),
+        "hardware": hardware("cpu", threads),
         "seed": seed,
         "batch_size": run["batch_size"],
         "lr": lr,
@@ -590,23 +685,14 @@ def finetune(
         "humanize_offset_spread": after["offset_spread"],
         "windows": after["windows"],
         "finetune": {
-            "base": base,
-            "base_exported": base_meta.get("exported"),
-            "base_weights_sha256": base_meta["sha256"][base_meta["weights"]],
-            "base_training": {k: base_meta.get("training", {}).get(k) for k in ("train_windows", "validation_windows")},
+            **base.provenance(),
             "input_map": input_map,
             "files": len(data.files),
             "skipped_files": len(data.skipped),
             "windows": len(data),
-            "train_files": n_train_files,
-            "validation_files": n_val_files,
-            "minutes": minutes,
-            "prior_share": prior_share,
-            "l2sp": l2sp,
-            "fit_prior": fit_prior,
-            "prior": prior_action,
-            "prior_strength": prior_strength,
-            "parts": list(parts),
+            "train_files": split.train_files,
+            "validation_files": split.validation_files,
+            **options,
             "steps": run["steps"],
             "stopped": run["stopped"],
             "before": before,
@@ -614,9 +700,6 @@ def finetune(
             "curve": [[h["round"], h["seconds"], round(distance(h), 4)] for h in run["history"]],  # round, s, distance
         },
     }
-    bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
-    prior_meta = {"prior_fit": base_meta.get("prior_fit", []), "prior_adapted": prior_action == "adapted"}
-    return _export(model, dest, summary, bank, force, prior, prior_meta, base_meta.get("feel"))
 
 
 def _export(

@@ -1,5 +1,9 @@
-"""Training loop: progress bar with the loss terms, validation every epoch, checkpoints, resume,
-early stopping on validation loss, fixed seeds, learning-curve CSV + PNG."""
+"""Training a model (``beatguide train``), and the measurements that training and fine-tuning share.
+
+``train`` reads as its steps, each a function below it in the order it runs: ``load_splits``,
+``start_run`` (or ``resume_run`` after it), then per epoch ``train_epoch`` (``train_step`` per batch),
+``validate`` and ``record_epoch`` (checkpoints, learning curve, early stopping), and at the end
+``select_best`` and ``summarize``. Seeds are fixed, so a run repeats exactly."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 import platform
 import random
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,28 +29,25 @@ from .losses import loop_terms, total_loss
 from .models import N_DRUMS, DrumVAE, ModelConfig
 
 BANK_FILE = "bank.npz"
+BEST_FILE, LAST_FILE = "best.pt", "last.pt"  # the selected checkpoint; the latest, for --resume
 
-# Sizes chosen to train on 2 CPU cores in well under an hour per model (see README, "Training").
-# Free bits (per latent, in bits): the score latent gets room to hold a whole drum score (with the
-# paper's 48 bits it rebuilds the score with many wrong hits), the groove latent 128 (with 48 it
-# keeps only a coarse feel: humanized timing collapses toward the mean); the baseline's single
-# latent gets the factorized pair's total, so the comparison is about factorization alone;
-# agvae11 gives each lane 96 and the accents 32: at 48 / 16 both sat at their allowance; the accents
-# used the room (their lift came within 0.02 of real playing), the lanes took it without following
-# given lanes better (docs/ablation.md, "agvae11's allowances"); at 24 every lane lost hits. Its
-# lanes' encoder and auxiliary decoder are 256 wide and shared by the nine lanes: at 64 per lane they
-# did not rebuild even the training lanes (auxiliary reading F1 0.916); shared, training and
-# validation readings agree (docs/ablation.md, "agvae11's lane readings"). v6: each lane's code has
-# 32 dimensions: eight held a lane's hits no better than F1 0.916, 32 hold them exactly
-# (docs/ablation.md, "agvae11's lane codes").
-# v2 (docs/results.md, "What drives diversity"): no prior dropout (it taught the decoder the average
-# feel); missing gestures are served from a bank of real codes instead; the decoder sees the
-# previous step hidden now and then (regularises, and makes it lean on the latents) and learns to
-# follow forced hits (the "exact" and "empty" lane modes).
-# v3 (docs/ablation.md): velocities and offsets drawn from logistic distributions that a head on the
-# decoder's state learns (a squared-error decoder returns the average and every loop is timed alike).
-# The baseline stays the paper's GrooVAE (squared error): its point in Table 1 is what one latent of
-# the score alone gives.
+# Sizes train on 2 CPU cores in well under an hour per model (README, "Training"). The measurements
+# behind every choice here: docs/ablation.md, "The training design, version by version".
+# Free bits (per latent, in bits) give each latent the room its gesture needs: the score latent a
+# whole drum score (the paper's 48 bits rebuild it with wrong hits), the groove latent the timing of
+# real playing (at 48 humanized timing collapses toward the mean); the baseline's one latent gets the
+# factorized pair's total, so the two differ by factorization alone; agvae11's accents get room to
+# lift accents as real drummers do, and each lane twice the room it filled at 48 (at 24 lanes lose hits).
+# agvae11's lane encoder and auxiliary decoder are 256 wide and shared by the nine lanes (narrower or
+# per lane, they do not rebuild even training lanes; shared, validation lanes read as well as
+# training ones), with 32 dimensions per lane code: the fewest that hold a lane's hits exactly.
+# Training-time augmentations (the presets below): no prior dropout, as it teaches the decoder the
+# average feel (gestures not given are drawn from a bank of real codes instead); the previous step
+# hidden now and then (regularises, and makes the decoder lean on the latents); forced hits to follow
+# (the "exact" and "empty" lane modes); velocities and offsets drawn from logistic distributions
+# that a head on the decoder's state learns, since a squared-error decoder returns the average and
+# times every loop alike. The baseline stays the paper's GrooVAE (squared error): its point in
+# Table 1 is what one latent of the score alone gives.
 V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
 V3 = dict(V2, values="logistic")
 # v4 (docs/ablation.md, "Swapped groove codes"): half the loops are decoded with another loop's groove
@@ -233,7 +235,8 @@ def train(
 
     ``select``: the validation term that picks the checkpoint and stops training early: "loss" (the
     whole objective), "hits" (hit loss; then a values' distribution head alone trains on, see
-    ``train_head``) or "recon" (the objective without its KL penalty)."""
+    ``train_head``) or "recon" (the objective without its KL penalty). ``sizes``: ModelConfig fields
+    that override the kind's DEFAULT_SIZES."""
     if select not in SELECT:
         raise BeatGuideError(f"select must be one of {', '.join(SELECT)}, got {select!r}")
     if threads:
@@ -241,129 +244,237 @@ def train(
     seed_all(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    train_set, val_set = load_splits(gmd, cache_dir, limit)
+    run = start_run(kind, sizes, lr, seed, device)
+    if resume:
+        resume_run(run, out / LAST_FILE)
+    for epoch in range(run.epoch + 1, epochs + 1):
+        if run.bad >= patience or (max_minutes and run.wall > max_minutes * 60):
+            break  # early stopping, or the time limit
+        t0 = time.perf_counter()
+        train_loss = train_epoch(run, train_set, batch_size, device, epoch, epochs, progress)
+        val = validate(run, val_set, select)
+        improved = record_epoch(run, out, epoch, train_loss, val, select, time.perf_counter() - t0)
+        report_epoch(run, val, improved)
+    best, head = select_best(run, out, train_set, val_set, select, batch_size, lr, progress)
+    settings = dict(select=select, seed=seed, batch_size=batch_size, lr=lr, hw=hardware(device, threads))
+    summary = summarize(run, best, head, train_set, val_set, **settings)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    np.savez_compressed(out / BANK_FILE, **latent_bank(run.model, train_set, seed=seed))
+    return summary
+
+
+@dataclass
+class Run:
+    """A training run's state: the model, its optimiser and learning-rate schedule, the generator of
+    the batch order, and the progress so far (what last.pt keeps for ``--resume``)."""
+
+    model: DrumVAE
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.ReduceLROnPlateau
+    gen: torch.Generator
+    history: list[dict] = field(default_factory=list)  # one row per epoch: the learning curve
+    epoch: int = 0  # epochs done
+    best: float = float("inf")  # the selected validation term at the best epoch
+    bad: int = 0  # epochs since the best one
+    wall: float = 0.0  # seconds of training so far
+
+
+def load_splits(gmd, cache_dir=None, limit: int = 0) -> tuple[data.WindowSet, data.WindowSet]:
+    """The training and validation windows; ``limit`` (quick runs) keeps the first ``limit`` training
+    windows and a quarter as many validation windows."""
     train_set = data.load(gmd, "train", cache_dir, limit)
-    val_set = data.load(gmd, "validation", cache_dir, limit // 4 if limit else 0)
+    return train_set, data.load(gmd, "validation", cache_dir, limit // 4 if limit else 0)
+
+
+def start_run(kind: str, sizes: dict, lr: float, seed: int, device: str) -> Run:
+    """A new run: the kind's model (DEFAULT_SIZES, then ``sizes``), Adam, and a learning rate halved
+    after two epochs without improvement."""
     config = ModelConfig(kind=kind, **{**DEFAULT_SIZES[kind], **sizes})
     model = DrumVAE(config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
-    history, start_epoch, best, bad, wall = [], 1, float("inf"), 0, 0.0
-    gen = torch.Generator().manual_seed(seed)
-    last = out / "last.pt"
-    if resume:
-        if not last.is_file():
-            raise BeatGuideError(f"{last}: nothing to resume")
-        ck = torch.load(last, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        sched.load_state_dict(ck["sched"])
-        history, best, bad, wall = ck["history"], ck["best"], ck["bad"], ck["wall"]
-        start_epoch = ck["epoch"] + 1
-        gen.set_state(ck["gen"])
-        torch.set_rng_state(ck["rng"])
-    steps_per_epoch = (len(train_set) + batch_size - 1) // batch_size
-    n_params = sum(p.numel() for p in model.parameters())
-    for epoch in range(start_epoch, epochs + 1):
-        if bad >= patience or (max_minutes and wall > max_minutes * 60):
-            break
-        t0 = time.perf_counter()
-        model.train()
-        sums, count = {}, 0
-        bar = tqdm(total=steps_per_epoch, desc=f"{kind} {epoch}/{epochs}", disable=not progress, leave=False)
-        for i, (gest, target) in enumerate(train_set.batches(batch_size, gen)):
-            progress_frac = (epoch - 1) + i / steps_per_epoch
-            beta = config.max_beta * min(1.0, progress_frac / ANNEAL_EPOCHS)
-            if config.delete_lane > 0:
-                gest, target = data.delete_lanes(gest, target, config.delete_lane)
-            swap = model.random_swap(len(target)) if config.swap_groove > 0 else None
-            post, raw, aux = model({k: v.to(device) for k, v in gest.items()}, target.to(device), swap=swap)
-            loss, terms = total_loss(model, post, raw, aux, gest, target, beta, None if swap is None else ~swap[0])
-            opt.zero_grad()
-            loss.backward()
-            for group in model.gradient_groups():
-                torch.nn.utils.clip_grad_norm_(group, 1.0)
-            opt.step()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + v * len(target)
-            count += len(target)
-            bar.set_postfix(
-                hits=f"{terms['hits']:.1f}",
-                vel=f"{terms['velocity']:.2f}",
-                off=f"{terms['offset']:.2f}",
-                kl=f"{terms['kl']:.0f}",
-                beta=f"{beta:.2f}",
-            )
-            bar.update()
-        bar.close()
-        val = evaluate(model, val_set, config.max_beta)
-        sched.step(val[select])
-        wall += time.perf_counter() - t0
-        row = {
+    return Run(model, opt, sched, torch.Generator().manual_seed(seed))
+
+
+def resume_run(run: Run, last: Path) -> None:
+    """Continue ``run`` from ``last`` (last.pt, as ``save_last`` writes it) as if it had never stopped."""
+    if not last.is_file():
+        raise BeatGuideError(f"{last}: nothing to resume")
+    ck = torch.load(last, weights_only=False)
+    run.model.load_state_dict(ck["model"])
+    run.opt.load_state_dict(ck["opt"])
+    run.sched.load_state_dict(ck["sched"])
+    run.history, run.best, run.bad, run.wall, run.epoch = ck["history"], ck["best"], ck["bad"], ck["wall"], ck["epoch"]
+    run.gen.set_state(ck["gen"])
+    torch.set_rng_state(ck["rng"])
+
+
+def save_last(run: Run, last: Path) -> None:
+    """Write last.pt: everything ``resume_run`` needs, random states included."""
+    torch.save(
+        {
+            "config": run.model.config.to_dict(),
+            "model": run.model.state_dict(),
+            "opt": run.opt.state_dict(),
+            "sched": run.sched.state_dict(),
+            "history": run.history,
+            "best": run.best,
+            "bad": run.bad,
+            "wall": run.wall,
+            "epoch": run.epoch,
+            "gen": run.gen.get_state(),
+            "rng": torch.get_rng_state(),
+        },
+        last,
+    )
+
+
+def train_epoch(
+    run: Run, train_set: data.WindowSet, batch_size: int, device: str, epoch: int, epochs: int, progress: bool
+) -> float:
+    """Epoch ``epoch`` (of ``epochs``): one pass over the training windows in a new random order; returns
+    the mean training loss."""
+    run.model.train()
+    steps = (len(train_set) + batch_size - 1) // batch_size
+    total, count = 0.0, 0
+    bar = tqdm(total=steps, desc=f"{run.model.config.kind} {epoch}/{epochs}", disable=not progress, leave=False)
+    for i, (gest, target) in enumerate(train_set.batches(batch_size, run.gen)):
+        beta = kl_weight(run.model.config, (epoch - 1) + i / steps)
+        terms = train_step(run, gest, target, beta, device)
+        total += terms["loss"] * len(target)
+        count += len(target)
+        bar.set_postfix(
+            hits=f"{terms['hits']:.1f}",
+            vel=f"{terms['velocity']:.2f}",
+            off=f"{terms['offset']:.2f}",
+            kl=f"{terms['kl']:.0f}",
+            beta=f"{beta:.2f}",
+        )
+        bar.update()
+    bar.close()
+    return total / count
+
+
+def kl_weight(config: ModelConfig, epochs_done: float) -> float:
+    """Beta, the KL penalty's weight, after ``epochs_done`` (fractional) epochs: it rises linearly from 0
+    to max_beta over the first ANNEAL_EPOCHS (KL annealing: the latents start to carry the loop before
+    the penalty pulls them toward the prior)."""
+    return config.max_beta * min(1.0, epochs_done / ANNEAL_EPOCHS)
+
+
+def train_step(run: Run, gest: dict, target, beta: float, device: str) -> dict:
+    """One optimiser step on a batch, with the config's training-time augmentations (lane deletion,
+    swapped groove codes); gradients clipped to norm 1 per ``gradient_groups``. Returns the loss terms."""
+    model, config = run.model, run.model.config
+    if config.delete_lane > 0:
+        gest, target = data.delete_lanes(gest, target, config.delete_lane)
+    swap = model.random_swap(len(target)) if config.swap_groove > 0 else None
+    post, raw, aux = model({k: v.to(device) for k, v in gest.items()}, target.to(device), swap=swap)
+    loss, terms = total_loss(model, post, raw, aux, gest, target, beta, None if swap is None else ~swap[0])
+    run.opt.zero_grad()
+    loss.backward()
+    for group in model.gradient_groups():
+        torch.nn.utils.clip_grad_norm_(group, 1.0)
+    run.opt.step()
+    return terms
+
+
+def validate(run: Run, val_set: data.WindowSet, select: str) -> dict:
+    """The validation terms (posterior means, full beta); the schedule halves the learning rate when the
+    selected term stalls."""
+    val = evaluate(run.model, val_set, run.model.config.max_beta)
+    run.sched.step(val[select])
+    return val
+
+
+def record_epoch(run: Run, out: Path, epoch: int, train_loss: float, val: dict, select: str, seconds: float) -> bool:
+    """Log the epoch (history, learning_curve.csv / .png) and checkpoint it: best.pt when the selected
+    validation term improved, last.pt always. Returns whether it improved."""
+    run.wall += seconds
+    run.epoch = epoch
+    run.history.append(
+        {
             "epoch": epoch,
-            "seconds": round(wall, 1),
-            "train_loss": sums["loss"] / count,
+            "seconds": round(run.wall, 1),
+            "train_loss": train_loss,
             **{f"val_{k}": v for k, v in val.items()},
         }
-        history.append(row)
-        improved = val[select] < best
-        if improved:
-            best, bad = val[select], 0
-            torch.save(
-                {"config": config.to_dict(), "model": model.state_dict(), "epoch": epoch, "val": val}, out / "best.pt"
-            )
-        else:
-            bad += 1
+    )
+    improved = val[select] < run.best
+    if improved:
+        run.best, run.bad = val[select], 0
         torch.save(
-            {
-                "config": config.to_dict(),
-                "model": model.state_dict(),
-                "opt": opt.state_dict(),
-                "sched": sched.state_dict(),
-                "history": history,
-                "best": best,
-                "bad": bad,
-                "wall": wall,
-                "epoch": epoch,
-                "gen": gen.get_state(),
-                "rng": torch.get_rng_state(),
-            },
-            last,
+            {"config": run.model.config.to_dict(), "model": run.model.state_dict(), "epoch": epoch, "val": val},
+            out / BEST_FILE,
         )
-        _write_curve(history, out, kind)
-        tqdm.write(
-            f"{kind} epoch {epoch}: train {row['train_loss']:.2f}  val {val['loss']:.2f} "
-            f"(hits {val['hits']:.2f} vel {val['velocity']:.2f} off {val['offset']:.2f} kl {val['kl']:.1f})"
-            f"  {'*' if improved else ''} {wall / 60:.1f} min"
-        )
-    ck = torch.load(out / "best.pt", weights_only=False)
-    model.load_state_dict(ck["model"])
+    else:
+        run.bad += 1
+    save_last(run, out / LAST_FILE)
+    _write_curve(run.history, out, run.model.config.kind)
+    return improved
+
+
+def report_epoch(run: Run, val: dict, improved: bool) -> None:
+    """One line per epoch: training and validation loss, the validation terms, a star when it improved."""
+    row = run.history[-1]
+    tqdm.write(
+        f"{run.model.config.kind} epoch {run.epoch}: train {row['train_loss']:.2f}  val {val['loss']:.2f} "
+        f"(hits {val['hits']:.2f} vel {val['velocity']:.2f} off {val['offset']:.2f} kl {val['kl']:.1f})"
+        f"  {'*' if improved else ''} {run.wall / 60:.1f} min"
+    )
+
+
+def select_best(
+    run: Run, out: Path, train_set, val_set, select: str, batch_size: int, lr: float, progress: bool
+) -> tuple[dict, list[dict]]:
+    """Load the selected checkpoint (best.pt) into the model; with ``select`` "hits" the values' head then
+    trains alone (``train_head``) and best.pt is rewritten. Returns the checkpoint and the head's rows."""
+    best = torch.load(out / BEST_FILE, weights_only=False)
+    run.model.load_state_dict(best["model"])
     head = []
-    if select == "hits" and model.decoder.dist is not None:
-        head = train_head(model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress)
-        ck["val"] = evaluate(model, val_set, config.max_beta)
-        torch.save({**ck, "model": model.state_dict(), "val": ck["val"]}, out / "best.pt")
-        wall += sum(r["seconds"] for r in head)
-    summary = {
-        "model": kind,
-        "parameters": n_params,
-        "config": config.to_dict(),
-        "best_epoch": ck["epoch"],
-        "epochs_run": len(history),
+    if select == "hits" and run.model.decoder.dist is not None:
+        head = train_head(run.model, train_set, val_set, batch_size=batch_size, lr=lr, gen=run.gen, progress=progress)
+        best["val"] = evaluate(run.model, val_set, run.model.config.max_beta)
+        torch.save({**best, "model": run.model.state_dict(), "val": best["val"]}, out / BEST_FILE)
+        run.wall += sum(r["seconds"] for r in head)
+    return best, head
+
+
+def summarize(
+    run: Run,
+    best: dict,
+    head: list[dict],
+    train_set,
+    val_set,
+    *,
+    select: str,
+    seed: int,
+    batch_size: int,
+    lr: float,
+    hw: str,
+) -> dict:
+    """The run summary (summary.json, and model.json's "training" once exported): the selected checkpoint's
+    validation terms and humanize's checks, with what it took to get there."""
+    model = run.model
+    return {
+        "model": model.config.kind,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "config": model.config.to_dict(),
+        "best_epoch": best["epoch"],
+        "epochs_run": len(run.history),
         "selected_on": select,
         "head_epochs": [{k: round(v, 4) for k, v in r.items()} for r in head],
-        "train_seconds": round(wall, 1),
+        "train_seconds": round(run.wall, 1),
         "train_windows": len(train_set),
         "validation_windows": len(val_set),
-        "validation": ck["val"],
-        "hardware": _hardware(device, threads),
+        "validation": best["val"],
+        "hardware": hw,
         "seed": seed,
         "batch_size": batch_size,
         "lr": lr,
         **humanize_checks(model, val_set),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    np.savez_compressed(out / BANK_FILE, **latent_bank(model, train_set, seed=seed))
-    return summary
 
 
 def train_head(
@@ -417,7 +528,8 @@ def _write_curve(history: list[dict], out: Path, kind: str) -> None:
     _plot(history, out / "learning_curve.png", kind)
 
 
-def _hardware(device: str, threads: int) -> str:
+def hardware(device: str, threads: int) -> str:
+    """What trained it (summary "hardware"): processor, device, torch threads."""
     return f"{platform.processor() or platform.machine()}, {device}, torch threads {threads or torch.get_num_threads()}"
 
 

@@ -22,7 +22,7 @@ from beatguide.errors import BeatGuideError, OutputError
 from beatguide.model_paths import NAME_PATTERN, bundled_models_dir, env_models_dirs, user_models_dir
 
 from .models import GESTURE_SHAPES, N_DRUMS, STEPS, DrumVAE, ModelConfig, activate
-from .train import BANK_FILE, latent_bank
+from .train import BANK_FILE, BEST_FILE, latent_bank
 
 OPSET = 17
 WEIGHTS_FILE = "weights.npz"  # the torch weights (float16), for fine-tuning
@@ -91,7 +91,7 @@ def load_exported(folder: Path) -> DrumVAE:
 
 
 def load_run(run: Path) -> tuple[DrumVAE, dict]:
-    ck_path = Path(run) / "best.pt"
+    ck_path = Path(run) / BEST_FILE
     if not ck_path.is_file():
         raise BeatGuideError(f"{ck_path}: no trained checkpoint (train first)")
     ck = torch.load(ck_path, weights_only=False)

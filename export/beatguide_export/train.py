@@ -48,32 +48,29 @@ BEST_FILE, LAST_FILE = "best.pt", "last.pt"  # the selected checkpoint; the late
 # that a head on the decoder's state learns, since a squared-error decoder returns the average and
 # times every loop alike. The baseline stays the paper's GrooVAE (squared error): its point in
 # Table 1 is what one latent of the score alone gives.
-V2 = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)
-V3 = dict(V2, values="logistic")
-# v4 (docs/ablation.md, "Swapped groove codes"): half the loops are decoded with another loop's groove
-# code and scored on their hits only, so the decoder plays the score whatever groove code it is given
-# (humanize draws one that does not belong to the score).
-V4 = dict(V3, swap_groove=0.5)
-# v5 (docs/ablation.md, "Lanes deleted from score and target"): a quarter of the loops lose one drum
-# they play from the score and the target while the groove keeps its taps, so a drum missing from the
-# score stays silent whatever the groove taps (the models' own leak into emptied lanes).
-V5 = dict(V4, delete_lane=0.25)
+AUGMENT = dict(prior_dropout=0.0, force_lanes=0.5, prev_dropout=0.15)  # the baseline's: squared-error values
+# Every other kind: values drawn (logistic); half the loops decoded with another loop's groove code and
+# scored on their hits only, so the decoder plays the score whatever groove code it is given (humanize
+# draws one that does not belong to the score); a quarter of the loops lose one drum they play from the
+# score and the target while the groove keeps its taps, so a drum missing from the score stays silent
+# whatever the groove taps.
+DRAWN = dict(AUGMENT, values="logistic", swap_groove=0.5, delete_lane=0.25)
 FACTORIZED = dict(
     enc_hidden=96,
     dec_hidden=256,
     dec_layers=1,
     z_dims={"score": 64, "groove": 64},
     free_bits={"score": 256.0, "groove": 128.0},
-    **V5,
+    **DRAWN,
 )
 DEFAULT_SIZES = {  # each kind's training config (beatguide.registry.KINDS)
     registry.BASELINE.name: dict(
-        enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **V2, delete_lane=0.25
+        enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **AUGMENT, delete_lane=0.25
     ),
     registry.FACTORIZED.name: FACTORIZED,
-    # v6 (docs/ablation.md, "AG-VAE 2's score reading"): the auxiliary score decoder reads the score
-    # latent without shaping it; shaping it flattened the loop decoder's hit loss at twice the
-    # factorized model's. Lane deletion at 0.5: at 0.25 its own leak stayed at 3.5 %.
+    # The auxiliary score decoder reads the score latent without shaping it (shaping it flattened the
+    # loop decoder's hit loss at twice the factorized model's); lane deletion at 0.5 (at 0.25 its own
+    # leak stayed at 3.5 %).
     registry.AGVAE2.name: dict(FACTORIZED, delete_lane=0.5, aux_detach=("score",)),
     registry.AGVAE11.name: dict(
         mlp_hidden=256,
@@ -83,7 +80,7 @@ DEFAULT_SIZES = {  # each kind's training config (beatguide.registry.KINDS)
         dec_layers=1,
         z_dims={"lanes": 32, "groove": 32, "accents": 8},
         free_bits={"lanes": 96.0, "groove": 128.0, "accents": 32.0},
-        **V5,
+        **DRAWN,
     ),
 }
 ANNEAL_EPOCHS = 3  # beta rises linearly from 0 to max_beta over the first epochs

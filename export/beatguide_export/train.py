@@ -65,7 +65,13 @@ FACTORIZED = dict(
 )
 DEFAULT_SIZES = {  # each kind's training config (beatguide.registry.KINDS)
     registry.BASELINE.name: dict(
-        enc_hidden=96, dec_hidden=256, dec_layers=1, z_dims={"z": 128}, free_bits={"z": 384.0}, **AUGMENT, delete_lane=0.25
+        enc_hidden=96,
+        dec_hidden=256,
+        dec_layers=1,
+        z_dims={"z": 128},
+        free_bits={"z": 384.0},
+        **AUGMENT,
+        delete_lane=0.25,
     ),
     registry.FACTORIZED.name: FACTORIZED,
     # The auxiliary score decoder reads the score latent without shaping it (shaping it flattened the

@@ -202,6 +202,58 @@ def test_logistic_values_learn_a_spread_and_sample_it():
     assert spread > 0.01  # temperature scales the values' spread
 
 
+def test_censored_values_score_the_top_as_a_point_mass():
+    """censored: a velocity at the top (127) scores -log P(draw >= top) instead of its density; the
+    offset's term is unchanged; the velocity locations may pass 0 and 1."""
+    from beatguide_export.losses import logistic_nll
+    from beatguide_export.models import TOP_VELOCITY, VELOCITY_REACH, WIDTH, value_locations
+
+    raw = torch.zeros(1, 32, WIDTH + 36, requires_grad=True)  # every location 0.5 (velocity) / 0, scale s
+    target = torch.zeros(1, 32, WIDTH)
+    target[0, 0, 0], target[0, 0, 9] = 1.0, 1.0  # one kick at 127
+    censored = loop_terms(raw, target, "logistic", censored=True)["value_spread"]
+    density = loop_terms(raw, target, "logistic")["value_spread"]
+    s = torch.nn.functional.softplus(torch.tensor(0.0)) + 0.02
+    top = torch.nn.functional.softplus((TOP_VELOCITY - 0.5) / s)
+    assert (density - censored).item() == pytest.approx(
+        (logistic_nll(torch.tensor(1.0), 0.5, s) - top).item(), rel=1e-5
+    )
+    censored.backward()
+    assert raw.grad[0, 0, WIDTH].item() < 0  # raising the kick's location lowers the loss
+    high = torch.full((1, 1, WIDTH + 36), 20.0)
+    assert value_locations(high, head=True, wide=True)[0].max().item() == pytest.approx(1 + VELOCITY_REACH, abs=1e-4)
+    assert value_locations(-high, head=True, wide=True)[0].min().item() == pytest.approx(-VELOCITY_REACH, abs=1e-4)
+
+
+def test_a_censored_head_draws_the_top_as_often_as_it_is_played(tmp_path):
+    """Refitting the head alone with censored velocities: played at 127 everywhere, the draws land on
+    127 most of the time (a density fit spreads them below it), and the ONNX export draws the same."""
+    from beatguide.engine import Engine
+    from beatguide_export.onnx_export import export_model
+
+    gest, target = _batch(32)
+    target[..., 9:18] = target[..., :9]  # every hit at the top
+    m = _model("agvae2", dropout=0.0, values="logistic", censored=True)
+
+    head = list(m.decoder.dist.parameters())
+    opt = torch.optim.Adam(head, lr=1e-2)
+    for _ in range(150):  # the head alone, as train_head trains it
+        loss = loop_terms(m(gest, target, sample=False)[1], target, "logistic", censored=True)["value_spread"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    m.eval()
+    z, u = torch.randn(8, m.z_size), torch.rand(8, 32, 27)
+    force = target[:8, :, :9]
+    drawn = m.sample(z, u, torch.tensor(1.0), force)[..., 9:18][force > 0.5]
+    assert (drawn == 1.0).float().mean() > 0.6
+    export_model(m, tmp_path / "agvae2")
+    got = Engine(tmp_path).models["agvae2"].decode(z.numpy(), u.numpy(), 1.0, force.numpy())
+    np.testing.assert_allclose(
+        got[..., 9:], m.sample(z, u, torch.tensor(1.0), force)[..., 9:].detach().numpy(), atol=1e-4
+    )
+
+
 def test_unknown_values_are_refused():
     with pytest.raises(ValueError, match="unknown values"):
         _model("agvae2", values="median")

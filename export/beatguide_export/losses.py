@@ -5,13 +5,23 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .models import N_DRUMS, WIDTH, DrumVAE, free_nats, kl_per_latent, value_locations, value_scales
+from .models import (
+    N_DRUMS,
+    TOP_VELOCITY,
+    WIDTH,
+    DrumVAE,
+    free_nats,
+    kl_per_latent,
+    value_locations,
+    value_scales,
+)
 
 
-def loop_terms(raw, target, values: str = "mean", scored=None) -> dict:
+def loop_terms(raw, target, values: str = "mean", scored=None, censored: bool = False) -> dict:
     """Hit BCE and velocity and offset squared error (GrooVAE), summed over steps and drums, mean over
     the batch; with ``values="logistic"`` also the negative log-likelihood of the played notes' values
-    under logistic distributions at those (fixed) locations, which trains the scales alone.
+    under the distribution head's logistic distributions. ``censored``: a velocity at the top (127)
+    scores the chance of a draw reaching the top, where draws are clamped, not a density there.
     ``scored`` (B,) bool: the loops whose values count (all if None); hits count for every loop."""
     n = raw.shape[0]
     hits = target[..., :N_DRUMS]
@@ -21,8 +31,14 @@ def loop_terms(raw, target, values: str = "mean", scored=None) -> dict:
     terms["velocity"] = (keep * (vel - target[..., N_DRUMS : 2 * N_DRUMS]) ** 2).sum() / n
     terms["offset"] = (keep * (off - target[..., 2 * N_DRUMS : WIDTH]) ** 2).sum() / n
     if values == "logistic":  # the played notes' values under the distribution head (its own parameters)
-        loc = torch.cat(value_locations(raw, head=True), -1)
-        nll = logistic_nll(target[..., N_DRUMS:WIDTH], loc, value_scales(raw)) * torch.cat([hits, hits], -1)
+        loc = torch.cat(value_locations(raw, head=True, wide=censored), -1)
+        x, scale = target[..., N_DRUMS:WIDTH], value_scales(raw)
+        nll = logistic_nll(x, loc, scale)
+        if censored:  # one real hit in seven sits at 127: as a density it pulls the spread to its floor
+            top = torch.zeros_like(x, dtype=torch.bool)
+            top[..., :N_DRUMS] = x[..., :N_DRUMS] >= TOP_VELOCITY
+            nll = torch.where(top, F.softplus((TOP_VELOCITY - loc) / scale), nll)  # -log P(draw >= top)
+        nll = nll * torch.cat([hits, hits], -1)
         terms["value_spread"] = (keep * nll).sum() / n
     return terms
 
@@ -54,7 +70,7 @@ def total_loss(model: DrumVAE, post, raw, aux, gestures, target, beta: float, sc
     """(loss, terms): every term is a detached float for logging; KL per latent group in nats; ``recon``
     the objective without its KL penalty.
     ``scored``: the loops whose velocities and offsets count (``loop_terms``)."""
-    terms = loop_terms(raw, target, model.config.values, scored)
+    terms = loop_terms(raw, target, model.config.values, scored, model.config.censored)
     terms.update(aux_terms(aux, gestures))
     kls = kl_per_latent(model, post)
     free = free_nats(model)

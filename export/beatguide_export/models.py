@@ -21,6 +21,8 @@ from beatguide.grid import STEPS, WIDTH
 from beatguide.registry import Latent
 
 MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
+TOP_VELOCITY = 1 - 0.5 / 127  # censored values: a velocity this high is the top (127), a point mass in real playing
+VELOCITY_REACH = 0.25  # censored values: how far velocity locations may pass the ends
 MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
 
 
@@ -49,6 +51,7 @@ class ModelConfig:
     values: str = (
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
     )
+    censored: bool = False  # logistic values: velocity 127 scored as the chance of reaching it (see value_locations)
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -158,9 +161,11 @@ class LoopDecoder(nn.Module):
         dropout: float,
         prev_dropout: float = 0.0,
         values: str = "mean",
+        censored: bool = False,
     ):
         super().__init__()
         self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
+        self.censored = censored
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(
             WIDTH + z + controls, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
@@ -206,7 +211,7 @@ class LoopDecoder(nn.Module):
             raw = self._raw(h[:, 0])
             drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
-            vel, off = value_locations(raw, head=self.dist is not None)
+            vel, off = value_locations(raw, head=self.dist is not None, wide=self.censored)
             if self.values == "logistic":
                 u = uniforms[:, t, N_DRUMS:].clamp(1e-6, 1 - 1e-6)
                 noise = temperature * value_scales(raw) * torch.log(u / (1 - u))
@@ -226,11 +231,16 @@ def raw_width(values: str) -> int:
     return WIDTH if values == "mean" else WIDTH + 4 * N_DRUMS
 
 
-def value_locations(raw, head: bool = False):
+def value_locations(raw, head: bool = False, wide: bool = False):
     """Velocities (sigmoid) and offsets (tanh), (..., 9) each, from raw outputs: the squared-error
-    values, or (``head``) the locations of the logistic distributions."""
+    values, or (``head``) the locations of the logistic distributions. ``wide`` (censored values):
+    velocity locations reach VELOCITY_REACH past 0 and 1, so a note a drummer plays at the top
+    (127, clamped there when drawn) can be drawn at the top more often than not."""
     i = WIDTH if head else N_DRUMS
-    return torch.sigmoid(raw[..., i : i + N_DRUMS]), torch.tanh(raw[..., i + N_DRUMS : i + 2 * N_DRUMS])
+    vel = torch.sigmoid(raw[..., i : i + N_DRUMS])
+    if wide:
+        vel = vel * (1 + 2 * VELOCITY_REACH) - VELOCITY_REACH
+    return vel, torch.tanh(raw[..., i + N_DRUMS : i + 2 * N_DRUMS])
 
 
 def value_scales(raw):
@@ -275,6 +285,7 @@ class DrumVAE(nn.Module):
             c.dropout,
             c.prev_dropout,
             c.values,
+            c.censored,
         )
         self.uniform_width = N_DRUMS if c.values == "mean" else WIDTH  # the decoder's uniforms per step
 

@@ -503,7 +503,7 @@ def train_head(
             train_set.batches(batch_size, gen), desc=f"head {epoch}", disable=not progress, leave=False
         ):
             _, raw, _ = model(gest, target)
-            loss = loop_terms(raw, target, model.config.values)["value_spread"]
+            loss = loop_terms(raw, target, model.config.values, censored=model.config.censored)["value_spread"]
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(head, 1.0)

@@ -1,0 +1,97 @@
+"""Which features tell a model's loops from a drummer's: each realism feature alone, as a ROC AUC.
+
+The realism test (``beatguide eval realism``) trains a classifier on all features together; this
+scores each feature on its own (no classifier: the AUC of the raw value, folded so that 0.5 is
+indistinguishable and 1.0 separates completely), on validation windows humanized at the default
+settings, so a shortfall can be traced to what carries it::
+
+    python server/lab/realism_features.py --gmd DIR [--models DIR] [--model agvae2] [--windows 1500] [--top 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+from beatguide.drums import CLASSES
+from beatguide.engine import Engine
+from beatguide.evaluate.experiments import humanize
+from beatguide.evaluate.realism import features
+from beatguide.gmd import load_split
+from beatguide.grid import HITS, VELOCITIES
+from beatguide.model_paths import model_dirs
+from beatguide.registry import DEFAULT_MODEL
+
+GMD_ENV = "BEATGUIDE_GMD"
+TOP = 1 - 0.5 / 127  # a velocity this high was played at 127
+
+
+def feature_names() -> list[str]:
+    """The names of :func:`beatguide.evaluate.realism.features`' columns, in order."""
+    per_drum = lambda what: [f"{what} {c}" for c in CLASSES]  # noqa: E731
+    return [
+        *per_drum("hit count"),
+        *per_drum("velocity mean"),
+        *per_drum("velocity SD"),
+        *per_drum("velocity max"),
+        *per_drum("offset mean"),
+        *per_drum("offset SD"),
+        "loop velocity mean",
+        "loop velocity SD",
+        "loop share at full velocity",
+        "loop offset mean",
+        "loop offset SD",
+        "quarter-note accent",
+        "8th off-beat offset",
+        "16th off-beat offset",
+        "bar repeat, velocity",
+        "bar repeat, offset",
+    ]
+
+
+def single_auc(real: np.ndarray, other: np.ndarray) -> tuple[float, float, float, int]:
+    """AUC of one feature alone (folded to >= 0.5), the two medians and the loops where both have it."""
+    from sklearn.metrics import roc_auc_score
+
+    r, o = real[np.isfinite(real)], other[np.isfinite(other)]
+    if len(r) < 20 or len(o) < 20:
+        return float("nan"), float("nan"), float("nan"), min(len(r), len(o))
+    auc = roc_auc_score(np.r_[np.zeros(len(r)), np.ones(len(o))], np.r_[r, o])
+    return max(auc, 1 - auc), float(np.median(r)), float(np.median(o)), min(len(r), len(o))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python server/lab/realism_features.py", description=__doc__.split("\n")[0])
+    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
+    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap.add_argument("--model", default=DEFAULT_MODEL, help="the model whose humanizations are scored")
+    ap.add_argument("--windows", type=int, default=1500, help="random validation windows")
+    ap.add_argument("--top", type=int, default=15, help="rows shown, most telling first")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if args.gmd is None:
+        ap.error(f"give --gmd or set ${GMD_ENV}")
+    val = load_split(args.gmd, "validation", progress=False)
+    pick = np.random.default_rng(args.seed).permutation(len(val.loops))[: args.windows]
+    real = val.loops[pick]
+    gen = humanize(Engine(model_dirs(args.models)), args.model, real, 1, args.seed)[:, 0]
+    fr, fo = features(real)[0], features(gen)[0]
+    rows = [(name, *single_auc(fr[:, i], fo[:, i])) for i, name in enumerate(feature_names())]
+    rows = sorted((r for r in rows if np.isfinite(r[1])), key=lambda r: -r[1])[: args.top]
+    print(f"{args.model}, {len(real)} validation windows humanized once (seed {args.seed}); one feature alone\n")
+    for label, loops in (("real", real), ("generated", gen)):
+        top = loops[..., VELOCITIES][loops[..., HITS] > 0.5] >= TOP
+        print(f"{label}: {top.mean():.1%} of hits at the top velocity (127)")
+    print()
+    print("| feature | AUC alone | real median | generated median | loops |")
+    print("|---|---|---|---|---|")
+    for name, auc, mr, mo, n in rows:
+        print(f"| {name} | {auc:.3f} | {mr:.3f} | {mo:.3f} | {n} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

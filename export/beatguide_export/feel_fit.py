@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from beatguide import gestures, registry
+from beatguide import gestures
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine, Request
 from beatguide.evaluate import metrics, realism
@@ -97,25 +97,25 @@ def drawing_models(engine: Engine) -> list[str]:
     return [name for name, m in engine.models.items() if m.meta.get("config", {}).get("values") == "logistic"]
 
 
-def _own(model: str, x: np.ndarray, seed: int, samples: int) -> Request:
+def _own(engine: Engine, model: str, x: np.ndarray, seed: int, samples: int) -> Request:
     """A request humanizing loop ``x``'s score with its own performance's groove (and accents)."""
-    extra = {"accents": gestures.accents(x)} if "accents" in registry.KINDS[model].gestures else {}
+    extra = {"accents": gestures.accents(x)} if "accents" in engine.capabilities(model)["gestures"] else {}
     return Request(model, samples, 1.0, seed, score=gestures.score(x), groove=gestures.groove(x), **extra)
 
 
-def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5) -> dict:
+def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5, models=None) -> dict:
     """{model: {(codes, sampling): row}}: codes "own" or "drawn", sampling "off" (values at their
     locations) or "on"; a row holds the structure of each window's first sample and the diversity of
-    its ``samples``."""
+    its ``samples``; ``models``: those models (default: every model that draws values)."""
     scores = gestures.score(loops)
     out = {}
-    for model in drawing_models(engine):
+    for model in models or drawing_models(engine):
         rows = {}
         for sampling, f in (("off", Feel(spread=0.0)), ("on", Feel())):
             with feel(engine, model, f):
                 for codes in ("own", "drawn"):
                     if codes == "own":
-                        reqs = [_own(model, x, seed + i, samples) for i, x in enumerate(loops)]
+                        reqs = [_own(engine, model, x, seed + i, samples) for i, x in enumerate(loops)]
                         gen = np.stack([r.loops for r in run(engine, model, reqs, f"own {model}")])
                     else:
                         gen = humanize(engine, model, loops, samples, seed)
@@ -178,6 +178,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
     ap.add_argument("--cache-dir", type=Path)
+    ap.add_argument(
+        "--model", action="append", help="fit this model only (repeatable; default: every model that draws values)"
+    )
     ap.add_argument("--fit-windows", type=int, default=1500, help="random training windows the fit generates")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
@@ -190,14 +193,14 @@ def main(argv=None) -> int:
 
     print("## Diagnosis (validation)\n")
     rows = [["real", "—", "—", *_fmt_structure(realism.structure(val.loops)), "—"]]
-    for model, per in diagnose(engine, val.loops, args.seed).items():
+    for model, per in diagnose(engine, val.loops, args.seed, models=args.model).items():
         for (codes, sampling), r in per.items():
             rows.append([model, codes, sampling, *_fmt_structure(r["structure"]), f"{r['diversity'][0]:.3f}"])
     print(_table(["model", "codes", "per-note draws", *STRUCTURE_HEADER, "diversity"], rows), "\n")
 
     print("## Fit (train) and selection (validation)\n")
     rows = []
-    for model in drawing_models(engine):
+    for model in args.model or drawing_models(engine):
         candidates = {
             "independent": Feel(),
             "spread scaled": fit_spread(engine, model, fit_loops, args.seed),

@@ -19,7 +19,7 @@ import numpy as np
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate.experiments import humanize
-from beatguide.evaluate.realism import features
+from beatguide.evaluate.realism import features, two_sample_auc
 from beatguide.gmd import load_split
 from beatguide.grid import HITS, VELOCITIES
 from beatguide.model_paths import model_dirs
@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     for label, loops in (("real", real), ("generated", gen)):
         top = loops[..., VELOCITIES][loops[..., HITS] > 0.5] >= TOP
         print(f"{label}: {top.mean():.1%} of hits at the top velocity (127)")
-    print()
+    auc, sd = two_sample_auc(real, gen, val.file_index[pick], val.file_index[pick])
+    print(f"all features (the realism test's classifier): AUC {auc:.3f} ± {sd:.3f}\n")
     print("| feature | AUC alone | real median | generated median | loops |")
     print("|---|---|---|---|---|")
     for name, auc, mr, mo, n in rows:

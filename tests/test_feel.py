@@ -56,11 +56,16 @@ def test_spread_scales_the_noise():
     full = Feel(loop=(1e-9, 1e-9)).apply(_uniforms(), 0, 8)[..., 9:].astype(np.float64)
     logit = lambda x: np.log(x / (1 - x))  # noqa: E731
     assert np.allclose(logit(half), 0.5 * logit(full), atol=1e-3)
+    apart = Feel(spread=(0.0, 1.0)).apply(_uniforms(), 0, 8)[..., 9:].astype(np.float64)  # velocity, offset
+    assert np.allclose(apart[..., :9], 0.5) and np.allclose(apart[..., 9:], full[..., 9:], atol=1e-4)
 
 
 def test_meta_round_trip_and_bad_shares():
     f = Feel((0.3, 0.1), (0.2, 0.0), (0.1, 0.2), 0.9)
     assert Feel.from_meta(f.to_meta()) == f and Feel.from_meta(None) == Feel()
+    assert f.spread == (0.9, 0.9) and Feel.from_meta({**f.to_meta(), "spread": 0.9}) == f  # a number: both kinds
+    g = Feel(spread=(0.7, 1.0))
+    assert Feel.from_meta(g.to_meta()) == g and not g.independent
     with pytest.raises(ValueError):
         Feel((0.6, 0.0), (0.5, 0.0), (0.0, 0.0))
     with pytest.raises(ValueError):

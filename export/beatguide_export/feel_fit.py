@@ -1,6 +1,6 @@
 """Fit a model's feel (``beatguide.feel``) on the training split, select it on validation.
 
-    python -m beatguide_export.feel_fit --gmd DIR [--write]
+    python -m beatguide_export.feel_fit --gmd DIR [--models DIR] [--model NAME] [--write]
 
 1. Diagnosis (validation): what carries a loop's dynamics. Each score humanized with the groove from
    its own performance (own codes) or drawn (the model's default source), the value head's per-note
@@ -9,8 +9,10 @@
 2. Fit (train windows): the copula's shares (loop, drum, bar; velocity and offset apart) by
    coordinate search on a 0.05 grid, matching the real training loops' within-loop SD (kick, snare,
    closed hi-hat, ride), between-loop SD of the loop's mean and bar-to-bar repeat (squared log
-   ratios); and, as the simpler alternative, one spread scale matching the within-loop SD alone.
-3. Select (validation): among independent draws, the fitted spread and the fitted copula, the one
+   ratios); the noise's spread (velocity and offset apart) matching the within-loop SD alone, with
+   independent draws (the simpler alternative) and with the fitted copula (what sharing alone leaves
+   too wide within a loop).
+3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the one
    the two-sample classifier tells from real playing worst (lowest AUC). ``--write`` stores it in
    model.json.
 """
@@ -36,6 +38,7 @@ STEP = 0.05
 MAX_SHARE = 0.9
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 KINDS = ("velocity", "offset")
+INDEPENDENT = Feel()  # every note drawn on its own
 
 
 def targets(st: dict, kind: str) -> np.ndarray:
@@ -81,15 +84,21 @@ def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> 
     return make(shares)
 
 
-def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> Feel:
-    """One scale of the per-note noise matching the real within-loop SD (velocity and offset together)."""
+def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, shares: Feel = INDEPENDENT) -> Feel:
+    """Scales of the per-note noise, velocity and offset apart, drawn with ``shares``' copula, each
+    matching the real within-loop SD of its kind (the two draw from their own uniforms: apart, each
+    search sees only its own)."""
     real = {k: targets(realism.structure(loops), k)[0] for k in KINDS}
+    grid = np.arange(0.4, 1.0 + 1e-9, STEP).round(4)
+    with_spread = lambda spread: Feel(shares.loop, shares.drum, shares.bar, spread)  # noqa: E731
 
-    def loss(spread: float) -> float:
-        st = realism.structure(_generate(engine, model, loops, Feel(spread=spread), seed))
-        return sum(float(np.log(targets(st, k)[0] / real[k]) ** 2) for k in KINDS)
+    def loss(spread: tuple[float, float], kind: str) -> float:
+        st = realism.structure(_generate(engine, model, loops, with_spread(spread), seed))
+        return float(np.log(targets(st, kind)[0] / real[kind]) ** 2)
 
-    return Feel(spread=min(np.arange(0.4, 1.0 + 1e-9, STEP).round(4), key=loss))
+    velocity = float(min(grid, key=lambda v: loss((float(v), 1.0), "velocity")))
+    offset = float(min(grid, key=lambda o: loss((velocity, float(o)), "offset")))
+    return with_spread((velocity, offset))
 
 
 def drawing_models(engine: Engine) -> list[str]:
@@ -137,7 +146,7 @@ def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, file
 def describe(f: Feel) -> str:
     """A feel in words: velocity / offset shares, and the spread."""
     shares = ", ".join(f"{s} {a:.2f} / {b:.2f}" for s, (a, b) in zip(SHARES, (f.loop, f.drum, f.bar)))
-    return f"{shares}; spread {f.spread:.2f}"
+    return f"{shares}; spread {f.spread[0]:.2f} / {f.spread[1]:.2f}"
 
 
 def _fmt_structure(st: dict) -> list[str]:
@@ -201,10 +210,12 @@ def main(argv=None) -> int:
     print("## Fit (train) and selection (validation)\n")
     rows = []
     for model in args.model or drawing_models(engine):
+        copula = fit_copula(engine, model, fit_loops, args.seed)
         candidates = {
-            "independent": Feel(),
+            "independent": INDEPENDENT,
             "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
-            "copula": fit_copula(engine, model, fit_loops, args.seed),
+            "copula": copula,
+            "copula, spread scaled": fit_spread(engine, model, fit_loops, args.seed, copula),
         }
         result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
         for name, (f, auc, sd, st) in result.items():

@@ -153,6 +153,12 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         + (
             "; (batch, 32, 27) with drawn values: the last 18 per step draw each velocity and offset from its "
             "logistic distribution, the spread scaled by the temperature"
+            + (
+                " (velocities censored at 127: the head refitted by `python -m beatguide_export.head_refit` so a "
+                "velocity at the top is drawn there as often as drummers play it)"
+                if meta["config"].get("censored")
+                else ""
+            )
             if meta["config"].get("values") == "logistic"
             else ""
         )

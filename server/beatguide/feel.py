@@ -8,7 +8,8 @@ part of it: a note's uniform is Phi(sqrt(a) L + sqrt(b) D + sqrt(c) P + sqrt(1 -
 common to the whole loop, D to one drum in the loop, P to one drum's cell at the same step of both
 bars (what a drummer repeats bar to bar) and E the note's own. Each uniform stays uniform, so every
 note's distribution is the one the model learned; only the draws' dependence within a loop changes.
-``spread`` scales the noise itself (1: as trained, 0: every value at its location).
+``spread`` scales the noise itself, velocity and offset apart (1: as trained, 0: every value at its
+location).
 
 The shares (velocity, offset) are fitted on the training split (``beatguide_export.feel_fit``) and
 shipped in model.json under "feel"; a model without them draws every note on its own.
@@ -46,18 +47,20 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
 class Feel:
     """Shares of each value draw's variance common to the loop (``loop``), to one drum in the loop
     (``drum``) and to one drum's step in both bars (``bar``), per kind (velocity, offset); the rest is
-    the note's own. ``spread`` scales the noise."""
+    the note's own. ``spread`` scales the noise (velocity, offset)."""
 
     loop: tuple[float, float] = (0.0, 0.0)
     drum: tuple[float, float] = (0.0, 0.0)
     bar: tuple[float, float] = (0.0, 0.0)
-    spread: float = 1.0
+    spread: tuple[float, float] = (1.0, 1.0)  # one number: the same for velocity and offset
 
     def __post_init__(self):
+        if not isinstance(self.spread, tuple):
+            object.__setattr__(self, "spread", (float(self.spread),) * 2)
         for shares in zip(self.loop, self.drum, self.bar):
             if min(shares) < 0 or sum(shares) >= 1:
                 raise ValueError(f"feel shares must be >= 0 and sum below 1, got {self.to_meta()}")
-        if not self.spread >= 0:
+        if not min(self.spread) >= 0:
             raise ValueError(f"feel spread must be >= 0, got {self.spread}")
 
     @classmethod
@@ -65,14 +68,16 @@ class Feel:
         """The feel a model.json describes (independent draws where it describes none)."""
         if not meta:
             return cls()
-        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), float(meta.get("spread", 1.0)))
+        spread = meta.get("spread", 1.0)
+        spread = tuple(float(x) for x in spread) if isinstance(spread, list) else float(spread)
+        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), spread)
 
     def to_meta(self) -> dict:
-        return {**{k: list(getattr(self, k)) for k in SHARES}, "spread": self.spread}
+        return {**{k: list(getattr(self, k)) for k in SHARES}, "spread": list(self.spread)}
 
     @property
     def independent(self) -> bool:
-        return not any(self.loop + self.drum + self.bar) and self.spread == 1.0
+        return not any(self.loop + self.drum + self.bar) and self.spread == (1.0, 1.0)
 
     def apply(self, uniforms: np.ndarray, seed: int, total: int, shared: tuple[int, int] | None = None) -> np.ndarray:
         """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
@@ -96,8 +101,9 @@ class Feel:
         a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))
         g = np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar + np.sqrt(1 - a - b - c) * note
         u = normal_cdf(g).reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
-        if self.spread != 1.0:  # logistic noise scaled: logit(u') = spread * logit(u)
-            u = 1.0 / (1.0 + np.exp(-self.spread * np.log(u / (1 - u))))
+        if self.spread != (1.0, 1.0):  # logistic noise scaled: logit(u') = spread * logit(u)
+            scale = np.repeat(np.array(self.spread), N_CLASSES)  # velocity columns, then offset columns
+            u = 1.0 / (1.0 + np.exp(-scale * np.log(u / (1 - u))))
         out = uniforms.copy()
         out[..., N_CLASSES:] = u
         return out.astype(np.float32)

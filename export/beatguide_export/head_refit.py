@@ -7,6 +7,7 @@ stopped, so it can be refitted alone: encoders, decoder, hits, prior and bank st
 Trains on the train split, early-stopped on the validation split::
 
     python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2_censored [--models DIR] [--out DIR]
+    python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2 --out models --replace   # the shipped one
 
 Then fit its feel (``python -m beatguide_export.feel_fit``), as for any model whose values are drawn.
 """
@@ -23,7 +24,8 @@ import torch
 from beatguide.errors import BeatGuideError, InputError
 from beatguide.model_paths import model_dirs
 
-from .finetune import _export, check_destination, load_base
+from .finetune import _export, load_base
+from .onnx_export import destination
 from .train import evaluate, hardware, latent_bank, load_splits, seed_all, train_head
 
 GMD_ENV = "BEATGUIDE_GMD"
@@ -41,12 +43,13 @@ def refit(
     seed: int = 0,
     threads: int = 1,
     limit: int = 0,
-    force: bool = False,
+    replace: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Model ``base_name`` with its value head refitted censored, exported as ``out/name``; returns its model.json."""
+    """Model ``base_name`` with its value head refitted censored, exported as ``out/name`` (a model there
+    replaced only with ``replace``); returns its model.json."""
     dirs = model_dirs(models)
-    dest = check_destination(name, out, dirs, force)
+    dest = destination(name, out, replace)
     base = load_base(base_name, dirs)
     model = base.model
     if model.decoder.dist is None:
@@ -57,7 +60,8 @@ def refit(
     train_set, val_set = load_splits(gmd, limit=limit)
     before = evaluate(model, val_set, model.config.max_beta)["value_spread"]
     t0 = time.perf_counter()
-    rows = train_head(model, train_set, val_set, batch_size=batch_size, lr=lr, gen=torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
+    rows = train_head(model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress)
     summary = dict(base.meta.get("training", {}))
     summary.update(
         config=model.config.to_dict(),
@@ -77,7 +81,7 @@ def refit(
     )
     prior_meta = {"prior_fit": base.meta.get("prior_fit", [])}
     bank = latent_bank(model, train_set, seed=seed)
-    return _export(model, dest, summary, bank, force, base.prior, prior_meta)
+    return _export(model, dest, summary, bank, replace, base.prior, prior_meta)
 
 
 def main(argv=None) -> int:
@@ -94,14 +98,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N windows only (quick runs)")
-    ap.add_argument("--force", action="store_true", help="replace out/NAME")
+    ap.add_argument(
+        "--replace", action="store_true", help="replace out/NAME (e.g. the shipped model, with --out models)"
+    )
     args = ap.parse_args(argv)
     if args.gmd is None:
         ap.error(f"give --gmd or set ${GMD_ENV}")
     try:
         refit(
             args.model, args.gmd, args.name, args.out, models=args.models, lr=args.lr, batch_size=args.batch_size,
-            seed=args.seed, threads=args.threads, limit=args.limit, force=args.force,
+            seed=args.seed, threads=args.threads, limit=args.limit, replace=args.replace,
         )  # fmt: skip
     except BeatGuideError as e:
         print(f"beatguide_export.head_refit: {e}")

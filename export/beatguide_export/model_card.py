@@ -105,6 +105,20 @@ def _finetune(t: dict) -> list[str]:
     ]
 
 
+def _head_refit(t: dict) -> list[str]:
+    """The card's line on a value head refitted after training (``beatguide_export.head_refit``), if any."""
+    h = t.get("head_refit")
+    if not h:
+        return []
+    best = min(h["epochs"], key=lambda r: r["val_value_spread"]) if h["epochs"] else {}
+    return [
+        f"- Value head refitted with censored velocities (`python -m beatguide_export.head_refit`), the rest of "
+        f"the model as trained: {len(h['epochs'])} epochs on the {h['train_windows']} train windows, "
+        f"{h['seconds'] / 60:.1f} min on {h['hardware']}, lr {h['lr']}; validation value NLL (censored) "
+        f"{h['censored_value_spread_before']:.2f} -> {best.get('val_value_spread', float('nan')):.2f} (epoch {best.get('epoch', '?')})"
+    ]
+
+
 def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
     """MODEL_CARD.md from model.json and, when given, the evaluation summary (docs/results.json)."""
     kind = registry.kind(meta["kind"])
@@ -222,6 +236,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         f"- Humanize check at the end of training, {t.get('windows', '?')} validation windows, 5 samples each: "
         f"hit F1 against the input score {t.get('humanize_hit_f1', float('nan')):.3f}; std of the offsets over "
         f"the samples, averaged over all 288 cells {t.get('humanize_offset_spread', float('nan')):.3f}",
+        *_head_refit(t),
         *(
             []
             if "finetune" in t

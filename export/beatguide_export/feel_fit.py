@@ -35,7 +35,7 @@ from beatguide.evaluate.realism import feel
 from beatguide.feel import SHARES, Feel
 
 STEP = 0.05
-MAX_SHARE = 0.9
+MAX_SHARE = 0.9  # the shares' sum: the default bound of the search (--max-share)
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 KINDS = ("velocity", "offset")
 INDEPENDENT = Feel()  # every note drawn on its own
@@ -54,7 +54,7 @@ def _generate(engine: Engine, model: str, loops: np.ndarray, f: Feel, seed: int)
         return humanize(engine, model, loops, 1, seed)[:, 0]
 
 
-def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> Feel:
+def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, max_share: float = MAX_SHARE) -> Feel:
     """The copula's shares matching ``loops``' (real training windows) structure: coordinate search,
     velocity shares first (offsets drawn independently), then offset shares."""
     real = {k: targets(realism.structure(loops), k) for k in KINDS}
@@ -76,7 +76,7 @@ def fit_copula(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> 
                 for delta in (STEP, -STEP):
                     trial = {n: list(v) for n, v in shares.items()}
                     trial[s][k] = round(trial[s][k] + delta, 4)
-                    if trial[s][k] < 0 or sum(trial[n][k] for n in SHARES) > MAX_SHARE:
+                    if trial[s][k] < 0 or sum(trial[n][k] for n in SHARES) > max_share:
                         continue
                     if loss(make(trial), kind) < loss(make(shares), kind):
                         shares, improved = trial, True
@@ -190,6 +190,9 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--model", action="append", help="fit this model only (repeatable; default: every model that draws values)"
     )
+    ap.add_argument(
+        "--max-share", type=float, default=MAX_SHARE, help="the most the copula's shares may sum to (below 1)"
+    )
     ap.add_argument("--fit-windows", type=int, default=1500, help="random training windows the fit generates")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
@@ -210,7 +213,7 @@ def main(argv=None) -> int:
     print("## Fit (train) and selection (validation)\n")
     rows = []
     for model in args.model or drawing_models(engine):
-        copula = fit_copula(engine, model, fit_loops, args.seed)
+        copula = fit_copula(engine, model, fit_loops, args.seed, args.max_share)
         candidates = {
             "independent": INDEPENDENT,
             "spread scaled": fit_spread(engine, model, fit_loops, args.seed),

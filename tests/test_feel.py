@@ -111,8 +111,14 @@ def test_fit_moves_the_shares_toward_real_structure(tmp_path):
     for i, level in enumerate(rng.uniform(0.15, 0.95, 40)):
         loops[i, ::2, [0, 2]] = 1
         loops[i, ::2, [9, 11]] = np.clip(level + rng.normal(0, 0.02, (16, 2)), 0.05, 1).T
-    f = feel_fit.fit_copula(Engine(tmp_path), "agvae2", loops)
+    engine = Engine(tmp_path)
+    f = feel_fit.fit_copula(engine, "agvae2", loops)
     assert f.loop[0] + f.drum[0] > 0
+    bounded = feel_fit.fit_copula(engine, "agvae2", loops, max_share=0.1)
+    assert 0 < bounded.loop[0] + bounded.drum[0] + bounded.bar[0] <= 0.1 + 1e-9
+    assert feel_fit.drawing_models(engine) == ["agvae2"]
+    spread = feel_fit.fit_spread(engine, "agvae2", loops, shares=f)  # velocity and offset apart, on f's copula
+    assert (spread.loop, spread.drum, spread.bar) == (f.loop, f.drum, f.bar) and len(spread.spread) == 2
 
 
 def test_a_shared_feel_takes_the_loop_level_of_another_requests_variation():

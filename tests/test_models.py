@@ -205,8 +205,9 @@ def test_logistic_values_learn_a_spread_and_sample_it():
 def test_censored_values_score_the_top_as_a_point_mass():
     """censored: a velocity at the top (127) scores -log P(draw >= top) instead of its density; the
     offset's term is unchanged; the velocity locations may pass 0 and 1."""
+    from beatguide.grid import TOP_VELOCITY
     from beatguide_export.losses import logistic_nll
-    from beatguide_export.models import TOP_VELOCITY, VELOCITY_REACH, WIDTH, value_locations
+    from beatguide_export.models import VELOCITY_REACH, WIDTH, value_locations
 
     raw = torch.zeros(1, 32, WIDTH + 36, requires_grad=True)  # every location 0.5 (velocity) / 0, scale s
     target = torch.zeros(1, 32, WIDTH)

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import torch
 
+from beatguide.cli import GMD_ENV
 from beatguide.errors import BeatGuideError, InputError
 from beatguide.model_paths import model_dirs
 
 from .finetune import _export, load_base
 from .onnx_export import destination
 from .train import evaluate, hardware, latent_bank, load_splits, seed_all, train_head
-
-GMD_ENV = "BEATGUIDE_GMD"
 
 
 def refit(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from beatguide.grid import TOP_VELOCITY
+
 from .models import (
     N_DRUMS,
-    TOP_VELOCITY,
     WIDTH,
     DrumVAE,
     free_nats,

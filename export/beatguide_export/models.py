@@ -21,7 +21,6 @@ from beatguide.grid import STEPS, WIDTH
 from beatguide.registry import Latent
 
 MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
-TOP_VELOCITY = 1 - 0.5 / 127  # censored values: a velocity this high is the top (127), a point mass in real playing
 VELOCITY_REACH = 0.25  # censored values: how far velocity locations may pass the ends
 MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
 

@@ -16,17 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
+from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate.experiments import humanize
 from beatguide.evaluate.realism import features, two_sample_auc
 from beatguide.gmd import load_split
-from beatguide.grid import HITS, VELOCITIES
+from beatguide.grid import HITS, TOP_VELOCITY, VELOCITIES
 from beatguide.model_paths import model_dirs
 from beatguide.registry import DEFAULT_MODEL
-
-GMD_ENV = "BEATGUIDE_GMD"
-TOP = 1 - 0.5 / 127  # a velocity this high was played at 127
 
 
 def feature_names() -> list[str]:
@@ -83,7 +81,7 @@ def main(argv=None) -> int:
     rows = sorted((r for r in rows if np.isfinite(r[1])), key=lambda r: -r[1])[: args.top]
     print(f"{args.model}, {len(real)} validation windows humanized once (seed {args.seed}); one feature alone\n")
     for label, loops in (("real", real), ("generated", gen)):
-        top = loops[..., VELOCITIES][loops[..., HITS] > 0.5] >= TOP
+        top = loops[..., VELOCITIES][loops[..., HITS] > 0.5] >= TOP_VELOCITY
         print(f"{label}: {top.mean():.1%} of hits at the top velocity (127)")
     auc, sd = two_sample_auc(real, gen, val.file_index[pick], val.file_index[pick])
     print(f"all features (the realism test's classifier): AUC {auc:.3f} ± {sd:.3f}\n")

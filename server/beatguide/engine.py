@@ -33,6 +33,7 @@ from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
 from .registry import SCORE_SIDE
+from .tap_reader import TapReader
 from .vocabulary import (
     DEFAULT_SOURCES,
     LANE_MODES,
@@ -227,10 +228,32 @@ class Engine:
                 f"no models in {', '.join(map(str, dirs)) or 'no folder'}: "
                 "train and export them first (see README, 'Training')"
             )
+        self.tap_reader = TapReader.find(dirs, threads)  # reads a score from taps alone (None: none found)
 
     @property
     def names(self) -> list[str]:
         return sorted(self.models)
+
+    def _guesses(self, model: OnnxModel, reqs: list[Request], parsed: list) -> list:
+        """Per request, the tap reader's score as a request of its own (parsed), where the request gives
+        taps and no score to a model that reads a score; None elsewhere. Lanes set empty stay empty."""
+        out = [None] * len(reqs)
+        if self.tap_reader is None or not any(lat["gesture"] in SCORE_SIDE for lat in model.latents):
+            return out
+        todo = [i for i, (r, p) in enumerate(zip(reqs, parsed)) if r.score is None and p.inputs["groove"].any()]
+        if not todo:
+            return out
+        scores = self.tap_reader.best_guess(np.concatenate([parsed[i].inputs["groove"] for i in todo]))
+        for i, score in zip(todo, scores):
+            empty = parsed[i].hit_control[0] == SILENT  # lanes set empty (their control is silent at every step)
+            if not score[:, ~empty].any():
+                continue  # the reader hears no drum: variation 0 stays the model's own guess
+            modes = tuple("empty" if e else "given" for e in empty)
+            guess = Request(
+                model.name, score=score * ~empty, lane_modes=modes, groove=reqs[i].groove, accents=reqs[i].accents
+            )
+            out[i] = _gestures(model, guess)
+        return out
 
     def capabilities(self, name: str) -> dict:
         """What model ``name`` takes: gestures, lane modes, latent sources, auxiliary readings, needs."""
@@ -257,13 +280,19 @@ class Engine:
         if any(t != temp for _, t in checked):
             raise InputError("a batch uses one temperature")
         parsed = [_gestures(model, r) for r in reqs]
-        post = model.encode({g: np.concatenate([p.inputs[g] for p in parsed]) for g in model.gestures})
+        guesses = self._guesses(model, reqs, parsed)
+        batch = parsed + [g for g in guesses if g is not None]
+        post = model.encode({g: np.concatenate([p.inputs[g] for p in batch]) for g in model.gestures})
+        guess_rows = iter(range(len(parsed), len(batch)))
         zs, uniforms, controls, seeds = [], [], [], []
-        for i, (req, (n, _), p) in enumerate(zip(reqs, checked, parsed)):
+        for i, (req, (n, _), p, guess) in enumerate(zip(reqs, checked, parsed, guesses)):
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
             source = req.latent_source or model.default_source
-            z = _latents(model, post, i, p, n, temp, score_seed, groove_seed, source)
+            seeded = (temp, score_seed, groove_seed, source)
+            z = _latents(model, post, i, p, n, *seeded, best_guess=not _score_side_given(model, p))
+            if guess is not None:  # variation 0 plays the tap reader's score
+                z[0] = _latents(model, post, next(guess_rows), guess, 1, *seeded, best_guess=True)[0]
             zs.append(z if req.held is None else _held(req.held, z))
             u = np.random.default_rng(req.seed).random((MAX_VARIATIONS, STEPS, model.uniform_width), np.float32)[:n]
             uniforms.append(model.feel.apply(u, req.seed, MAX_VARIATIONS, shared=req.feel_of))
@@ -300,21 +329,21 @@ def _latents(
     score_seed: int,
     groove_seed: int,
     source: str,
+    best_guess: bool = False,
 ) -> np.ndarray:
     """(n, z) latents of request ``i``: the posterior where a gesture is given (mean + temperature-scaled
     noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
-    among the rows whose rhythm is closest to the input's), or a draw of the fitted prior."""
+    among the rows whose rhythm is closest to the input's), or a draw of the fitted prior.
+    ``best_guess``: variation 0's score-side latents at their mean (the posterior's where given, else
+    the prior's, conditioned on what is given), not a draw (docs/results.md, "Tap2Drum")."""
     candidates = _bank_candidates(model, parsed.steps) if source == "bank" else None
-    # taps alone (nothing of the score side given): variation 0 is the best guess, its score-side
-    # latents at the prior's (conditional) mean, not a draw (docs/results.md, "Tap2Drum")
-    first_guess = not any(parsed.given[x["name"]].any() for x in model.latents if x["gesture"] in SCORE_SIDE)
     parts, means, given, score_side, eps_all = [], [], [], [], []
     for j, lat in enumerate(model.latents):
         start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
         size = lat["dim"] * lat["groups"]
         side = score_seed if lat["gesture"] in SCORE_SIDE else groove_seed
         eps = np.random.default_rng([side, j]).standard_normal((MAX_VARIATIONS, size), np.float32)[:n]
-        if first_guess and lat["gesture"] in SCORE_SIDE:
+        if best_guess and lat["gesture"] in SCORE_SIDE:
             eps[0] = 0.0
         mu, sigma = post[lat["name"]][0][i], post[lat["name"]][1][i]
         encoded = np.repeat(parsed.given[lat["name"]].astype(np.float32), lat["dim"])  # 1 where given
@@ -369,6 +398,11 @@ def _fitted_draws(
         x[:, todo] = draws[:, todo]
         observed |= todo
     return np.where(given, z, x).astype(np.float32)
+
+
+def _score_side_given(model: OnnxModel, parsed: _Parsed) -> bool:
+    """Whether anything of the score side (a score, a lane's content) is given."""
+    return any(parsed.given[x["name"]].any() for x in model.latents if x["gesture"] in SCORE_SIDE)
 
 
 def _held(held, z: np.ndarray) -> np.ndarray:

@@ -339,7 +339,7 @@ def run_experiments(engine: Engine, windows, what: str, seed: int) -> dict:
         "leak": lambda: experiments.lane_leak(engine, loops, seed),
         "exact": lambda: experiments.exact(engine, loops, seed),
         "realism": lambda: realism.evaluate(engine, loops, windows.file_index, seed),
-        "tap2drum": lambda: tap2drum.tap2drum(engine, loops, seed),
+        "tap2drum": lambda: tap2drum.tap2drum(engine, loops, seed, windows.file_index),
     }
     return {k: run[k]() for k in run if k in keys}
 

@@ -5,9 +5,14 @@ given only those plays a loop, scored against the drummer's performance: per-loo
 recall and F1, and velocity / offset mean squared error over the cells either plays (a cell one of
 them leaves silent counts as velocity and offset 0 there). Hit accuracy is not reported: predicting
 silence everywhere scores 87 %. Floors: every cell silent; the taps copied to the closed hi-hat.
+With the tap reader (``beatguide.tap_reader``), also its best guess alone and the device's model
+without it (the first variation as before the reader); with the windows' files, how well a classifier
+tells each row's loops from the drummer's (``realism.two_sample_auc``, all features).
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -17,6 +22,7 @@ from ..engine import Request
 from ..grid import HITS, OFFSETS, VELOCITIES
 from ..registry import KINDS
 from .experiments import run
+from .realism import two_sample_auc
 
 HH = CLASSES.index("closed_hihat")
 MODELS = tuple(name for name, k in KINDS.items() if "groove" in k.gestures)  # the models that take a groove alone
@@ -69,44 +75,85 @@ def floors(loops: np.ndarray) -> dict:
     }
 
 
-def tap2drum(engine, loops: np.ndarray, seed: int) -> dict:
+def tap2drum(engine, loops: np.ndarray, seed: int, files: np.ndarray | None = None) -> dict:
     """Every model that takes a groove alone, given each loop's taps: its first variation (the best
-    guess: the score side at the prior's mean) and its second (a draw), scored against the loop; for
-    the device's model also with the score side from N(0, I) and from the bank. {row: scores}."""
+    guess: the tap reader's score where one is loaded, else the score side at the prior's mean) and
+    its second (a draw), scored against the loop; for the device's model also with the score side
+    from N(0, I) and from the bank, and without the tap reader. {(model, source, variation): scores}."""
     taps = gestures.groove(loops)
     out = {}
+
+    def score(key, gen):
+        out[key] = scores(gen, loops)
+        if files is not None:
+            out[key]["auc"] = two_sample_auc(loops, gen, files, files, seed=seed)[0]
+
     for model in MODELS:
         if model not in engine.names:
             continue
         sources = ["default"] + (["prior", "bank"] if model == DEVICE_MODEL else [])
         for source in sources:
-            src = None if source == "default" else source
-            reqs = [Request(model, 2, 1.0, seed + i, groove=t, latent_source=src) for i, t in enumerate(taps)]
-            gen = np.stack([r.loops for r in run(engine, model, reqs, f"tap2drum {model} {source}")])
+            gen = _first_two(engine, model, taps, seed, source)
             for k, name in enumerate(("first variation", "second variation")):
-                out[(model, source, name)] = scores(gen[:, k], loops)
+                score((model, source, name), gen[:, k])
+        if model == DEVICE_MODEL and engine.tap_reader is not None:
+            with _without_reader(engine):
+                score((model, "default, no tap reader", "first variation"), _first_two(engine, model, taps, seed)[:, 0])
+    if engine.tap_reader is not None:
+        guess = np.zeros_like(loops)
+        guess[..., HITS] = engine.tap_reader.best_guess(taps)
+        # hits only: the reader plays no velocities or offsets to score
+        out[("tap reader's best guess", "—", "—")] = {
+            **scores(guess, loops),
+            "velocity_mse": np.nan,
+            "offset_mse": np.nan,
+        }
     out.update({(name, "—", "—"): r for name, r in floors(loops).items()})
     return out
 
 
+def _first_two(engine, model: str, taps: np.ndarray, seed: int, source: str = "default") -> np.ndarray:
+    """(N, 2, 32, 27): each taps' first two variations from ``model``."""
+    src = None if source == "default" else source
+    reqs = [Request(model, 2, 1.0, seed + i, groove=t, latent_source=src) for i, t in enumerate(taps)]
+    return np.stack([r.loops for r in run(engine, model, reqs, f"tap2drum {model} {source}")])
+
+
+@contextmanager
+def _without_reader(engine):
+    reader, engine.tap_reader = engine.tap_reader, None
+    try:
+        yield
+    finally:
+        engine.tap_reader = reader
+
+
 def report_lines(result: dict) -> list[str]:
     """The Tap2Drum section of docs/results.md."""
-    keys = ("f1", "f1_median", "precision", "recall", "velocity_mse", "offset_mse")
+    keys = ("f1", "f1_median", "precision", "recall", "velocity_mse", "offset_mse", "auc")
     lines = [
         "## Tap2Drum: a drum loop from taps alone",
         "",
         "The taps of each validation loop (per step the loudest hit, its velocity and timing; GrooVAE's "
         "Tap2Drum task) given alone to every model that takes a groove; the loop it plays scored against "
-        "the drummer's: per-loop hit F1 (mean and median over loops), precision, recall (means), and the "
-        "velocity / offset mean squared error over the cells either plays. First variation: the best "
-        "guess (the score side's latents at the mean of the fitted prior given the groove's code, "
-        "`engine._latents`); second: a draw. Floors: all silent, and the taps copied to the closed "
-        f"hi-hat. Goal: the device's model ({DEVICE_MODEL}) first variation F1 >= 0.55. GrooVAE reports "
-        "about 0.4, GrooveTransformer 0.55-0.6 (test split, medians).",
+        "the drummer's: per-loop hit F1 (mean and median over loops), precision, recall (means), the "
+        "velocity / offset mean squared error over the cells either plays, and the realism test's "
+        "classifier AUC against the drummer's loops (all features; 0.5: indistinguishable). First "
+        "variation: the best guess (the tap reader's score, played by the model with the score side's "
+        "latents at their posterior mean; *no tap reader*: the score side at the fitted prior's mean "
+        "given the groove's code); second: a draw. The tap reader's best guess alone (its hits, no "
+        "velocities) shows what the reading itself is worth. Floors: all silent, and the taps copied to "
+        f"the closed hi-hat. Goal: the device's model ({DEVICE_MODEL}) first variation F1 >= 0.55. "
+        "GrooVAE reports about 0.4, GrooveTransformer 0.55-0.6 (test split, medians).",
         "",
-        "| model | score side from | variation | F1 | F1 median | precision | recall | velocity MSE | offset MSE |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | score side from | variation | F1 | F1 median | precision | recall | velocity MSE | offset MSE | AUC |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (model, source, variation), r in result.items():
-        lines.append(f"| {model} | {source} | {variation} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + " |")
+        cells = [_cell(r.get(k)) for k in keys]
+        lines.append(f"| {model} | {source} | {variation} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def _cell(value) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.3f}"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from beatguide import protocol as P
-from beatguide.demo import tasks
+from beatguide.demo import demo_inputs, tasks
 from beatguide.engine import Engine, Request
 from beatguide.grid import HITS, OFFSETS, VELOCITIES
 
@@ -32,7 +32,10 @@ def outputs(engine: Engine) -> dict:
     for name in engine.names:
         model = engine.models[name]
         runs = {}
-        for task, kw in tasks(engine.capabilities(name)).items():
+        todo = tasks(engine.capabilities(name))
+        if "groove" in engine.capabilities(name)["gestures"]:
+            todo["taps alone"] = {"groove": demo_inputs()["groove"]}  # the tap reader's score, then draws
+        for task, kw in todo.items():
             loops = engine.generate(Request(name, VARIATIONS, seed=SEED, **kw)).loops
             runs[task] = [
                 {
@@ -42,8 +45,11 @@ def outputs(engine: Engine) -> dict:
                 }
                 for loop in loops
             ]
+        files = dict(model.meta.get("sha256", {}))
+        if engine.tap_reader is not None:  # taps alone: the first variation plays the reader's score
+            files["tap_reader"] = engine.tap_reader.meta["sha256"]
         out[name] = {
-            "files": dict(sorted(model.meta.get("sha256", {}).items())),
+            "files": dict(sorted(files.items())),
             "feel": model.feel.to_meta(),
             "tasks": runs,
         }
@@ -62,7 +68,7 @@ def test_bundled_models_give_the_stored_outputs(models_dir, request):
     assert sorted(got) == sorted(want), f"other models than those stored: regenerate on purpose with `{UPDATE}`"
     for name in want:
         assert got[name]["files"] == want[name]["files"], (
-            f"{name}: the model files changed since the outputs were stored; check the new model, then `{UPDATE}`"
+            f"{name}: the model files (or the tap reader) changed since the outputs were stored; check the new model, then `{UPDATE}`"
         )
         assert got[name]["feel"] == want[name].get("feel"), (
             f"{name}: the model's feel (model.json) changed since the outputs were stored; check it, then `{UPDATE}`"

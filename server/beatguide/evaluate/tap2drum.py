@@ -152,6 +152,23 @@ def report_lines(result: dict) -> list[str]:
     for (model, source, variation), r in result.items():
         cells = [_cell(r.get(k)) for k in keys]
         lines.append(f"| {model} | {source} | {variation} | " + " | ".join(cells) + " |")
+    return lines + [""] + _goal_lines(result)
+
+
+def _goal_lines(result: dict) -> list[str]:
+    """The goal for the device's model, and the realism of its first variation before the tap reader."""
+    first = result.get((DEVICE_MODEL, "default", "first variation"))
+    if first is None:
+        return []
+    lines = ["| goal | value | met |", "|---|---|---|",
+             f"| {DEVICE_MODEL} first variation per-loop hit F1 >= 0.55 | {first['f1']:.3f} | "
+             f"{'yes' if first['f1'] >= 0.55 else 'no'} |"]  # fmt: skip
+    before = result.get((DEVICE_MODEL, "default, no tap reader", "first variation"))
+    if before is not None and "auc" in first and "auc" in before:
+        lines.append(
+            f"| realism of that first variation no worse than without the tap reader (classifier AUC, within 0.01) | "
+            f"{first['auc']:.3f} vs {before['auc']:.3f} | {'yes' if first['auc'] <= before['auc'] + 0.01 else 'no'} |"
+        )
     return lines + [""]
 
 

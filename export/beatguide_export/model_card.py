@@ -9,6 +9,14 @@ from pathlib import Path
 from beatguide import registry
 
 SOURCE_NAMES = {"prior": "prior N(0, I)", "fitted": "fitted prior", "bank": "bank"}
+GMD = (
+    "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
+    "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0."
+)
+LICENSE = (
+    "trained by the Beat Guide authors on CC BY 4.0 data; attribution to the Groove MIDI Dataset authors "
+    "as above is required when redistributing."
+)
 
 
 def _evaluation(name: str, results: dict) -> list[str]:
@@ -49,7 +57,7 @@ def _evaluation(name: str, results: dict) -> list[str]:
     if t2d:
         lines.append(
             "- Tap2Drum (`beatguide eval tap2drum`, taps alone), per-loop hit F1: "
-            + ", ".join(f"{k[len(name) + 2 : -1].removeprefix('default, ')} {v['f1']:.3f}" for k, v in t2d.items())
+            + ", ".join(f"{_t2d_label(k[len(name) + 2 : -1])} {v['f1']:.3f}" for k, v in t2d.items())
         )
     if len(lines) == 1:
         return []
@@ -58,6 +66,12 @@ def _evaluation(name: str, results: dict) -> list[str]:
         f"{results.get('real_vs_real_offset_w', float('nan')):.3f}"
     )
     return lines + [""]
+
+
+def _t2d_label(key: str) -> str:
+    """A Tap2Drum row's label in the card: "default, first variation" -> "first variation"."""
+    source, variation = key.rsplit(", ", 1)
+    return variation + {"default": "", "default, no tap reader": " without the tap reader"}.get(source, f" ({source})")
 
 
 def _pair(shares) -> str:
@@ -219,9 +233,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
             _finetune(t)
             if "finetune" in t
             else [
-                "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
-                "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0. Trained on the `train` split "
-                f"({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
+                f"{GMD} Trained on the `train` split ({t.get('train_windows', '?')} 2-bar windows), selected on `validation` "
                 f"({t.get('validation_windows', '?')} windows); the test split was not used."
             ]
         ),
@@ -251,8 +263,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         *[f"- `{f}` sha256 `{h}`" for f, h in meta["sha256"].items()],
         "",
         "## License",
-        ("Fine-tuned from weights" if "finetune" in t else "Weights") + " trained by the Beat Guide authors on "
-        "CC BY 4.0 data; attribution to the Groove MIDI Dataset authors as above is required when redistributing.",
+        ("Fine-tuned from weights " if "finetune" in t else "Weights ") + LICENSE,
         "",
     ]
     path = Path(folder) / "MODEL_CARD.md"

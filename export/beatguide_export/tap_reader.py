@@ -31,6 +31,7 @@ from beatguide.evaluate.tap2drum import per_loop_prf
 from beatguide.grid import STEPS
 from beatguide.tap_reader import FOLDER, META_FILE
 
+from .model_card import GMD, LICENSE
 from .onnx_export import OPSET, _export, destination, install, staging
 from .train import hardware, load_splits, seed_all
 
@@ -229,9 +230,8 @@ def card(meta: dict) -> str:
             f"  probabilities (32 steps x 9 drum classes). Threshold {meta['threshold']:.2f}.",
             "",
             "## Data",
-            "- Groove MIDI Dataset (Gillick et al. 2019), CC BY 4.0, by Google / Magenta: trained on its train split",
-            f"  ({t['train_windows']:,} two-bar windows), epoch and threshold selected on its validation split",
-            f"  ({t['validation_windows']:,} windows). The test split was not used.",
+            f"{GMD} Trained on the `train` split ({t['train_windows']} 2-bar windows), epoch and threshold",
+            f"selected on `validation` ({t['validation_windows']} windows); the test split was not used.",
             "",
             "## Training",
             f"- Binary cross-entropy per cell, Adam (lr {t['lr']}, batch {t['batch_size']}, seed {t['seed']}), stopped after",
@@ -250,7 +250,11 @@ def card(meta: dict) -> str:
             "  taps-alone request are the model's own draws. Taps far from the dataset's styles (rock, funk,",
             "  jazz, latin and others, played on a kit) read less well.",
             "",
-            "License of these weights: CC BY 4.0, as the data they were trained on.",
+            "## Files",
+            f"- `{meta['file']}` sha256 `{meta['sha256']}`",
+            "",
+            "## License",
+            f"Weights {LICENSE}",
             "",
         ]
     )

@@ -12,7 +12,9 @@ on the codes of the gestures that are given; ``"prior"``, N(0, I) as in the pape
 bank of real drummers' codes shipped with the model. Lane modes
 are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
 forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
-is generated around them.
+is generated around them. Taps alone (no score): variation 0 plays the tap reader's score
+(``beatguide.tap_reader``) with the score side's latents at their posterior mean; the other
+variations draw.
 """
 
 from __future__ import annotations

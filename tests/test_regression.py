@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from beatguide import protocol as P
-from beatguide.demo import demo_inputs, tasks
+from beatguide.demo import tasks
 from beatguide.engine import Engine, Request
 from beatguide.grid import HITS, OFFSETS, VELOCITIES
 
@@ -32,10 +32,7 @@ def outputs(engine: Engine) -> dict:
     for name in engine.names:
         model = engine.models[name]
         runs = {}
-        todo = tasks(engine.capabilities(name))
-        if "groove" in engine.capabilities(name)["gestures"]:
-            todo["taps alone"] = {"groove": demo_inputs()["groove"]}  # the tap reader's score, then draws
-        for task, kw in todo.items():
+        for task, kw in tasks(engine.capabilities(name)).items():
             loops = engine.generate(Request(name, VARIATIONS, seed=SEED, **kw)).loops
             runs[task] = [
                 {

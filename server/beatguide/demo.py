@@ -30,19 +30,22 @@ DEMO_LANES = dict(zip(CLASSES, ("given", "given", "decide", "decide", "empty", "
 
 def tasks(capabilities: dict) -> dict:
     """{task name: Request keyword arguments} a model with these capabilities is benchmarked on:
-    humanize (a score), score + groove when it reads a groove, and with lanes every gesture."""
+    humanize (a score), taps alone (the tap reader's path) and score + groove when it reads a groove,
+    and with lanes taps alone and every gesture. The richest task comes last."""
     x = demo_inputs()
     gestures = set(capabilities["gestures"])
+    taps = {"taps alone": {"groove": x["groove"]}} if "groove" in gestures else {}
     if "lanes" in gestures:
         return {
+            **taps,
             "lanes+groove+accents": {
                 "score": x["score"],
                 "lane_modes": tuple(DEMO_LANES.values()),
                 "groove": x["groove"],
                 "accents": x["accents"],
-            }
+            },
         }
-    out = {"humanize": {"score": x["score"]}}
+    out = {"humanize": {"score": x["score"]}, **taps}
     if "groove" in gestures:
         out["score+groove"] = {"score": x["score"], "groove": x["groove"]}
     return out

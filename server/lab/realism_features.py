@@ -5,7 +5,7 @@ scores each feature on its own (no classifier: the AUC of the raw value, folded 
 indistinguishable and 1.0 separates completely), on validation windows humanized at the default
 settings, so a shortfall can be traced to what carries it::
 
-    python server/lab/realism_features.py --gmd DIR [--models DIR] [--model agvae2] [--windows 1500] [--top 15]
+    python server/lab/realism_features.py --gmd DIR [--models DIR] [--model agvae2] [--windows 1500] [--top 15] [--own-groove]
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from beatguide import gestures
 from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
-from beatguide.engine import Engine
-from beatguide.evaluate.experiments import humanize
+from beatguide.engine import Engine, Request
+from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import features, two_sample_auc
 from beatguide.gmd import load_split
 from beatguide.grid import HITS, TOP_VELOCITY, VELOCITIES
@@ -68,6 +69,9 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=DEFAULT_MODEL, help="the model whose humanizations are scored")
     ap.add_argument("--windows", type=int, default=1500, help="random validation windows")
     ap.add_argument("--top", type=int, default=15, help="rows shown, most telling first")
+    ap.add_argument(
+        "--own-groove", action="store_true", help="give each window's own groove with its score (the decoder's ceiling)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     if args.gmd is None:
@@ -75,11 +79,18 @@ def main(argv=None) -> int:
     val = load_split(args.gmd, "validation", progress=False)
     pick = np.random.default_rng(args.seed).permutation(len(val.loops))[: args.windows]
     real = val.loops[pick]
-    gen = humanize(Engine(model_dirs(args.models)), args.model, real, 1, args.seed)[:, 0]
+    engine = Engine(model_dirs(args.models))
+    if args.own_groove:
+        reqs = [Request(args.model, 1, 1.0, args.seed + i, score=s, groove=g)
+                for i, (s, g) in enumerate(zip(gestures.score(real), gestures.groove(real)))]  # fmt: skip
+        gen = np.stack([r.loops[0] for r in run(engine, args.model, reqs, "own groove")])
+    else:
+        gen = humanize(engine, args.model, real, 1, args.seed)[:, 0]
     fr, fo = features(real)[0], features(gen)[0]
     rows = [(name, *single_auc(fr[:, i], fo[:, i])) for i, name in enumerate(feature_names())]
     rows = sorted((r for r in rows if np.isfinite(r[1])), key=lambda r: -r[1])[: args.top]
-    print(f"{args.model}, {len(real)} validation windows humanized once (seed {args.seed}); one feature alone\n")
+    given = " with their own groove" if args.own_groove else ""
+    print(f"{args.model}, {len(real)} validation windows humanized once{given} (seed {args.seed}); one feature alone\n")
     for label, loops in (("real", real), ("generated", gen)):
         top = loops[..., VELOCITIES][loops[..., HITS] > 0.5] >= TOP_VELOCITY
         print(f"{label}: {top.mean():.1%} of hits at the top velocity (127)")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import model_files
 from .drums import N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
@@ -103,27 +104,19 @@ class OnnxModel:
         self.name = self.meta["name"]
         self.kind = self.meta["kind"]
         self.latents = self.meta["latents"]
-        import onnxruntime as ort  # here, not at import: the protocol's facts (the device build) need numpy alone
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         self.sessions = {}
         for role, fname in self.meta["files"].items():
             path = self.folder / fname
-            blob = self._read(path)
+            blob = model_files.read(path)
             want = self.meta.get("sha256", {}).get(fname)
             if want and hashlib.sha256(blob).hexdigest() != want:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
-            try:
-                self.sessions[role] = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-            except Exception as e:  # onnxruntime raises its own exception types
-                raise ModelError(f"{path}: onnxruntime cannot load it ({e})") from None
+            self.sessions[role] = model_files.session(blob, path, threads)
 
         self.bank = self.bank_steps = None
         if self.meta.get("bank"):
             path = self.folder / self.meta["bank"]
-            blob = self._read(path)
+            blob = model_files.read(path)
             if hashlib.sha256(blob).hexdigest() != self.meta.get("sha256", {}).get(self.meta["bank"]):
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
             with np.load(path) as bank:
@@ -148,7 +141,7 @@ class OnnxModel:
 
     def _load_prior(self) -> FittedPrior:
         path = self.folder / self.meta["prior"]
-        if hashlib.sha256(self._read(path)).hexdigest() != self.meta.get("sha256", {}).get(self.meta["prior"]):
+        if hashlib.sha256(model_files.read(path)).hexdigest() != self.meta.get("sha256", {}).get(self.meta["prior"]):
             raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
         try:
             prior = FittedPrior.from_file(path)
@@ -161,13 +154,6 @@ class OnnxModel:
     @property
     def default_source(self) -> str:
         return next(s for s in DEFAULT_SOURCES if s in self.capabilities["latent_sources"])
-
-    @staticmethod
-    def _read(path: Path) -> bytes:
-        try:
-            return path.read_bytes()
-        except OSError as e:
-            raise ModelError(f"{path}: missing model file ({e.strerror})") from None
 
     def _derived_capabilities(self) -> dict:
         """Capabilities of a format-1 model.json (exported before models described themselves)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import model_files
 from .errors import ModelError
 from .grid import STEPS
 
@@ -36,21 +37,10 @@ class TapReader:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{self.folder}: unreadable {META_FILE} ({e})") from None
         path = self.folder / fname
-        try:
-            blob = path.read_bytes()
-        except OSError as e:
-            raise ModelError(f"{path}: missing tap reader file ({e.strerror})") from None
+        blob = model_files.read(path)
         if hashlib.sha256(blob).hexdigest() != self.meta.get("sha256"):
             raise ModelError(f"{path}: file is corrupt (checksum differs from {META_FILE})")
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types
-            raise ModelError(f"{path}: onnxruntime cannot load it ({e})") from None
+        self.session = model_files.session(blob, path, threads)
 
     @classmethod
     def find(cls, dirs, threads: int = 1) -> TapReader | None:

@@ -23,6 +23,7 @@ from beatguide import gestures
 from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine, Request
+from beatguide.evaluate import realism
 from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import FEATURE_GROUPS, feel, structure, two_sample_auc
 from beatguide.feel import Feel
@@ -31,7 +32,7 @@ from beatguide.grid import HITS, TOP_VELOCITY, VELOCITIES
 from beatguide.model_paths import model_dirs
 from beatguide.registry import DEFAULT_MODEL
 
-GOAL_DRUMS = [CLASSES.index(d) for d in ("kick", "snare", "closed_hihat", "ride")]
+GOAL_DRUMS = [CLASSES.index(d) for d in realism.GOAL_DRUMS]  # the drums of the within-loop goal
 
 
 def shrink(loops: np.ndarray, factors: np.ndarray, keep_top: bool) -> np.ndarray:

@@ -21,17 +21,15 @@ from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate.experiments import humanize
-from beatguide.evaluate.realism import two_sample_auc
+from beatguide.evaluate.realism import structure, two_sample_auc
 from beatguide.gmd import load_split
-from beatguide.grid import HITS, VELOCITIES
 from beatguide.model_paths import model_dirs
 from beatguide.registry import KINDS
 
 
 def drum_means(loops: np.ndarray) -> np.ndarray:
     """Each drum's mean velocity over its hits (NaN for a drum never played)."""
-    hits, vel = loops[..., HITS] > 0.5, loops[..., VELOCITIES]
-    return np.array([vel[..., d][hits[..., d]].mean() if hits[..., d].any() else np.nan for d in range(len(CLASSES))])
+    return np.array(structure(loops)["mean"])
 
 
 def main(argv=None) -> int:

@@ -282,14 +282,18 @@ def test_a_batch_gives_what_each_request_gives_alone(engine):
         engine.generate_batch([Request(**TASKS["humanize"]), Request(temperature=0.5, **TASKS["humanize"])])
 
 
-def test_onnx_matches_torch_with_logistic_values(tmp_path):
-    """A decoder that samples velocities and offsets takes 27 uniforms per step; the engine feeds them."""
+@pytest.mark.parametrize("history", [False, True])
+def test_onnx_matches_torch_with_logistic_values(tmp_path, history):
+    """A decoder that samples velocities and offsets takes 27 uniforms per step; the engine feeds them.
+    With ``history`` its head also reads each drum's running residuals, kept inside the graph."""
     torch = pytest.importorskip("torch")
     from beatguide_export.models import build
     from beatguide_export.onnx_export import export_model
 
     torch.manual_seed(0)
-    m = build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic").eval()
+    m = build(
+        "agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic", history=history
+    ).eval()
     export_model(m, tmp_path / "agvae2")
     onnx = Engine(tmp_path).models["agvae2"]
     assert onnx.uniform_width == 27

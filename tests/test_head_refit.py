@@ -56,3 +56,28 @@ def test_cli_refuses_to_replace_unasked_and_needs_a_head(tiny_models, fake_gmd, 
     assert "no value head" in capsys.readouterr().out
     assert not (tmp_path / "b").exists()
     assert json.loads((folder / "agvae2" / "model.json").read_text())["config"].get("censored") in (None, False)
+
+
+def test_a_history_refit_starts_from_the_head_it_grows(drawn_model, fake_gmd, tmp_path):
+    """--history: the head gains the running residuals as inputs, their weights at zero, so before any
+    training it draws exactly what the head it grew from draws; the export records and loads it."""
+    import torch
+
+    from beatguide_export.finetune import load_base
+    from beatguide_export.head_refit import read_history
+
+    model = load_base("agvae2", [drawn_model]).model
+    z, u = torch.randn(4, model.z_size), torch.rand(4, 32, 27)
+    before = model.sample(z, u, torch.tensor(1.0))
+    read_history(model.decoder)
+    assert model.decoder.history and model.decoder.dist[0].in_features == 32 + 27
+    torch.testing.assert_close(model.sample(z, u, torch.tensor(1.0)), before)
+    meta = refit("agvae2", fake_gmd, "agvae2_h", tmp_path / "out", models=[drawn_model], history=True, epochs=1,
+                 progress=False)  # fmt: skip
+    assert meta["config"]["history"] is True and meta["training"]["head_refit"]["history"] is True
+    r = (
+        Engine([tmp_path / "out"])
+        .models["agvae2_h"]
+        .decode(z.numpy(), u.numpy(), 1.0, -np.ones((4, 32, 9), np.float32))
+    )
+    assert r.shape == (4, 32, 27) and np.isfinite(r).all()

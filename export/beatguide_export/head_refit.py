@@ -1,4 +1,5 @@
-"""Refit a trained model's value head with censored velocities (``ModelConfig.censored``).
+"""Refit a trained model's value head: censored velocities (``ModelConfig.censored``) and, with
+``--history``, each drum's running residuals in the loop as inputs (``models.History``).
 
 Real drummers play one hit in seven at the top velocity, 127 (``python server/lab/realism_features.py``
 prints the share): a point mass the logistic density cannot hold, so the head spread those notes' draws below the top instead (docs/results.md,
@@ -8,6 +9,10 @@ Trains on the train split, early-stopped on the validation split::
 
     python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2_censored [--models DIR] [--out DIR]
     python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2 --out models --replace   # the shipped one
+
+``--history`` (docs/ablation.md, "A drum's level through the loop"): the decoder's squared-error values
+leave half of a drum's velocity residual common to the loop; the head reads the residuals so far and
+keeps the drum's level, starting from the head it refits (the new inputs' weights at zero).
 
 Then fit its feel (``python -m beatguide_export.feel_fit``), as for any model whose values are drawn.
 """
@@ -20,14 +25,16 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from beatguide.cli import GMD_ENV
 from beatguide.errors import BeatGuideError, InputError
 from beatguide.model_paths import model_dirs
 
 from .finetune import _export, load_base
+from .models import History, LoopDecoder
 from .onnx_export import destination
-from .train import evaluate, hardware, latent_bank, load_splits, seed_all, train_head
+from .train import HEAD_EPOCHS, evaluate, hardware, latent_bank, load_splits, seed_all, train_head
 
 
 def refit(
@@ -43,6 +50,8 @@ def refit(
     threads: int = 1,
     limit: int = 0,
     replace: bool = False,
+    history: bool = False,
+    epochs: int = HEAD_EPOCHS,
     progress: bool = True,
 ) -> dict:
     """Model ``base_name`` with its value head refitted censored, exported as ``out/name`` (a model there
@@ -56,11 +65,16 @@ def refit(
     torch.set_num_threads(threads)
     seed_all(seed)
     model.config.censored = model.decoder.censored = True
+    if history and not model.decoder.history:
+        read_history(model.decoder)
+        model.config.history = True
     train_set, val_set = load_splits(gmd, limit=limit)
     before = evaluate(model, val_set, model.config.max_beta)["value_spread"]
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
-    rows = train_head(model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress)
+    rows = train_head(
+        model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress, epochs=epochs
+    )
     summary = dict(base.meta.get("training", {}))
     summary.update(
         config=model.config.to_dict(),
@@ -68,6 +82,7 @@ def refit(
         head_refit={
             **base.provenance(),
             "censored_value_spread_before": round(before, 4),
+            "history": model.config.history,
             "epochs": rows,
             "seconds": round(time.perf_counter() - t0, 1),
             "train_windows": len(train_set),
@@ -81,6 +96,19 @@ def refit(
     prior_meta = {"prior_fit": base.meta.get("prior_fit", [])}
     bank = latent_bank(model, train_set, seed=seed)
     return _export(model, dest, summary, bank, replace, base.prior, prior_meta)
+
+
+def read_history(decoder: LoopDecoder) -> None:
+    """Give ``decoder``'s value head the running residuals (``models.History``) as inputs; their weights
+    start at zero, so it begins as the head it was."""
+    old = decoder.dist[0]
+    new = nn.Linear(old.in_features + History.WIDTH, old.out_features)
+    with torch.no_grad():
+        new.weight.zero_()
+        new.weight[:, : old.in_features] = old.weight
+        new.bias.copy_(old.bias)
+    decoder.dist[0] = new
+    decoder.history = True
 
 
 def main(argv=None) -> int:
@@ -100,13 +128,16 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--replace", action="store_true", help="replace out/NAME (e.g. the shipped model, with --out models)"
     )
+    ap.add_argument("--epochs", type=int, default=HEAD_EPOCHS, help="at most this many epochs (early-stopped)")
+    ap.add_argument("--history", action="store_true", help="the head also reads each drum's running residuals")
     args = ap.parse_args(argv)
     if args.gmd is None:
         ap.error(f"give --gmd or set ${GMD_ENV}")
     try:
         refit(
             args.model, args.gmd, args.name, args.out, models=args.models, lr=args.lr, batch_size=args.batch_size,
-            seed=args.seed, threads=args.threads, limit=args.limit, replace=args.replace,
+            seed=args.seed, threads=args.threads, limit=args.limit, replace=args.replace, history=args.history,
+            epochs=args.epochs,
         )  # fmt: skip
     except BeatGuideError as e:
         print(f"beatguide_export.head_refit: {e}")

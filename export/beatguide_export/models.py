@@ -51,6 +51,7 @@ class ModelConfig:
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
     )
     censored: bool = False  # logistic values: velocity 127 scored as the chance of reaching it (see value_locations)
+    history: bool = False  # logistic values: the head also reads each drum's running residuals in the loop (History)
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -161,10 +162,11 @@ class LoopDecoder(nn.Module):
         prev_dropout: float = 0.0,
         values: str = "mean",
         censored: bool = False,
+        history: bool = False,
     ):
         super().__init__()
         self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
-        self.censored = censored
+        self.censored, self.history = censored, history
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(
             WIDTH + z + controls, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
@@ -174,13 +176,18 @@ class LoopDecoder(nn.Module):
         # distribution (location, scale), so the LSTM trains as with squared error (hits unaffected)
         self.dist = None
         if raw_width(values) > WIDTH:
-            self.dist = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.Tanh(), nn.Linear(hidden // 2, 4 * N_DRUMS))
+            d_in = hidden + (History.WIDTH if history else 0)
+            self.dist = nn.Sequential(nn.Linear(d_in, hidden // 2), nn.Tanh(), nn.Linear(hidden // 2, 4 * N_DRUMS))
 
-    def _raw(self, h):
+    def _raw(self, h, history=None):
         """Hit logits, squared-error velocities and offsets (pre-activation); with logistic values then
-        the distributions' locations (pre-activation) and scales."""
+        the distributions' locations (pre-activation) and scales, read from the LSTM's state (gradient
+        stopped) and, with ``history``, each drum's running residuals so far in the loop."""
         raw = self.out(h)
-        return raw if self.dist is None else torch.cat([raw, self.dist(h.detach())], dim=-1)
+        if self.dist is None:
+            return raw
+        x = h.detach() if history is None else torch.cat([h.detach(), history], dim=-1)
+        return torch.cat([raw, self.dist(x)], dim=-1)
 
     def _state(self, z):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
@@ -193,7 +200,9 @@ class LoopDecoder(nn.Module):
             prev = prev * (torch.rand(prev.shape[0], STEPS, 1) >= self.prev_dropout)
         x = torch.cat([prev, z[:, None].expand(-1, STEPS, -1), controls], dim=-1)
         h, _ = self.rnn(x, self._state(z))
-        return self._raw(h)
+        if not self.history:
+            return self._raw(h)
+        return self._raw(h, History.before_each_step(self.out(h).detach(), target))
 
     def sample(self, z, controls, uniforms, temperature, hit_control):
         """A loop (B, 32, 27): hits drawn as uniform < sigmoid(logit / temperature), except where
@@ -204,10 +213,11 @@ class LoopDecoder(nn.Module):
         state = self._state(z)
         prev = torch.zeros(z.shape[0], WIDTH, dtype=z.dtype)
         forced, value = hit_control >= 0, (hit_control > 0.5).to(z.dtype)
+        history = History(z.shape[0], z.dtype) if self.history else None
         steps = []
         for t in range(STEPS):
             h, state = self.rnn(torch.cat([prev, z, controls[:, t]], dim=-1)[:, None], state)
-            raw = self._raw(h[:, 0])
+            raw = self._raw(h[:, 0], None if history is None else history.features())
             drawn = (uniforms[:, t, :N_DRUMS] < torch.sigmoid(raw[:, :N_DRUMS] / temperature)).to(z.dtype)
             hits = torch.where(forced[:, t], value[:, t], drawn)
             vel, off = value_locations(raw, head=self.dist is not None, wide=self.censored)
@@ -218,8 +228,55 @@ class LoopDecoder(nn.Module):
                 off = (off + noise[:, N_DRUMS:]).clamp(-1.0, 1.0)
             vel, off = vel * hits, off * hits
             prev = torch.cat([hits, vel, off], dim=-1)
+            if history is not None:
+                history.add(raw, prev)
             steps.append(prev)
         return torch.stack(steps, dim=1)
+
+
+class History:
+    """What the value head of a ``history`` decoder reads beside the LSTM's state: per drum, the mean
+    residual so far in this loop of its played velocities and offsets from the decoder's squared-error
+    values (its expected value for each note), and how many it has played (up to FULL, scaled to 0-1).
+
+    Given its own loop's past values the LSTM still leaves a drum's level in the loop unexplained:
+    teacher-forced on validation, half of the kick's velocity residual is common to the loop (docs/
+    ablation.md, "A drum's level through the loop"). The running residual is that level, so once a
+    drum has played, the head can keep it there, as a drummer does."""
+
+    WIDTH = 3 * N_DRUMS
+    FULL = 8
+
+    def __init__(self, n: int, dtype):
+        self.sums = torch.zeros(n, 2 * N_DRUMS, dtype=dtype)
+        self.counts = torch.zeros(n, N_DRUMS, dtype=dtype)
+
+    def features(self):
+        mean = self.sums / self.counts.clamp(min=1).repeat(1, 2)
+        return torch.cat([mean, self.counts.clamp(max=self.FULL) / self.FULL], dim=-1)
+
+    def add(self, raw, played):
+        """Count one step: ``raw`` its outputs, ``played`` (B, 27) its hits, velocities and offsets."""
+        hits = played[:, :N_DRUMS]
+        self.sums = self.sums + _residuals(raw, played) * hits.repeat(1, 2)
+        self.counts = self.counts + hits
+
+    @classmethod
+    def before_each_step(cls, raw, loops):
+        """(B, 32, WIDTH) features at every step of ``loops`` (B, 32, 27) with decoder outputs ``raw``,
+        each from the steps before it only (teacher forcing)."""
+        hits = loops[..., :N_DRUMS]
+        own = _residuals(raw, loops) * hits.repeat(1, 1, 2)
+        sums = torch.cumsum(own, dim=1) - own
+        counts = torch.cumsum(hits, dim=1) - hits
+        mean = sums / counts.clamp(min=1).repeat(1, 1, 2)
+        return torch.cat([mean, counts.clamp(max=cls.FULL) / cls.FULL], dim=-1)
+
+
+def _residuals(raw, played):
+    """(..., 18) played velocities and offsets minus the decoder's squared-error values (gradient stopped)."""
+    vel, off = value_locations(raw.detach())
+    return played[..., N_DRUMS:WIDTH] - torch.cat([vel, off], dim=-1)
 
 
 def raw_width(values: str) -> int:
@@ -285,6 +342,7 @@ class DrumVAE(nn.Module):
             c.prev_dropout,
             c.values,
             c.censored,
+            c.history,
         )
         self.uniform_width = N_DRUMS if c.values == "mean" else WIDTH  # the decoder's uniforms per step
 

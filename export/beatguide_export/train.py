@@ -481,7 +481,15 @@ def summarize(
 
 
 def train_head(
-    model: DrumVAE, train_set, val_set, *, batch_size: int, lr: float, gen, progress: bool = True
+    model: DrumVAE,
+    train_set,
+    val_set,
+    *,
+    batch_size: int,
+    lr: float,
+    gen,
+    progress: bool = True,
+    epochs: int = HEAD_EPOCHS,
 ) -> list[dict]:
     """Train the values' distribution head alone (everything else frozen, in evaluation mode) on the
     played notes' likelihood, early-stopped on the validation likelihood; keeps the best head. It reads
@@ -496,7 +504,7 @@ def train_head(
     opt = torch.optim.Adam(head, lr=lr)
     best, bad = evaluate(model, val_set, model.config.max_beta)["value_spread"], 0
     best_state, rows = {k: v.clone() for k, v in model.decoder.dist.state_dict().items()}, []
-    for epoch in range(1, HEAD_EPOCHS + 1):
+    for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         model.eval()
         for gest, target in tqdm(

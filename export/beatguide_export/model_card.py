@@ -126,7 +126,9 @@ def _head_refit(t: dict) -> list[str]:
         return []
     best = min(h["epochs"], key=lambda r: r["val_value_spread"]) if h["epochs"] else {}
     return [
-        f"- Value head refitted with censored velocities (`python -m beatguide_export.head_refit`), the rest of "
+        "- Value head refitted with censored velocities"
+        + (", reading each drum's running residuals in the loop" if h.get("history") else "")
+        + f" (`python -m beatguide_export.head_refit`), the rest of "
         f"the model as trained: {len(h['epochs'])} epochs on the {h['train_windows']} train windows, "
         f"{h['seconds'] / 60:.1f} min on {h['hardware']}, lr {h['lr']}; validation value NLL (censored) "
         f"{h['censored_value_spread_before']:.2f} -> {best.get('val_value_spread', float('nan')):.2f} (epoch {best.get('epoch', '?')})"

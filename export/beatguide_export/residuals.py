@@ -24,6 +24,7 @@ from beatguide.drums import N_CLASSES as N
 from beatguide.errors import BeatGuideError
 from beatguide.grid import TOP_VELOCITY
 from beatguide.model_paths import model_dirs
+from beatguide.registry import KINDS
 
 from .finetune import load_base
 from .models import DrumVAE, value_locations
@@ -78,7 +79,9 @@ def common_share(residuals: np.ndarray) -> list[dict]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m beatguide_export.residuals", description=__doc__.split("\n")[0])
     ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--model", action="append", help="models to read (default: factorized, agvae2, agvae11)")
+    ap.add_argument(
+        "--model", action="append", help="models to read (default: every shipped kind whose values are drawn)"
+    )
     ap.add_argument("--models", type=Path, action="append", help="model folders (default: the search path)")
     args = ap.parse_args(argv)
     if args.gmd is None:
@@ -86,8 +89,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     try:
         _, val = load_splits(args.gmd)
-        for name in args.model or ["factorized", "agvae2", "agvae11"]:
+        for name in args.model or list(KINDS):
             base = load_base(name, model_dirs(args.models))
+            if base.model.decoder.dist is None:
+                print(f"\n{name}: no value head (its velocities and offsets are not drawn)")
+                continue
             rows = common_share(velocity_residuals(base.model, val)[1])
             history = "reads" if base.model.config.history else "does not read"
             print(f"\n{name} (its head {history} the running residuals), validation, teacher-forced\n")

@@ -252,8 +252,13 @@ class History:
         self.counts = torch.zeros(n, N_DRUMS, dtype=dtype)
 
     def features(self):
-        mean = self.sums / self.counts.clamp(min=1).repeat(1, 2)
-        return torch.cat([mean, self.counts.clamp(max=self.FULL) / self.FULL], dim=-1)
+        return self._features(self.sums, self.counts)
+
+    @classmethod
+    def _features(cls, sums, counts):
+        """Mean residuals and scaled counts (..., WIDTH) from residual sums (..., 18) and counts (..., 9)."""
+        mean = sums / torch.cat([counts, counts], dim=-1).clamp(min=1)
+        return torch.cat([mean, counts.clamp(max=cls.FULL) / cls.FULL], dim=-1)
 
     def add(self, raw, played):
         """Count one step: ``raw`` its outputs, ``played`` (B, 27) its hits, velocities and offsets."""
@@ -267,10 +272,7 @@ class History:
         each from the steps before it only (teacher forcing)."""
         hits = loops[..., :N_DRUMS]
         own = _residuals(raw, loops) * hits.repeat(1, 1, 2)
-        sums = torch.cumsum(own, dim=1) - own
-        counts = torch.cumsum(hits, dim=1) - hits
-        mean = sums / counts.clamp(min=1).repeat(1, 1, 2)
-        return torch.cat([mean, counts.clamp(max=cls.FULL) / cls.FULL], dim=-1)
+        return cls._features(torch.cumsum(own, dim=1) - own, torch.cumsum(hits, dim=1) - hits)
 
 
 def _residuals(raw, played):

@@ -121,6 +121,28 @@ def test_fit_moves_the_shares_toward_real_structure(tmp_path):
     assert (spread.loop, spread.drum, spread.bar) == (f.loop, f.drum, f.bar) and len(spread.spread) == 2
 
 
+def test_selection_keeps_the_between_loop_level_within_the_goal(monkeypatch):
+    """feel_fit.select: the lowest AUC among the feels whose loops keep the between-loop SD of their
+    level within 15 % of real; where none does, the lowest AUC of all."""
+    pytest.importorskip("torch")
+    from beatguide_export import feel_fit
+
+    rng = np.random.default_rng(0)
+    real = np.zeros((40, 32, 27), np.float32)
+    real[:, ::2, 0] = 1
+    real[:, ::2, 9] = rng.uniform(0.15, 0.95, (40, 1))
+    flat = real.copy()
+    flat[:, ::2, 9] = 0.5  # every loop at one level
+    made = {"flat": flat, "real-like": real}
+    monkeypatch.setattr(feel_fit, "_generate", lambda engine, model, loops, f, seed: made[f])
+    auc = {id(flat): 0.6, id(real): 0.7}
+    monkeypatch.setattr(feel_fit.realism, "two_sample_auc", lambda a, gen, *args, **kw: (auc[id(gen)], 0.01))
+    files = np.arange(40)
+    rows, best = feel_fit.select(None, "m", {"flat": "flat", "real-like": "real-like"}, real, files)
+    assert best == "real-like" and rows["flat"][1] == 0.6
+    assert feel_fit.select(None, "m", {"flat": "flat"}, real, files)[1] == "flat"
+
+
 def test_a_shared_feel_takes_the_loop_level_of_another_requests_variation():
     """A phrase's later windows draw their own notes but the first window's loop and drum components."""
     feel = Feel(loop=(0.9, 0.9))

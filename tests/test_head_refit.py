@@ -46,6 +46,19 @@ def test_refit_changes_the_head_alone_and_records_it(drawn_model, fake_gmd, tmp_
     assert not np.allclose(a[..., 9:18], b[..., 9:18])  # velocities drawn by the refitted head
 
 
+def _windows(n=4):
+    """Random loops (gestures, targets) as torch tensors, for teacher forcing."""
+    import torch
+
+    from beatguide_export.data import gesture_arrays
+
+    rng = np.random.default_rng(0)
+    hits = (rng.random((n, 32, 9)) < 0.2).astype(np.float32)
+    target = np.concatenate([hits, hits * rng.random((n, 32, 9)), hits * (rng.random((n, 32, 9)) - 0.5)], -1)
+    target = target.astype(np.float32)
+    return {k: torch.from_numpy(v) for k, v in gesture_arrays(target).items()}, torch.from_numpy(target)
+
+
 def test_cli_refuses_to_replace_unasked_and_needs_a_head(tiny_models, fake_gmd, tmp_path, capsys):
     folder, _ = tiny_models
     (tmp_path / "agvae2_c").mkdir()
@@ -58,23 +71,34 @@ def test_cli_refuses_to_replace_unasked_and_needs_a_head(tiny_models, fake_gmd, 
     assert json.loads((folder / "agvae2" / "model.json").read_text())["config"].get("censored") in (None, False)
 
 
-def test_a_history_refit_starts_from_the_head_it_grows(drawn_model, fake_gmd, tmp_path):
-    """--history: the head gains the running residuals as inputs, their weights at zero, so before any
-    training it draws exactly what the head it grew from draws; the export records and loads it."""
+def test_a_history_refit_starts_from_the_head_it_grows_and_keeps_its_offsets(drawn_model, fake_gmd, tmp_path):
+    """--history: a level head reading the running residuals is added, its output at zero, so before
+    any training the decoder draws exactly what it drew; it alone trains, so the offsets' distributions
+    stay the head's own; the export records and loads it. A head not yet refitted censored is refused."""
     import torch
 
     from beatguide_export.finetune import load_base
-    from beatguide_export.head_refit import read_history
 
-    model = load_base("agvae2", [drawn_model]).model
+    assert main(["agvae2", "--gmd", str(fake_gmd), "--models", str(drawn_model), "--name", "h", "--out",
+                 str(tmp_path / "refused"), "--history"]) == 2  # fmt: skip
+    refit("agvae2", fake_gmd, "agvae2_c", tmp_path / "c", models=[drawn_model], epochs=1, progress=False)
+    model = load_base("agvae2_c", [tmp_path / "c"]).model.eval()
     z, u = torch.randn(4, model.z_size), torch.rand(4, 32, 27)
     before = model.sample(z, u, torch.tensor(1.0))
-    read_history(model.decoder)
-    assert model.decoder.history and model.decoder.dist[0].in_features == 32 + 27
+    model.decoder.read_history()
     torch.testing.assert_close(model.sample(z, u, torch.tensor(1.0)), before)
-    meta = refit("agvae2", fake_gmd, "agvae2_h", tmp_path / "out", models=[drawn_model], history=True, epochs=1,
-                 progress=False)  # fmt: skip
-    assert meta["config"]["history"] is True and meta["training"]["head_refit"]["history"] is True
+    meta = refit("agvae2_c", fake_gmd, "agvae2_h", tmp_path / "out", models=[tmp_path / "c"], history=True,
+                 epochs=1, lr=1e-2, progress=False)  # fmt: skip
+    assert meta["config"]["history"] is True and meta["training"]["level_refit"]["base"] == "agvae2_c"
+    assert meta["training"]["head_refit"]["base"] == "agvae2"  # the censored refit it grew from, kept
+    grown = load_base("agvae2_h", [tmp_path / "out"]).model.eval()
+    gest, target = _windows()
+    with torch.no_grad():
+        old, new = model(gest, target, sample=False)[1], grown(gest, target, sample=False)[1]
+    i = 27 + 9  # the head's outputs: velocity locations, offset locations, velocity scales, offset scales
+    torch.testing.assert_close(new[..., i : i + 9], old[..., i : i + 9])
+    torch.testing.assert_close(new[..., i + 27 :], old[..., i + 27 :])
+    assert not torch.allclose(new[..., 27:36], old[..., 27:36])
     r = (
         Engine([tmp_path / "out"])
         .models["agvae2_h"]

@@ -13,7 +13,8 @@
    independent draws (the simpler alternative) and with the fitted copula (what sharing alone leaves
    too wide within a loop).
 3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the one
-   the two-sample classifier tells from real playing worst (lowest AUC). ``--write`` stores it in
+   the two-sample classifier tells from real playing worst (lowest AUC), of those whose between-loop SD
+   of the loop's level is within the goal (15 % of real), where any is. ``--write`` stores it in
    model.json.
 """
 
@@ -135,12 +136,14 @@ def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5,
 
 
 def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, files: np.ndarray, seed: int = 0):
-    """{name: (feel, AUC mean, AUC SD, structure)} on validation, and the name with the lowest AUC."""
-    rows = {}
+    """{name: (feel, AUC mean, AUC SD, structure)} on validation, and the name with the lowest AUC among
+    those keeping the between-loop SD of the loop's level within the goal (all, where none does)."""
+    rows, real = {}, realism.structure(loops)
     for name, f in candidates.items():
         gen = _generate(engine, model, loops, f, seed)
         rows[name] = (f, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
-    return rows, min(rows, key=lambda n: rows[n][1])
+    keep = [n for n in rows if realism.level_within_goal(rows[n][3], real)] or list(rows)
+    return rows, min(keep, key=lambda n: rows[n][1])
 
 
 def describe(f: Feel) -> str:

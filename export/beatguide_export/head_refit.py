@@ -1,5 +1,5 @@
-"""Refit a trained model's value head: censored velocities (``ModelConfig.censored``) and, with
-``--history``, each drum's running residuals in the loop as inputs (``models.History``).
+"""Refit a trained model's value head: censored velocities (``ModelConfig.censored``) or, with
+``--history``, a level head reading each drum's running residuals in the loop (``models.History``).
 
 Real drummers play one hit in seven at the top velocity, 127 (``python server/lab/realism_features.py``
 prints the share): a point mass the logistic density cannot hold, so the head spread those notes' draws below the top instead (docs/results.md,
@@ -10,9 +10,10 @@ Trains on the train split, early-stopped on the validation split::
     python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2_censored [--models DIR] [--out DIR]
     python -m beatguide_export.head_refit agvae2 --gmd DIR --name agvae2 --out models --replace   # the shipped one
 
-``--history`` (docs/ablation.md, "A drum's level through the loop"): the decoder's squared-error values
-leave half of a drum's velocity residual common to the loop; the head reads the residuals so far and
-keeps the drum's level, starting from the head it refits (the new inputs' weights at zero).
+``--history`` (docs/ablation.md, "A drum's level through the loop"), on a head already refitted
+censored: the decoder's squared-error values leave half of a drum's velocity residual common to the
+loop; a level head reads the residuals so far and corrects the velocities' distributions to keep the
+drum's level. It alone trains, starting at zero: the offsets' distributions stay the head's own.
 
 Then fit its feel (``python -m beatguide_export.feel_fit``), as for any model whose values are drawn.
 """
@@ -25,14 +26,12 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from beatguide.cli import GMD_ENV
 from beatguide.errors import BeatGuideError, InputError
 from beatguide.model_paths import model_dirs
 
 from .finetune import _export, load_base
-from .models import History, LoopDecoder
 from .onnx_export import destination
 from .train import HEAD_EPOCHS, evaluate, hardware, latent_bank, load_splits, seed_all, train_head
 
@@ -64,9 +63,11 @@ def refit(
         raise InputError(f"{base_name!r} has no value head to refit: its velocities and offsets are not drawn")
     torch.set_num_threads(threads)
     seed_all(seed)
+    if history and not model.config.censored:
+        raise InputError(f"--history grows a censored head: refit {base_name!r} without --history first")
     model.config.censored = model.decoder.censored = True
     if history and not model.decoder.history:
-        read_history(model.decoder)
+        model.decoder.read_history()
         model.config.history = True
     train_set, val_set = load_splits(gmd, limit=limit)
     before = evaluate(model, val_set, model.config.max_beta)["value_spread"]
@@ -75,40 +76,24 @@ def refit(
     rows = train_head(
         model, train_set, val_set, batch_size=batch_size, lr=lr, gen=gen, progress=progress, epochs=epochs
     )
+    record = {
+        **base.provenance(),
+        "censored_value_spread_before": round(before, 4),
+        "epochs": rows,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "train_windows": len(train_set),
+        "validation_windows": len(val_set),
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "hardware": hardware("cpu", threads),
+    }
     summary = dict(base.meta.get("training", {}))
-    summary.update(
-        config=model.config.to_dict(),
-        validation=evaluate(model, val_set, model.config.max_beta),
-        head_refit={
-            **base.provenance(),
-            "censored_value_spread_before": round(before, 4),
-            "history": model.config.history,
-            "epochs": rows,
-            "seconds": round(time.perf_counter() - t0, 1),
-            "train_windows": len(train_set),
-            "validation_windows": len(val_set),
-            "lr": lr,
-            "batch_size": batch_size,
-            "seed": seed,
-            "hardware": hardware("cpu", threads),
-        },
-    )
+    summary.update(config=model.config.to_dict(), validation=evaluate(model, val_set, model.config.max_beta))
+    summary["level_refit" if history else "head_refit"] = record  # a level head: beside the refit it grew from
     prior_meta = {"prior_fit": base.meta.get("prior_fit", [])}
     bank = latent_bank(model, train_set, seed=seed)
     return _export(model, dest, summary, bank, replace, base.prior, prior_meta)
-
-
-def read_history(decoder: LoopDecoder) -> None:
-    """Give ``decoder``'s value head the running residuals (``models.History``) as inputs; their weights
-    start at zero, so it begins as the head it was."""
-    old = decoder.dist[0]
-    new = nn.Linear(old.in_features + History.WIDTH, old.out_features)
-    with torch.no_grad():
-        new.weight.zero_()
-        new.weight[:, : old.in_features] = old.weight
-        new.bias.copy_(old.bias)
-    decoder.dist[0] = new
-    decoder.history = True
 
 
 def main(argv=None) -> int:

@@ -120,19 +120,24 @@ def _finetune(t: dict) -> list[str]:
 
 
 def _head_refit(t: dict) -> list[str]:
-    """The card's line on a value head refitted after training (``beatguide_export.head_refit``), if any."""
-    h = t.get("head_refit")
-    if not h:
-        return []
-    best = min(h["epochs"], key=lambda r: r["val_value_spread"]) if h["epochs"] else {}
-    return [
-        "- Value head refitted with censored velocities"
-        + (", reading each drum's running residuals in the loop" if h.get("history") else "")
-        + f" (`python -m beatguide_export.head_refit`), the rest of "
-        f"the model as trained: {len(h['epochs'])} epochs on the {h['train_windows']} train windows, "
-        f"{h['seconds'] / 60:.1f} min on {h['hardware']}, lr {h['lr']}; validation value NLL (censored) "
-        f"{h['censored_value_spread_before']:.2f} -> {best.get('val_value_spread', float('nan')):.2f} (epoch {best.get('epoch', '?')})"
-    ]
+    """The card's lines on a value head refitted after training (``beatguide_export.head_refit``) and a
+    level head grown on it (``--history``), if any."""
+    lines = []
+    for key, what in (("head_refit", "Value head refitted with censored velocities"),
+                      ("level_refit", "Then a level head, reading each drum's running residuals in the loop, "
+                                      "fitted alone (`--history`)")):  # fmt: skip
+        h = t.get(key)
+        if not h:
+            continue
+        best = min(h["epochs"], key=lambda r: r["val_value_spread"]) if h["epochs"] else {}
+        lines.append(
+            f"- {what} (`python -m beatguide_export.head_refit`), the rest of the model as it was: "
+            f"{len(h['epochs'])} epochs on the {h['train_windows']} train windows, {h['seconds'] / 60:.1f} min "
+            f"on {h['hardware']}, lr {h['lr']}; validation value NLL (censored) "
+            f"{h['censored_value_spread_before']:.2f} -> {best.get('val_value_spread', float('nan')):.2f} "
+            f"(epoch {best.get('epoch', '?')})"
+        )
+    return lines
 
 
 def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:

@@ -51,7 +51,7 @@ class ModelConfig:
         "mean"  # velocities and offsets: "mean" (squared error, GrooVAE) or "logistic" (a sampled distribution)
     )
     censored: bool = False  # logistic values: velocity 127 scored as the chance of reaching it (see value_locations)
-    history: bool = False  # logistic values: the head also reads each drum's running residuals in the loop (History)
+    history: bool = False  # logistic values: a level head reads each drum's running residuals in the loop (History)
 
     def __post_init__(self) -> None:
         if not isinstance(self.free_bits, dict):  # one number: the same allowance for every latent
@@ -174,20 +174,39 @@ class LoopDecoder(nn.Module):
         self.out = nn.Linear(hidden, WIDTH)
         # logistic values: a head reading the LSTM's state with its gradient stopped gives each value's
         # distribution (location, scale), so the LSTM trains as with squared error (hits unaffected)
-        self.dist = None
+        self.dist = self.level = None
         if raw_width(values) > WIDTH:
-            d_in = hidden + (History.WIDTH if history else 0)
-            self.dist = nn.Sequential(nn.Linear(d_in, hidden // 2), nn.Tanh(), nn.Linear(hidden // 2, 4 * N_DRUMS))
+            self.dist = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.Tanh(), nn.Linear(hidden // 2, 4 * N_DRUMS))
+            if history:
+                self.read_history()
+
+    def read_history(self) -> None:
+        """Add the level head: from the LSTM's state and each drum's running residuals (``History``), a
+        correction to the velocity distributions' locations and scales; offsets stay the head's. Its
+        output layer starts at zero, so the decoder begins drawing as it did."""
+        self.history = True
+        self.level = nn.Sequential(
+            nn.Linear(self.hidden + History.WIDTH, self.hidden // 2),
+            nn.Tanh(),
+            nn.Linear(self.hidden // 2, 2 * N_DRUMS),
+        )
+        nn.init.zeros_(self.level[-1].weight)
+        nn.init.zeros_(self.level[-1].bias)
 
     def _raw(self, h, history=None):
         """Hit logits, squared-error velocities and offsets (pre-activation); with logistic values then
         the distributions' locations (pre-activation) and scales, read from the LSTM's state (gradient
-        stopped) and, with ``history``, each drum's running residuals so far in the loop."""
+        stopped), the velocities' corrected by the level head from ``history``, each drum's running
+        residuals so far in the loop."""
         raw = self.out(h)
         if self.dist is None:
             return raw
-        x = h.detach() if history is None else torch.cat([h.detach(), history], dim=-1)
-        return torch.cat([raw, self.dist(x)], dim=-1)
+        dist = self.dist(h.detach())
+        if history is not None:
+            loc, scale = self.level(torch.cat([h.detach(), history], dim=-1)).split(N_DRUMS, dim=-1)
+            keep = torch.zeros_like(loc)  # the offsets' locations and scales
+            dist = dist + torch.cat([loc, keep, scale, keep], dim=-1)
+        return torch.cat([raw, dist], dim=-1)
 
     def _state(self, z):
         s = torch.tanh(self.init(z)).reshape(z.shape[0], 2, self.layers, self.hidden).permute(1, 2, 0, 3)
@@ -236,19 +255,20 @@ class LoopDecoder(nn.Module):
 
 class History:
     """What the value head of a ``history`` decoder reads beside the LSTM's state: per drum, the mean
-    residual so far in this loop of its played velocities and offsets from the decoder's squared-error
-    values (its expected value for each note), and how many it has played (up to FULL, scaled to 0-1).
+    residual so far in this loop of its played velocities from the decoder's squared-error values (its
+    expected velocity for each note), and how many it has played (up to FULL, scaled to 0-1).
 
     Given its own loop's past values the LSTM still leaves a drum's level in the loop unexplained:
     teacher-forced on validation, half of the kick's velocity residual is common to the loop (docs/
     ablation.md, "A drum's level through the loop"). The running residual is that level, so once a
-    drum has played, the head can keep it there, as a drummer does."""
+    drum has played, the head can keep it there, as a drummer does. Offsets stay off it: read back,
+    they pulled a swung groove's off-beats towards the loop's own drift (ablation.md)."""
 
-    WIDTH = 3 * N_DRUMS
+    WIDTH = 2 * N_DRUMS
     FULL = 8
 
     def __init__(self, n: int, dtype):
-        self.sums = torch.zeros(n, 2 * N_DRUMS, dtype=dtype)
+        self.sums = torch.zeros(n, N_DRUMS, dtype=dtype)
         self.counts = torch.zeros(n, N_DRUMS, dtype=dtype)
 
     def features(self):
@@ -256,14 +276,13 @@ class History:
 
     @classmethod
     def _features(cls, sums, counts):
-        """Mean residuals and scaled counts (..., WIDTH) from residual sums (..., 18) and counts (..., 9)."""
-        mean = sums / torch.cat([counts, counts], dim=-1).clamp(min=1)
-        return torch.cat([mean, counts.clamp(max=cls.FULL) / cls.FULL], dim=-1)
+        """Mean residuals and scaled counts (..., WIDTH) from residual sums and counts (..., 9) each."""
+        return torch.cat([sums / counts.clamp(min=1), counts.clamp(max=cls.FULL) / cls.FULL], dim=-1)
 
     def add(self, raw, played):
         """Count one step: ``raw`` its outputs, ``played`` (B, 27) its hits, velocities and offsets."""
         hits = played[:, :N_DRUMS]
-        self.sums = self.sums + _residuals(raw, played) * hits.repeat(1, 2)
+        self.sums = self.sums + _residuals(raw, played) * hits
         self.counts = self.counts + hits
 
     @classmethod
@@ -271,14 +290,14 @@ class History:
         """(B, 32, WIDTH) features at every step of ``loops`` (B, 32, 27) with decoder outputs ``raw``,
         each from the steps before it only (teacher forcing)."""
         hits = loops[..., :N_DRUMS]
-        own = _residuals(raw, loops) * hits.repeat(1, 1, 2)
+        own = _residuals(raw, loops) * hits
         return cls._features(torch.cumsum(own, dim=1) - own, torch.cumsum(hits, dim=1) - hits)
 
 
 def _residuals(raw, played):
-    """(..., 18) played velocities and offsets minus the decoder's squared-error values (gradient stopped)."""
-    vel, off = value_locations(raw.detach())
-    return played[..., N_DRUMS:WIDTH] - torch.cat([vel, off], dim=-1)
+    """(..., 9) played velocities minus the decoder's squared-error velocities (gradient stopped)."""
+    vel, _ = value_locations(raw.detach())
+    return played[..., N_DRUMS : 2 * N_DRUMS] - vel
 
 
 def raw_width(values: str) -> int:
@@ -394,7 +413,7 @@ class DrumVAE(nn.Module):
     def gradient_groups(self) -> list[list]:
         """Parameters whose gradients are clipped together: the logistic values' distribution head on its
         own, so its large early gradients do not shrink the rest of the model's steps."""
-        head = [] if self.decoder.dist is None else list(self.decoder.dist.parameters())
+        head = [p for m in (self.decoder.dist, self.decoder.level) if m is not None for p in m.parameters()]
         ids = {id(p) for p in head}
         return [g for g in ([p for p in self.parameters() if id(p) not in ids], head) if g]
 

@@ -491,11 +491,12 @@ def train_head(
     progress: bool = True,
     epochs: int = HEAD_EPOCHS,
 ) -> list[dict]:
-    """Train the values' distribution head alone (everything else frozen, in evaluation mode) on the
-    played notes' likelihood, early-stopped on the validation likelihood; keeps the best head. It reads
-    the decoder state with its gradient stopped, so the hits stay exactly as selected. Returns one row
-    per epoch (validation value_spread, seconds)."""
-    head = list(model.decoder.dist.parameters())
+    """Train the values' distribution head alone (a history decoder: its level head alone; everything
+    else frozen, in evaluation mode) on the played notes' likelihood, early-stopped on the validation
+    likelihood; keeps the best head. It reads the decoder state with its gradient stopped, so the hits
+    stay exactly as selected. Returns one row per epoch (validation value_spread, seconds)."""
+    module = model.decoder.level if model.decoder.history else model.decoder.dist
+    head = list(module.parameters())
     frozen = [p for p in model.parameters() if p.requires_grad]
     for p in frozen:
         p.requires_grad_(False)
@@ -503,7 +504,7 @@ def train_head(
         p.requires_grad_(True)
     opt = torch.optim.Adam(head, lr=lr)
     best, bad = evaluate(model, val_set, model.config.max_beta)["value_spread"], 0
-    best_state, rows = {k: v.clone() for k, v in model.decoder.dist.state_dict().items()}, []
+    best_state, rows = {k: v.clone() for k, v in module.state_dict().items()}, []
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         model.eval()
@@ -520,12 +521,12 @@ def train_head(
         rows.append({"epoch": epoch, "val_value_spread": val, "seconds": time.perf_counter() - t0})
         tqdm.write(f"head epoch {epoch}: val value_spread {val:.2f} {'*' if val < best else ''}")
         if val < best:
-            best, bad, best_state = val, 0, {k: v.clone() for k, v in model.decoder.dist.state_dict().items()}
+            best, bad, best_state = val, 0, {k: v.clone() for k, v in module.state_dict().items()}
         else:
             bad += 1
             if bad >= HEAD_PATIENCE:
                 break
-    model.decoder.dist.load_state_dict(best_state)
+    module.load_state_dict(best_state)
     for p in frozen:
         p.requires_grad_(True)
     return rows

@@ -87,6 +87,19 @@ def test_eval_keeps_earlier_results_unless_forced(fake_gmd, tmp_path, capsys):
     assert (out / "phrases_results.md").read_text() == "kept too"
 
 
+def test_eval_refuses_a_before_file_it_cannot_read(fake_gmd, tmp_path, capsys):
+    """--before names an earlier run's results.json: missing or not JSON, a clear error before any work."""
+    out = tmp_path / "out"
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    for path in (tmp_path / "missing.json", bad):
+        assert (
+            main(["eval", "all", "--gmd", str(fake_gmd), "--out", str(out), "--before", str(path)]) == EXIT_USER_ERROR
+        )
+        assert "not a readable results.json" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_usage_errors_exit_2_without_traceback(tmp_path):
     for argv in (["generate"], ["bench"], ["serve", "--port", "70000", "--models", str(tmp_path)]):
         r = subprocess.run([sys.executable, "-m", "beatguide.cli", *argv], capture_output=True, text=True)

@@ -1,11 +1,13 @@
 """The evaluation's experiments on tiny untrained models: what they measure, not how well."""
 
+import json
+
 import numpy as np
 import pytest
 
 from beatguide.engine import Engine
 from beatguide.evaluate import experiments
-from beatguide.evaluate.report import run_experiments, summary, write_report
+from beatguide.evaluate.report import before_after, run_experiments, summary, write_report
 from beatguide.gmd import Windows
 
 
@@ -85,6 +87,24 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
     s = summary(results)
     assert set(s["humanize"]["agvae2"]) == {"prior", "fitted", "bank"} and "agvae11" in s["exact"]
     assert s["realism"]["agvae2"]["auc"] >= 0 and "agvae11 (default, first variation)" in s["tap2drum"]
+    assert set(s["realism"]["agvae2"]["goals"]) == set(s["realism"]["agvae2"]["goals_met"])
+
+    # an earlier run's results.json: each goal then and now; a file from before goal values were kept
+    # (met or not only) still compares
+    old = json.loads(json.dumps(s))
+    old["realism"]["agvae2"]["auc"] = 0.99
+    del old["realism"]["agvae2"]["goals"]
+    old["humanize"]["agvae2"]["fitted"]["diversity"] = 0.123
+    text = write_report(tmp_path, "validation", 8, results, 1.0, "models", ("old/results.json", old)).read_text()
+    section = text[text.index("## Before and after") :]
+    assert "`old/results.json`" in section and "| AUC <= 0.75 | agvae2 | 0.990 |" in section
+    assert "| diversity (fitted prior) | agvae2 | 0.123 |" in section
+    assert any(r.startswith("| between-loop SD of loop level within 15 % | agvae2 | met") or
+               r.startswith("| between-loop SD of loop level within 15 % | agvae2 | not met") for r in section.splitlines())  # fmt: skip
+    assert "| Tap2Drum per-loop hit F1, first variation | agvae11 |" in section
+    assert "## Before and after" not in write_report(tmp_path, "validation", 8, results, 1.0, "m").read_text()
+    odd = {"realism": {"agvae2": [1]}, "humanize": {"agvae2": {"fitted": 3}}, "swing": None}  # not ours: no rows
+    assert before_after(odd, s, "odd.json")[-2].startswith("|---")
 
 
 def test_offset_spread_is_each_drums_offset_sd():

@@ -123,15 +123,15 @@ def _head_refit(t: dict) -> list[str]:
     """The card's lines on a value head refitted after training (``beatguide_export.head_refit``) and a
     level head grown on it (``--history``), if any."""
     lines = []
-    for key, what in (("head_refit", "Value head refitted with censored velocities"),
-                      ("level_refit", "Then a level head, reading each drum's running residuals in the loop, "
-                                      "fitted alone (`--history`)")):  # fmt: skip
+    for key, what, flag in (("head_refit", "Value head refitted with censored velocities", ""),
+                            ("level_refit", "Then a level head reading each drum's running velocity residuals "
+                                            "in the loop, fitted alone", " --history")):  # fmt: skip
         h = t.get(key)
         if not h:
             continue
         best = min(h["epochs"], key=lambda r: r["val_value_spread"]) if h["epochs"] else {}
         lines.append(
-            f"- {what} (`python -m beatguide_export.head_refit`), the rest of the model as it was: "
+            f"- {what} (`python -m beatguide_export.head_refit{flag}`), the rest of the model as it was: "
             f"{len(h['epochs'])} epochs on the {h['train_windows']} train windows, {h['seconds'] / 60:.1f} min "
             f"on {h['hardware']}, lr {h['lr']}; validation value NLL (censored) "
             f"{h['censored_value_spread_before']:.2f} -> {best.get('val_value_spread', float('nan')):.2f} "
@@ -192,6 +192,12 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 " (velocities censored at 127: the head refitted by `python -m beatguide_export.head_refit` so a "
                 "velocity at the top is drawn there as often as drummers play it)"
                 if meta["config"].get("censored")
+                else ""
+            )
+            + (
+                "; a level head corrects each velocity's distribution by the drum's running residual so far in "
+                "the loop, so a drum keeps its level through the loop, inside the graph"
+                if meta["config"].get("history")
                 else ""
             )
             if meta["config"].get("values") == "logistic"

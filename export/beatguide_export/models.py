@@ -254,15 +254,16 @@ class LoopDecoder(nn.Module):
 
 
 class History:
-    """What the value head of a ``history`` decoder reads beside the LSTM's state: per drum, the mean
+    """What the level head of a ``history`` decoder reads beside the LSTM's state: per drum, the mean
     residual so far in this loop of its played velocities from the decoder's squared-error values (its
     expected velocity for each note), and how many it has played (up to FULL, scaled to 0-1).
 
     Given its own loop's past values the LSTM still leaves a drum's level in the loop unexplained:
     teacher-forced on validation, half of the kick's velocity residual is common to the loop (docs/
     ablation.md, "A drum's level through the loop"). The running residual is that level, so once a
-    drum has played, the head can keep it there, as a drummer does. Offsets stay off it: read back,
-    they pulled a swung groove's off-beats towards the loop's own drift (ablation.md)."""
+    drum has played, the level head can keep it there, as a drummer does. It reads and corrects the
+    velocities alone, so the offsets' distributions stay the head's own: refitting the whole head
+    moved them, and a swung groove's off-beats with them (ablation.md)."""
 
     WIDTH = 2 * N_DRUMS
     FULL = 8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import BeatGuideError, OutputError, TrainExtraError
+from .errors import BeatGuideError, InputError, OutputError, TrainExtraError
 from .grid import HITS
 from .model_paths import user_models_dir
 from .phrases import DATA_FILE as PHRASE_DATA
@@ -144,6 +145,14 @@ def _cmd_eval(args) -> int:
             raise BeatGuideError(
                 f"beatguide eval {args.what} needs scikit-learn, the eval extra ({e}): pip install 'beatguide[eval]'"
             ) from None
+    before = None
+    if args.before is not None:
+        try:
+            before = (str(args.before), json.loads(args.before.read_text()))
+        except (OSError, ValueError) as e:
+            raise InputError(f"--before {args.before}: not a readable results.json ({e})") from None
+        if not isinstance(before[1], dict):
+            raise InputError(f"--before {args.before}: not a results.json (a JSON object)")
     if not args.force:
         written = ["phrases_results.md"] if args.what == "phrases" else OUTPUT_FILES
         _check_free([args.out / name for name in written], "folder with --out")
@@ -161,8 +170,9 @@ def _cmd_eval(args) -> int:
         print(text)
         return 0
     path = run_eval(
-        engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit, started=t0
-    )
+        engine, windows, args.what, args.out, split=args.split, seed=args.seed, limit=args.limit, started=t0,
+        before=before,
+    )  # fmt: skip
     print(path.read_text())
     return 0
 
@@ -473,6 +483,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--force", action="store_true", help="overwrite those files when --out holds them")
     ev.add_argument("--seed", type=int, default=0, help="sampling seed (0 or more)")
     ev.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows (0: all)")
+    ev.add_argument(
+        "--before",
+        type=Path,
+        metavar="FILE",
+        help="an earlier run's results.json: results.md shows each goal then and now",
+    )
     ev.set_defaults(func=_cmd_eval)
     return p
 

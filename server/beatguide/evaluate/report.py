@@ -271,9 +271,61 @@ def _lanes(ln) -> list[str]:
     )
 
 
-def write_report(out: Path, split: str, n: int, results: dict, seconds: float, models: str) -> Path:
+def _dig(d, *keys):
+    """d[k1][k2]...; None where a level is missing or not a mapping (an earlier run's file may lack it)."""
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def _value(x) -> str:
+    """A number as the tables show it; anything else as it is."""
+    return _fmt(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
+
+def before_after(before: dict, now: dict, label: str) -> list[str]:
+    """The section comparing this run's summary (``now``, as results.json) with an earlier run's
+    (``before``, from ``label``): each goal's value then and now, where both runs measured it. A realism
+    goal of a file that kept only whether it was met shows "met" or "not met"."""
+
+    def realism_value(r, goal: str):
+        if goal.startswith("AUC"):
+            return _dig(r, "auc")
+        met = _dig(r, "goals_met", goal)
+        return _dig(r, "goals", goal) or ({True: "met", False: "not met"}.get(met) if isinstance(met, bool) else None)
+
+    rows = []  # (measure, model, before, now)
+    for m, r in now.get("realism", {}).items():
+        for goal in r.get("goals_met", {}):
+            rows.append((goal, m, realism_value(_dig(before, "realism", m), goal), realism_value(r, goal)))
+    for m, sources in now.get("humanize", {}).items():
+        for key, what in (("diversity", "diversity"), ("hit_f1", "humanize hit F1"),
+                          ("offset_w", "offset Wasserstein"), ("velocity_w", "velocity Wasserstein")):  # fmt: skip
+            rows.append((f"{what} (fitted prior)", m, _dig(before, "humanize", m, "fitted", key),
+                         _dig(sources, "fitted", key)))  # fmt: skip
+    for m, targets in now.get("swing", {}).items():
+        for t, err in targets.items():
+            rows.append((f"swing abs(mean - target) at {t}", m, _dig(before, "swing", m, t), err))
+    for row, r in now.get("tap2drum", {}).items():
+        if row.endswith("(default, first variation)"):
+            rows.append(("Tap2Drum per-loop hit F1, first variation", row.split(" (")[0],
+                         _dig(before, "tap2drum", row, "f1"), r["f1"]))  # fmt: skip
+    return _table(
+        "## Before and after",
+        f"Each goal measured by this run beside the same measure in `{label}`, an earlier run's "
+        "results.json (`beatguide eval all --before FILE`).",
+        ["measure", "model", "before", "now"],
+        [(a, m, _value(b), _value(n)) for a, m, b, n in rows if b is not None and n is not None],
+    )
+
+
+def write_report(
+    out: Path, split: str, n: int, results: dict, seconds: float, models: str, before: tuple[str, dict] | None = None
+) -> Path:
     """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources,
-    realism, tap2drum)."""
+    realism, tap2drum) and, given ``before`` (label, an earlier run's results.json), a before/after section."""
     r = results
     lines = [
         f"# Results on the GMD {split} split",
@@ -307,6 +359,8 @@ def write_report(out: Path, split: str, n: int, results: dict, seconds: float, m
         lines += realism.report_lines(r["realism"])
     if r.get("tap2drum"):
         lines += tap2drum.report_lines(r["tap2drum"])
+    if before is not None:
+        lines += before_after(before[1], summary(r), before[0])
     path = out / "results.md"
     path.write_text("\n".join(lines))
     return path
@@ -380,7 +434,9 @@ def summary(results: dict) -> dict:
         re = results["realism"]
         out["realism"] = {name: {"auc": r["all"][0], "auc_sd": r["all"][1]} for name, r in re["auc"].items()}
         for m in realism.model_rows(re):
-            out["realism"][m]["goals_met"] = {g: bool(ok) for g, (_, ok) in realism.goals(re, m).items()}
+            goals = realism.goals(re, m)
+            out["realism"][m]["goals"] = {g: value for g, (value, _) in goals.items()}
+            out["realism"][m]["goals_met"] = {g: bool(ok) for g, (_, ok) in goals.items()}
     if results.get("tap2drum"):
         out["tap2drum"] = {
             f"{m} ({src}, {var})": {"f1": r["f1"], "f1_median": r["f1_median"]}
@@ -390,10 +446,20 @@ def summary(results: dict) -> dict:
 
 
 def run_eval(
-    engine: Engine, windows, what: str, out, *, split: str, seed: int = 0, limit: int = 0, started: float | None = None
+    engine: Engine,
+    windows,
+    what: str,
+    out,
+    *,
+    split: str,
+    seed: int = 0,
+    limit: int = 0,
+    started: float | None = None,
+    before: tuple[str, dict] | None = None,
 ) -> Path:
     """Run the experiments ``what`` asks for on a split's windows (the first ``limit`` when set) and
-    write results.md, results.json and the plots into folder ``out``; returns results.md's path."""
+    write results.md, results.json and the plots into folder ``out``; returns results.md's path.
+    ``before``: (label, an earlier run's results.json) to compare with."""
     t0 = time.perf_counter() if started is None else started
     out = Path(out)
     if limit:
@@ -418,6 +484,7 @@ def run_eval(
         results,
         time.perf_counter() - t0,
         ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})),
+        before,
     )
     (out / "results.json").write_text(json.dumps(summary(results), indent=2))
     return path

@@ -164,12 +164,14 @@ test("a program that is not Beat Guide holds the port: a free port, told to the 
 
 test("the launcher's process dies: the server it started serves on, and stops once nobody pings it",
   { skip: SKIP, timeout: 120000 }, async () => {
+    // idle stop well beyond the time from the launcher's last ping to ours, on a loaded machine too
+    const idleS = 8;
     const port = await freePort();
     const script = `
       const L = require(${JSON.stringify(path.resolve(__dirname, "..", "bg_launcher.js"))});
       const l = new L.Launcher((kind, ...args) => {
         if (kind === "status" && args[0].startsWith("ready")) console.log("pid " + l.child.pid);
-      }, { idleStopS: ${IDLE_S} });
+      }, { idleStopS: ${idleS} });
       l.setCommand(process.env.CMD);
       l.setPort(Number(process.env.PORT));`;
     const host = spawn(process.execPath, ["-e", script], { env: Object.assign({}, process.env, { CMD: COMMAND, PORT: String(port) }),
@@ -186,7 +188,7 @@ test("the launcher's process dies: the server it started serves on, and stops on
     host.kill("SIGKILL");  // no handler runs
     await sleep(300);
     assert.ok(await L.ping(port, 2000), "the server outlives the launcher that started it");
-    await gone(pid);
+    await gone(pid, 1000 * idleS + 20000);
     assert.equal(await L.ping(port, 500), null);
   });
 

@@ -90,7 +90,8 @@ def refit(
     }
     summary = dict(base.meta.get("training", {}))
     summary.update(config=model.config.to_dict(), validation=evaluate(model, val_set, model.config.max_beta))
-    summary["level_refit" if history else "head_refit"] = record  # a level head: beside the refit it grew from
+    # a level head's refit is kept beside the censored refit it grew from
+    summary["level_refit" if model.config.history else "head_refit"] = record
     prior_meta = {"prior_fit": base.meta.get("prior_fit", [])}
     bank = latent_bank(model, train_set, seed=seed)
     return _export(model, dest, summary, bank, replace, base.prior, prior_meta)

@@ -166,7 +166,7 @@ class LoopDecoder(nn.Module):
     ):
         super().__init__()
         self.layers, self.hidden, self.prev_dropout, self.values = layers, hidden, prev_dropout, values
-        self.censored, self.history = censored, history
+        self.censored = censored
         self.init = nn.Linear(z, 2 * layers * hidden)
         self.rnn = nn.LSTM(
             WIDTH + z + controls, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
@@ -180,11 +180,15 @@ class LoopDecoder(nn.Module):
             if history:
                 self.read_history()
 
+    @property
+    def history(self) -> bool:
+        """Whether a level head reads each drum's running residuals (``read_history``)."""
+        return self.level is not None
+
     def read_history(self) -> None:
         """Add the level head: from the LSTM's state and each drum's running residuals (``History``), a
         correction to the velocity distributions' locations and scales; offsets stay the head's. Its
         output layer starts at zero, so the decoder begins drawing as it did."""
-        self.history = True
         self.level = nn.Sequential(
             nn.Linear(self.hidden + History.WIDTH, self.hidden // 2),
             nn.Tanh(),

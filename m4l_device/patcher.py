@@ -351,8 +351,8 @@ def model_column(d: Device) -> None:
         "Latents",
         "Latents",
         d.spec["latent_sources"],
-        "Where the model draws what you did not show it: fitted (the default), prior (the paper's) "
-        "or bank (real drummers' codes).",
+        "Where the model draws what you did not show it: bank (the default: real drummers' codes, from "
+        "playing like your score), fitted (a fit of their codes; Temperature scales it) or prior (the paper's).",
         initial=d.spec["latent_sources"].index(d.spec["default_latent_sources"][0]),
         varname="bg_latents",
     )

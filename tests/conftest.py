@@ -163,10 +163,8 @@ def tiny_models(tmp_path_factory):
     for kind in KINDS:
         torch.manual_seed(0)
         m = build(kind, enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, free_bits=48.0).eval()
-        bank = {
-            "z": torch.randn(64, m.z_size).numpy(),  # a stand-in for the real codes training writes
-            "steps": torch.rand(64, 32).numpy() < 0.4,
-        }
+        hits = torch.rand(64, 32, 9).numpy() < 0.15
+        bank = {"z": torch.randn(64, m.z_size).numpy(), "steps": hits.any(axis=2), "hits": hits}  # stand-ins
         export_model(m, out / kind, bank=bank)
         add_to_model(out / kind, loops[:48], loops[48:], components=(1, 2))
         models[kind] = m

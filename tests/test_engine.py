@@ -1,10 +1,12 @@
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from beatguide.engine import Engine, Request
+from beatguide.drums import CLASSES
+from beatguide.engine import Engine, Request, _bank_candidates, _Parsed
 from beatguide.errors import InputError, ModelError, NoInputError, UnknownModelError
 from conftest import drum_score as _score
 
@@ -237,15 +239,54 @@ def test_bank_source_draws_real_codes_for_missing_latents(engine):
     r = engine.generate(Request("agvae2", 4, seed=1, score=_score(), latent_source="bank"))
     groove = r.z[:, m.latents[0]["dim"] :]
     bank = m.bank[:, m.latents[0]["dim"] :]
-    steps = _score().any(axis=1)
-    jaccard = (m.bank_steps & steps).sum(1) / (m.bank_steps | steps).sum(1)
-    for row in groove:  # each variation's groove latent is one bank row, unscaled, of a similar rhythm
+    score = _score() > 0.5
+    likeness = _jaccard(m.bank_steps, score.any(axis=1)) + sum(
+        _jaccard(m.bank_hits[:, :, d], score[:, d]) for d in (CLASSES.index("crash"), CLASSES.index("ride"))
+    )
+    for row in groove:  # each variation's groove latent is one bank row, unscaled, of a similar score
         match = np.flatnonzero(np.all(np.isclose(bank, row), axis=1))
         assert len(match) == 1
-        assert jaccard[match[0]] >= np.sort(jaccard)[-32]
+        assert likeness[match[0]] >= np.sort(likeness)[-32]
     assert "bank" in engine.capabilities("agvae2")["latent_sources"]
     again = engine.generate(Request("agvae2", 4, seed=1, score=_score(), latent_source="bank"))
     np.testing.assert_array_equal(r.loops, again.loops)
+
+
+def test_taps_alone_take_the_closest_bank_row_first(engine):
+    """Without a tap reader, variation 0's score latent is the bank's row most like the taps; the
+    others are drawn among the nearest rows."""
+    m = engine.models["agvae2"]
+    assert engine.tap_reader is None
+    r = engine.generate(Request("agvae2", 4, seed=2, groove=_groove(), latent_source="bank"))
+    dim = m.latents[0]["dim"]
+    likeness = _jaccard(m.bank_steps, _groove()[:, 0] > 0.5)
+    np.testing.assert_allclose(r.z[0, :dim], m.bank[np.argmax(likeness), :dim])
+    assert not np.allclose(r.z[0, :dim], r.z[1:, :dim])
+
+
+def _jaccard(rows, x):
+    either = (rows | x).sum(1)
+    return np.where(either > 0, (rows & x).sum(1) / np.maximum(either, 1), 1.0)
+
+
+def test_bank_rows_match_the_cymbal_lanes_the_input_gives():
+    """Two bank rows play the same steps; the one whose crash part is the score's comes first where
+    the crash lane is known, bank order decides where it is not or the bank holds no scores."""
+    crash = CLASSES.index("crash")
+    score = np.zeros((32, 9), bool)
+    score[::4, 0] = score[::8, crash] = True
+    hits = np.zeros((2, 32, 9), bool)
+    hits[:, ::4, 0] = True
+    hits[1, ::8, crash] = True
+    bank = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
+
+    def first(known, bank=bank):
+        parsed = _Parsed({}, {}, None, score.any(axis=1), score, known)
+        return _bank_candidates(bank, parsed)[0]
+
+    assert first(np.ones(9, bool)) == 1
+    assert first(np.arange(9) != crash) == 0
+    assert first(np.ones(9, bool), SimpleNamespace(**{**vars(bank), "bank_hits": None})) == 0
 
 
 def test_capabilities_describe_each_model(engine):

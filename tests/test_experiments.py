@@ -95,10 +95,14 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
     old["realism"]["agvae2"]["auc"] = 0.99
     del old["realism"]["agvae2"]["goals"]
     old["humanize"]["agvae2"]["fitted"]["diversity"] = 0.123
+    old["humanize"]["agvae2"]["bank"]["diversity"] = 0.456
     text = write_report(tmp_path, "validation", 8, results, 1.0, "models", ("old/results.json", old)).read_text()
     section = text[text.index("## Before and after") :]
     assert "`old/results.json`" in section and "| AUC <= 0.75 | agvae2 | 0.990 |" in section
-    assert "| diversity (fitted prior) | agvae2 | 0.123 |" in section
+    assert (
+        "| diversity (fitted prior) | agvae2 | 0.123 |" in section
+        and "| diversity (bank) | agvae2 | 0.456 |" in section
+    )
     assert any(r.startswith("| between-loop SD of loop level within 15 % | agvae2 | met") or
                r.startswith("| between-loop SD of loop level within 15 % | agvae2 | not met") for r in section.splitlines())  # fmt: skip
     assert "| Tap2Drum per-loop hit F1, first variation | agvae11 |" in section

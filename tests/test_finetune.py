@@ -88,7 +88,7 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     engine = Engine(model_dirs([tiny]))
     assert "my-groove" in engine.names and "agvae2" in engine.names
     assert engine.capabilities("my-groove")["latent_sources"] == ["prior", "bank", "fitted"]
-    assert engine.models["my-groove"].default_source == "fitted"
+    assert engine.models["my-groove"].default_source == "bank"
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
     for source in ("bank", None):  # None: the model's default
@@ -414,7 +414,7 @@ def test_the_base_fitted_prior_ships_adapted_or_as_is(tiny_models, home, loops_f
         assert moved > 1e-3 if fit == "yes" else moved == 0
         assert meta["prior_fit"] == json.loads((tiny / "agvae2" / "model.json").read_text())["prior_fit"]
     engine = Engine(model_dirs([tiny]))
-    assert engine.models["adapted"].default_source == "fitted"
+    assert engine.models["adapted"].default_source == "bank"
     score = np.zeros((32, 9), np.float32)
     score[::4, 0] = 1
     assert engine.generate(Request("adapted", 2, score=score)).loops.shape == (2, 32, 27)

@@ -65,15 +65,15 @@ def engine(models_dir):
     return Engine(models_dir)
 
 
-def test_fitted_is_the_default_where_a_model_ships_one(engine):
+def test_the_bank_is_the_default_then_the_fitted_prior(engine):
     for name in engine.names:
         m = engine.models[name]
-        assert m.default_source == ("fitted" if m.prior is not None else "prior")
+        assert m.default_source == ("bank" if m.bank is not None else "fitted" if m.prior is not None else "prior")
     r = engine.generate(Request("agvae2", 4, seed=3, score=_score()))
+    b = engine.generate(Request("agvae2", 4, seed=3, score=_score(), latent_source="bank"))
     f = engine.generate(Request("agvae2", 4, seed=3, score=_score(), latent_source="fitted"))
-    p = engine.generate(Request("agvae2", 4, seed=3, score=_score(), latent_source="prior"))
-    assert np.array_equal(r.loops, f.loops) and not np.array_equal(r.loops, p.loops)
-    assert np.array_equal(r.z[:, :64], p.z[:, :64])  # the given score's latent is the same either way
+    assert np.array_equal(r.loops, b.loops) and not np.array_equal(r.loops, f.loops)
+    assert np.array_equal(r.z[:, :64], f.z[:, :64])  # the given score's latent is the same either way
 
 
 def test_fitted_draws_follow_the_seeds(engine):
@@ -92,7 +92,7 @@ def test_fitted_draws_sit_where_the_training_codes_are(engine):
     prior was fitted to, not where N(0, I) puts them."""
     m = engine.models["agvae2"]
     mix = np.einsum("k,kd->d", m.prior.weights, m.prior.means)
-    fitted = engine.generate(Request("agvae2", 8, seed=0, score=_score())).z[:, 64:]
+    fitted = engine.generate(Request("agvae2", 8, seed=0, score=_score(), latent_source="fitted")).z[:, 64:]
     normal = engine.generate(Request("agvae2", 8, seed=0, score=_score(), latent_source="prior")).z[:, 64:]
     assert np.linalg.norm(fitted - mix[64:], axis=1).mean() < np.linalg.norm(normal - mix[64:], axis=1).mean()
 
@@ -106,10 +106,14 @@ def test_a_model_without_a_fitted_prior_says_so(tmp_path, models_dir):
     meta["capabilities"]["latent_sources"].remove("fitted")
     (tmp_path / "agvae2" / "model.json").write_text(json.dumps(meta))
     eng = Engine(tmp_path)
-    assert eng.models["agvae2"].default_source == "prior"
+    assert eng.models["agvae2"].default_source == "bank"
     eng.generate(Request("agvae2", score=_score()))
     with pytest.raises(InputError, match="no 'fitted' latent source"):
         eng.generate(Request("agvae2", score=_score(), latent_source="fitted"))
+    meta.pop("bank")
+    meta["capabilities"]["latent_sources"].remove("bank")
+    (tmp_path / "agvae2" / "model.json").write_text(json.dumps(meta))
+    assert Engine(tmp_path).models["agvae2"].default_source == "prior"
 
 
 def test_a_corrupt_fitted_prior_fails_at_load(tmp_path, models_dir):

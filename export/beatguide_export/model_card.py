@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from beatguide import registry
+from beatguide.evaluate.report import SOURCE_LABELS
 
-SOURCE_NAMES = {"prior": "prior N(0, I)", "fitted": "fitted prior", "bank": "bank"}
 GMD = (
     "Groove MIDI Dataset (Gillick, Roberts, Engel, Tulloch & Bamman, 2019), "
     "https://magenta.tensorflow.org/datasets/groove, licensed CC BY 4.0."
@@ -24,7 +24,7 @@ def _evaluation(name: str, results: dict) -> list[str]:
     lines = ["## Evaluation (validation split, `beatguide eval all`, temperature 1)"]
     for source, r in results.get("humanize", {}).get(name, {}).items():
         lines.append(
-            f"- Humanize, groove latent from the {SOURCE_NAMES.get(source, source)}: diversity {r['diversity']:.3f}, hit F1 against "
+            f"- Humanize, groove latent from the {SOURCE_LABELS.get(source, source)}: diversity {r['diversity']:.3f}, hit F1 against "
             f"the score {r['hit_f1']:.3f}, offset / velocity Wasserstein to real playing (mean of 9 drums) "
             f"{r['offset_w']:.3f} / {r['velocity_w']:.3f}"
         )
@@ -207,8 +207,9 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
         *(
             [
-                f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows, the bank of "
-                "real codes the engine draws missing latents from with `latent_source=bank`."
+                f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows and what "
+                "they play, the bank of real codes the engine draws missing latents from by default "
+                "(`latent_source=bank`), among the windows whose steps and cymbal parts are most like the input's."
             ]
             if meta.get("bank")
             else []
@@ -231,7 +232,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 + ", ".join(str(r["components"]) for r in meta["prior_fit"])
                 + ("; its means and weights then adapted to the producer's codes" if meta.get("prior_adapted") else "")
                 + "); missing latents are drawn from it, "
-                "conditioned on the given gestures' codes, by default (`latent_source=fitted`)."
+                "conditioned on the given gestures' codes, with `latent_source=fitted` (the default without a bank)."
             ]
             if meta.get("prior")
             else []

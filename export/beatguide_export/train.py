@@ -172,14 +172,19 @@ BANK_SIZE = 4096
 
 @torch.no_grad()
 def latent_bank(model: DrumVAE, windows: data.WindowSet, size: int = BANK_SIZE, seed: int = 0) -> dict:
-    """Real drummers' codes, from which the engine can draw the latents of gestures that are not given
-    (instead of the prior): posterior means ``z`` (size, z) of randomly chosen training windows, and
-    ``steps`` (size, 32), the steps each window plays, to find codes of windows with a similar rhythm."""
+    """Real drummers' codes, from which the engine draws the latents of gestures that are not given
+    (its default source): posterior means ``z`` (size, z) of randomly chosen training windows, with
+    what each plays, to find the codes of windows like a request's: ``steps`` (size, 32), the steps
+    played, and ``hits`` (size, 32, 9), the score."""
     model.eval()
     idx = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))[:size]
     post = model.encode({k: v[idx] for k, v in windows.gestures.items()})
     z = model.join({name: mu for name, (mu, _) in post.items()}).numpy()
-    return {"z": z.astype(np.float16), "steps": windows.gestures["groove"][idx, :, 0].numpy() > 0.5}
+    return {
+        "z": z.astype(np.float16),
+        "steps": windows.gestures["groove"][idx, :, 0].numpy() > 0.5,
+        "hits": windows.gestures["score"][idx].numpy() > 0.5,
+    }
 
 
 def evaluate(model: DrumVAE, ds: data.WindowSet, beta: float, batch_size: int = 1024) -> dict:

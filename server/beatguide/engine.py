@@ -6,10 +6,11 @@ comes from a seed: ``seed`` for the hit and value uniforms (values drawn with th
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat").
 
-Latents of gestures that are not given come from one of three sources: ``"fitted"`` (the default
-where the model ships it), a Gaussian mixture fitted to the model's training codes and conditioned
-on the codes of the gestures that are given; ``"prior"``, N(0, I) as in the paper; or ``"bank"``, a
-bank of real drummers' codes shipped with the model. Lane modes
+Latents of gestures that are not given come from one of three sources: ``"bank"`` (the default
+where the model ships one), real drummers' codes shipped with the model, drawn among the windows
+whose steps and cymbal parts are most like the input's; ``"fitted"``, a Gaussian mixture fitted to
+the model's training codes and conditioned on the codes of the gestures that are given; or
+``"prior"``, N(0, I) as in the paper (docs/ablation.md, "Which codes"). Lane modes
 are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
 forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
 is generated around them. Taps alone (no score): variation 0 plays the tap reader's score
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_files
-from .drums import N_CLASSES
+from .drums import CLASSES, N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
 from .fitted_prior import FittedPrior
@@ -51,12 +52,13 @@ log = logging.getLogger("beatguide.engine")
 
 PRIOR_FILE = "prior.npz"
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
+BANK_CYMBALS = tuple(CLASSES.index(d) for d in ("crash", "ride"))  # lanes matched on their own: they mark the section
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
 
 
 @dataclass
 class Request:
-    """What to generate. Gestures left as None are not given (their latents come from the prior)."""
+    """What to generate. Gestures left as None are not given (their latents come from the latent source)."""
 
     model: str
     variations: int = 1
@@ -113,7 +115,7 @@ class OnnxModel:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
             self.sessions[role] = model_files.session(blob, path, threads)
 
-        self.bank = self.bank_steps = None
+        self.bank = self.bank_steps = self.bank_hits = None
         if self.meta.get("bank"):
             path = self.folder / self.meta["bank"]
             blob = model_files.read(path)
@@ -121,9 +123,12 @@ class OnnxModel:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
             with np.load(path) as bank:
                 self.bank, self.bank_steps = bank["z"].astype(np.float32), bank["steps"].astype(bool)
+                if "hits" in bank.files:  # older banks hold no scores: matched on steps alone
+                    self.bank_hits = bank["hits"].astype(bool)
             if (
                 self.bank.shape[1:] != (self.meta["z_size"],)
                 or self.bank_steps.shape != (len(self.bank), STEPS)
+                or (self.bank_hits is not None and self.bank_hits.shape != (len(self.bank), STEPS, N_CLASSES))
                 or not len(self.bank)
             ):
                 raise ModelError(
@@ -323,8 +328,9 @@ def _latents(
     noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
     among the rows whose rhythm is closest to the input's), or a draw of the fitted prior.
     ``best_guess``: variation 0's score-side latents at their mean (the posterior's where given, else
-    the prior's, conditioned on what is given), not a draw (docs/results.md, "Tap2Drum")."""
-    candidates = _bank_candidates(model, parsed.steps) if source == "bank" else None
+    the prior's, conditioned on what is given; from the bank, the row most like the input), not a draw
+    (docs/results.md, "Tap2Drum")."""
+    candidates = _bank_candidates(model, parsed) if source == "bank" else None
     parts, means, given, score_side, eps_all = [], [], [], [], []
     for j, lat in enumerate(model.latents):
         start = sum(x["dim"] * x["groups"] for x in model.latents[:j])
@@ -339,6 +345,8 @@ def _latents(
             rows = candidates[
                 np.random.default_rng([side, len(model.latents)]).integers(len(candidates), size=MAX_VARIATIONS)[:n]
             ]
+            if best_guess and lat["gesture"] in SCORE_SIDE:
+                rows[0] = candidates[0]  # the row most like the input
             missing = model.bank[rows, start : start + size]
         else:
             missing = temp * eps
@@ -401,14 +409,25 @@ def _held(held, z: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(held), z, held)
 
 
-def _bank_candidates(model: OnnxModel, steps: np.ndarray) -> np.ndarray:
-    """Bank rows to draw from: the BANK_NEIGHBOURS whose played steps best match ``steps`` (Jaccard
-    similarity; ties by bank order), or every row when the input plays no step."""
-    if not steps.any():
+def _bank_candidates(model: OnnxModel, parsed: _Parsed) -> np.ndarray:
+    """Bank rows to draw from: the BANK_NEIGHBOURS most like the input (ties by bank order), or every
+    row when the input plays no step. Likeness: the Jaccard similarity of the steps played, plus that
+    of each cymbal lane whose content the input gives (1 where neither plays it): a crash or ride part
+    marks the section, and the codes of its playing carry its level (docs/ablation.md, "Which codes")."""
+    if not parsed.steps.any():
         return np.arange(len(model.bank))
-    both = (model.bank_steps & steps).sum(axis=1)
-    either = (model.bank_steps | steps).sum(axis=1)
-    return np.argsort(-both / either, kind="stable")[:BANK_NEIGHBOURS]
+    likeness = _jaccard(model.bank_steps, parsed.steps)
+    if model.bank_hits is not None:
+        for d in BANK_CYMBALS:
+            if parsed.known[d]:
+                likeness += _jaccard(model.bank_hits[:, :, d], parsed.cells[:, d])
+    return np.argsort(-likeness, kind="stable")[:BANK_NEIGHBOURS]
+
+
+def _jaccard(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Jaccard similarity of each boolean row of ``rows`` (N, 32) with ``x`` (32,); 1 where both are empty."""
+    both, either = (rows & x).sum(axis=1), (rows | x).sum(axis=1)
+    return np.where(either > 0, both / np.maximum(either, 1), 1.0)
 
 
 def _check_scalars(req: Request) -> tuple[int, float]:
@@ -447,6 +466,8 @@ class _Parsed:
     given: dict
     hit_control: np.ndarray  # (32, 9)
     steps: np.ndarray  # (32,) the steps the input plays: its known lanes' hits, else its taps
+    cells: np.ndarray  # (32, 9) the known lanes' hits
+    known: np.ndarray  # (9,) the lanes whose content is known (given, exact or empty)
 
 
 def _gestures(model: OnnxModel, req: Request) -> _Parsed:
@@ -499,7 +520,7 @@ def _gestures(model: OnnxModel, req: Request) -> _Parsed:
     if needs == "score_or_groove" and not score_given and groove is None:
         raise NoInputError(f"{model.name} needs a score, a groove, or both")
     steps = lanes.any(axis=0) if lanes.any() else (groove[:, 0] > 0.5 if groove is not None else np.zeros(STEPS, bool))
-    return _Parsed({k: v[None] for k, v in inputs.items()}, given, hit_control, steps)
+    return _Parsed({k: v[None] for k, v in inputs.items()}, given, hit_control, steps, lanes.T > 0.5, encoded)
 
 
 def _lane_modes(model: OnnxModel, req: Request, score) -> list[str]:

@@ -10,7 +10,7 @@ MAX_VARIATIONS = 8
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 3.0
 LANE_MODES = ("decide", "given", "empty", "exact")
 LATENT_SOURCES = ("prior", "bank", "fitted")  # the protocol numbers them in this order
-DEFAULT_SOURCES = ("fitted", "prior")  # a request that names none gets the first the model has
+DEFAULT_SOURCES = ("bank", "fitted", "prior")  # a request that names none gets the first the model has
 
 
 def default_lane_mode(score_given: bool) -> str:

@@ -19,6 +19,7 @@ PAPER_SWING = {0.05: (0.091, 0.161, 0.042), 0.2: (0.214, 0.163, 0.014), 0.4: (0.
 OUTPUT_FILES = ("results.md", "results.json", "figure3_swing.png", "humanize_offsets.png")  # what run_eval may write
 SOURCES = ("prior", "fitted", "bank")  # latent sources in the goal table, in this order
 SHOWN = " / ".join(SOURCES)
+SOURCE_LABELS = {"prior": "prior N(0, I)", "fitted": "fitted prior", "bank": "bank"}
 NAMES = {  # Table 1's rows: each kind's title, or as the paper names it
     **{name: k.title for name, k in KINDS.items()},
     AGVAE2.name: f"Factorized VAE + aux. decoders ({AGVAE2.title})",
@@ -151,8 +152,8 @@ def _table1(dr) -> list[str]:
         "the timing offsets of the samples that play it (half-step units); averaged over positions, then windows "
         "(mean ± standard error). Score keeping: hits of all 5 samples against the input score. The groove latent "
         "comes from the prior N(0, I) (the paper's sampling), from the fitted prior (a Gaussian mixture fitted to "
-        "the training codes, conditioned on the score's code; the default where a model has it) or from the bank "
-        "of real drummers' codes shipped with the model (`latent_source=bank`).",
+        "the training codes, conditioned on the score's code) or from the bank of real drummers' codes shipped with "
+        "the model (`latent_source=bank`, the default where a model has one).",
         ["model", "groove from", "diversity (ours)", "paper", "hit precision", "hit recall", "hit F1"],
         rows,
     )
@@ -303,8 +304,9 @@ def before_after(before: dict, now: dict, label: str) -> list[str]:
     for m, sources in now.get("humanize", {}).items():
         for key, what in (("diversity", "diversity"), ("hit_f1", "humanize hit F1"),
                           ("offset_w", "offset Wasserstein"), ("velocity_w", "velocity Wasserstein")):  # fmt: skip
-            rows.append((f"{what} (fitted prior)", m, _dig(before, "humanize", m, "fitted", key),
-                         _dig(sources, "fitted", key)))  # fmt: skip
+            for src in ("bank", "fitted"):
+                rows.append((f"{what} ({SOURCE_LABELS[src]})", m, _dig(before, "humanize", m, src, key),
+                             _dig(sources, src, key)))  # fmt: skip
     for m, targets in now.get("swing", {}).items():
         for t, err in targets.items():
             rows.append((f"swing abs(mean - target) at {t}", m, _dig(before, "swing", m, t), err))

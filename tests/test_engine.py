@@ -252,18 +252,6 @@ def test_bank_source_draws_real_codes_for_missing_latents(engine):
     np.testing.assert_array_equal(r.loops, again.loops)
 
 
-def test_taps_alone_take_the_closest_bank_row_first(engine):
-    """Without a tap reader, variation 0's score latent is the bank's row most like the taps; the
-    others are drawn among the nearest rows."""
-    m = engine.models["agvae2"]
-    assert engine.tap_reader is None
-    r = engine.generate(Request("agvae2", 4, seed=2, groove=_groove(), latent_source="bank"))
-    dim = m.latents[0]["dim"]
-    likeness = _jaccard(m.bank_steps, _groove()[:, 0] > 0.5)
-    np.testing.assert_allclose(r.z[0, :dim], m.bank[np.argmax(likeness), :dim])
-    assert not np.allclose(r.z[0, :dim], r.z[1:, :dim])
-
-
 def _jaccard(rows, x):
     either = (rows | x).sum(1)
     return np.where(either > 0, (rows & x).sum(1) / np.maximum(either, 1), 1.0)

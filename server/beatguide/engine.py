@@ -328,8 +328,8 @@ def _latents(
     noise); else a prior draw scaled by the temperature, a bank row (one row per side and variation,
     among the rows whose rhythm is closest to the input's), or a draw of the fitted prior.
     ``best_guess``: variation 0's score-side latents at their mean (the posterior's where given, else
-    the prior's, conditioned on what is given; from the bank, the row most like the input), not a draw
-    (docs/results.md, "Tap2Drum")."""
+    the prior's, conditioned on what is given; a bank row is drawn as for the other variations), not a
+    draw (docs/results.md, "Tap2Drum")."""
     candidates = _bank_candidates(model, parsed) if source == "bank" else None
     parts, means, given, score_side, eps_all = [], [], [], [], []
     for j, lat in enumerate(model.latents):
@@ -345,8 +345,6 @@ def _latents(
             rows = candidates[
                 np.random.default_rng([side, len(model.latents)]).integers(len(candidates), size=MAX_VARIATIONS)[:n]
             ]
-            if best_guess and lat["gesture"] in SCORE_SIDE:
-                rows[0] = candidates[0]  # the row most like the input
             missing = model.bank[rows, start : start + size]
         else:
             missing = temp * eps

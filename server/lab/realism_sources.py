@@ -5,7 +5,7 @@ test's classifier (all features, velocity features, offset features) and the str
 goals name (within-loop velocity SD of kick, snare, closed hi-hat and ride; bar-to-bar velocity
 repeat). Settings: as shipped; the velocity draws off (the value head's locations alone); each
 drum's deviations from its loop mean shrunk to the train drummers' within-loop SD (with and without
-the notes at 127); the groove code from the bank; the fitted prior at temperature 0.7; the drummer's
+the notes at 127); the groove code from the fitted prior (the default until round 25, now the bank); temperature 0.7; the drummer's
 own groove given; and the shipped setting on train windows instead::
 
     python server/lab/realism_sources.py --gmd DIR [--model agvae2] [--models DIR] [--seed 0]
@@ -105,8 +105,8 @@ def main(argv=None) -> int:
     print(row("the same, notes at 127 shrunk too", shrink(gen, factors, False), real, files, seed))
     print(
         row(
-            "groove code from the bank",
-            humanize(engine, name, real, 1, seed, latent_source="bank")[:, 0],
+            "groove code from the fitted prior",
+            humanize(engine, name, real, 1, seed, latent_source="fitted")[:, 0],
             real,
             files,
             seed,

@@ -17,8 +17,10 @@ def test_each_rule_ranks_the_row_that_plays_like_the_input_first():
     hits[1, ::8, crash] = True  # row 1 plays the input; row 0 misses its crashes
     model = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
     parsed = SimpleNamespace(steps=cells.any(axis=1), cells=cells)
+    parsed.known = np.ones(9, bool)
     for label, rule in bank_match.RULES.items():
-        first = bank_match.candidates(rule)(model, parsed)[0]
+        pick = bank_match.engine_module._bank_candidates if rule is None else bank_match.candidates(rule)
+        first = pick(model, parsed)[0]
         assert first == (0 if label == "steps alone" else 1), label  # steps alone cannot tell them apart
 
 

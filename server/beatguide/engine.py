@@ -10,7 +10,7 @@ Latents of gestures that are not given come from one of three sources: ``"bank"`
 where the model ships one), real drummers' codes shipped with the model, drawn among the windows
 whose steps and cymbal parts are most like the input's; ``"fitted"``, a Gaussian mixture fitted to
 the model's training codes and conditioned on the codes of the gestures that are given; or
-``"prior"``, N(0, I) as in the paper (docs/ablation.md, "Which codes"). Lane modes
+``"prior"``, N(0, I) as in the paper (docs/ablation.md, "The bank as the default"). Lane modes
 are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
 forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
 is generated around them. Taps alone (no score): variation 0 plays the tap reader's score
@@ -411,7 +411,8 @@ def _bank_candidates(model: OnnxModel, parsed: _Parsed) -> np.ndarray:
     """Bank rows to draw from: the BANK_NEIGHBOURS most like the input (ties by bank order), or every
     row when the input plays no step. Likeness: the Jaccard similarity of the steps played, plus that
     of each cymbal lane whose content the input gives (1 where neither plays it): a crash or ride part
-    marks the section, and the codes of its playing carry its level (docs/ablation.md, "Which codes")."""
+    marks the section, and the codes of its playing carry its level (docs/ablation.md, "The bank as the
+    default")."""
     if not parsed.steps.any():
         return np.arange(len(model.bank))
     likeness = _jaccard(model.bank_steps, parsed.steps)

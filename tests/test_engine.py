@@ -240,8 +240,11 @@ def test_bank_source_draws_real_codes_for_missing_latents(engine):
     groove = r.z[:, m.latents[0]["dim"] :]
     bank = m.bank[:, m.latents[0]["dim"] :]
     score = _score() > 0.5
-    likeness = _jaccard(m.bank_steps, score.any(axis=1)) + sum(
-        _jaccard(m.bank_hits[:, :, d], score[:, d]) for d in (CLASSES.index("crash"), CLASSES.index("ride"))
+    toms = [CLASSES.index(d) for d in ("low_tom", "mid_tom", "high_tom")]
+    likeness = (
+        _jaccard(m.bank_steps, score.any(axis=1))
+        + sum(_jaccard(m.bank_hits[:, :, d], score[:, d]) for d in (CLASSES.index("crash"), CLASSES.index("ride")))
+        + _jaccard(m.bank_hits[:, :, toms].any(axis=2), score[:, toms].any(axis=1))
     )
     for row in groove:  # each variation's groove latent is one bank row, unscaled, of a similar score
         match = np.flatnonzero(np.all(np.isclose(bank, row), axis=1))
@@ -275,6 +278,20 @@ def test_bank_rows_match_the_cymbal_lanes_the_input_gives():
     assert first(np.ones(9, bool)) == 1
     assert first(np.arange(9) != crash) == 0
     assert first(np.ones(9, bool), SimpleNamespace(**{**vars(bank), "bank_hits": None})) == 0
+
+
+def test_the_toms_are_matched_as_one_lane():
+    """A fill on the low tom matches a bank row whose fill is on the high tom: the toms mark a fill,
+    whichever tom plays it."""
+    low, high = CLASSES.index("low_tom"), CLASSES.index("high_tom")
+    score = np.zeros((32, 9), bool)
+    score[::4, 0] = score[28:32, low] = True
+    hits = np.zeros((2, 32, 9), bool)
+    hits[:, ::4, 0] = hits[:, 28:32, 1] = True  # row 0: the fill on the snare
+    hits[1, 28:32, 1], hits[1, 28:32, high] = False, True  # row 1: on the high tom
+    bank = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
+    parsed = _Parsed({}, {}, None, score.any(axis=1), score, np.ones(9, bool))
+    assert _bank_candidates(bank, parsed)[0] == 1
 
 
 def test_capabilities_describe_each_model(engine):

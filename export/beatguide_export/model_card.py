@@ -209,7 +209,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
             [
                 f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows and what "
                 "they play, the bank of real codes the engine draws missing latents from by default "
-                "(`latent_source=bank`), among the windows whose steps and cymbal parts are most like the input's."
+                "(`latent_source=bank`), among the windows whose steps, cymbals and toms are most like the input's."
             ]
             if meta.get("bank")
             else []

@@ -8,7 +8,7 @@ so keeping one seed keeps that latent ("same groove, new beat").
 
 Latents of gestures that are not given come from one of three sources: ``"bank"`` (the default
 where the model ships one), real drummers' codes shipped with the model, drawn among the windows
-whose steps and cymbal parts are most like the input's; ``"fitted"``, a Gaussian mixture fitted to
+whose steps, cymbals and toms are most like the input's; ``"fitted"``, a Gaussian mixture fitted to
 the model's training codes and conditioned on the codes of the gestures that are given; or
 ``"prior"``, N(0, I) as in the paper (docs/ablation.md, "The bank as the default"). Lane modes
 are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly the drawn hits,
@@ -52,7 +52,10 @@ log = logging.getLogger("beatguide.engine")
 
 PRIOR_FILE = "prior.npz"
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
-BANK_CYMBALS = tuple(CLASSES.index(d) for d in ("crash", "ride"))  # lanes matched on their own: they mark the section
+# lane groups matched on their own: the cymbals and the toms mark the section (a chorus, a fill)
+BANK_GROUPS = tuple(
+    tuple(CLASSES.index(d) for d in g) for g in (("crash",), ("ride",), ("low_tom", "mid_tom", "high_tom"))
+)
 FREE, SILENT, HIT = -1.0, 0.0, 1.0  # hit control values: sample, force no hit, force a hit
 
 
@@ -409,17 +412,18 @@ def _held(held, z: np.ndarray) -> np.ndarray:
 
 def _bank_candidates(model: OnnxModel, parsed: _Parsed) -> np.ndarray:
     """Bank rows to draw from: the BANK_NEIGHBOURS most like the input (ties by bank order), or every
-    row when the input plays no step. Likeness: the Jaccard similarity of the steps played, plus that
-    of each cymbal lane whose content the input gives (1 where neither plays it): a crash or ride part
-    marks the section, and the codes of its playing carry its level (docs/ablation.md, "The bank as the
-    default")."""
+    row when the input plays no step. Likeness: the Jaccard similarity of the steps played, plus, per
+    lane group of BANK_GROUPS, that of the steps its lanes the input gives play (1 where neither plays
+    one): a crash, ride or tom part marks the section, and the codes of its playing carry its level
+    (docs/ablation.md, "The bank as the default")."""
     if not parsed.steps.any():
         return np.arange(len(model.bank))
     likeness = _jaccard(model.bank_steps, parsed.steps)
     if model.bank_hits is not None:
-        for d in BANK_CYMBALS:
-            if parsed.known[d]:
-                likeness += _jaccard(model.bank_hits[:, :, d], parsed.cells[:, d])
+        for group in BANK_GROUPS:
+            lanes = [d for d in group if parsed.known[d]]
+            if lanes:
+                likeness += _jaccard(model.bank_hits[:, :, lanes].any(axis=2), parsed.cells[:, lanes].any(axis=1))
     return np.argsort(-likeness, kind="stable")[:BANK_NEIGHBOURS]
 
 

@@ -5,10 +5,11 @@ The engine draws the groove code of a humanized score from the bank's ``BANK_NEI
 like the score (``engine._bank_candidates``). Each rule below replaces that likeness for one run:
 steps alone (the rule until round 25), every cell (step x drum), every cell with rare drums weighted
 up (by one over each drum's share of the bank's cells), the steps plus the crash lane, the steps plus
-the crash and ride lanes (the engine's rule), the steps plus each lane's own likeness averaged; the
-fitted prior's draws beside them. Per rule: the realism test's AUC (all features, mean ± SD over
-folds), within-loop velocity SD of kick / snare / closed hat / ride and between-loop SD of loop level
-against real (percent), and the crash's and snare's mean velocity against real::
+the crash and ride lanes, the same plus the toms as one lane (the engine's rule), the steps plus each
+lane's own likeness averaged; the fitted prior's draws beside them. Per rule: the realism test's AUC
+(all features, mean ± SD over folds), within-loop velocity SD of kick / snare / closed hat / ride and
+between-loop SD of loop level against real (percent), and the crash's, the toms' and the snare's mean
+velocity against real::
 
     python server/lab/bank_match.py --gmd DIR [--model agvae2 ...] [--models DIR] [--seed 0]
 """
@@ -34,7 +35,8 @@ from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
 
 GOAL_DRUMS = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
-CRASH, SNARE = CLASSES.index("crash"), CLASSES.index("snare")
+CRASH, SNARE, RIDE = CLASSES.index("crash"), CLASSES.index("snare"), CLASSES.index("ride")
+TOMS = [CLASSES.index(d) for d in ("low_tom", "mid_tom", "high_tom")]
 
 
 def _cells(rows: np.ndarray, cells: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -58,7 +60,10 @@ RULES = {  # likeness of each bank row to the input: (model, parsed) -> (rows,);
     "every cell": lambda m, p: _cells(m.bank_hits, p.cells, np.ones(len(CLASSES))),
     "every cell, rare drums weighted": lambda m, p: _cells(m.bank_hits, p.cells, _rarity(m.bank_hits)),
     "steps + crash lane": lambda m, p: _jaccard(m.bank_steps, p.steps) + _lanes(m.bank_hits, p.cells, [CRASH]),
-    "steps + crash and ride lanes (the engine's)": None,  # engine._bank_candidates itself
+    "steps + crash and ride lanes": lambda m, p: (
+        _jaccard(m.bank_steps, p.steps) + _lanes(m.bank_hits, p.cells, [CRASH, RIDE])
+    ),
+    "steps + crash and ride lanes + the toms as one (the engine's)": None,  # engine._bank_candidates itself
     "steps + each lane's own, averaged": lambda m, p: (
         _jaccard(m.bank_steps, p.steps) + _lanes(m.bank_hits, p.cells, range(len(CLASSES))) / len(CLASSES)
     ),
@@ -80,7 +85,7 @@ def row(label: str, gen: np.ndarray, real: np.ndarray, files: np.ndarray, seed: 
     auc, sd = two_sample_auc(real, gen, files, files, seed=seed)
     st, sr = structure(gen), structure(real)
     within = " / ".join(_pct(st["within"]["velocity"][d], sr["within"]["velocity"][d]) for d in GOAL_DRUMS)
-    gaps = " | ".join(f"{st['mean'][d] - sr['mean'][d]:+.3f}" for d in (CRASH, SNARE))
+    gaps = " | ".join(f"{st['mean'][d] - sr['mean'][d]:+.3f}" for d in (CRASH, *TOMS, SNARE))
     return f"| {label} | {auc:.3f} ± {sd:.3f} | {within} | {_pct(st['level_between'], sr['level_between'])} | {gaps} |"
 
 
@@ -103,11 +108,11 @@ def main(argv=None) -> int:
     print(f"{len(real)} validation windows humanized once (seed {seed}); against real, in percent of its SD or "
           "in velocity\n")  # fmt: skip
     print("| model, groove code | AUC | within-loop velocity SD kick / snare / closed hat / ride | between-loop SD "
-          "of loop level | crash mean velocity | snare mean velocity |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+          "of loop level | mean velocity: crash | low tom | mid tom | high tom | snare |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.model or [AGVAE2.name]:
         if engine.models[name].bank_hits is None:
-            print(f"| {name}: its bank holds no scores (python -m beatguide_export.bank rebuilds it) | | | | | |")
+            print(f"| {name}: its bank holds no scores (python -m beatguide_export.bank rebuilds it) | | | | | | | | |")
             continue
         gen = humanize(engine, name, real, 1, seed, latent_source="fitted")[:, 0]
         print(row(f"{name}, the fitted prior", gen, real, files, seed))

@@ -6,6 +6,7 @@ import numpy as np
 
 import bank_match
 from beatguide.drums import CLASSES
+from beatguide.engine import lane_groups
 
 
 def test_each_rule_ranks_the_row_that_plays_like_the_input_first():
@@ -15,7 +16,9 @@ def test_each_rule_ranks_the_row_that_plays_like_the_input_first():
     hits = np.zeros((2, 32, 9), bool)
     hits[:, ::4, 0] = True
     hits[1, ::8, crash] = True  # row 1 plays the input; row 0 misses its crashes
-    model = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
+    model = SimpleNamespace(
+        bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits, bank_groups=lane_groups(hits)
+    )
     parsed = SimpleNamespace(steps=cells.any(axis=1), cells=cells)
     parsed.known = np.ones(9, bool)
     for label, rule in bank_match.RULES.items():

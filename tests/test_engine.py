@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from beatguide.drums import CLASSES
-from beatguide.engine import Engine, Request, _bank_candidates, _Parsed
+from beatguide.engine import Engine, Request, _bank_candidates, _Parsed, lane_groups
 from beatguide.errors import InputError, ModelError, NoInputError, UnknownModelError
 from conftest import drum_score as _score
 
@@ -256,6 +256,7 @@ def test_bank_source_draws_real_codes_for_missing_latents(engine):
 
 
 def _jaccard(rows, x):
+    rows = rows > 0.5
     either = (rows | x).sum(1)
     return np.where(either > 0, (rows & x).sum(1) / np.maximum(either, 1), 1.0)
 
@@ -269,7 +270,9 @@ def test_bank_rows_match_the_cymbal_lanes_the_input_gives():
     hits = np.zeros((2, 32, 9), bool)
     hits[:, ::4, 0] = True
     hits[1, ::8, crash] = True
-    bank = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
+    bank = SimpleNamespace(
+        bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits, bank_groups=lane_groups(hits)
+    )
 
     def first(known, bank=bank):
         parsed = _Parsed({}, {}, None, score.any(axis=1), score, known)
@@ -277,7 +280,7 @@ def test_bank_rows_match_the_cymbal_lanes_the_input_gives():
 
     assert first(np.ones(9, bool)) == 1
     assert first(np.arange(9) != crash) == 0
-    assert first(np.ones(9, bool), SimpleNamespace(**{**vars(bank), "bank_hits": None})) == 0
+    assert first(np.ones(9, bool), SimpleNamespace(**{**vars(bank), "bank_hits": None, "bank_groups": None})) == 0
 
 
 def test_the_toms_are_matched_as_one_lane():
@@ -289,7 +292,9 @@ def test_the_toms_are_matched_as_one_lane():
     hits = np.zeros((2, 32, 9), bool)
     hits[:, ::4, 0] = hits[:, 28:32, 1] = True  # row 0: the fill on the snare
     hits[1, 28:32, 1], hits[1, 28:32, high] = False, True  # row 1: on the high tom
-    bank = SimpleNamespace(bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits)
+    bank = SimpleNamespace(
+        bank=np.zeros((2, 4)), bank_steps=hits.any(axis=2), bank_hits=hits, bank_groups=lane_groups(hits)
+    )
     parsed = _Parsed({}, {}, None, score.any(axis=1), score, np.ones(9, bool))
     assert _bank_candidates(bank, parsed)[0] == 1
 

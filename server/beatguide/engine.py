@@ -118,7 +118,7 @@ class OnnxModel:
                 raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
             self.sessions[role] = model_files.session(blob, path, threads)
 
-        self.bank = self.bank_steps = self.bank_hits = None
+        self.bank = self.bank_steps = self.bank_hits = self.bank_groups = None
         if self.meta.get("bank"):
             path = self.folder / self.meta["bank"]
             blob = model_files.read(path)
@@ -137,6 +137,9 @@ class OnnxModel:
                 raise ModelError(
                     f"{path}: latent bank has shape {self.bank.shape}, expected (N, {self.meta['z_size']})"
                 )
+            self.bank_steps = self.bank_steps.astype(np.float32)  # 0 / 1, for the match's products
+            if self.bank_hits is not None:
+                self.bank_groups = lane_groups(self.bank_hits)
         self.prior = self._load_prior() if self.meta.get("prior") else None
         inputs = {i.name: i for i in self.sessions["decoder"].get_inputs()}
         self.hit_control = "hit_control" in inputs
@@ -420,16 +423,25 @@ def _bank_candidates(model: OnnxModel, parsed: _Parsed) -> np.ndarray:
         return np.arange(len(model.bank))
     likeness = _jaccard(model.bank_steps, parsed.steps)
     if model.bank_hits is not None:
-        for group in BANK_GROUPS:
+        for group, played in zip(BANK_GROUPS, model.bank_groups):
             lanes = [d for d in group if parsed.known[d]]
+            if len(lanes) < len(group):  # some of the group's lanes unknown: the known ones alone
+                played = model.bank_hits[:, :, lanes].any(axis=2)
             if lanes:
-                likeness += _jaccard(model.bank_hits[:, :, lanes].any(axis=2), parsed.cells[:, lanes].any(axis=1))
+                likeness += _jaccard(played, parsed.cells[:, lanes].any(axis=1))
     return np.argsort(-likeness, kind="stable")[:BANK_NEIGHBOURS]
 
 
+def lane_groups(hits: np.ndarray) -> np.ndarray:
+    """(groups, N, 32) 0 / 1: the steps each lane group of BANK_GROUPS plays in each of ``hits`` (N, 32, 9)."""
+    return np.stack([hits[:, :, list(g)].any(axis=2) for g in BANK_GROUPS]).astype(np.float32)
+
+
 def _jaccard(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Jaccard similarity of each boolean row of ``rows`` (N, 32) with ``x`` (32,); 1 where both are empty."""
-    both, either = (rows & x).sum(axis=1), (rows | x).sum(axis=1)
+    """Jaccard similarity of each 0 / 1 row of ``rows`` (N, 32) with ``x`` (32,); 1 where both are empty."""
+    rows, x = rows.astype(np.float32, copy=False), x.astype(np.float32)
+    both = (rows @ x).astype(np.float64)
+    either = rows.sum(axis=1) + x.sum() - both
     return np.where(either > 0, both / np.maximum(either, 1), 1.0)
 
 

@@ -125,12 +125,8 @@ class TorchModel:
 
         self.torch, self.model = torch, model
         self.name, self.kind, self.meta, self.latents = like.name, like.kind, like.meta, like.latents
-        self.capabilities, self.bank, self.bank_steps, self.bank_hits = (
-            like.capabilities,
-            like.bank,
-            like.bank_steps,
-            like.bank_hits,
-        )
+        self.capabilities, self.bank, self.bank_steps = like.capabilities, like.bank, like.bank_steps
+        self.bank_hits, self.bank_groups = like.bank_hits, like.bank_groups
         self.prior, self.uniform_width, self.feel = like.prior, like.uniform_width, like.feel
 
     gestures = OnnxModel.gestures

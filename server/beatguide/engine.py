@@ -440,8 +440,8 @@ def lane_groups(hits: np.ndarray) -> np.ndarray:
 def _jaccard(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Jaccard similarity of each 0 / 1 row of ``rows`` (N, 32) with ``x`` (32,); 1 where both are empty."""
     rows, x = rows.astype(np.float32, copy=False), x.astype(np.float32)
-    both = (rows @ x).astype(np.float64)
-    either = rows.sum(axis=1) + x.sum() - both
+    both, played = (rows @ np.stack([x, np.ones_like(x)], axis=1)).astype(np.float64).T  # products: fast, exact
+    either = played + x.sum() - both
     return np.where(either > 0, both / np.maximum(either, 1), 1.0)
 
 

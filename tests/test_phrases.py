@@ -110,6 +110,15 @@ def test_phrases_start_with_the_2_bar_loop_and_repeat_it_with_changes(engine, mo
     np.testing.assert_allclose(level, level[:, :1].repeat(bars // 2, 1), atol=0.02)  # dynamics held
 
 
+def test_a_later_window_reaches_the_first_ones_level_when_the_top_clips():
+    first, window = np.zeros((1, 32, 27), np.float32), np.zeros((1, 32, 27), np.float32)
+    first[0, ::4, 0], first[0, ::4, 9] = 1, 0.8
+    window[0, ::4, 0], window[0, ::4, 9] = 1, [0.95, 0.95, 0.95, 0.95, 0.3, 0.3, 0.3, 0.3]  # mean 0.625
+    leveled = phrases._level(window, first)  # +0.175 clips the loud half at 1.0: shifted again
+    np.testing.assert_allclose(amounts.mean_level(leveled), 0.8, atol=1e-6)
+    assert leveled[0, ::4, 9].max() <= 1.0 and not leveled[0, 1::4, 9].any()
+
+
 def test_amounts_apply_to_the_whole_phrase_and_to_a_drawn_score(engine):
     req = request()
     plain = phrases.generate(engine, req, phrases.Phrase(4, "always"))

@@ -41,7 +41,7 @@ WINDOW_STREAM, WANDER_STREAM, FILL_STREAM = 100, 150, 200  # derive_seed streams
 FIT_PHRASES = 400  # train phrases the wander is fitted on
 FIT_STEPS = 10  # bisection steps of the fit, over [0, FIT_MAX]
 FIT_MAX = 2.0  # the largest step tried: two standard deviations of the prior
-LEVEL_PASSES = 3  # shifts toward the first window's level: clipping at the top can leave part of one
+LEVEL_PASSES = 3  # shifts toward the first window's level: clipping can leave part of one to the next
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,14 +184,17 @@ def _fill_windows(engine, req, first, later, fills, score_side, bank) -> dict:
 
 
 def _level(window: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """``window`` (N, 32, 27) with its velocities shifted to ``first``'s mean level, per variation
-    (shifted again where the top or bottom velocity clipped part of the shift)."""
+    """``window`` (N, 32, 27) with its velocities shifted to ``first``'s mean level, per variation:
+    where the top or bottom velocity clips part of the shift, the notes that can still move make up
+    the rest."""
     out = window.copy()
     hits = window[:, :, HITS] > 0.5
     for _ in range(LEVEL_PASSES):
-        shift = amounts.mean_level(first) - amounts.mean_level(out)
-        vel = np.clip(out[:, :, VELOCITIES] + shift[:, None, None], amounts.MIN_VELOCITY, 1.0)
-        out[:, :, VELOCITIES] = np.where(hits, vel, out[:, :, VELOCITIES])
+        gap = (amounts.mean_level(first) - amounts.mean_level(out))[:, None, None]
+        vel = out[:, :, VELOCITIES]
+        free = hits & np.where(gap > 0, vel < 1.0, vel > amounts.MIN_VELOCITY)  # notes that can move that way
+        shift = gap * hits.sum(axis=(1, 2), keepdims=True) / np.maximum(free.sum(axis=(1, 2), keepdims=True), 1)
+        out[:, :, VELOCITIES] = np.where(free, np.clip(vel + shift, amounts.MIN_VELOCITY, 1.0), vel)
     return out
 
 

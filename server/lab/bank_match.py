@@ -16,15 +16,11 @@ velocity against real::
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
 
 from beatguide import engine as engine_module
-from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import BANK_NEIGHBOURS, Engine, _jaccard
 from beatguide.evaluate import realism
@@ -33,6 +29,7 @@ from beatguide.evaluate.realism import structure, two_sample_auc
 from beatguide.gmd import load_split
 from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
+from lab_cli import study_args, study_parser
 
 GOAL_DRUMS = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 CRASH, SNARE, RIDE = CLASSES.index("crash"), CLASSES.index("snare"), CLASSES.index("ride")
@@ -94,14 +91,9 @@ def _pct(x: float, real: float) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python server/lab/bank_match.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap = study_parser("bank_match.py", __doc__.split("\n")[0])
     ap.add_argument("--model", action="append", help=f"the models scored (repeatable; default: {AGVAE2.name})")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.gmd is None:
-        ap.error(f"give --gmd or set ${GMD_ENV}")
+    args = study_args(ap, argv)
     val = load_split(args.gmd, "validation", progress=False)
     real, files, seed = val.loops, val.file_index, args.seed
     engine = Engine(model_dirs(args.models))

@@ -1,12 +1,14 @@
-"""What the benchmark scripts share: their parser (--out, --force, --models), and a report written or printed."""
+"""What the lab scripts share: the benchmarks' parser (--out, --force, --models) and a report written or
+printed; the dataset studies' parser (--gmd, --models, --seed)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from beatguide.cli import HelpFormatter
+from beatguide.cli import GMD_ENV, HelpFormatter
 from beatguide.errors import BeatGuideError
 
 
@@ -26,6 +28,23 @@ def parser(script: str, description: str, models: bool = False) -> argparse.Argu
             help="also look for models in this folder, before the others (repeatable)",
         )
     return ap
+
+
+def study_parser(script: str, description: str) -> argparse.ArgumentParser:
+    """The parser of a study on the dataset, ``python server/lab/SCRIPT``: --gmd, --models, --seed."""
+    ap = argparse.ArgumentParser(prog=f"python server/lab/{script}", description=description)
+    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
+    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def study_args(ap: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    """``argv`` parsed by a study's parser; a usage error when no dataset folder is known."""
+    args = ap.parse_args(argv)
+    if args.gmd is None:
+        ap.error(f"give --gmd or set ${GMD_ENV}")
+    return args
 
 
 def at_least_one(text: str) -> int:

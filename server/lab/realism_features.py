@@ -10,14 +10,9 @@ settings, so a shortfall can be traced to what carries it::
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
-
 import numpy as np
 
 from beatguide import gestures
-from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine, Request
 from beatguide.evaluate.experiments import humanize, run
@@ -26,6 +21,7 @@ from beatguide.gmd import load_split
 from beatguide.grid import HITS, TOP_VELOCITY, VELOCITIES
 from beatguide.model_paths import model_dirs
 from beatguide.registry import DEFAULT_MODEL
+from lab_cli import study_args, study_parser
 
 
 def feature_names() -> list[str]:
@@ -63,19 +59,14 @@ def single_auc(real: np.ndarray, other: np.ndarray) -> tuple[float, float, float
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python server/lab/realism_features.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap = study_parser("realism_features.py", __doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL, help="the model whose humanizations are scored")
     ap.add_argument("--windows", type=int, default=1500, help="random validation windows")
     ap.add_argument("--top", type=int, default=15, help="rows shown, most telling first")
     ap.add_argument(
         "--own-groove", action="store_true", help="give each window's own groove with its score (the decoder's ceiling)"
     )
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.gmd is None:
-        ap.error(f"give --gmd or set ${GMD_ENV}")
+    args = study_args(ap, argv)
     val = load_split(args.gmd, "validation", progress=False)
     pick = np.random.default_rng(args.seed).permutation(len(val.loops))[: args.windows]
     real = val.loops[pick]

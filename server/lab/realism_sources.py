@@ -13,14 +13,9 @@ own groove given; and the shipped setting on train windows instead::
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
-
 import numpy as np
 
 from beatguide import gestures
-from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine, Request
 from beatguide.evaluate import realism
@@ -31,6 +26,7 @@ from beatguide.gmd import load_split
 from beatguide.grid import HITS, TOP_VELOCITY, VELOCITIES
 from beatguide.model_paths import model_dirs
 from beatguide.registry import DEFAULT_MODEL
+from lab_cli import study_args, study_parser
 
 GOAL_DRUMS = [CLASSES.index(d) for d in realism.GOAL_DRUMS]  # the drums of the within-loop goal
 
@@ -57,14 +53,9 @@ def row(label: str, gen: np.ndarray, real: np.ndarray, files: np.ndarray, seed: 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python server/lab/realism_sources.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap = study_parser("realism_sources.py", __doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL, help="the model whose humanizations are scored")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.gmd is None:
-        ap.error(f"give --gmd or set ${GMD_ENV}")
+    args = study_args(ap, argv)
     val, train = load_split(args.gmd, "validation", progress=False), load_split(args.gmd, "train", progress=False)
     real, files, name, seed = val.loops, val.file_index, args.model, args.seed
     engine = Engine(model_dirs(args.models))

@@ -11,13 +11,8 @@ well the realism test's classifier tells real train windows from real validation
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
-
 import numpy as np
 
-from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate.experiments import humanize
@@ -25,6 +20,7 @@ from beatguide.evaluate.realism import structure, two_sample_auc
 from beatguide.gmd import load_split
 from beatguide.model_paths import model_dirs
 from beatguide.registry import KINDS
+from lab_cli import study_args, study_parser
 
 
 def drum_means(loops: np.ndarray) -> np.ndarray:
@@ -33,13 +29,8 @@ def drum_means(loops: np.ndarray) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python server/lab/split_shift.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.gmd is None:
-        ap.error(f"give --gmd or set ${GMD_ENV}")
+    ap = study_parser("split_shift.py", __doc__.split("\n")[0])
+    args = study_args(ap, argv)
     train = load_split(args.gmd, "train", progress=False)
     val = load_split(args.gmd, "validation", progress=False)
     engine = Engine(model_dirs(args.models))

@@ -13,16 +13,12 @@ drummer's loop, and hits per loop of each drum beside the drummers'::
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
 
 from beatguide import engine as engine_module
 from beatguide import gestures
-from beatguide.cli import GMD_ENV
 from beatguide.drums import CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate.realism import FEATURE_GROUPS, two_sample_auc
@@ -30,6 +26,7 @@ from beatguide.evaluate.tap2drum import DEVICE_MODEL, _first_two, _without_reade
 from beatguide.gmd import load_split
 from beatguide.grid import HITS
 from beatguide.model_paths import model_dirs
+from lab_cli import study_args, study_parser
 
 THRESHOLDS = (0.4, 0.5)  # tried beside the reader's own
 
@@ -66,13 +63,8 @@ def row(label: str, gen: np.ndarray, real: np.ndarray, files: np.ndarray, seed: 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python server/lab/tap2drum_realism.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"dataset folder (default: ${GMD_ENV})")
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.gmd is None:
-        ap.error(f"give --gmd or set ${GMD_ENV}")
+    ap = study_parser("tap2drum_realism.py", __doc__.split("\n")[0])
+    args = study_args(ap, argv)
     engine = Engine(model_dirs(args.models))
     reader = engine.tap_reader
     if reader is None or DEVICE_MODEL not in engine.names:

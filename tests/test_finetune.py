@@ -76,7 +76,8 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     assert (f["base"], f["files"], f["windows"], f["input_map"]) == ("agvae2", 4, 24, "gm")
     assert f["train_files"] + f["validation_files"] == 4 and f["validation_files"] >= 1
     assert meta["training"]["train_windows"] + meta["training"]["validation_windows"] == 24
-    assert meta["bank_rows"] == 24  # the bank holds the producer's own codes
+    # the bank holds the producer's own codes, or the base's where those came no closer
+    assert f["bank"] in ("yours", "base") and meta["bank_rows"] == (24 if f["bank"] == "yours" else 64)
     assert meta["prior"] == "prior.npz" and (folder / "prior.npz").is_file()  # the base's fitted prior ships along
     card = (folder / "MODEL_CARD.md").read_text()
     assert "the base model's training windows' codes" in card
@@ -231,6 +232,26 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
         )
     b, a = f["before"], f["after"]  # the best weights are kept (the base's if no round beat them)
     assert a["offset_w"] + a["velocity_w"] <= b["offset_w"] + b["velocity_w"] and a["hit_f1"] >= b["hit_f1"] - 0.02
+
+
+@pytest.mark.parametrize("closer", [True, False])
+def test_bank_of_your_codes_only_if_closer(tiny_models, loops_folder, monkeypatch, closer):
+    """Rounds are chosen humanizing with your training windows' codes where those come at least as close
+    to your held-out playing as the base's bank does; else with the base's bank, which then ships."""
+    tiny, _ = tiny_models
+    base = ft.load_base("agvae2", [tiny])
+    data = ft.read_producer_data(loops_folder, "gm")
+    split = ft.Split.of(data, ft.VALIDATION_SHARE, 0)
+    before = {"offset_w": 0.2, "velocity_w": 0.1, "hit_f1": 0.9}
+    tried = {"offset_w": 0.15 if closer else 0.25, "velocity_w": 0.1, "hit_f1": 0.9}
+    seen = []
+    monkeypatch.setattr(ft, "held_out_numbers", lambda m, v, seed, prior, bank=None: seen.append(bank) or tried)
+    bank, action = ft._choose_bank(base.model, base.bank, split.train, split.validation, before, base.prior, "kept", 0)
+    assert len(seen) == 1 and len(seen[0].z) == len(split.train)  # tried with the training windows' codes only
+    assert action == ("yours" if closer else "base") and bank is (seen[0] if closer else base.bank)
+    # a folded prior moved the codes: the base's bank no longer fits, yours is taken untried
+    _, action = ft._choose_bank(base.model, base.bank, split.train, split.validation, before, None, "folded", 0)
+    assert action == "yours" and len(seen) == 1
 
 
 def test_study_halves_and_goal():

@@ -327,6 +327,26 @@ def test_prior_draws_condition_on_the_given_codes():
     assert loops.shape == (2, 2, 32, 27)
 
 
+def test_humanize_draws_the_groove_from_the_bank_rows_like_the_score(monkeypatch):
+    """train.humanize with a bank: the score's own code, the groove-side codes of a bank row whose rhythm
+    is like the score's (engine.bank_neighbours), as the engine's default source draws them."""
+    from beatguide_export.train import BankRows
+
+    m = _model("factorized").eval()
+    four, eight = np.zeros((32, 9), bool), np.zeros((32, 9), bool)
+    four[::8, 0], eight[::4, 0] = True, True  # 4 and 8 kicks
+    rows = 64  # BANK_NEIGHBOURS (32) rows of each rhythm, the groove code telling them apart
+    hits = np.stack([four] * (rows // 2) + [eight] * (rows // 2))
+    z = np.zeros((rows, m.z_size), np.float32)
+    z[rows // 2 :, 64:] = 1.0  # the eight-kick rows' groove code
+    bank = BankRows.of({"z": z, "steps": hits.any(axis=2), "hits": hits})
+    seen = []
+    monkeypatch.setattr(m, "sample", lambda zz, *a: seen.append(zz) or torch.zeros(len(zz), 32, 27))
+    humanize(m, torch.from_numpy(np.stack([four, eight]).astype(np.float32)), samples=3, bank=bank)
+    groove = torch.stack(seen)[:, :, 64:]  # (samples, 2 scores, 64)
+    assert (groove[:, 0] == 0).all() and (groove[:, 1] == 1).all()
+
+
 @pytest.mark.parametrize("select", ["hits", "loss", "recon"])
 def test_training_selects_a_checkpoint_then_trains_the_head_alone(fake_gmd, tmp_path, select):
     """``train`` end to end on a tiny dataset: the checkpoint is picked on the chosen validation term;

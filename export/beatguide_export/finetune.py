@@ -7,7 +7,7 @@ is exported like a shipped model into the per-user models folder, with a model c
 model, the data (file and window counts, never file names) and the before / after numbers.
 
 ``finetune`` runs those steps in order: ``load_base``, ``read_producer_data``, ``Split.of``,
-``_choose_prior``, ``finetune_model`` (the training loop: ``finetune_step`` per batch, validation
+``_choose_prior``, ``_choose_bank``, ``finetune_model`` (the training loop: ``finetune_step`` per batch, validation
 per round), ``_summary`` and ``_export``.
 """
 
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import time
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import torch
 from tqdm import tqdm
 
 from beatguide.drums import INPUT_MAPS, N_CLASSES, DrumMap
-from beatguide.errors import BeatGuideError, DataError, InputError, OutputError, UnknownModelError
+from beatguide.errors import BeatGuideError, DataError, InputError, ModelError, OutputError, UnknownModelError
 from beatguide.evaluate.experiments import realism
 from beatguide.evaluate.metrics import hit_prf
 from beatguide.fitted_prior import FittedPrior
@@ -43,7 +44,7 @@ from .model_card import write_card
 from .models import N_DRUMS, WIDTH, DrumVAE
 from .onnx_export import export_model, install, load_exported, staging
 from .prior_fit import attach
-from .train import BANK_SIZE, evaluate, hardware, humanize, latent_bank, prior_draws, seed_all
+from .train import BANK_SIZE, BankRows, evaluate, hardware, humanize, latent_bank, prior_draws, seed_all
 
 MIN_WINDOWS = 16
 LR = 1e-4
@@ -153,10 +154,12 @@ def split_by_file(file_index: np.ndarray, share: float = VALIDATION_SHARE, seed:
 
 
 @torch.no_grad()
-def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0, prior: FittedPrior | None = None) -> dict:
+def held_out_numbers(
+    model: DrumVAE, val: WindowSet, seed: int = 0, prior: FittedPrior | None = None, bank: BankRows | None = None
+) -> dict:
     """How the model does on held-out windows: the validation loss (posterior mean, per loop), and
-    their scores humanized 5 times, groove latent from the N(0, I) prior or the fitted ``prior``, as the
-    model will ship (hit F1 against the scores, offset /
+    their scores humanized 5 times, groove latent from the N(0, I) prior, the fitted ``prior`` or the
+    ``bank`` (its default where it ships one), as the model will ship (hit F1 against the scores, offset /
     velocity Wasserstein distance to the held-out playing, offset spread) and with their own groove
     given (``groove_`` distances). Distances are per drum, averaged with the drums' real hit counts as
     weights, so a drum played a few times does not swing them."""
@@ -164,7 +167,7 @@ def held_out_numbers(model: DrumVAE, val: WindowSet, seed: int = 0, prior: Fitte
     score, groove = val.gestures["score"][:HUMANIZE_WINDOWS], val.gestures["groove"][:HUMANIZE_WINDOWS]
     real = val.loops[:HUMANIZE_WINDOWS].numpy()
     weights = score.numpy().sum(axis=(0, 1))
-    gen = humanize(model, score, seed=seed, prior=prior).numpy()  # (5, B, 32, 27)
+    gen = humanize(model, score, seed=seed, prior=prior, bank=bank).numpy()  # (5, B, 32, 27)
     w = realism(gen, real)
     followed = realism(humanize(model, score, seed=seed, groove=groove).numpy(), real)
     hits = gen[..., :N_CLASSES]
@@ -309,12 +312,14 @@ def finetune_model(
     l2sp: float = L2SP,
     parts=TRAINED_PARTS,
     prior: FittedPrior | None = None,
+    bank: BankRows | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
     """Fine-tune ``model`` in place, checking it on ``val_set`` every round; it ends with the weights
-    that came closest to the held-out playing (``distance``, humanizing with the ``prior`` it will ship
-    with; hit F1 kept within MAX_F1_DROP of the start), the starting weights if no round did better.
+    that came closest to the held-out playing (``distance``, humanizing as it will ship: groove latents
+    from the ``bank`` of your training windows' codes, else the ``prior``; hit F1 kept within
+    MAX_F1_DROP of the start), the starting weights if no round did better.
     Stops on early stopping (``patience`` rounds without improvement), the time limit, ``max_steps``
     (0: none) or Ctrl-C. Only parameters whose names start with one of ``parts`` are trained; never
     the encoders: fine-tuning them on a few songs made the model read new grooves worse, and the codes
@@ -328,7 +333,7 @@ def finetune_model(
     batch_size = min(batch_size, len(train_set))
     batches = _endless(train_set, batch_size, torch.Generator().manual_seed(seed))
     round_steps = max(ROUND_STEPS, math.ceil(len(train_set) / batch_size))
-    start = held_out_numbers(model, val_set, seed, prior)
+    start = held_out_numbers(model, val_set, seed, prior, bank)
     best, min_f1 = distance(start), start["hit_f1"] - MAX_F1_DROP
     best_state, best_round, bad, steps, history = copy.deepcopy(model.state_dict()), 0, 0, 0, []
     limit = minutes * 60
@@ -362,7 +367,7 @@ def finetune_model(
                 steps += 1
                 bar.update(min(round(time.perf_counter() - t0), bar.total) - bar.n)
             if count:
-                val = held_out_numbers(model, val_set, seed, prior)
+                val = held_out_numbers(model, val_set, seed, prior, bank)
                 now = distance(val)
                 history.append(
                     {
@@ -438,6 +443,35 @@ def _choose_prior(
     return candidate, "adapted"
 
 
+def _choose_bank(
+    model: DrumVAE,
+    base_bank: BankRows | None,
+    train_set: WindowSet,
+    val_set: WindowSet,
+    before: dict,
+    prior: FittedPrior | None,
+    prior_action: str,
+    seed: int,
+) -> tuple[BankRows, str]:
+    """The latent bank the model humanizes with, its default source: the codes of your windows ("yours")
+    if humanizing the held-out scores with your training windows' codes comes at least as close to
+    your playing as the base does with its own bank (``before``; hit F1 within MAX_F1_DROP), else the
+    base's ("base"). Yours where the base has none or its prior was folded (its codes then moved).
+    Returns the bank of your *training* windows to choose rounds with (the shipped one holds every
+    window; the encoders are not trained, so the codes stay what they are now), or the base's."""
+    yours = BankRows.of(latent_bank(model, train_set, size=min(BANK_SIZE, len(train_set)), seed=seed))
+    if base_bank is None or prior_action == "folded":
+        return yours, "yours"
+    tried = held_out_numbers(model, val_set, seed, prior, yours)
+    keep = distance(tried) <= distance(before) and tried["hit_f1"] >= before["hit_f1"] - MAX_F1_DROP
+    print(
+        f"grooves from your own windows' codes instead of the base's bank: offset + velocity Wasserstein "
+        f"{distance(before):.3f} -> {distance(tried):.3f}, hit F1 {before['hit_f1']:.3f} -> {tried['hit_f1']:.3f}: "
+        + ("kept" if keep else "not kept")
+    )
+    return (yours, "yours") if keep else (base_bank, "base")
+
+
 @torch.no_grad()
 def _codes(model: DrumVAE, ds: WindowSet, seed: int) -> np.ndarray:
     """One posterior sample (N, z) per window, every gesture given (as prior_fit.codes, torch side)."""
@@ -454,13 +488,14 @@ def _endless(ds: WindowSet, batch_size: int, gen: torch.Generator):
 
 @dataclass
 class Base:
-    """The model a fine-tune starts from: its name, model.json, torch model and fitted prior (None when
-    it ships without one)."""
+    """The model a fine-tune starts from: its name, model.json, torch model, fitted prior and latent
+    bank (each None when it ships without one)."""
 
     name: str
     meta: dict
     model: DrumVAE
     prior: FittedPrior | None
+    bank: BankRows | None = None
 
     def provenance(self) -> dict:
         """What the fine-tuned model's model.json says of its base."""
@@ -480,8 +515,19 @@ def load_base(name: str, dirs) -> Base:
             model = load_exported(folder)
             meta = json.loads((folder / "model.json").read_text())
             prior = FittedPrior.from_file(folder / meta["prior"]) if meta.get("prior") else None
-            return Base(name, meta, model, prior)
+            return Base(name, meta, model, prior, _read_bank(folder, meta))
     raise UnknownModelError(f"no model {name!r} in {', '.join(map(str, dirs))}")
+
+
+def _read_bank(folder: Path, meta: dict) -> BankRows | None:
+    """The latent bank model.json names in ``folder`` (None when it names none)."""
+    if not meta.get("bank"):
+        return None
+    try:
+        with np.load(folder / meta["bank"]) as bank:
+            return BankRows.of({k: bank[k] for k in bank.files})
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise ModelError(f"{folder}: unreadable latent bank {meta['bank']} ({e})") from None
 
 
 def check_destination(name: str, out_root: Path, dirs, force: bool) -> Path:
@@ -532,10 +578,11 @@ def finetune(
 ) -> dict:
     """Fine-tune model ``base`` on the drum MIDI files under folder ``midi`` (or a list of files) and
     export the result as ``out_root/name`` (default: the per-user models folder). ``models``: more
-    folders to search for ``base``. The new model ships the base's fitted prior (``fit_prior``: adapted to
-    your codes when that comes closer to your held-out files), so it humanizes as the base does by
-    default, and it is chosen against the base as a producer hears it. Nothing is written unless it
-    succeeds. Returns the new model.json."""
+    folders to search for ``base``. The new model ships a bank of your windows' codes (its default
+    source: bare scores humanized with your grooves) and the base's fitted prior (``fit_prior``: adapted
+    to your codes when that comes closer to your held-out files); its rounds are chosen humanizing with
+    the codes of your training windows, as it will play, and reported against the base as a producer
+    hears it (its own bank). Nothing is written unless it succeeds. Returns the new model.json."""
     _check_options(minutes, fit_prior, input_map)
     dirs = model_dirs(models)
     dest = check_destination(name, Path(out_root) if out_root is not None else user_models_dir(), dirs, force)
@@ -547,8 +594,10 @@ def finetune(
         torch.set_num_threads(threads)
     seed_all(seed)
     model, train_set, val_set = start.model, split.train, split.validation
-    before = held_out_numbers(model, val_set, seed, start.prior)  # the base as it humanizes by default
-    prior, prior_action = _choose_prior(model, start.prior, train_set, val_set, before, seed, fit_prior, prior_strength)
+    before = held_out_numbers(model, val_set, seed, start.prior, start.bank)  # the base as it humanizes by default
+    fitted = before if start.bank is None else held_out_numbers(model, val_set, seed, start.prior)
+    prior, prior_action = _choose_prior(model, start.prior, train_set, val_set, fitted, seed, fit_prior, prior_strength)
+    bank, bank_action = _choose_bank(model, start.bank, train_set, val_set, before, prior, prior_action, seed)
     run = finetune_model(
         model,
         train_set,
@@ -562,10 +611,11 @@ def finetune(
         l2sp=l2sp,
         parts=parts,
         prior=prior,
+        bank=bank,
         seed=seed,
         progress=progress,
     )
-    after = held_out_numbers(model, val_set, seed, prior)
+    after = held_out_numbers(model, val_set, seed, prior, bank)
     _say_result(run, before, after)
     options = dict(
         minutes=minutes,
@@ -573,15 +623,19 @@ def finetune(
         l2sp=l2sp,
         fit_prior=fit_prior,
         prior=prior_action,
+        bank=bank_action,
         prior_strength=prior_strength,
         parts=list(parts),
     )
     summary = _summary(
         model, start, data, split, run, before, after, input_map, options, seed=seed, lr=lr, threads=threads
     )
-    bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
+    if bank_action == "yours":  # every window read, the held-out files' too
+        shipped_bank = latent_bank(model, WindowSet(data.loops), size=min(BANK_SIZE, len(data)), seed=seed)
+    else:
+        shipped_bank = start.bank.arrays()
     prior_meta = {"prior_fit": start.meta.get("prior_fit", []), "prior_adapted": prior_action == "adapted"}
-    return _export(model, dest, summary, bank, force, prior, prior_meta, start.meta.get("feel"))
+    return _export(model, dest, summary, shipped_bank, force, prior, prior_meta, start.meta.get("feel"))
 
 
 def _check_options(minutes: float, fit_prior: str, input_map: str) -> None:

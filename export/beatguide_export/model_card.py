@@ -74,6 +74,18 @@ def _t2d_label(key: str) -> str:
     return variation + {"default": "", "default, no tap reader": " without the tap reader"}.get(source, f" ({source})")
 
 
+def _bank_windows(meta: dict) -> str:
+    """Whose windows a model's latent bank holds."""
+    tuned = meta.get("training", {}).get("finetune")
+    if not tuned:
+        return "random training windows"
+    if tuned.get("bank") == "base":
+        return (
+            "the base model's random training windows (the producer's own codes came no closer to the held-out files)"
+        )
+    return "of the producer's windows"
+
+
 def _pair(shares) -> str:
     return " / ".join(f"{x:.2f}" for x in shares)
 
@@ -207,7 +219,7 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         "`hit_control` (batch, 32, 9): -1 sample, 0 force silence, 1 force a hit (lane modes empty / exact).",
         *(
             [
-                f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} random training windows and what "
+                f"- `{meta['bank']}`: posterior means of {meta.get('bank_rows', 'N')} {_bank_windows(meta)} and what "
                 "they play, the bank of real codes the engine draws missing latents from by default "
                 "(`latent_source=bank`), among the windows whose steps, cymbals and toms are most like the input's."
             ]

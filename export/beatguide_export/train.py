@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from beatguide import registry
+from beatguide.engine import bank_neighbours, lane_groups
 from beatguide.errors import BeatGuideError
 from beatguide.fitted_prior import FittedPrior
 from beatguide.registry import SCORE_SIDE
@@ -108,12 +109,22 @@ def seed_all(seed: int) -> None:
 
 
 @torch.no_grad()
-def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None, prior: FittedPrior | None = None):
+def humanize(
+    model: DrumVAE,
+    score,
+    samples: int = 5,
+    seed: int = 0,
+    groove=None,
+    prior: FittedPrior | None = None,
+    bank: BankRows | None = None,
+):
     """Humanize scores (B, 32, 9) ``samples`` times: encoded score latents (and groove latents, when
-    grooves (B, 32, 3) are given), the rest from the N(0, I) prior or, given ``prior``, from that fitted
-    prior conditioned on the encoded latents (``prior_draws``). Returns loops (samples, B, 32, 27)."""
+    grooves (B, 32, 3) are given), the rest from the N(0, I) prior, from a fitted ``prior`` conditioned
+    on the encoded latents (``prior_draws``), or from a ``bank`` row among those whose rhythm is like
+    the score's, as the engine draws them (``latent_source=bank``). Returns loops (samples, B, 32, 27)."""
     g = torch.Generator().manual_seed(seed)
     n = score.shape[0]
+    like = bank.neighbours(score.numpy() > 0.5) if bank is not None and groove is None else None
     gest = {
         "score": score,
         "lanes": score.transpose(1, 2),
@@ -130,7 +141,12 @@ def humanize(model: DrumVAE, score, samples: int = 5, seed: int = 0, groove=None
             mu, sigma = post[lat.name]
             eps = torch.randn(mu.shape, generator=g)
             zs[lat.name] = mu + sigma * eps if lat.gesture in encoded else eps
-        if prior is not None and len(given) < len(model.latents):
+        if like is not None:
+            pick = torch.rand(n, generator=g).numpy()
+            rows = [c[int(u * len(c))] for c, u in zip(like, pick)]
+            drawn = model.split(torch.from_numpy(bank.z[rows]))
+            zs.update({name: z for name, z in drawn.items() if name not in given})
+        elif prior is not None and len(given) < len(model.latents):
             zs.update(prior_draws(model, prior, given, g))
         u = torch.rand(n, 32, model.uniform_width, generator=g)
         outs.append(model.sample(model.join(zs), u, torch.tensor(1.0)))
@@ -168,6 +184,33 @@ def humanize_checks(model: DrumVAE, val: data.WindowSet, n: int = 512) -> dict:
 
 
 BANK_SIZE = 4096
+
+
+@dataclass
+class BankRows:
+    """A latent bank (``latent_bank``'s codes ``z`` and each row's steps and hits) as the engine reads
+    one to find the rows like a score (``engine.bank_neighbours``)."""
+
+    z: np.ndarray
+    bank_steps: np.ndarray
+    bank_hits: np.ndarray | None
+    bank_groups: np.ndarray | None
+
+    @classmethod
+    def of(cls, bank: dict) -> BankRows:
+        hits = None if bank.get("hits") is None else np.asarray(bank["hits"], bool)
+        groups = None if hits is None else lane_groups(hits)
+        return cls(np.asarray(bank["z"], np.float32), np.asarray(bank["steps"], np.float32), hits, groups)
+
+    def arrays(self) -> dict:
+        """The bank as ``latent_bank`` returns it (what a model folder's bank.npz holds)."""
+        out = {"z": self.z.astype(np.float16), "steps": self.bank_steps > 0.5}
+        return out if self.bank_hits is None else out | {"hits": self.bank_hits}
+
+    def neighbours(self, scores: np.ndarray) -> list[np.ndarray]:
+        """Per score (B, 32, 9) of 0 / 1, the rows to draw its missing latents from."""
+        known = np.ones(N_DRUMS, bool)
+        return [bank_neighbours(self, s.any(axis=1), s, known) for s in scores]
 
 
 @torch.no_grad()

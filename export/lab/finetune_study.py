@@ -5,7 +5,7 @@ their files are split in two halves by file; the model is fine-tuned on one half
 ``beatguide finetune`` does it (time limit, one thread); the other half's scores are humanized by the
 base and by the fine-tuned model through the engine, with the groove latent from the N(0, I) prior,
 from each model's fitted prior (conditioned on the score's code), from each model's default source
-(the shipped models': their fitted prior), from each model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
+(the bank: the base's GMD codes, the fine-tuned model's its own or the base's), from each model's bank, or encoded from the window's own groove (given); per-drum offset and velocity
 Wasserstein distances to the drummer's real playing in that half, and hit F1 against the scores.
 Writes finetune_results.md, finetune.json and one plot of offset distributions per drummer into
 --out. The default drummers: drummer1 and drummer7 have the most validation material (60 and 39
@@ -231,9 +231,10 @@ def markdown(results: list[dict], command: str) -> str:
         f"Base → fine-tuned, (closer: 1 - fine-tuned / base). Means over the drums with at least {MIN_HITS} "
         f"hits in the held-out half, plain or weighted by those hit counts. Goal: at least {GOAL_CLOSER * 100:.0f} % "
         f"closer on offsets and velocities, hit F1 down by at most {MAX_F1_DROP}. Groove latent: each model's "
-        "default source (`default`: the fitted prior; a fine-tuned model ships its base's, adapted to the drummer's "
-        "codes where that came closer on its validation files), the N(0, I) `prior`, the `fitted` prior, "
-        "the `bank`, or the window's `own groove` encoded.",
+        "default source (`default`: the bank; a fine-tuned model's holds the codes of the drummer's half where "
+        "humanizing with them came at least as close on its validation files as the base's bank, else the base's), "
+        "the N(0, I) `prior`, the `fitted` prior (a fine-tuned model ships its base's, adapted to the drummer's "
+        "codes where that came closer on its validation files), the `bank`, or the window's `own groove` encoded.",
         "",
         "How close the drummer's own other half (the fine-tuning material) is to the held-out half, as "
         '"closer than the base model humanizing by default": what a model that copied its training half '
@@ -255,14 +256,14 @@ def markdown(results: list[dict], command: str) -> str:
     lines += [
         "",
         "| drummer | styles (files) | files / windows fine-tuned on | files / windows held out | fitted prior "
-        "| fine-tuning |",
-        "|---|---|---|---|---|---|",
+        "| bank | fine-tuning |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         f = r["finetune"]
         lines.append(
             f"| {r['drummer']} | {r['styles']} | {r['files'][0]} / {r['windows'][0]} | {r['files'][1]} / "
-            f"{r['windows'][1]} | {f.get('prior', 'kept')} | {f['stopped']} after {f['steps']} steps, {f['train_seconds'] / 60:.1f} min |"
+            f"{r['windows'][1]} | {f.get('prior', 'kept')} | {f.get('bank', 'yours')} | {f['stopped']} after {f['steps']} steps, {f['train_seconds'] / 60:.1f} min |"
         )
     lines.append("")
     for r in results:

@@ -414,21 +414,28 @@ def _held(held, z: np.ndarray) -> np.ndarray:
 
 
 def _bank_candidates(model: OnnxModel, parsed: _Parsed) -> np.ndarray:
-    """Bank rows to draw from: the BANK_NEIGHBOURS most like the input (ties by bank order), or every
-    row when the input plays no step. Likeness: the Jaccard similarity of the steps played, plus, per
-    lane group of BANK_GROUPS, that of the steps its lanes the input gives play (1 where neither plays
-    one): a crash, ride or tom part marks the section, and the codes of its playing carry its level
-    (docs/ablation.md, "The bank as the default")."""
-    if not parsed.steps.any():
-        return np.arange(len(model.bank))
-    likeness = _jaccard(model.bank_steps, parsed.steps)
-    if model.bank_hits is not None:
-        for group, played in zip(BANK_GROUPS, model.bank_groups):
-            lanes = [d for d in group if parsed.known[d]]
+    """Bank rows to draw request ``parsed``'s missing latents from (``bank_neighbours``)."""
+    return bank_neighbours(model, parsed.steps, parsed.cells, parsed.known)
+
+
+def bank_neighbours(bank, steps: np.ndarray, cells: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The rows of a latent bank most like an input: the BANK_NEIGHBOURS best (ties by bank order), or
+    every row when the input plays no step. ``bank`` has ``bank_steps`` (N, 32), ``bank_hits`` (N, 32,
+    9; None: steps alone) and ``bank_groups`` (``lane_groups`` of the hits); the input its ``steps``
+    (32,) played, the hits ``cells`` (32, 9) of its ``known`` (9,) lanes. Likeness: the Jaccard
+    similarity of the steps played, plus, per lane group of BANK_GROUPS, that of the steps its known
+    lanes play (1 where neither plays one): a crash, ride or tom part marks the section, and the codes
+    of its playing carry its level (docs/ablation.md, "The bank as the default")."""
+    if not steps.any():
+        return np.arange(len(bank.bank_steps))
+    likeness = _jaccard(bank.bank_steps, steps)
+    if bank.bank_hits is not None:
+        for group, played in zip(BANK_GROUPS, bank.bank_groups):
+            lanes = [d for d in group if known[d]]
             if len(lanes) < len(group):  # some of the group's lanes unknown: the known ones alone
-                played = model.bank_hits[:, :, lanes].any(axis=2)
+                played = bank.bank_hits[:, :, lanes].any(axis=2)
             if lanes:
-                likeness += _jaccard(played, parsed.cells[:, lanes].any(axis=1))
+                likeness += _jaccard(played, cells[:, lanes].any(axis=1))
     return np.argsort(-likeness, kind="stable")[:BANK_NEIGHBOURS]
 
 

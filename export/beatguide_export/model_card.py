@@ -80,9 +80,7 @@ def _bank_windows(meta: dict) -> str:
     if not tuned:
         return "random training windows"
     if tuned.get("bank") == "base":
-        return (
-            "the base model's random training windows (the producer's own codes came no closer to the held-out files)"
-        )
+        return "of the base model's random training windows (the producer's own codes came no closer to the held-out files)"
     return "of the producer's windows"
 
 

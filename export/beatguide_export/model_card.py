@@ -77,7 +77,7 @@ def _t2d_label(key: str) -> str:
 def _bank_windows(meta: dict) -> str:
     """Whose windows a model's latent bank holds."""
     tuned = meta.get("training", {}).get("finetune")
-    if not tuned:
+    if tuned is None:
         return "random training windows"
     if tuned.get("bank") == "base":
         return "of the base model's random training windows (the producer's own codes came no closer to the held-out files)"

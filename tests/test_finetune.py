@@ -81,6 +81,8 @@ def test_finetune_end_to_end(tiny_models, home, loops_folder, capsys):
     assert meta["prior"] == "prior.npz" and (folder / "prior.npz").is_file()  # the base's fitted prior ships along
     card = (folder / "MODEL_CARD.md").read_text()
     assert "the base model's training windows' codes" in card
+    whose = "24 of the producer's windows" if f["bank"] == "yours" else "64 of the base model's random training windows"
+    assert f"posterior means of {whose}" in card
     assert "Fine-tuned from `agvae2`" in card and "24 2-bar windows" in card and "| before (base model) |" in card
     assert "secret" not in card + json.dumps(meta) and "my loops" not in card + json.dumps(meta)  # no file names
     assert not [p for p in home.iterdir() if p.name.startswith(".")]  # no leftovers of the export

@@ -232,28 +232,39 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
         assert meta["training"]["best_epoch"] == 0 or any(
             not np.array_equal(base[k], tuned[k]) for k in base.files if k.startswith("decoder.")
         )
-    b, a = f["before"], f["after"]  # the best weights are kept (the base's if no round beat them)
+    b, a = f["start"], f["after"]  # the best weights are kept (the base's if no round beat them)
     assert a["offset_w"] + a["velocity_w"] <= b["offset_w"] + b["velocity_w"] and a["hit_f1"] >= b["hit_f1"] - 0.02
+    assert set(f["before"]) == set(a)  # the base with its own bank, as a producer hears it
 
 
 @pytest.mark.parametrize("closer", [True, False])
 def test_bank_of_your_codes_only_if_closer(tiny_models, loops_folder, monkeypatch, closer):
-    """Rounds are chosen humanizing with your training windows' codes where those come at least as close
-    to your held-out playing as the base's bank does; else with the base's bank, which then ships."""
+    """Your windows' codes become the bank where, every file held out in turn, the held-out scores
+    humanized with the other files' codes come at least as close to your playing as with the base's
+    bank; else the base's bank is used and ships. Rounds are chosen with the training windows' codes."""
     tiny, _ = tiny_models
     base = ft.load_base("agvae2", [tiny])
     data = ft.read_producer_data(loops_folder, "gm")
     split = ft.Split.of(data, ft.VALIDATION_SHARE, 0)
-    before = {"offset_w": 0.2, "velocity_w": 0.1, "hit_f1": 0.9}
-    tried = {"offset_w": 0.15 if closer else 0.25, "velocity_w": 0.1, "hit_f1": 0.9}
+    base_numbers = {"offset_w": 0.2, "velocity_w": 0.1, "hit_f1": 0.9}
+    yours_numbers = {"offset_w": 0.15 if closer else 0.25, "velocity_w": 0.1, "hit_f1": 0.9}
     seen = []
-    monkeypatch.setattr(ft, "held_out_numbers", lambda m, v, seed, prior, bank=None: seen.append(bank) or tried)
-    bank, action = ft._choose_bank(base.model, base.bank, split.train, split.validation, before, base.prior, "kept", 0)
-    assert len(seen) == 1 and len(seen[0].z) == len(split.train)  # tried with the training windows' codes only
-    assert action == ("yours" if closer else "base") and bank is (seen[0] if closer else base.bank)
+
+    def numbers(m, windows, seed, prior, bank=None):
+        seen.append((len(windows), bank))
+        return {**(base_numbers if bank is base.bank else yours_numbers), "windows": len(windows)}
+
+    monkeypatch.setattr(ft, "held_out_numbers", numbers)
+    bank, action = ft._choose_bank(base.model, base.bank, data, split, base.prior, "kept", 0)
+    files = len(np.unique(data.file_index))
+    assert len(seen) == 2 * files  # each file held out once, humanized with each bank
+    for held, own in seen[::2]:  # the held-out file's scores, the other files' codes
+        assert own is not base.bank and len(own.z) == len(data) - held
+    assert action == ("yours" if closer else "base")
+    assert bank is base.bank if not closer else len(bank.z) == len(split.train)
     # a folded prior moved the codes: the base's bank no longer fits, yours is taken untried
-    _, action = ft._choose_bank(base.model, base.bank, split.train, split.validation, before, None, "folded", 0)
-    assert action == "yours" and len(seen) == 1
+    _, action = ft._choose_bank(base.model, base.bank, data, split, None, "folded", 0)
+    assert action == "yours" and len(seen) == 2 * files
 
 
 def test_study_halves_and_goal():

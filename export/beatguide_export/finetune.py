@@ -59,6 +59,7 @@ FIT_PRIOR = "if-closer"  # move the prior toward your codes before training (_ch
 PRIOR_STRENGTH = 1.0  # how far a folded prior moves from the standard normal to your codes (groove_prior)
 FIT_PRIOR_CHOICES = ("no", "yes", "if-closer")  # never, always, if the held-out files come closer
 MAX_F1_DROP = 0.02  # a round only counts as better if the humanized hit F1 stays within this of the base's
+BANK_FOLDS = 5  # groups of files held out in turn to judge a bank of your codes (_choose_bank)
 
 
 @dataclass
@@ -400,6 +401,7 @@ def finetune_model(
         "seconds": round(time.perf_counter() - t0, 1),
         "batch_size": batch_size,
         "history": history,
+        "start": start,
     }
 
 
@@ -446,27 +448,46 @@ def _choose_prior(
 def _choose_bank(
     model: DrumVAE,
     base_bank: BankRows | None,
-    train_set: WindowSet,
-    val_set: WindowSet,
-    before: dict,
+    data: MidiWindows,
+    split: Split,
     prior: FittedPrior | None,
     prior_action: str,
     seed: int,
 ) -> tuple[BankRows, str]:
     """The latent bank the model humanizes with, its default source: the codes of your windows ("yours")
-    if humanizing the held-out scores with your training windows' codes comes at least as close to
-    your playing as the base does with its own bank (``before``; hit F1 within MAX_F1_DROP), else the
-    base's ("base"). Yours where the base has none or its prior was folded (its codes then moved).
-    Returns the bank of your *training* windows to choose rounds with (the shipped one holds every
-    window; the encoders are not trained, so the codes stay what they are now), or the base's."""
-    yours = BankRows.of(latent_bank(model, train_set, size=min(BANK_SIZE, len(train_set)), seed=seed))
+    if, with every file held out in turn (BANK_FOLDS groups of files; a single file: the split), the
+    held-out scores humanized with the other files' codes come at least as close to your playing as
+    with the base's bank (offset + velocity Wasserstein over all folds, hit F1 within MAX_F1_DROP),
+    else the base's ("base"). Yours where the base has none or its prior was folded (its codes then
+    moved). Returns the bank of your *training* windows to choose rounds with (the shipped one holds
+    every window; the encoders are not trained, so the codes stay what they are now), or the base's."""
+    yours = BankRows.of(latent_bank(model, split.train, size=min(BANK_SIZE, len(split.train)), seed=seed))
     if base_bank is None or prior_action == "folded":
         return yours, "yours"
-    tried = held_out_numbers(model, val_set, seed, prior, yours)
-    keep = distance(tried) <= distance(before) and tried["hit_f1"] >= before["hit_f1"] - MAX_F1_DROP
+    files = np.random.default_rng(seed).permutation(np.unique(data.file_index))
+    k = min(BANK_FOLDS, len(files))
+    if k == 1:
+        folds = [(split.train, split.validation)]
+    else:
+        held = [np.isin(data.file_index, files[f::k]) for f in range(k)]
+        folds = [(WindowSet(data.loops[~h]), WindowSet(data.loops[h])) for h in held]
+    sums = {"yours": Counter(), "base": Counter()}
+    for rest, fold in folds:
+        own = BankRows.of(latent_bank(model, rest, size=min(BANK_SIZE, len(rest)), seed=seed))
+        for name, bank in (("yours", own), ("base", base_bank)):
+            n = held_out_numbers(model, fold, seed, prior, bank)
+            sums[name].update(
+                {"distance": n["windows"] * distance(n), "hit_f1": n["windows"] * n["hit_f1"], "n": n["windows"]}
+            )
+    mean = {name: {key: c[key] / c["n"] for key in ("distance", "hit_f1")} for name, c in sums.items()}
+    keep = (
+        mean["yours"]["distance"] <= mean["base"]["distance"]
+        and mean["yours"]["hit_f1"] >= mean["base"]["hit_f1"] - MAX_F1_DROP
+    )
     print(
-        f"grooves from your own windows' codes instead of the base's bank: offset + velocity Wasserstein "
-        f"{distance(before):.3f} -> {distance(tried):.3f}, hit F1 {before['hit_f1']:.3f} -> {tried['hit_f1']:.3f}: "
+        f"grooves from your own windows' codes instead of the base's bank, {k} group{'s' if k > 1 else ''} of files "
+        f"held out in turn: offset + velocity Wasserstein {mean['base']['distance']:.3f} -> "
+        f"{mean['yours']['distance']:.3f}, hit F1 {mean['base']['hit_f1']:.3f} -> {mean['yours']['hit_f1']:.3f}: "
         + ("kept" if keep else "not kept")
     )
     return (yours, "yours") if keep else (base_bank, "base")
@@ -597,7 +618,7 @@ def finetune(
     before = held_out_numbers(model, val_set, seed, start.prior, start.bank)  # the base as it humanizes by default
     fitted = before if start.bank is None else held_out_numbers(model, val_set, seed, start.prior)
     prior, prior_action = _choose_prior(model, start.prior, train_set, val_set, fitted, seed, fit_prior, prior_strength)
-    bank, bank_action = _choose_bank(model, start.bank, train_set, val_set, before, prior, prior_action, seed)
+    bank, bank_action = _choose_bank(model, start.bank, data, split, prior, prior_action, seed)
     run = finetune_model(
         model,
         train_set,
@@ -750,6 +771,7 @@ def _summary(
             "steps": run["steps"],
             "stopped": run["stopped"],
             "before": before,
+            "start": run["start"],
             "after": after,
             "curve": [[h["round"], h["seconds"], round(distance(h), 4)] for h in run["history"]],  # round, s, distance
         },

@@ -238,7 +238,7 @@ def test_few_steps_improve_on_own_data(tiny_models, home, loops_folder):
 
 
 @pytest.mark.parametrize("closer", [True, False])
-def test_bank_of_your_codes_only_if_closer(tiny_models, loops_folder, monkeypatch, closer):
+def test_bank_of_your_codes_only_if_closer(tiny_models, loops_folder, monkeypatch, capsys, closer):
     """Your windows' codes become the bank where, every file held out in turn, the held-out scores
     humanized with the other files' codes come at least as close to your playing as with the base's
     bank; else the base's bank is used and ships. Rounds are chosen with the training windows' codes."""
@@ -261,6 +261,8 @@ def test_bank_of_your_codes_only_if_closer(tiny_models, loops_folder, monkeypatc
     for held, own in seen[::2]:  # the held-out file's scores, the other files' codes
         assert own is not base.bank and len(own.z) == len(data) - held
     assert action == ("yours" if closer else "base")
+    said = capsys.readouterr().out
+    assert f"{files} groups of files held out in turn" in said and ("not kept" not in said) is closer
     assert bank is base.bank if not closer else len(bank.z) == len(split.train)
     # a folded prior moved the codes: the base's bank no longer fits, yours is taken untried
     _, action = ft._choose_bank(base.model, base.bank, data, split, None, "folded", 0)

@@ -485,8 +485,9 @@ def _choose_bank(
         and mean["yours"]["hit_f1"] >= mean["base"]["hit_f1"] - MAX_F1_DROP
     )
     print(
-        f"grooves from your own windows' codes instead of the base's bank, {k} group{'s' if k > 1 else ''} of files "
-        f"held out in turn: offset + velocity Wasserstein {mean['base']['distance']:.3f} -> "
+        "grooves from your own windows' codes instead of the base's bank, "
+        + (f"{k} groups of files held out in turn" if k > 1 else "the file's last bars held out")
+        + f": offset + velocity Wasserstein {mean['base']['distance']:.3f} -> "
         f"{mean['yours']['distance']:.3f}, hit F1 {mean['base']['hit_f1']:.3f} -> {mean['yours']['hit_f1']:.3f}: "
         + ("kept" if keep else "not kept")
     )

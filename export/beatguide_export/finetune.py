@@ -600,10 +600,11 @@ def finetune(
 ) -> dict:
     """Fine-tune model ``base`` on the drum MIDI files under folder ``midi`` (or a list of files) and
     export the result as ``out_root/name`` (default: the per-user models folder). ``models``: more
-    folders to search for ``base``. The new model ships a bank of your windows' codes (its default
-    source: bare scores humanized with your grooves) and the base's fitted prior (``fit_prior``: adapted
-    to your codes when that comes closer to your held-out files); its rounds are chosen humanizing with
-    the codes of your training windows, as it will play, and reported against the base as a producer
+    folders to search for ``base``. The new model ships a bank, its default source: your windows'
+    codes (bare scores humanized with your grooves) where, file by file, they come at least as close to
+    your playing as the base's bank, else the base's (``_choose_bank``); and the base's fitted prior
+    (``fit_prior``: adapted to your codes when that comes closer to your held-out files). Its rounds are
+    chosen humanizing with that bank, as it will play, and reported against the base as a producer
     hears it (its own bank). Nothing is written unless it succeeds. Returns the new model.json."""
     _check_options(minutes, fit_prior, input_map)
     dirs = model_dirs(models)

@@ -19,11 +19,12 @@ from unittest import mock
 
 import numpy as np
 
+from bank_match import GOAL_DRUMS, _pct
 from beatguide import engine as engine_module
 from beatguide import gestures
 from beatguide.drums import CLASSES
 from beatguide.engine import BANK_NEIGHBOURS, Engine
-from beatguide.evaluate import metrics, realism
+from beatguide.evaluate import metrics
 from beatguide.evaluate.experiments import humanize
 from beatguide.evaluate.realism import structure, two_sample_auc
 from beatguide.gmd import load_split
@@ -32,7 +33,6 @@ from beatguide.registry import AGVAE2, SCORE_SIDE
 from lab_cli import at_least_one, study_args, study_parser
 
 NEAREST = (16, 8, 4, 2)  # K: rows drawn from, of the rhythm's BANK_NEIGHBOURS
-GOAL_DRUMS = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 
 
 def score_side(model) -> np.ndarray:
@@ -64,15 +64,14 @@ def row(label, engine, name, real, files, seed, windows) -> str:
     gen = humanize(engine, name, real, 1, seed)[:, 0]
     auc, sd = two_sample_auc(real, gen, files, files, seed=seed)
     st, sr = structure(gen), structure(real)
-    pct = lambda x, r: f"{x / r - 1:+.0%}" if r > 0 else "—"  # noqa: E731
-    within = " / ".join(pct(st["within"]["velocity"][d], sr["within"]["velocity"][d]) for d in GOAL_DRUMS)
+    within = " / ".join(_pct(st["within"]["velocity"][d], sr["within"]["velocity"][d]) for d in GOAL_DRUMS)
     gaps = np.array(st["mean"]) - np.array(sr["mean"])
     worst = int(np.nanargmax(np.abs(gaps)))
     few = real[:windows]
     five = humanize(engine, name, few, 5, seed)
     div = metrics.mean_and_se([metrics.offset_diversity(g, s) for g, s in zip(five, gestures.score(few))])
     return (
-        f"| {label} | {auc:.3f} ± {sd:.3f} | {within} | {pct(st['level_between'], sr['level_between'])} | "
+        f"| {label} | {auc:.3f} ± {sd:.3f} | {within} | {_pct(st['level_between'], sr['level_between'])} | "
         f"{CLASSES[worst]} {gaps[worst]:+.3f} | {div[0]:.3f} ± {div[1]:.3f} |"
     )
 

@@ -17,10 +17,9 @@ from torch.nn import functional as F
 
 from beatguide import registry
 from beatguide.drums import N_CLASSES as N_DRUMS
-from beatguide.grid import STEPS, WIDTH
+from beatguide.grid import MIN_VELOCITY, STEPS, WIDTH
 from beatguide.registry import Latent
 
-MIN_VELOCITY = 1 / 127  # a sampled hit's velocity stays audible
 VELOCITY_REACH = 0.25  # censored values: how far velocity locations may pass the ends
 MIN_SCALE = 0.02  # of the logistic value distributions: 2.5 MIDI velocity steps, 1 % of a step in time
 

@@ -13,10 +13,9 @@ import math
 import numpy as np
 
 from .errors import InputError
-from .grid import HITS, OFFSETS, VELOCITIES
+from .grid import HITS, MIN_VELOCITY, OFFSETS, VELOCITIES
 
 MIN, FULL, MAX = 0.0, 100.0, 150.0  # percent
-MIN_VELOCITY = 1 / 127
 
 
 def check(amount, name: str) -> float:

@@ -79,15 +79,10 @@ class Feel:
     def independent(self) -> bool:
         return not any(self.loop + self.drum + self.bar) and self.spread == (1.0, 1.0)
 
-    def apply(self, uniforms: np.ndarray, seed: int, total: int, shared: tuple[int, int] | None = None) -> np.ndarray:
-        """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
-        row k's draws are the same whatever n (each stream is drawn for ``total`` rows, then cut).
-        ``shared`` (seed, row): take the loop and drum components of that seed's draws from that row
-        on, so the windows of a phrase keep one loop-level feel. Uniforms of hits-only decoders
-        (width 9), or under independent draws, are returned as given."""
-        if uniforms.shape[-1] != 3 * N_CLASSES or self.independent:
-            return uniforms
-        n, steps = uniforms.shape[:2]
+    def normals(self, seed: int, total: int, n: int, steps: int, shared: tuple[int, int] | None = None):
+        """The standard normal draws behind :meth:`apply`, (n, steps, 2, 9) each: the part shared
+        within the loop (loop, drum and bar components, weighted by their shares) and the note's own
+        (weighted by what the shares leave); their sum is standard normal."""
         rng = np.random.default_rng([seed, FEEL_STREAM])
         loop = rng.standard_normal((total, 1, 2, 1))[:n]
         drum = rng.standard_normal((total, 1, 2, N_CLASSES))[:n]
@@ -99,8 +94,19 @@ class Feel:
         bar = np.tile(rng.standard_normal((total, steps // BARS, 2, N_CLASSES)), (1, BARS, 1, 1))[:n]
         note = rng.standard_normal((total, steps, 2, N_CLASSES))[:n]
         a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))
-        g = np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar + np.sqrt(1 - a - b - c) * note
-        u = normal_cdf(g).reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
+        return np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar, np.sqrt(1 - a - b - c) * note
+
+    def apply(self, uniforms: np.ndarray, seed: int, total: int, shared: tuple[int, int] | None = None) -> np.ndarray:
+        """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
+        row k's draws are the same whatever n (each stream is drawn for ``total`` rows, then cut).
+        ``shared`` (seed, row): take the loop and drum components of that seed's draws from that row
+        on, so the windows of a phrase keep one loop-level feel. Uniforms of hits-only decoders
+        (width 9), or under independent draws, are returned as given."""
+        if uniforms.shape[-1] != 3 * N_CLASSES or self.independent:
+            return uniforms
+        n, steps = uniforms.shape[:2]
+        common, note = self.normals(seed, total, n, steps, shared)
+        u = normal_cdf(common + note).reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
         if self.spread != (1.0, 1.0):  # logistic noise scaled: logit(u') = spread * logit(u)
             scale = np.repeat(np.array(self.spread), N_CLASSES)  # velocity columns, then offset columns
             u = 1.0 / (1.0 + np.exp(-scale * np.log(u / (1 - u))))

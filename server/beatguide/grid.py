@@ -23,6 +23,7 @@ STEP_BEATS = 1.0 / STEPS_PER_BEAT
 WIDTH = 3 * N_CLASSES  # 27
 HITS, VELOCITIES, OFFSETS = (slice(k * N_CLASSES, (k + 1) * N_CLASSES) for k in range(3))
 TOP_VELOCITY = 1 - 0.5 / 127  # a velocity column this high was played at 127, the top
+MIN_VELOCITY = 1 / 127  # a played hit's lowest velocity: MIDI velocity 1, still audible
 MIN_BPM, MAX_BPM = 20.0, 400.0
 NOTE_BEATS = 0.25  # written note length: a 16th, what a drum clip shows well
 

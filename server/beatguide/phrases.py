@@ -30,7 +30,7 @@ from .drums import N_CLASSES
 from .engine import Engine, Request, Result, derive_seed
 from .errors import DataError, InputError, ModelError, OutputError
 from .fills import BAR_STEPS, FillBank, build_bank, fill_bars, half_changes, phrase_windows
-from .grid import HITS, VELOCITIES
+from .grid import HITS, MIN_VELOCITY, VELOCITIES
 from .registry import SCORE_SIDE
 from .vocabulary import MAX_VARIATIONS
 
@@ -192,9 +192,9 @@ def _level(window: np.ndarray, first: np.ndarray) -> np.ndarray:
     for _ in range(LEVEL_PASSES):
         gap = (amounts.mean_level(first) - amounts.mean_level(out))[:, None, None]
         vel = out[:, :, VELOCITIES]
-        free = hits & np.where(gap > 0, vel < 1.0, vel > amounts.MIN_VELOCITY)  # notes that can move that way
+        free = hits & np.where(gap > 0, vel < 1.0, vel > MIN_VELOCITY)  # notes that can move that way
         shift = gap * hits.sum(axis=(1, 2), keepdims=True) / np.maximum(free.sum(axis=(1, 2), keepdims=True), 1)
-        out[:, :, VELOCITIES] = np.where(free, np.clip(vel + shift, amounts.MIN_VELOCITY, 1.0), vel)
+        out[:, :, VELOCITIES] = np.where(free, np.clip(vel + shift, MIN_VELOCITY, 1.0), vel)
     return out
 
 

@@ -72,6 +72,28 @@ def test_meta_round_trip_and_bad_shares():
         Feel(spread=-1.0)
 
 
+def test_scatter_keeps_uniforms_uniform_and_makes_some_loops_tight_and_some_loose():
+    f = Feel((0.2, 0.2), (0.2, 0.2), (0.0, 0.0), scatter=(0.8, 0.8))
+    u = np.concatenate([f.apply(_uniforms(), s, 8) for s in range(100)])[..., 9:]
+    assert np.allclose(np.histogram(u, bins=10, range=(0, 1))[0] / u.size, 0.1, atol=0.01)
+    plain = np.concatenate([Feel(f.loop, f.drum, f.bar).apply(_uniforms(), s, 8) for s in range(100)])[..., 9:]
+    sd_mixed, sd_plain = (np.std(norm.ppf(x), axis=1) for x in (u, plain))  # per (loop, drum and kind)
+    assert np.std(sd_mixed) > 2 * np.std(sd_plain)
+    assert not Feel(scatter=(0.5, 0.0)).independent
+    assert Feel.from_meta(f.to_meta()) == f
+    assert Feel.from_meta({k: v for k, v in f.to_meta().items() if k != "scatter"}).scatter == (0.0, 0.0)
+    with pytest.raises(ValueError):
+        Feel(scatter=(-0.1, 0.0))
+
+
+def test_a_phrase_keeps_its_first_windows_scales():
+    f = Feel((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), scatter=(1.0, 1.0))
+    a = f.apply(_uniforms(1), 5, 8, shared=(3, 0))
+    b = f.apply(_uniforms(1), 9, 8, shared=(3, 0))
+    sd = [np.std(norm.ppf(x[0, :, 9:]), axis=0) for x in (a, b)]  # per column: the (loop, drum) scale
+    assert np.corrcoef(sd[0], sd[1])[0, 1] > 0.6
+
+
 def test_engine_draws_values_with_the_models_feel(tmp_path):
     torch = pytest.importorskip("torch")
     from beatguide_export.models import build

@@ -12,7 +12,12 @@
    ratios); the noise's spread (velocity and offset apart) matching the within-loop SD alone, with
    independent draws (the simpler alternative) and with the fitted copula (what sharing alone leaves
    too wide within a loop).
-3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the one
+   Then the scale mixture (``Feel.scatter``) on the fitted copula, velocity and offset apart, matching
+   how much tighter some real loops are than others: the 10th, 50th and 90th percentiles over loops of
+   each goal drum's within-loop SD. ``--keep-copula`` fits the scatter alone, on each model's copula
+   as shipped.
+3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the
+   copula with its scale mixture (``--keep-copula``: the shipped feel and it with the mixture), the one
    the two-sample classifier tells from real playing worst (lowest AUC), of those whose between-loop SD
    of the loop's level is within the goal (15 % of real), where any is. ``--write`` stores it in
    model.json.
@@ -21,6 +26,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -40,6 +46,8 @@ MAX_SHARE = 0.9  # the shares' sum: the default bound of the search (--max-share
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 KINDS = ("velocity", "offset")
 INDEPENDENT = Feel()  # every note drawn on its own
+SCATTER_GRID = np.round(np.arange(0.0, 1.2 + 1e-9, 0.2), 4)
+QUANTILES = (10, 50, 90)  # of a goal drum's within-loop SD over loops, which the scatter matches
 
 
 def targets(st: dict, kind: str) -> np.ndarray:
@@ -102,6 +110,28 @@ def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, sha
     return with_spread((velocity, offset))
 
 
+def spread_quantiles(loops: np.ndarray, kind: str) -> np.ndarray:
+    """(goal drums, QUANTILES): percentiles over loops of each goal drum's within-loop SD of ``kind``,
+    how much tighter some loops are than others (at least 0.001, so a ratio stays finite)."""
+    sd = realism.within_sd(loops, kind)[:, GOAL]
+    return np.maximum([np.nanpercentile(sd[:, i], QUANTILES) for i in range(len(GOAL))], 1e-3)
+
+
+def fit_scatter(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, shares: Feel = INDEPENDENT) -> Feel:
+    """``shares`` with the scale mixture's scatter, velocity then offset (each draws from its own
+    uniforms), on SCATTER_GRID, matching ``loops``' (real training windows) spread_quantiles (squared
+    log ratios)."""
+    real = {k: spread_quantiles(loops, k) for k in KINDS}
+
+    def loss(scatter: tuple[float, float], kind: str) -> float:
+        gen = _generate(engine, model, loops, dataclasses.replace(shares, scatter=scatter), seed)
+        return float((np.log(spread_quantiles(gen, kind) / real[kind]) ** 2).sum())
+
+    velocity = float(min(SCATTER_GRID, key=lambda v: loss((float(v), 0.0), "velocity")))
+    offset = float(min(SCATTER_GRID, key=lambda o: loss((velocity, float(o)), "offset")))
+    return dataclasses.replace(shares, scatter=(velocity, offset))
+
+
 def drawing_models(engine: Engine) -> list[str]:
     """The loaded models whose value head draws velocities and offsets (a feel applies to them alone)."""
     return [name for name, m in engine.models.items() if m.meta.get("config", {}).get("values") == "logistic"]
@@ -147,9 +177,9 @@ def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, file
 
 
 def describe(f: Feel) -> str:
-    """A feel in words: velocity / offset shares, and the spread."""
+    """A feel in words: velocity / offset shares, the spread and the scatter."""
     shares = ", ".join(f"{s} {a:.2f} / {b:.2f}" for s, (a, b) in zip(SHARES, (f.loop, f.drum, f.bar)))
-    return f"{shares}; spread {f.spread[0]:.2f} / {f.spread[1]:.2f}"
+    return f"{shares}; spread {f.spread[0]:.2f} / {f.spread[1]:.2f}; scatter {f.scatter[0]:.1f} / {f.scatter[1]:.1f}"
 
 
 def _fmt_structure(st: dict) -> list[str]:
@@ -198,6 +228,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--fit-windows", type=int, default=1500, help="random training windows the fit generates")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--keep-copula", action="store_true", help="fit the scatter alone, on each model's copula as shipped"
+    )
     ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
     args = ap.parse_args(argv)
     gmd = _gmd(args.gmd)
@@ -216,13 +249,21 @@ def main(argv=None) -> int:
     print("## Fit (train) and selection (validation)\n")
     rows = []
     for model in args.model or drawing_models(engine):
-        copula = fit_copula(engine, model, fit_loops, args.seed, args.max_share)
-        candidates = {
-            "independent": INDEPENDENT,
-            "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
-            "copula": copula,
-            "copula, spread scaled": fit_spread(engine, model, fit_loops, args.seed, copula),
-        }
+        if args.keep_copula:
+            shipped = engine.models[model].feel
+            candidates = {
+                "shipped": shipped,
+                "shipped, scale mixture": fit_scatter(engine, model, fit_loops, args.seed, shipped),
+            }
+        else:
+            copula = fit_copula(engine, model, fit_loops, args.seed, args.max_share)
+            candidates = {
+                "independent": INDEPENDENT,
+                "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
+                "copula": copula,
+                "copula, spread scaled": fit_spread(engine, model, fit_loops, args.seed, copula),
+                "copula, scale mixture": fit_scatter(engine, model, fit_loops, args.seed, copula),
+            }
         result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
         for name, (f, auc, sd, st) in result.items():
             mark = " (selected)" if name == best else ""

@@ -9,7 +9,9 @@ common to the whole loop, D to one drum in the loop, P to one drum's cell at the
 bars (what a drummer repeats bar to bar) and E the note's own. Each uniform stays uniform, so every
 note's distribution is the one the model learned; only the draws' dependence within a loop changes.
 ``spread`` scales the noise itself, velocity and offset apart (1: as trained, 0: every value at its
-location).
+location). ``scatter`` makes the note's own part a scale mixture: scaled per (loop, drum) by
+exp(sigma x - sigma^2), x standard normal, so a drum is tighter in some loops than in others, as a
+drummer is (docs/ablation.md, "Where the realism gap lies"); each uniform still stays uniform.
 
 The shares (velocity, offset) are fitted on the training split (``beatguide_export.feel_fit``) and
 shipped in model.json under "feel"; a model without them draws every note on its own.
@@ -26,7 +28,10 @@ from .drums import N_CLASSES
 from .grid import BARS
 
 FEEL_STREAM = 3  # random stream of the shared components, beside the seed's own uniforms (engine.derive_seed: 1, 2)
+SCATTER_STREAM = 4  # random stream of the scale mixture's per (loop, drum) scales
 SHARES = ("loop", "drum", "bar")
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(24)  # E[f(x)], x ~ N(0, 1): Gauss-Hermite nodes, weights
+_GH_W = _GH_W / _GH_W.sum()
 # erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7): vectorized, where math.erf per
 # element took as long as the models themselves.
 _P = 0.3275911
@@ -47,12 +52,14 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
 class Feel:
     """Shares of each value draw's variance common to the loop (``loop``), to one drum in the loop
     (``drum``) and to one drum's step in both bars (``bar``), per kind (velocity, offset); the rest is
-    the note's own. ``spread`` scales the noise (velocity, offset)."""
+    the note's own. ``spread`` scales the noise (velocity, offset); ``scatter`` (velocity, offset): the
+    spread of the note's own part's scale between (loop, drum) pairs, 0 for none."""
 
     loop: tuple[float, float] = (0.0, 0.0)
     drum: tuple[float, float] = (0.0, 0.0)
     bar: tuple[float, float] = (0.0, 0.0)
     spread: tuple[float, float] = (1.0, 1.0)  # one number: the same for velocity and offset
+    scatter: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self):
         if not isinstance(self.spread, tuple):
@@ -62,6 +69,8 @@ class Feel:
                 raise ValueError(f"feel shares must be >= 0 and sum below 1, got {self.to_meta()}")
         if not min(self.spread) >= 0:
             raise ValueError(f"feel spread must be >= 0, got {self.spread}")
+        if not min(self.scatter) >= 0:
+            raise ValueError(f"feel scatter must be >= 0, got {self.scatter}")
 
     @classmethod
     def from_meta(cls, meta: dict | None) -> Feel:
@@ -70,14 +79,19 @@ class Feel:
             return cls()
         spread = meta.get("spread", 1.0)
         spread = tuple(float(x) for x in spread) if isinstance(spread, list) else float(spread)
-        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), spread)
+        scatter = tuple(float(x) for x in meta.get("scatter", (0.0, 0.0)))
+        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), spread, scatter)
 
     def to_meta(self) -> dict:
-        return {**{k: list(getattr(self, k)) for k in SHARES}, "spread": list(self.spread)}
+        return {
+            **{k: list(getattr(self, k)) for k in SHARES},
+            "spread": list(self.spread),
+            "scatter": list(self.scatter),
+        }
 
     @property
     def independent(self) -> bool:
-        return not any(self.loop + self.drum + self.bar) and self.spread == (1.0, 1.0)
+        return not any(self.loop + self.drum + self.bar + self.scatter) and self.spread == (1.0, 1.0)
 
     def normals(self, seed: int, total: int, n: int, steps: int, shared: tuple[int, int] | None = None):
         """The standard normal draws behind :meth:`apply`, (n, steps, 2, 9) each: the part shared
@@ -96,6 +110,23 @@ class Feel:
         a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))
         return np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar, np.sqrt(1 - a - b - c) * note
 
+    def _mixed(self, common, note, seed: int, total: int, shared) -> np.ndarray:
+        """Uniforms of the scale mixture: the note's own part scaled per (loop, drum), then the mixture's
+        own distribution function (by Gauss-Hermite quadrature over the scale)."""
+        n = len(common)
+        if shared is None:
+            x = np.random.default_rng([seed, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[:n]
+        else:  # a phrase's windows keep the first window's scales, like its loop and drum components
+            first, row = shared
+            x = np.random.default_rng([first, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
+        sigma = np.array(self.scatter)[:, None]
+        g = common + note * np.exp(sigma * x - sigma**2)
+        held = np.array([sum(s) for s in zip(self.loop, self.drum, self.bar)])[:, None]  # the shared variance
+        u = np.zeros_like(g)
+        for xq, wq in zip(_GH_X, _GH_W):
+            u += wq * normal_cdf(g / np.sqrt(held + (1 - held) * np.exp(2 * sigma * xq - 2 * sigma**2)))
+        return u
+
     def apply(self, uniforms: np.ndarray, seed: int, total: int, shared: tuple[int, int] | None = None) -> np.ndarray:
         """``uniforms`` (n, 32, 27) with the value columns (9-26) redrawn with this feel from ``seed``;
         row k's draws are the same whatever n (each stream is drawn for ``total`` rows, then cut).
@@ -106,7 +137,8 @@ class Feel:
             return uniforms
         n, steps = uniforms.shape[:2]
         common, note = self.normals(seed, total, n, steps, shared)
-        u = normal_cdf(common + note).reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
+        u = self._mixed(common, note, seed, total, shared) if any(self.scatter) else normal_cdf(common + note)
+        u = u.reshape(n, steps, 2 * N_CLASSES).clip(1e-6, 1 - 1e-6)
         if self.spread != (1.0, 1.0):  # logistic noise scaled: logit(u') = spread * logit(u)
             scale = np.repeat(np.array(self.spread), N_CLASSES)  # velocity columns, then offset columns
             u = 1.0 / (1.0 + np.exp(-scale * np.log(u / (1 - u))))

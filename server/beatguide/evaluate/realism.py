@@ -60,6 +60,14 @@ def _bar_repeat(values: np.ndarray, hits: np.ndarray) -> np.ndarray:
     return np.where(n > 0, np.where(both, diff, 0).sum(axis=(1, 2)) / np.maximum(n, 1), np.nan)
 
 
+def within_sd(loops: np.ndarray, kind: str) -> np.ndarray:
+    """(N, 9): each drum's SD of velocity or offset (``kind``) inside each loop; NaN where it plays
+    fewer than two hits."""
+    x = np.asarray(loops, np.float64).reshape(-1, STEPS, 3 * N_CLASSES)
+    cols = VELOCITIES if kind == "velocity" else OFFSETS
+    return _masked(x[:, :, cols], x[:, :, HITS] > 0.5, 1, min_count=2)[1]
+
+
 FEATURE_GROUPS = ("hits", "velocity", "offset")
 
 

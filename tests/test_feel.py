@@ -1,6 +1,7 @@
 """The feel: value draws shared within a loop by a Gaussian copula, each draw's distribution kept."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,6 +144,32 @@ def test_fit_moves_the_shares_toward_real_structure(tmp_path):
     assert (spread.loop, spread.drum, spread.bar) == (f.loop, f.drum, f.bar) and len(spread.spread) == 2
 
 
+def test_scatter_fit_matches_how_much_tighter_some_loops_are(monkeypatch):
+    """feel_fit.fit_scatter: the grid value whose loops' spread of within-loop SDs (10th, 50th and
+    90th percentiles) comes closest to real, velocity and offset apart, on the given copula."""
+    pytest.importorskip("torch")
+    from beatguide_export import feel_fit
+
+    rng = np.random.default_rng(0)
+
+    def loops(scale_spread):  # within-loop SD per loop: 0.1 * exp(scale_spread * x)
+        x = np.zeros((300, 32, 27), np.float32)
+        x[:, ::2, [0, 1, 2, 8]] = 1
+        sd = 0.1 * np.exp(scale_spread * rng.standard_normal((300, 1, 4)))
+        x[:, ::2, [9, 10, 11, 17]] = 0.5 + sd * rng.standard_normal((300, 16, 4))
+        x[:, ::2, [18, 19, 20, 26]] = sd * rng.standard_normal((300, 16, 4))
+        return x
+
+    real = loops(0.6)
+    monkeypatch.setattr(feel_fit, "_generate", lambda engine, model, x, f, seed: loops(f.scatter[0]))
+    copula = Feel((0.3, 0.0), (0.2, 0.0), (0.1, 0.0))
+    f = feel_fit.fit_scatter(None, "m", real, shares=copula)
+    assert f.scatter[0] == pytest.approx(0.6) and (f.loop, f.drum, f.bar) == (copula.loop, copula.drum, copula.bar)
+    q = feel_fit.spread_profile(real, "velocity")
+    assert q.shape == (4, 4) and (q[:, 0] < q[:, 1]).all() and (q[:, 1] < q[:, 2]).all()
+    assert ((q[:, 3] > q[:, 0]) & (q[:, 3] < q[:, 2])).all()  # the mean lies inside
+
+
 def test_selection_keeps_the_between_loop_level_within_the_goal(monkeypatch):
     """feel_fit.select: the lowest AUC among the feels whose loops keep the between-loop SD of their
     level within 15 % of real; where none does, the lowest AUC of all."""
@@ -192,3 +219,36 @@ def test_normal_cdf_agrees_with_the_error_function():
     exact = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
     np.testing.assert_allclose(normal_cdf(x), exact, atol=1e-7, rtol=0)
     np.testing.assert_allclose(normal_cdf(x.reshape(3, 667)), exact.reshape(3, 667), atol=1e-7, rtol=0)
+
+
+def test_the_model_card_names_the_scatter_where_a_feel_has_one(tmp_path):
+    pytest.importorskip("torch")
+    from beatguide_export.model_card import write_card
+
+    meta = json.loads((Path(__file__).resolve().parent.parent / "models" / "agvae2" / "model.json").read_text())
+    for scatter, said in (((1.2, 0.6), True), ((0.0, 0.0), False)):
+        meta["feel"] = Feel((0.3, 0.1), (0.3, 0.0), (0.3, 0.1), scatter=scatter).to_meta()
+        text = write_card(tmp_path, meta).read_text()
+        assert ("scatter 1.20 / 0.60" in text) == said and "each note's own" in text
+
+
+def test_selection_prefers_feels_meeting_both_structure_goals(monkeypatch):
+    """A feel that keeps the loop's level but narrows a goal drum's spread within the loop beyond 15 %
+    loses to one meeting both goals, even at a lower AUC."""
+    pytest.importorskip("torch")
+    from beatguide_export import feel_fit
+
+    rng = np.random.default_rng(1)
+    real = np.zeros((60, 32, 27), np.float32)
+    goal_drums = [0, 1, 2, 8]  # kick, snare, closed hi-hat, ride
+    real[:, ::2, goal_drums] = 1
+    level = rng.uniform(0.3, 0.8, (60, 1, 1))
+    real[:, ::2, [9 + d for d in goal_drums]] = level + rng.normal(0, 0.1, (60, 16, 4))
+    tight = real.copy()
+    tight[:, ::2, [9 + d for d in goal_drums]] = level + rng.normal(0, 0.05, (60, 16, 4))  # half the spread
+    made = {"tight": tight, "real-like": real}
+    monkeypatch.setattr(feel_fit, "_generate", lambda engine, model, loops, f, seed: made[f])
+    auc = {id(tight): 0.6, id(real): 0.7}
+    monkeypatch.setattr(feel_fit.realism, "two_sample_auc", lambda a, gen, *args, **kw: (auc[id(gen)], 0.01))
+    rows, best = feel_fit.select(None, "m", {"tight": "tight", "real-like": "real-like"}, real, np.arange(60))
+    assert best == "real-like"

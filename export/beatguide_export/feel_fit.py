@@ -14,12 +14,13 @@
    too wide within a loop).
    Then the scale mixture (``Feel.scatter``) on the fitted copula, velocity and offset apart, matching
    how much tighter some real loops are than others: the 10th, 50th and 90th percentiles over loops of
-   each goal drum's within-loop SD. ``--keep-copula`` fits the scatter alone, on each model's copula
+   each goal drum's within-loop SD, and its mean. ``--keep-copula`` fits the scatter alone, on each model's copula
    as shipped.
 3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the
    copula with its scale mixture (``--keep-copula``: the shipped feel and it with the mixture), the one
-   the two-sample classifier tells from real playing worst (lowest AUC), of those whose between-loop SD
-   of the loop's level is within the goal (15 % of real), where any is. ``--write`` stores it in
+   the two-sample classifier tells from real playing worst (lowest AUC), of those meeting the structure
+   goals (each goal drum's within-loop velocity SD and the between-loop SD of the loop's level within
+   15 % of real), where any does; else of those keeping the loop's level within its goal. ``--write`` stores it in
    model.json.
 """
 
@@ -46,7 +47,7 @@ MAX_SHARE = 0.9  # the shares' sum: the default bound of the search (--max-share
 GOAL = [CLASSES.index(d) for d in realism.GOAL_DRUMS]
 KINDS = ("velocity", "offset")
 INDEPENDENT = Feel()  # every note drawn on its own
-SCATTER_GRID = np.round(np.arange(0.0, 1.2 + 1e-9, 0.2), 4)
+SCATTER_GRID = np.round(np.arange(0.0, 2.0 + 1e-9, 0.2), 4)
 QUANTILES = (10, 50, 90)  # of a goal drum's within-loop SD over loops, which the scatter matches
 
 
@@ -110,22 +111,24 @@ def fit_spread(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, sha
     return with_spread((velocity, offset))
 
 
-def spread_quantiles(loops: np.ndarray, kind: str) -> np.ndarray:
-    """(goal drums, QUANTILES): percentiles over loops of each goal drum's within-loop SD of ``kind``,
-    how much tighter some loops are than others (at least 0.001, so a ratio stays finite)."""
+def spread_profile(loops: np.ndarray, kind: str) -> np.ndarray:
+    """(goal drums, QUANTILES + mean): percentiles over loops of each goal drum's within-loop SD of
+    ``kind`` (how much tighter some loops are than others) and its mean (what the structure goal
+    measures); at least 0.001, so a ratio stays finite."""
     sd = realism.within_sd(loops, kind)[:, GOAL]
-    return np.maximum([np.nanpercentile(sd[:, i], QUANTILES) for i in range(len(GOAL))], 1e-3)
+    rows = [[*np.nanpercentile(sd[:, i], QUANTILES), np.nanmean(sd[:, i])] for i in range(len(GOAL))]
+    return np.maximum(rows, 1e-3)
 
 
 def fit_scatter(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, shares: Feel = INDEPENDENT) -> Feel:
     """``shares`` with the scale mixture's scatter, velocity then offset (each draws from its own
-    uniforms), on SCATTER_GRID, matching ``loops``' (real training windows) spread_quantiles (squared
+    uniforms), on SCATTER_GRID, matching ``loops``' (real training windows) spread_profile (squared
     log ratios)."""
-    real = {k: spread_quantiles(loops, k) for k in KINDS}
+    real = {k: spread_profile(loops, k) for k in KINDS}
 
     def loss(scatter: tuple[float, float], kind: str) -> float:
         gen = _generate(engine, model, loops, dataclasses.replace(shares, scatter=scatter), seed)
-        return float((np.log(spread_quantiles(gen, kind) / real[kind]) ** 2).sum())
+        return float((np.log(spread_profile(gen, kind) / real[kind]) ** 2).sum())
 
     velocity = float(min(SCATTER_GRID, key=lambda v: loss((float(v), 0.0), "velocity")))
     offset = float(min(SCATTER_GRID, key=lambda o: loss((velocity, float(o)), "offset")))
@@ -167,12 +170,18 @@ def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5,
 
 def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, files: np.ndarray, seed: int = 0):
     """{name: (feel, AUC mean, AUC SD, structure)} on validation, and the name with the lowest AUC among
-    those keeping the between-loop SD of the loop's level within the goal (all, where none does)."""
+    those meeting both structure goals (each goal drum's within-loop velocity SD and the between-loop
+    SD of the loop's level within 15 % of real); where none does, among those keeping the loop's level
+    within its goal; where none does either, among all."""
     rows, real = {}, realism.structure(loops)
     for name, f in candidates.items():
         gen = _generate(engine, model, loops, f, seed)
         rows[name] = (f, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
-    keep = [n for n in rows if realism.level_within_goal(rows[n][3], real)] or list(rows)
+    keep = (
+        [n for n in rows if realism.structure_within_goals(rows[n][3], real)]
+        or [n for n in rows if realism.level_within_goal(rows[n][3], real)]
+        or list(rows)
+    )
     return rows, min(keep, key=lambda n: rows[n][1])
 
 

@@ -229,7 +229,13 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 "- Feel (`beatguide.feel`, fitted on the training split by `python -m beatguide_export.feel_fit "
                 "--write`): shares of each velocity / offset draw's variance common to the loop "
                 f"{_pair(meta['feel']['loop'])}, to one drum in the loop {_pair(meta['feel']['drum'])}, to one "
-                f"drum's step in both bars {_pair(meta['feel']['bar'])}; the rest is each note's own."
+                f"drum's step in both bars {_pair(meta['feel']['bar'])}; the rest is each note's own"
+                + (
+                    f", its scale drawn per (loop, drum) with scatter {_pair(meta['feel']['scatter'])} "
+                    "(some loops tighter than others, as a drummer's)."
+                    if any(meta["feel"].get("scatter", ()))
+                    else "."
+                )
             ]
             if meta.get("feel")
             else []

@@ -273,12 +273,24 @@ def level_within_goal(st: dict, real: dict) -> bool:
     return bool(abs(_change(st["level_between"], real["level_between"])) <= TOLERANCE)
 
 
+def within_changes(st: dict, real: dict) -> np.ndarray:
+    """Per goal drum (GOAL_DRUMS), the within-loop velocity SD of structure ``st`` relative to ``real``'s
+    (a / b - 1)."""
+    return np.array([_change(st["within"]["velocity"][c], real["within"]["velocity"][c])
+                     for c in map(CLASSES.index, GOAL_DRUMS)])  # fmt: skip
+
+
+def structure_within_goals(st: dict, real: dict) -> bool:
+    """Whether structure ``st`` meets both structure goals against ``real``'s: each goal drum's
+    within-loop velocity SD and the between-loop SD of the loop's level within TOLERANCE."""
+    return bool(np.all(np.abs(within_changes(st, real)) <= TOLERANCE)) and level_within_goal(st, real)
+
+
 def goals(result: dict, model: str) -> dict:
     """The realism goals of one model: {goal: (value, met)}."""
     st, real = result["structure"][model], result["structure"]["real"]
     auc = result["auc"][model]["all"][0]
-    within = np.array([_change(st["within"]["velocity"][c], real["within"]["velocity"][c])
-                       for c in map(CLASSES.index, GOAL_DRUMS)])  # fmt: skip
+    within = within_changes(st, real)
     level = _change(st["level_between"], real["level_between"])
     means = np.abs(np.array(st["mean"]) - np.array(real["mean"]))
     worst = int(np.nanargmax(means)) if np.isfinite(means).any() else None

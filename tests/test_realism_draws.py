@@ -71,3 +71,21 @@ def test_teacher_forced_pits_lie_in_the_unit_interval_where_played():
     assert ((pits[played] >= 0) & (pits[played] <= 1)).all()
     for x in (drawn, located):
         assert np.array_equal(x[..., :9], loops[..., :9]) and (x[..., 9:18][loops[..., :9] > 0.5] > 0).all()
+
+
+def test_script_prints_every_table(fake_gmd, tmp_path, capsys):
+    import torch
+
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    model = build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, free_bits=48.0, values="logistic")
+    hits = np.random.default_rng(0).random((16, 32, 9)) < 0.2
+    bank = {"z": torch.randn(16, model.z_size).numpy(), "steps": hits.any(axis=2), "hits": hits}
+    export_model(model, tmp_path / "agvae2", bank=bank)
+    assert rd.main(["--gmd", str(fake_gmd), "--models", str(tmp_path), "--donors", "2"]) == 0
+    out = capsys.readouterr().out
+    for label in ("| kick |", "| train | velocity |", "| validation | offset |", "teacher-forced draws",
+                  "the shipped copula", "scale mixture", "PIT field"):  # fmt: skip
+        assert label in out, label

@@ -238,7 +238,13 @@ def main(argv=None) -> int:
         ),
         f"the shipped copula, scale mixture (scatter {args.scatter})": dataclasses.replace(shipped, scatter=scatter),
         f"a train window's PIT field (one of the {args.donors} nearest in cells), the shipped copula elsewhere": DonorFields(
-            shipped.loop, shipped.drum, shipped.bar, shipped.spread, pit_train, donors, args.seed * len(real)
+            shipped.loop,
+            shipped.drum,
+            shipped.bar,
+            shipped.spread,
+            fields=pit_train,
+            donors=donors,
+            first=args.seed * len(real),
         ),
     }
     print(f"\nThe realism classifier, {len(real)} validation windows once each (AUC all ± SD | velocity | offset)\n")

@@ -43,6 +43,7 @@ from beatguide.grid import HITS, MIN_VELOCITY, TOP_VELOCITY
 from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
 from beatguide_export.data import WindowSet
+from beatguide_export.feel_fit import describe
 from beatguide_export.finetune import load_base
 from beatguide_export.models import DrumVAE, value_locations, value_scales
 
@@ -229,11 +230,11 @@ def main(argv=None) -> int:
     donors = nearest_cells(real[..., HITS] > 0.5, train.loops[..., HITS] > 0.5, args.donors, rng)
     feels = {
         "independent draws": Feel(),
-        f"the shipped copula ({shipped.to_meta()})": shipped,
-        f"copula from the train PITs' correlations ({copula_from(corr['train']).to_meta()})": copula_from(
+        f"the shipped copula ({describe(shipped)})": shipped,
+        f"copula from the train PITs' correlations ({describe(copula_from(corr['train']))})": copula_from(
             corr["train"]
         ),
-        f"copula from the validation PITs' correlations ({copula_from(corr['validation']).to_meta()})": copula_from(
+        f"copula from the validation PITs' correlations ({describe(copula_from(corr['validation']))})": copula_from(
             corr["validation"]
         ),
         f"the shipped copula, scale mixture (scatter {args.scatter})": dataclasses.replace(shipped, scatter=scatter),

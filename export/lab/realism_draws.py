@@ -159,7 +159,7 @@ def nearest_cells(query: np.ndarray, pool: np.ndarray, k: int, rng: np.random.Ge
     return top[np.arange(len(query)), rng.integers(0, k, len(query))]
 
 
-def _generate(engine: Engine, model: str, loops: np.ndarray, own: bool, first: int) -> np.ndarray:
+def humanize_once(engine: Engine, model: str, loops: np.ndarray, own: bool, first: int) -> np.ndarray:
     """Each window's score humanized once (request seed ``first + k``), with its own groove or not."""
     score = gestures.score(loops)
     groove = gestures.groove(loops) if own else [None] * len(loops)
@@ -167,7 +167,8 @@ def _generate(engine: Engine, model: str, loops: np.ndarray, own: bool, first: i
     return np.stack([r.loops[0] for r in run(engine, model, reqs, "humanize", progress=False)])
 
 
-def _auc_row(real: np.ndarray, other: np.ndarray, files: np.ndarray) -> str:
+def auc_cells(real: np.ndarray, other: np.ndarray, files: np.ndarray) -> str:
+    """The realism classifier's AUC, table cells: all features (± SD over folds), velocity, offset."""
     cells = []
     for groups in (FEATURE_GROUPS, ("velocity",), ("offset",)):
         auc, sd = two_sample_auc(real, other, files, files, groups=groups)
@@ -251,13 +252,13 @@ def main(argv=None) -> int:
     print(f"\nThe realism classifier, {len(real)} validation windows once each (AUC all ± SD | velocity | offset)\n")
     print("| values | groove | AUC all | velocity | offset |")
     print("|---|---|---|---|---|")
-    print(f"| teacher-forced draws | own | {_auc_row(real, tf_drawn, files)} |")
-    print(f"| teacher-forced locations | own | {_auc_row(real, tf_located, files)} |")
+    print(f"| teacher-forced draws | own | {auc_cells(real, tf_drawn, files)} |")
+    print(f"| teacher-forced locations | own | {auc_cells(real, tf_located, files)} |")
     for label, f in feels.items():
         with feel(engine, args.model, f):
             for own in (True, False):
-                gen = _generate(engine, args.model, real, own, args.seed * len(real))
-                print(f"| {label} | {'own' if own else 'default source'} | {_auc_row(real, gen, files)} |", flush=True)
+                gen = humanize_once(engine, args.model, real, own, args.seed * len(real))
+                print(f"| {label} | {'own' if own else 'default source'} | {auc_cells(real, gen, files)} |", flush=True)
     return 0
 
 

@@ -27,11 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from beatguide import gestures
 from beatguide.cli import GMD_ENV
-from beatguide.engine import Engine, Request
-from beatguide.evaluate.experiments import run
-from beatguide.evaluate.realism import FEATURE_GROUPS, two_sample_auc
+from beatguide.engine import Engine
 from beatguide.gmd import load_split
 from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
@@ -39,6 +36,7 @@ from beatguide_export.data import WindowSet, delete_lanes
 from beatguide_export.finetune import _export, load_base
 from beatguide_export.losses import total_loss
 from beatguide_export.models import DrumVAE
+from realism_draws import auc_cells, humanize_once
 
 VARIANTS = ("as trained", "same file")
 MIN_APART = 2  # bars between a window and its same-file partner: no shared bar
@@ -109,18 +107,9 @@ def refit(model: DrumVAE, train, partners: np.ndarray, variant: str, epochs: int
 
 
 def realism_row(engine: Engine, model: str, loops: np.ndarray, files: np.ndarray, seed: int) -> list[str]:
-    """AUC (all ± SD, velocity, offset) of each window humanized once with its own groove, then with
-    the default source."""
-    cells = []
-    for own in (True, False):
-        groove = gestures.groove(loops) if own else [None] * len(loops)
-        reqs = [Request(model, 1, 1.0, seed + k, score=s, groove=g)
-                for k, (s, g) in enumerate(zip(gestures.score(loops), groove))]  # fmt: skip
-        gen = np.stack([r.loops[0] for r in run(engine, model, reqs, "humanize", progress=False)])
-        for groups in (FEATURE_GROUPS, ("velocity",), ("offset",)):
-            auc, sd = two_sample_auc(loops, gen, files, files, groups=groups)
-            cells.append(f"{auc:.3f} ± {sd:.3f}" if groups == FEATURE_GROUPS else f"{auc:.3f}")
-    return cells
+    """AUC cells (all ± SD, velocity, offset) of each window humanized once with its own groove, then
+    with the default source."""
+    return [auc_cells(loops, humanize_once(engine, model, loops, own, seed), files) for own in (True, False)]
 
 
 def main(argv=None) -> int:

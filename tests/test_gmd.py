@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from beatguide.errors import DataError
-from beatguide.gmd import load_split
+from beatguide.gmd import PARTNER_BARS, load_split, same_file_partners
 from beatguide.grid import HITS
 
 
@@ -33,3 +33,12 @@ def test_validation_split_window_count(gmd_path, tmp_path_factory):
     w = load_split(gmd_path, "validation", progress=False)
     assert abs(len(w) - 2100) <= 0.05 * 2100
     assert w.loops[:, :, HITS].sum(axis=(1, 2)).min() > 0
+
+
+def test_partners_come_from_the_same_file_two_bars_away_or_are_the_window_itself():
+    files = np.array([0, 0, 0, 0, 1, 1, 2])
+    bars = np.array([0, 1, 2, 3, 0, 1, 0])
+    p = same_file_partners(files, bars, np.random.default_rng(0))
+    assert (files[p] == files).all()
+    assert all(abs(bars[p[i]] - bars[i]) >= PARTNER_BARS for i in range(4))
+    assert p[4] == 4 and p[5] == 5 and p[6] == 6  # files too short: no partner

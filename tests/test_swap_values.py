@@ -6,15 +6,7 @@ import pytest
 pytest.importorskip("torch")
 
 import swap_values  # noqa: E402
-
-
-def test_partners_come_from_the_same_file_two_bars_away_or_are_the_window_itself():
-    files = np.array([0, 0, 0, 0, 1, 1, 2])
-    bars = np.array([0, 1, 2, 3, 0, 1, 0])
-    p = swap_values.same_file_partners(files, bars, np.random.default_rng(0))
-    assert (files[p] == files).all()
-    assert all(abs(bars[p[i]] - bars[i]) >= swap_values.MIN_APART for i in range(4))
-    assert p[4] == 4 and p[5] == 5 and p[6] == 6  # files too short: no partner
+from beatguide.gmd import same_file_partners  # noqa: E402
 
 
 def test_the_study_trains_the_decoder_and_keeps_the_encoders():
@@ -42,7 +34,7 @@ def test_the_study_trains_the_decoder_and_keeps_the_encoders():
     loops[..., :9] = rng.random((12, 32, 9)) < 0.2
     loops[..., 9:18] = loops[..., :9] * rng.uniform(0.2, 1.0, (12, 32, 9))
     train = SimpleNamespace(loops=loops, file_index=np.repeat([0, 1], 6), start_bar=np.tile(np.arange(6), 2))
-    partners = swap_values.same_file_partners(train.file_index, train.start_bar, np.random.default_rng(0))
+    partners = same_file_partners(train.file_index, train.start_bar, np.random.default_rng(0))
     for variant in swap_values.VARIANTS:
         history = swap_values.refit(m, train, partners, variant, epochs=1, lr=1e-3, seed=0)
         assert len(history) == 1 and np.isfinite(history[0])

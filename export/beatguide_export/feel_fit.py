@@ -140,7 +140,7 @@ def drawing_models(engine: Engine) -> list[str]:
     return [name for name, m in engine.models.items() if m.meta.get("config", {}).get("values") == "logistic"]
 
 
-def _own(engine: Engine, model: str, x: np.ndarray, seed: int, samples: int) -> Request:
+def own_request(engine: Engine, model: str, x: np.ndarray, seed: int, samples: int) -> Request:
     """A request humanizing loop ``x``'s score with its own performance's groove (and accents)."""
     extra = {"accents": gestures.accents(x)} if "accents" in engine.capabilities(model)["gestures"] else {}
     return Request(model, samples, 1.0, seed, score=gestures.score(x), groove=gestures.groove(x), **extra)
@@ -158,7 +158,7 @@ def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5,
             with feel(engine, model, f):
                 for codes in ("own", "drawn"):
                     if codes == "own":
-                        reqs = [_own(engine, model, x, seed + i, samples) for i, x in enumerate(loops)]
+                        reqs = [own_request(engine, model, x, seed + i, samples) for i, x in enumerate(loops)]
                         gen = np.stack([r.loops for r in run(engine, model, reqs, f"own {model}")])
                     else:
                         gen = humanize(engine, model, loops, samples, seed)
@@ -212,7 +212,7 @@ STRUCTURE_HEADER = [
 ]
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
@@ -253,7 +253,7 @@ def main(argv=None) -> int:
     for model, per in diagnose(engine, val.loops, args.seed, models=args.model).items():
         for (codes, sampling), r in per.items():
             rows.append([model, codes, sampling, *_fmt_structure(r["structure"]), f"{r['diversity'][0]:.3f}"])
-    print(_table(["model", "codes", "per-note draws", *STRUCTURE_HEADER, "diversity"], rows), "\n")
+    print(md_table(["model", "codes", "per-note draws", *STRUCTURE_HEADER, "diversity"], rows), "\n")
 
     print("## Fit (train) and selection (validation)\n")
     rows = []
@@ -283,7 +283,7 @@ def main(argv=None) -> int:
             meta["feel"] = result[best][0].to_meta()
             path.write_text(json.dumps(meta, indent=2))
     rows.append(["real", "—", "—", "—", *_fmt_structure(realism.structure(val.loops))])
-    print(_table(["model", "feel", "shares", "AUC (validation)", *STRUCTURE_HEADER], rows))
+    print(md_table(["model", "feel", "shares", "AUC (validation)", *STRUCTURE_HEADER], rows))
     return 0
 
 

@@ -29,7 +29,7 @@ import torch
 
 from beatguide.cli import GMD_ENV
 from beatguide.engine import Engine
-from beatguide.gmd import load_split
+from beatguide.gmd import load_split, same_file_partners
 from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
 from beatguide_export.data import WindowSet, delete_lanes
@@ -39,20 +39,6 @@ from beatguide_export.models import DrumVAE
 from realism_draws import auc_cells, humanize_once
 
 VARIANTS = ("as trained", "same file")
-MIN_APART = 2  # bars between a window and its same-file partner: no shared bar
-
-
-def same_file_partners(file_index: np.ndarray, start_bar: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """For each window, another window of its file starting MIN_APART bars or more away, drawn at
-    random (itself where its file has none)."""
-    out = np.arange(len(file_index))
-    for f in np.unique(file_index):
-        rows = np.flatnonzero(file_index == f)
-        for i in rows:
-            far = rows[np.abs(start_bar[rows] - start_bar[i]) >= MIN_APART]
-            if len(far):
-                out[i] = rng.choice(far)
-    return out
 
 
 def decoder_parameters(model: DrumVAE) -> list:

@@ -15,7 +15,8 @@ are honoured by every model: "empty" lanes get no hit and "exact" lanes exactly 
 forced inside the decoder, so the rest of the loop (and the forced hits' velocity and timing)
 is generated around them. Taps alone (no score): variation 0 plays the tap reader's score
 (``beatguide.tap_reader``) with the score side's latents at their posterior mean; the other
-variations draw.
+variations draw. Where the groove was drawn, each drum's velocities are mapped onto the training
+drummers' (``beatguide.levels``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
 from .fitted_prior import FittedPrior
 from .grid import STEPS
+from .levels import Levels
 from .registry import SCORE_SIDE
 from .tap_reader import TapReader
 from .vocabulary import (
@@ -148,6 +150,10 @@ class OnnxModel:
             self.feel = Feel.from_meta(self.meta.get("feel"))  # how value draws are shared within a loop
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.folder}: model.json has an unreadable feel ({e})") from None
+        try:
+            self.levels = Levels.from_meta(self.meta.get("levels"))  # drawn grooves' levels per drum
+        except (TypeError, ValueError) as e:
+            raise ModelError(f"{self.folder}: model.json has unreadable levels ({e})") from None
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
 
     def _load_prior(self) -> FittedPrior:
@@ -283,7 +289,7 @@ class Engine:
         batch = parsed + [g for g in guesses if g is not None]
         post = model.encode({g: np.concatenate([p.inputs[g] for p in batch]) for g in model.gestures})
         guess_rows = iter(range(len(parsed), len(batch)))
-        zs, uniforms, controls, seeds = [], [], [], []
+        zs, uniforms, controls, seeds, sources = [], [], [], [], []
         for i, (req, (n, _), p, guess) in enumerate(zip(reqs, checked, parsed, guesses)):
             score_seed = req.score_seed if req.score_seed is not None else derive_seed(req.seed, 1)
             groove_seed = req.groove_seed if req.groove_seed is not None else derive_seed(req.seed, 2)
@@ -298,8 +304,13 @@ class Engine:
             control = p.hit_control if enforce_lanes else np.full_like(p.hit_control, FREE)
             controls.append(np.repeat(control[None], n, axis=0))
             seeds.append((score_seed, groove_seed))
+            sources.append(None if _groove_side_given(model, p) else source)
         z = np.concatenate(zs).astype(np.float32)
         loops = model.decode(z, np.concatenate(uniforms), temp, np.concatenate(controls))
+        k = 0
+        for (n, _), source in zip(checked, sources):  # a drawn groove plays at the drummers' levels
+            loops[k : k + n] = model.levels.apply(loops[k : k + n], source)
+            k += n
         aux = model.reconstruct(z)
         ms = (time.perf_counter() - t0) * 1000
         out, k = [], 0
@@ -403,6 +414,11 @@ def _fitted_draws(
 def _score_side_given(model: OnnxModel, parsed: _Parsed) -> bool:
     """Whether anything of the score side (a score, a lane's content) is given."""
     return any(parsed.given[x["name"]].any() for x in model.latents if x["gesture"] in SCORE_SIDE)
+
+
+def _groove_side_given(model: OnnxModel, parsed: _Parsed) -> bool:
+    """Whether a groove-side gesture (a groove, accents) is given: its latents are the player's own."""
+    return any(parsed.given[x["name"]].any() for x in model.latents if x["gesture"] not in SCORE_SIDE)
 
 
 def _held(held, z: np.ndarray) -> np.ndarray:

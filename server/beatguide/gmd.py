@@ -55,6 +55,22 @@ class Windows:
         return len(self.loops)
 
 
+PARTNER_BARS = 2  # bars between a window and its same-file partner: no shared bar
+
+
+def same_file_partners(file_index: np.ndarray, start_bar: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each window, another window of its file (same drummer, same take) starting PARTNER_BARS
+    bars or more away, drawn at random (itself where its file has none)."""
+    out = np.arange(len(file_index))
+    for f in np.unique(file_index):
+        rows = np.flatnonzero(file_index == f)
+        for i in rows:
+            far = rows[np.abs(start_bar[rows] - start_bar[i]) >= PARTNER_BARS]
+            if len(far):
+                out[i] = rng.choice(far)
+    return out
+
+
 def read_info(root: Path) -> list[dict]:
     with open(root / "info.csv", newline="") as f:
         return list(csv.DictReader(f))

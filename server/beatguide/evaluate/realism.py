@@ -20,6 +20,7 @@ import numpy as np
 from ..drums import CLASSES, N_CLASSES
 from ..feel import Feel
 from ..grid import HITS, OFFSETS, STEPS, VELOCITIES
+from ..levels import Levels
 from ..registry import KINDS
 
 FOLDS = 5
@@ -29,14 +30,24 @@ GOAL_DRUMS = ("kick", "snare", "closed_hihat", "ride")  # per-drum within-loop v
 
 
 @contextmanager
-def feel(engine, model: str, f: Feel):
-    """The engine with ``model`` drawing values with feel ``f`` for the duration."""
+def _swapped(engine, model: str, attr: str, value):
     m = engine.models[model]
-    kept, m.feel = m.feel, f
+    kept = getattr(m, attr)
+    setattr(m, attr, value)
     try:
         yield engine
     finally:
-        m.feel = kept
+        setattr(m, attr, kept)
+
+
+def feel(engine, model: str, f: Feel):
+    """The engine with ``model`` drawing values with feel ``f`` for the duration (a context manager)."""
+    return _swapped(engine, model, "feel", f)
+
+
+def levels(engine, model: str, lv: Levels):
+    """The engine with ``model`` playing drawn grooves at levels ``lv`` for the duration (a context manager)."""
+    return _swapped(engine, model, "levels", lv)
 
 
 def _masked(values: np.ndarray, hits: np.ndarray, axis, min_count: int = 1):
@@ -259,7 +270,7 @@ def model_rows(result: dict) -> list[str]:
     return [m for m in result["structure"] if m not in REFERENCES]
 
 
-def _change(a: float, b: float) -> float:
+def relative_change(a: float, b: float) -> float:
     """a / b - 1 (NaN where b is 0 or missing)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.float64(a) / np.float64(b) - 1)
@@ -270,13 +281,13 @@ TOLERANCE = 0.15  # the structure goals: within 15 % of real
 
 def level_within_goal(st: dict, real: dict) -> bool:
     """Whether the between-loop SD of the loop's level in structure ``st`` is within TOLERANCE of ``real``'s."""
-    return bool(abs(_change(st["level_between"], real["level_between"])) <= TOLERANCE)
+    return bool(abs(relative_change(st["level_between"], real["level_between"])) <= TOLERANCE)
 
 
 def within_changes(st: dict, real: dict) -> np.ndarray:
     """Per goal drum (GOAL_DRUMS), the within-loop velocity SD of structure ``st`` relative to ``real``'s
     (a / b - 1)."""
-    return np.array([_change(st["within"]["velocity"][c], real["within"]["velocity"][c])
+    return np.array([relative_change(st["within"]["velocity"][c], real["within"]["velocity"][c])
                      for c in map(CLASSES.index, GOAL_DRUMS)])  # fmt: skip
 
 
@@ -291,7 +302,7 @@ def goals(result: dict, model: str) -> dict:
     st, real = result["structure"][model], result["structure"]["real"]
     auc = result["auc"][model]["all"][0]
     within = within_changes(st, real)
-    level = _change(st["level_between"], real["level_between"])
+    level = relative_change(st["level_between"], real["level_between"])
     means = np.abs(np.array(st["mean"]) - np.array(real["mean"]))
     worst = int(np.nanargmax(means)) if np.isfinite(means).any() else None
     return {

@@ -1,0 +1,127 @@
+"""Fit a model's levels (``beatguide.levels``) on the training split, select them on validation.
+
+    python -m beatguide_export.levels_fit --gmd DIR [--models DIR] [--model NAME] [--write]
+
+1. Fit (train windows): each window's score humanized once with the groove drawn from each latent
+   source the model has, its levels off; per drum, the drawn velocities' quantiles mapped onto the
+   train drummers'. The table shows each drum's mean velocity and share at the top velocity (127),
+   real against drawn (default source) and the drummer's own groove, on the same windows.
+2. Select (validation): the model as it is and with the fitted levels, each window's score humanized
+   once at the default settings; the levels are kept where the two-sample classifier tells the loops
+   from real playing less well (lower AUC) and both structure goals still hold (each goal drum's
+   within-loop velocity SD and the between-loop SD of the loop's level within 15 % of real), as the
+   feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the selected levels in
+   model.json (and removes them where the model plays better without).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from beatguide.drums import CLASSES
+from beatguide.engine import Engine
+from beatguide.evaluate import realism
+from beatguide.evaluate.experiments import humanize, run
+from beatguide.evaluate.realism import levels
+from beatguide.grid import TOP_VELOCITY
+from beatguide.levels import Levels, drum_velocities
+from beatguide_export.feel_fit import drawing_models, md_table, own_request
+
+
+def fit(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> tuple[Levels, dict]:
+    """The levels of ``model`` fitted on ``loops`` (train), and {setting: loops} it was fitted from
+    (each latent source's, levels off) with the drummer's own groove's beside them."""
+    drawn = {}
+    with levels(engine, model, Levels()):
+        for source in engine.capabilities(model)["latent_sources"]:
+            drawn[source] = humanize(engine, model, loops, 1, seed, latent_source=source)[:, 0]
+        reqs = [own_request(engine, model, x, seed + i, 1) for i, x in enumerate(loops)]
+        own = np.stack([r.loops[0] for r in run(engine, model, reqs, f"own {model}")])
+    return Levels.fit(drawn, loops), {**drawn, "own groove": own}
+
+
+def select(engine: Engine, model: str, fitted: Levels, loops: np.ndarray, files: np.ndarray, seed: int = 0):
+    """{name: (levels, AUC mean, AUC SD, structure)} on validation for the model without and with the
+    ``fitted`` levels, and the name kept: with them where their AUC is lower and both structure goals
+    hold, else without."""
+    rows, real = {}, realism.structure(loops)
+    for name, lv in (("without", Levels()), ("with the fitted levels", fitted)):
+        with levels(engine, model, lv):
+            gen = humanize(engine, model, loops, 1, seed)[:, 0]
+        rows[name] = (lv, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
+    better = rows["with the fitted levels"][1] < rows["without"][1]
+    keep = better and realism.structure_within_goals(rows["with the fitted levels"][3], real)
+    return rows, "with the fitted levels" if keep else "without"
+
+
+def level_rows(model: str, real: np.ndarray, settings: dict) -> list[list[str]]:
+    """Per setting, each drum's mean velocity and share at the top velocity: table rows."""
+    rows = []
+    for name, loops in {"real": real, **settings}.items():
+        cells = []
+        for d in range(len(CLASSES)):
+            v = drum_velocities(loops, d)
+            cells.append(f"{v.mean():.3f} / {np.mean(v >= TOP_VELOCITY):.2f}" if len(v) else "—")
+        rows.append([model, name, *cells])
+    return rows
+
+
+def main(argv=None) -> int:
+    """Fit on train and select on validation each model's levels; print the tables."""
+    from beatguide.cli import GMD_ENV, _gmd
+    from beatguide.gmd import load_split
+    from beatguide.model_paths import model_dirs
+
+    ap = argparse.ArgumentParser(prog="python -m beatguide_export.levels_fit", description=main.__doc__)
+    ap.add_argument(
+        "--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"the dataset folder (default: ${GMD_ENV})"
+    )
+    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
+    ap.add_argument("--cache-dir", type=Path)
+    ap.add_argument(
+        "--model", action="append", help="fit this model only (repeatable; default: every model that draws values)"
+    )
+    ap.add_argument("--fit-windows", type=int, default=4000, help="random training windows the fit generates")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--write", action="store_true", help="store each model's selected levels in its model.json")
+    args = ap.parse_args(argv)
+    gmd = _gmd(args.gmd)
+    engine = Engine(model_dirs(args.models))
+    train = load_split(gmd, "train", args.cache_dir)
+    val = load_split(gmd, "validation", args.cache_dir)
+    fit_loops = train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]
+
+    fit_rows, select_rows = [], []
+    for model in args.model or drawing_models(engine):
+        fitted, settings = fit(engine, model, fit_loops, args.seed)
+        fit_rows += level_rows(model, fit_loops, settings)
+        result, kept = select(engine, model, fitted, val.loops, val.file_index, args.seed)
+        real = realism.structure(val.loops)
+        for name, (_, auc, sd, st) in result.items():
+            within = " / ".join(f"{w:+.0%}" for w in realism.within_changes(st, real))
+            level = realism.relative_change(st["level_between"], real["level_between"])
+            mark = " (kept)" if name == kept else ""
+            select_rows.append([model, name + mark, f"{auc:.3f} ± {sd:.3f}", within, f"{level:+.0%}"])
+        if args.write:
+            path = engine.models[model].folder / "model.json"
+            meta = json.loads(path.read_text())
+            meta.pop("levels", None)
+            if kept != "without":
+                meta["levels"] = fitted.to_meta()
+            path.write_text(json.dumps(meta, indent=2))
+
+    print(f"## Fit (train, {len(fit_loops)} windows): mean velocity / share at 127, per drum\n")
+    print(md_table(["model", "groove", *CLASSES], fit_rows), "\n")
+    print("## Selection (validation, each window once)\n")
+    header = ["model", "levels", "AUC", "within-loop velocity SD vs real (kick / snare / closed hat / ride)"]
+    print(md_table([*header, "between-loop SD of loop level vs real"], select_rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

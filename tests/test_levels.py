@@ -1,0 +1,125 @@
+"""beatguide.levels: per-drum maps of drawn velocities onto the drummers'; the engine applies them
+where the groove was drawn; beatguide_export.levels_fit fits and selects them."""
+
+import json
+
+import numpy as np
+import pytest
+
+from beatguide.engine import Engine, Request
+from beatguide.errors import ModelError
+from beatguide.grid import HITS, MIN_VELOCITY, VELOCITIES
+from beatguide.levels import IDENTITY, MIN_NOTES, Levels, drum_map, drum_velocities
+
+SNARE = 1
+
+
+def _loops(velocities: np.ndarray) -> np.ndarray:
+    """Loops with a snare on every 8th, velocities (N, 16)."""
+    loops = np.zeros((len(velocities), 32, 27), np.float32)
+    loops[:, ::2, SNARE] = 1
+    loops[:, ::2, VELOCITIES.start + SNARE] = velocities
+    return loops
+
+
+def test_the_map_moves_a_drums_velocities_onto_the_drummers_distribution():
+    rng = np.random.default_rng(0)
+    drawn = rng.uniform(0.2, 0.6, 5000)
+    real = np.where(rng.random(5000) < 0.2, 1.0, rng.uniform(0.4, 0.9, 5000))  # a fifth at the top
+    x, y = drum_map(drawn, real)
+    mapped = np.interp(rng.uniform(0.2, 0.6, 5000), x, y)
+    assert abs(mapped.mean() - real.mean()) < 0.02
+    assert abs(np.mean(mapped >= 0.999) - 0.2) < 0.03
+    assert np.all(np.diff(x) > 0) and np.all(np.diff(y) >= 0)
+
+
+def test_an_atom_in_the_drawn_velocities_maps_to_one_value_and_few_notes_keep_theirs():
+    drawn = np.r_[np.full(500, 1.0), np.linspace(0.1, 0.9, 500)]
+    real = np.linspace(0.1, 1.0, 1000)
+    x, y = drum_map(drawn, real)
+    assert x[-1] == 1.0 and y[-1] == pytest.approx(np.quantile(real, 0.75), abs=0.01)  # the top atom: its mid-rank
+    assert drum_map(drawn[: MIN_NOTES - 1], real) == IDENTITY
+
+
+def test_apply_maps_hits_alone_keeps_their_order_and_leaves_other_sources():
+    rng = np.random.default_rng(1)
+    drawn = _loops(rng.uniform(0.2, 0.6, (200, 16)))
+    real = _loops(np.clip(rng.uniform(0.5, 1.2, (200, 16)), 0, 1))
+    lv = Levels.fit({"bank": drawn}, real)
+    out = lv.apply(drawn[:5], "bank")
+    assert np.array_equal(out[..., HITS], drawn[:5, :, HITS])
+    assert not out[:, 1::2].any() and np.array_equal(out[..., 18:], drawn[:5, :, 18:])  # silent cells, offsets
+    v, w = drawn[:5, ::2, VELOCITIES.start + SNARE], out[:, ::2, VELOCITIES.start + SNARE]
+    assert np.all(np.diff(np.take_along_axis(w, np.argsort(v, 1), 1), axis=1) >= 0)  # louder stays louder
+    assert drum_velocities(out, SNARE).mean() > 0.7
+    assert np.array_equal(lv.apply(drawn[:5], "fitted"), drawn[:5])  # no map for that source
+    low = Levels({"bank": [(np.array([0.0, 1.0]), np.array([0.0, 0.0]))] * 9}).apply(drawn[:1], "bank")
+    assert drum_velocities(low, SNARE).min() == pytest.approx(MIN_VELOCITY)
+
+
+def test_meta_round_trip_and_bad_maps():
+    lv = Levels({"bank": [(np.array([0.1, 0.5, 1.0]), np.array([0.2, 0.6, 1.0]))] * 9})
+    again = Levels.from_meta(json.loads(json.dumps(lv.to_meta())))
+    assert np.allclose(again.maps["bank"][3][1], [0.2, 0.6, 1.0])
+    assert Levels.from_meta(None).maps == {}
+    with pytest.raises(ValueError, match="increasing"):
+        Levels.from_meta({"bank": [[[0.5, 0.1], [0.2, 0.3]]] * 9})
+    with pytest.raises(ValueError, match="increasing"):
+        Levels.from_meta({"bank": [[[0.1, 0.5], [0.2, 0.3]]] * 8})
+
+
+def test_engine_maps_drawn_grooves_alone(tmp_path):
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "agvae2"
+    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
+    score = (np.random.default_rng(0).random((32, 9)) < 0.3).astype(np.float32)
+    taps = np.zeros((32, 3), np.float32)
+    taps[::2] = 1.0, 0.5, 0.0  # a tap on every 8th, half velocity, on the grid
+    drawn, given = Request("agvae2", 4, 1.0, 7, score=score), Request("agvae2", 4, 1.0, 7, score=score, groove=taps)
+    before = [Engine(tmp_path).generate(r).loops for r in (drawn, given)]
+    meta = json.loads((folder / "model.json").read_text())
+    source = Engine(tmp_path).models["agvae2"].default_source
+    meta["levels"] = {source: [[[0.0, 1.0], [0.9, 1.0]]] * 9}  # every drawn velocity to 0.9 or more
+    (folder / "model.json").write_text(json.dumps(meta))
+    engine = Engine(tmp_path)
+    after = [engine.generate(r).loops for r in (drawn, given)]
+    assert drum_velocities(after[0], SNARE).min() >= 0.9 and np.array_equal(after[0][..., HITS], before[0][..., HITS])
+    assert np.array_equal(after[1], before[1])  # the player's own groove: as decoded
+    meta["levels"] = {source: [[[0.5, 0.1], [0.0, 1.0]]] * 9}
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="levels"):
+        Engine(tmp_path)
+
+
+def test_fit_and_select_write_the_kept_levels(tmp_path, fake_gmd, capsys):
+    torch = pytest.importorskip("torch")
+    from beatguide_export import levels_fit
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "models" / "agvae2"
+    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
+    rng = np.random.default_rng(0)
+    loops = _loops(np.where(rng.random((60, 16)) < 0.3, 1.0, rng.uniform(0.5, 0.9, (60, 16))))
+    engine = Engine(tmp_path / "models")
+    fitted, settings = levels_fit.fit(engine, "agvae2", loops)
+    assert set(settings) == {*engine.capabilities("agvae2")["latent_sources"], "own groove"}
+    assert set(fitted.maps) == set(engine.capabilities("agvae2")["latent_sources"])
+    assert engine.models["agvae2"].levels.maps == {}  # levels off while fitting, restored after
+    mapped = fitted.apply(settings["prior"], "prior")
+    real = drum_velocities(loops, SNARE)
+    assert abs(drum_velocities(mapped, SNARE).mean() - real.mean()) < abs(
+        drum_velocities(settings["prior"], SNARE).mean() - real.mean()
+    )
+    args = ["--gmd", str(fake_gmd), "--models", str(tmp_path / "models"), "--fit-windows", "8", "--write"]
+    assert levels_fit.main(args) == 0
+    out = capsys.readouterr().out
+    assert "## Fit" in out and "## Selection" in out and "(kept)" in out
+    meta = json.loads((folder / "model.json").read_text())
+    kept_with = "with the fitted levels (kept)" in out
+    assert ("levels" in meta) == kept_with

@@ -10,13 +10,15 @@
    once at the default settings; the levels are kept where the two-sample classifier tells the loops
    from real playing less well (lower AUC) and both structure goals still hold (each goal drum's
    within-loop velocity SD and the between-loop SD of the loop's level within 15 % of real), as the
-   feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the selected levels in
-   model.json (and removes them where the model plays better without).
+   feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the kept levels beside the
+   model (``beatguide.levels.LEVELS_FILE``, named in model.json) and removes any where it is kept
+   without.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -29,7 +31,7 @@ from beatguide.evaluate import realism
 from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import levels
 from beatguide.grid import TOP_VELOCITY
-from beatguide.levels import Levels, drum_velocities
+from beatguide.levels import LEVELS_FILE, Levels, drum_velocities
 from beatguide_export.feel_fit import drawing_models, md_table, own_request
 
 
@@ -57,6 +59,21 @@ def select(engine: Engine, model: str, fitted: Levels, loops: np.ndarray, files:
     better = rows["with the fitted levels"][1] < rows["without"][1]
     keep = better and realism.structure_within_goals(rows["with the fitted levels"][3], real)
     return rows, "with the fitted levels" if keep else "without"
+
+
+def attach(folder: Path, lv: Levels | None) -> None:
+    """Write levels ``lv`` beside the exported model in ``folder`` and name them in model.json (file,
+    checksum); ``None``: remove any it has."""
+    path, meta_path = Path(folder) / LEVELS_FILE, Path(folder) / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta.pop("levels", None)
+    meta.get("sha256", {}).pop(LEVELS_FILE, None)
+    path.unlink(missing_ok=True)
+    if lv is not None:
+        np.savez_compressed(path, **lv.arrays())
+        meta["levels"] = LEVELS_FILE
+        meta["sha256"][LEVELS_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta, indent=2))
 
 
 def level_rows(model: str, real: np.ndarray, settings: dict) -> list[list[str]]:
@@ -108,12 +125,7 @@ def main(argv=None) -> int:
             mark = " (kept)" if name == kept else ""
             select_rows.append([model, name + mark, f"{auc:.3f} ± {sd:.3f}", within, f"{level:+.0%}"])
         if args.write:
-            path = engine.models[model].folder / "model.json"
-            meta = json.loads(path.read_text())
-            meta.pop("levels", None)
-            if kept != "without":
-                meta["levels"] = fitted.to_meta()
-            path.write_text(json.dumps(meta, indent=2))
+            attach(engine.models[model].folder, fitted if kept != "without" else None)
 
     print(f"## Fit (train, {len(fit_loops)} windows): mean velocity / share at 127, per drum\n")
     print(md_table(["model", "groove", *CLASSES], fit_rows), "\n")

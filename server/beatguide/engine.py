@@ -22,6 +22,7 @@ drummers' (``beatguide.levels``).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -150,10 +151,7 @@ class OnnxModel:
             self.feel = Feel.from_meta(self.meta.get("feel"))  # how value draws are shared within a loop
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.folder}: model.json has an unreadable feel ({e})") from None
-        try:
-            self.levels = Levels.from_meta(self.meta.get("levels"))  # drawn grooves' levels per drum
-        except (TypeError, ValueError) as e:
-            raise ModelError(f"{self.folder}: model.json has unreadable levels ({e})") from None
+        self.levels = self._load_levels() if self.meta.get("levels") else Levels()  # drawn grooves' levels
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
 
     def _load_prior(self) -> FittedPrior:
@@ -167,6 +165,16 @@ class OnnxModel:
         if prior.size != self.meta["z_size"]:
             raise ModelError(f"{path}: fitted prior of size {prior.size}, expected {self.meta['z_size']}")
         return prior
+
+    def _load_levels(self) -> Levels:
+        path = self.folder / self.meta["levels"]
+        blob = model_files.read(path)
+        if hashlib.sha256(blob).hexdigest() != self.meta.get("sha256", {}).get(self.meta["levels"]):
+            raise ModelError(f"{path}: file is corrupt (checksum differs from model.json)")
+        try:
+            return Levels.from_file(io.BytesIO(blob))
+        except (KeyError, ValueError, OSError) as e:
+            raise ModelError(f"{path}: not a model's levels ({e})") from None
 
     @property
     def default_source(self) -> str:

@@ -139,3 +139,16 @@ def test_fit_and_select_write_the_kept_levels(tmp_path, fake_gmd, capsys):
     meta = json.loads((folder / "model.json").read_text())
     kept_with = "with the fitted levels (kept)" in out
     assert ("levels" in meta) == kept_with == (folder / LEVELS_FILE).exists()
+
+
+def test_the_model_card_names_the_levels_where_a_model_has_them(tmp_path):
+    pytest.importorskip("torch")
+    from pathlib import Path
+
+    from beatguide_export.model_card import write_card
+
+    meta = json.loads((Path(__file__).resolve().parent.parent / "models" / "agvae2" / "model.json").read_text())
+    meta.pop("levels", None)
+    assert "beatguide.levels" not in write_card(tmp_path, meta).read_text()
+    meta["levels"] = LEVELS_FILE
+    assert f"`{LEVELS_FILE}`: per drum and latent source" in write_card(tmp_path, meta).read_text()

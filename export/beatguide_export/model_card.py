@@ -242,6 +242,16 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         ),
         *(
             [
+                f"- `{meta['levels']}`: per drum and latent source, a quantile map of the velocities played with a "
+                "drawn groove onto the training drummers' (`beatguide.levels`, fitted on the training split and "
+                "kept on validation by `python -m beatguide_export.levels_fit --write`): a code not the drummer's "
+                "own plays the accented drums quieter and reaches 127 less often. Applied where the groove is drawn."
+            ]
+            if meta.get("levels")
+            else []
+        ),
+        *(
+            [
                 f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
                 + ("the base model's" if "finetune" in meta.get("training", {}) else "the")
                 + " training windows' codes (the number chosen by the validation codes' log-likelihood among "

@@ -139,6 +139,8 @@ def test_fit_and_select_write_the_kept_levels(tmp_path, fake_gmd, capsys):
     meta = json.loads((folder / "model.json").read_text())
     kept_with = "with the fitted levels (kept)" in out
     assert ("levels" in meta) == kept_with == (folder / LEVELS_FILE).exists()
+    assert levels_fit.main([*args, "--keep"]) == 0  # stored whatever the selection
+    assert json.loads((folder / "model.json").read_text())["levels"] == LEVELS_FILE and (folder / LEVELS_FILE).exists()
 
 
 def test_the_model_card_names_the_levels_where_a_model_has_them(tmp_path):

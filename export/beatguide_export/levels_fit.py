@@ -12,7 +12,8 @@
    within-loop velocity SD and the between-loop SD of the loop's level within 15 % of real), as the
    feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the kept levels beside the
    model (``beatguide.levels.LEVELS_FILE``, named in model.json) and removes any where it is kept
-   without.
+   without; with ``--keep`` it stores them whatever the selection, so that a feel can be refitted
+   with them in place (``feel_fit --write``) before the levels are selected again.
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ def main(argv=None) -> int:
     ap.add_argument("--fit-windows", type=int, default=4000, help="random training windows the fit generates")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--write", action="store_true", help="store each model's selected levels in its model.json")
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --write, store the fitted levels whatever the selection (to refit a feel on them)",
+    )
     args = ap.parse_args(argv)
     gmd = _gmd(args.gmd)
     engine = Engine(model_dirs(args.models))
@@ -125,7 +131,7 @@ def main(argv=None) -> int:
             mark = " (kept)" if name == kept else ""
             select_rows.append([model, name + mark, f"{auc:.3f} ± {sd:.3f}", within, f"{level:+.0%}"])
         if args.write:
-            attach(engine.models[model].folder, fitted if kept != "without" else None)
+            attach(engine.models[model].folder, fitted if args.keep or kept != "without" else None)
 
     print(f"## Fit (train, {len(fit_loops)} windows): mean velocity / share at 127, per drum\n")
     print(md_table(["model", "groove", *CLASSES], fit_rows), "\n")

@@ -127,7 +127,7 @@ class TorchModel:
         self.name, self.kind, self.meta, self.latents = like.name, like.kind, like.meta, like.latents
         self.capabilities, self.bank, self.bank_steps = like.capabilities, like.bank, like.bank_steps
         self.bank_hits, self.bank_groups = like.bank_hits, like.bank_groups
-        self.prior, self.uniform_width, self.feel = like.prior, like.uniform_width, like.feel
+        self.prior, self.uniform_width, self.feel, self.levels = like.prior, like.uniform_width, like.feel, like.levels
 
     gestures = OnnxModel.gestures
     default_source = OnnxModel.default_source

@@ -217,13 +217,12 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def main(argv=None) -> int:
-    """Diagnose, fit on train and select on validation each model's feel; print the tables."""
-    from beatguide.cli import GMD_ENV, _gmd
-    from beatguide.gmd import load_split
-    from beatguide.model_paths import model_dirs
+def fit_parser(module: str, description: str, fit_windows: int) -> argparse.ArgumentParser:
+    """The options a fit on the dataset shares (``python -m beatguide_export.MODULE``): --gmd, --models,
+    --cache-dir, --model, --fit-windows, --seed."""
+    from beatguide.cli import GMD_ENV
 
-    ap = argparse.ArgumentParser(prog="python -m beatguide_export.feel_fit", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog=f"python -m beatguide_export.{module}", description=description)
     ap.add_argument(
         "--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"the dataset folder (default: ${GMD_ENV})"
     )
@@ -232,21 +231,36 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--model", action="append", help="fit this model only (repeatable; default: every model that draws values)"
     )
+    ap.add_argument("--fit-windows", type=int, default=fit_windows, help="random training windows the fit generates")
+    ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def fit_inputs(args: argparse.Namespace):
+    """(engine, train split, validation split, the --fit-windows random train loops) of a fit's options."""
+    from beatguide.cli import _gmd
+    from beatguide.gmd import load_split
+    from beatguide.model_paths import model_dirs
+
+    gmd = _gmd(args.gmd)
+    engine = Engine(model_dirs(args.models))
+    train = load_split(gmd, "train", args.cache_dir)
+    val = load_split(gmd, "validation", args.cache_dir)
+    return engine, train, val, train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]
+
+
+def main(argv=None) -> int:
+    """Diagnose, fit on train and select on validation each model's feel; print the tables."""
+    ap = fit_parser("feel_fit", main.__doc__, fit_windows=1500)
     ap.add_argument(
         "--max-share", type=float, default=MAX_SHARE, help="the most the copula's shares may sum to (below 1)"
     )
-    ap.add_argument("--fit-windows", type=int, default=1500, help="random training windows the fit generates")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--keep-copula", action="store_true", help="fit the scatter alone, on each model's copula as shipped"
     )
     ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
     args = ap.parse_args(argv)
-    gmd = _gmd(args.gmd)
-    engine = Engine(model_dirs(args.models))
-    train = load_split(gmd, "train", args.cache_dir)
-    val = load_split(gmd, "validation", args.cache_dir)
-    fit_loops = train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]
+    engine, train, val, fit_loops = fit_inputs(args)
 
     print("## Diagnosis (validation)\n")
     rows = [["real", "—", "—", *_fmt_structure(realism.structure(val.loops)), "—"]]

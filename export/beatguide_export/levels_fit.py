@@ -18,10 +18,8 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +31,7 @@ from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import levels
 from beatguide.grid import TOP_VELOCITY
 from beatguide.levels import LEVELS_FILE, Levels, drum_velocities
-from beatguide_export.feel_fit import drawing_models, md_table, own_request
+from beatguide_export.feel_fit import drawing_models, fit_inputs, fit_parser, md_table, own_request
 
 
 def fit(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> tuple[Levels, dict]:
@@ -91,21 +89,7 @@ def level_rows(model: str, real: np.ndarray, settings: dict) -> list[list[str]]:
 
 def main(argv=None) -> int:
     """Fit on train and select on validation each model's levels; print the tables."""
-    from beatguide.cli import GMD_ENV, _gmd
-    from beatguide.gmd import load_split
-    from beatguide.model_paths import model_dirs
-
-    ap = argparse.ArgumentParser(prog="python -m beatguide_export.levels_fit", description=main.__doc__)
-    ap.add_argument(
-        "--gmd", type=Path, default=os.environ.get(GMD_ENV), help=f"the dataset folder (default: ${GMD_ENV})"
-    )
-    ap.add_argument("--models", type=Path, action="append", help="model folders (default: the shipped models)")
-    ap.add_argument("--cache-dir", type=Path)
-    ap.add_argument(
-        "--model", action="append", help="fit this model only (repeatable; default: every model that draws values)"
-    )
-    ap.add_argument("--fit-windows", type=int, default=4000, help="random training windows the fit generates")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = fit_parser("levels_fit", main.__doc__, fit_windows=4000)
     ap.add_argument("--write", action="store_true", help="store each model's selected levels in its model.json")
     ap.add_argument(
         "--keep",
@@ -113,11 +97,7 @@ def main(argv=None) -> int:
         help="with --write, store the fitted levels whatever the selection (to refit a feel on them)",
     )
     args = ap.parse_args(argv)
-    gmd = _gmd(args.gmd)
-    engine = Engine(model_dirs(args.models))
-    train = load_split(gmd, "train", args.cache_dir)
-    val = load_split(gmd, "validation", args.cache_dir)
-    fit_loops = train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]
+    engine, _, val, fit_loops = fit_inputs(args)
 
     fit_rows, select_rows = [], []
     for model in args.model or drawing_models(engine):

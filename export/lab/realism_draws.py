@@ -36,7 +36,7 @@ from beatguide.drums import CLASSES
 from beatguide.drums import N_CLASSES as N
 from beatguide.engine import Engine, Request
 from beatguide.evaluate.experiments import run
-from beatguide.evaluate.realism import FEATURE_GROUPS, feel, two_sample_auc
+from beatguide.evaluate.realism import auc_cells, feel
 from beatguide.feel import Feel
 from beatguide.gmd import load_split
 from beatguide.grid import HITS, MIN_VELOCITY, TOP_VELOCITY
@@ -165,15 +165,6 @@ def humanize_once(engine: Engine, model: str, loops: np.ndarray, own: bool, firs
     groove = gestures.groove(loops) if own else [None] * len(loops)
     reqs = [Request(model, 1, 1.0, first + k, score=s, groove=g) for k, (s, g) in enumerate(zip(score, groove))]
     return np.stack([r.loops[0] for r in run(engine, model, reqs, "humanize", progress=False)])
-
-
-def auc_cells(real: np.ndarray, other: np.ndarray, files: np.ndarray) -> str:
-    """The realism classifier's AUC, table cells: all features (± SD over folds), velocity, offset."""
-    cells = []
-    for groups in (FEATURE_GROUPS, ("velocity",), ("offset",)):
-        auc, sd = two_sample_auc(real, other, files, files, groups=groups)
-        cells.append(f"{auc:.3f} ± {sd:.3f}" if groups == FEATURE_GROUPS else f"{auc:.3f}")
-    return " | ".join(cells)
 
 
 def main(argv=None) -> int:

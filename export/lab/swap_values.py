@@ -29,6 +29,7 @@ import torch
 
 from beatguide.cli import GMD_ENV
 from beatguide.engine import Engine
+from beatguide.evaluate.realism import auc_cells
 from beatguide.gmd import load_split, same_file_partners
 from beatguide.model_paths import model_dirs
 from beatguide.registry import AGVAE2
@@ -36,7 +37,7 @@ from beatguide_export.data import WindowSet, delete_lanes
 from beatguide_export.finetune import _export, load_base
 from beatguide_export.losses import total_loss
 from beatguide_export.models import DrumVAE
-from realism_draws import auc_cells, humanize_once
+from realism_draws import humanize_once
 
 VARIANTS = ("as trained", "same file")
 

@@ -58,6 +58,11 @@ class Levels:
     """Per latent source, the drawn and real velocity quantiles (9, len(PROBS)) of each drum."""
 
     quantiles: dict = field(default_factory=dict)  # source -> (drawn, real)
+    maps: dict = field(init=False, repr=False, compare=False)  # source -> per drum, drum_map's (x, y) or None
+
+    def __post_init__(self):
+        maps = {s: [drum_map(d, r) for d, r in zip(*pair)] for s, pair in self.quantiles.items()}
+        object.__setattr__(self, "maps", maps)  # built once, not on every request
 
     @classmethod
     def fit(cls, drawn: dict, real: np.ndarray) -> Levels:
@@ -89,12 +94,11 @@ class Levels:
     def apply(self, loops: np.ndarray, source: str | None) -> np.ndarray:
         """``loops`` (..., 32, 27) with each hit's velocity mapped by ``source``'s map (as given where
         there is none); velocities stay within [MIN_VELOCITY, 1], silent cells at 0."""
-        if source not in self.quantiles:
+        if source not in self.maps:
             return loops
         out = np.array(loops, np.float32, copy=True)
         hits = out[..., HITS] > 0.5
-        for d, (drawn, real) in enumerate(zip(*self.quantiles[source])):
-            m = drum_map(drawn, real)
+        for d, m in enumerate(self.maps[source]):
             if m is None:
                 continue
             col = VELOCITIES.start + d

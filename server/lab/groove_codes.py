@@ -30,7 +30,7 @@ from beatguide import gestures
 from beatguide.drums import N_CLASSES as N
 from beatguide.engine import Engine, Request, bank_neighbours, lane_groups
 from beatguide.evaluate.experiments import run
-from beatguide.evaluate.realism import FEATURE_GROUPS, two_sample_auc
+from beatguide.evaluate.realism import auc_cells
 from beatguide.gmd import load_split, same_file_partners
 from beatguide.grid import HITS, OFFSETS, STEPS, VELOCITIES
 from beatguide.model_paths import model_dirs
@@ -95,11 +95,7 @@ def humanize_with(engine: Engine, model: str, loops: np.ndarray, grooves, seed: 
 
 
 def row(label: str, real: np.ndarray, gen: np.ndarray, files: np.ndarray) -> str:
-    cells = []
-    for groups in (FEATURE_GROUPS, ("velocity",), ("offset",)):
-        auc, sd = two_sample_auc(real, gen, files, files, groups=groups)
-        cells.append(f"{auc:.3f} ± {sd:.3f}" if groups == FEATURE_GROUPS else f"{auc:.3f}")
-    return f"| {label} | " + " | ".join(cells) + " |"
+    return f"| {label} | {auc_cells(real, gen, files)} |"
 
 
 def main(argv=None) -> int:

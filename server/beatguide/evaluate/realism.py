@@ -161,6 +161,15 @@ def two_sample_auc(real: np.ndarray, other: np.ndarray, real_files: np.ndarray, 
     return float(np.mean(aucs)), float(np.std(aucs))
 
 
+def auc_cells(real: np.ndarray, other: np.ndarray, files: np.ndarray) -> str:
+    """The realism classifier's AUC, table cells: all features (± SD over folds), velocity, offset."""
+    cells = []
+    for groups in (FEATURE_GROUPS, ("velocity",), ("offset",)):
+        auc, sd = two_sample_auc(real, other, files, files, groups=groups)
+        cells.append(f"{auc:.3f} ± {sd:.3f}" if groups == FEATURE_GROUPS else f"{auc:.3f}")
+    return " | ".join(cells)
+
+
 def structure(loops: np.ndarray) -> dict:
     """A loop's structure over a set of loops (N, 32, 27). Per drum (lists of 9): ``mean`` velocity of
     its hits; ``within`` velocity / offset SD inside one loop (loops with 2+ hits, averaged);

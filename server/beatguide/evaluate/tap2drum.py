@@ -140,8 +140,9 @@ def report_lines(result: dict) -> list[str]:
         "velocity / offset mean squared error over the cells either plays, and the realism test's "
         "classifier AUC against the drummer's loops (all features; 0.5: indistinguishable). First "
         "variation: the best guess (the tap reader's score, played by the model with the score side's "
-        "latents at their posterior mean; *no tap reader*: the score side at the fitted prior's mean "
-        "given the groove's code); second: a draw. The tap reader's best guess alone (its hits, no "
+        "latents at their posterior mean; *no tap reader*: the score side from the source, a bank row "
+        "like the taps by default, the priors' mean given the groove's code otherwise); second: a draw "
+        "from the source. The tap reader's best guess alone (its hits, no "
         "velocities) shows what the reading itself is worth. Floors: all silent, and the taps copied to "
         f"the closed hi-hat. Goal: the device's model ({DEVICE_MODEL}) first variation F1 >= 0.55. "
         "GrooVAE reports about 0.4, GrooveTransformer 0.55-0.6 (test split, medians).",

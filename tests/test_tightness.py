@@ -1,0 +1,40 @@
+"""server/lab/tightness.py: how drums' spreads within a loop move together."""
+
+import numpy as np
+
+import tightness
+from beatguide.grid import HITS, OFFSETS
+
+KICK, SNARE = 0, 1
+
+
+def loops_with_spreads(kick_sd: np.ndarray, snare_sd: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Loops whose kick and snare play every other step with offsets of the given spreads."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((len(kick_sd), 32, 27), np.float32)
+    for i, (k, s) in enumerate(zip(kick_sd, snare_sd)):
+        out[i, ::2, HITS.start + KICK] = out[i, 1::2, HITS.start + SNARE] = 1
+        out[i, ::2, OFFSETS.start + KICK] = k * rng.standard_normal(16)
+        out[i, 1::2, OFFSETS.start + SNARE] = s * rng.standard_normal(16)
+    return out
+
+
+def test_a_loop_played_tight_as_a_whole_correlates_its_drums_spreads():
+    tight = np.random.default_rng(1).uniform(0.02, 0.3, 300)
+    corr = tightness.spread_correlations(loops_with_spreads(tight, tight), "offset")
+    assert corr[("kick", "snare")][0] > 0.8
+    assert corr[("kick", "snare")][1] == 300
+
+
+def test_drums_tight_on_their_own_do_not():
+    rng = np.random.default_rng(2)
+    corr = tightness.spread_correlations(
+        loops_with_spreads(rng.uniform(0.02, 0.3, 300), rng.uniform(0.02, 0.3, 300)), "offset"
+    )
+    assert abs(corr[("kick", "snare")][0]) < 0.15
+
+
+def test_pairs_seen_in_too_few_loops_are_left_out():
+    tight = np.linspace(0.05, 0.3, 50)
+    assert tightness.spread_correlations(loops_with_spreads(tight, tight), "offset", min_loops=100) == {}
+    assert ("kick", "snare") in tightness.spread_correlations(loops_with_spreads(tight, tight), "offset", min_loops=20)

@@ -3,6 +3,7 @@
 import numpy as np
 
 import tightness
+from beatguide.feel import Feel
 from beatguide.grid import HITS, OFFSETS
 
 KICK, SNARE = 0, 1
@@ -38,3 +39,14 @@ def test_pairs_seen_in_too_few_loops_are_left_out():
     tight = np.linspace(0.05, 0.3, 50)
     assert tightness.spread_correlations(loops_with_spreads(tight, tight), "offset", min_loops=100) == {}
     assert ("kick", "snare") in tightness.spread_correlations(loops_with_spreads(tight, tight), "offset", min_loops=20)
+
+
+def test_a_loop_shared_scale_stays_standard_normal_and_ties_the_offsets_drums():
+    feel = Feel(scatter=(1.0, 1.0))
+    x = tightness.loop_shared(0.8)(feel, 7, 4000, 4000)
+    assert x.shape == (4000, 1, 2, 9)
+    assert abs(x.std() - 1) < 0.03 and abs(x.mean()) < 0.03
+    offsets, velocities = x[:, 0, 1], x[:, 0, 0]
+    assert np.corrcoef(offsets[:, 0], offsets[:, 1])[0, 1] > 0.7  # kick and snare scaled together
+    assert abs(np.corrcoef(velocities[:, 0], velocities[:, 1])[0, 1]) < 0.1  # velocities as the feel draws them
+    assert np.array_equal(tightness.loop_shared(0.0)(feel, 7, 10, 10), feel.scale_normals(7, 10, 10))

@@ -110,15 +110,18 @@ class Feel:
         a, b, c = (np.array(s)[:, None] for s in (self.loop, self.drum, self.bar))
         return np.sqrt(a) * loop + np.sqrt(b) * drum + np.sqrt(c) * bar, np.sqrt(1 - a - b - c) * note
 
+    def scale_normals(self, seed: int, total: int, n: int, shared: tuple[int, int] | None = None) -> np.ndarray:
+        """(n, 1, 2, 9): the standard normal behind each (loop, drum)'s scale in the scale mixture, per
+        kind (velocity, offset); ``shared`` as in :meth:`apply`."""
+        if shared is None:
+            return np.random.default_rng([seed, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[:n]
+        first, row = shared  # a phrase's windows keep the first window's scales, like its loop and drum components
+        return np.random.default_rng([first, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
+
     def _mixed(self, common, note, seed: int, total: int, shared) -> np.ndarray:
         """Uniforms of the scale mixture: the note's own part scaled per (loop, drum), then the mixture's
         own distribution function (by Gauss-Hermite quadrature over the scale)."""
-        n = len(common)
-        if shared is None:
-            x = np.random.default_rng([seed, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[:n]
-        else:  # a phrase's windows keep the first window's scales, like its loop and drum components
-            first, row = shared
-            x = np.random.default_rng([first, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
+        x = self.scale_normals(seed, total, len(common), shared)
         sigma = np.array(self.scatter)[:, None]
         g = common + note * np.exp(sigma * x - sigma**2)
         held = np.array([sum(s) for s in zip(self.loop, self.drum, self.bar)])[:, None]  # the shared variance

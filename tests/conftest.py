@@ -169,3 +169,17 @@ def tiny_models(tmp_path_factory):
         add_to_model(out / kind, loops[:48], loops[48:], components=(1, 2))
         models[kind] = m
     return out, models
+
+
+@pytest.fixture
+def tiny_drawing_model(tmp_path):
+    """A small, freshly initialised AG-VAE 2 that draws its values (logistic head), exported alone to
+    ``tmp_path / "agvae2"`` (needs the train extra), and a random score for it. Returns (folder, score)."""
+    torch = pytest.importorskip("torch")
+    from beatguide_export.models import build
+    from beatguide_export.onnx_export import export_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "agvae2"
+    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
+    return folder, (np.random.default_rng(0).random((32, 9)) < 0.3).astype(np.float32)

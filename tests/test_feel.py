@@ -95,15 +95,8 @@ def test_a_phrase_keeps_its_first_windows_scales():
     assert np.corrcoef(sd[0], sd[1])[0, 1] > 0.6
 
 
-def test_engine_draws_values_with_the_models_feel(tmp_path):
-    torch = pytest.importorskip("torch")
-    from beatguide_export.models import build
-    from beatguide_export.onnx_export import export_model
-
-    torch.manual_seed(0)
-    folder = tmp_path / "agvae2"
-    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
-    score = (np.random.default_rng(0).random((32, 9)) < 0.3).astype(np.float32)
+def test_engine_draws_values_with_the_models_feel(tmp_path, tiny_drawing_model):
+    folder, score = tiny_drawing_model
     req = Request("agvae2", 4, 1.0, 7, score=score)
     before = Engine(tmp_path).generate(req).loops
     meta = json.loads((folder / "model.json").read_text())

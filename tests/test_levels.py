@@ -76,15 +76,8 @@ def test_file_round_trip_and_bad_files(tmp_path):
         Levels.from_file(tmp_path / "c.npz")
 
 
-def test_engine_maps_drawn_grooves_alone(tmp_path):
-    torch = pytest.importorskip("torch")
-    from beatguide_export.models import build
-    from beatguide_export.onnx_export import export_model
-
-    torch.manual_seed(0)
-    folder = tmp_path / "agvae2"
-    export_model(build("agvae2", enc_hidden=16, mlp_hidden=32, dec_hidden=32, dec_layers=1, values="logistic"), folder)
-    score = (np.random.default_rng(0).random((32, 9)) < 0.3).astype(np.float32)
+def test_engine_maps_drawn_grooves_alone(tmp_path, tiny_drawing_model):
+    folder, score = tiny_drawing_model
     taps = np.zeros((32, 3), np.float32)
     taps[::2] = 1.0, 0.5, 0.0  # a tap on every 8th, half velocity, on the grid
     drawn, given = Request("agvae2", 4, 1.0, 7, score=score), Request("agvae2", 4, 1.0, 7, score=score, groove=taps)

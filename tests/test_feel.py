@@ -163,6 +163,35 @@ def test_scatter_fit_matches_how_much_tighter_some_loops_are(monkeypatch):
     assert ((q[:, 3] > q[:, 0]) & (q[:, 3] < q[:, 2])).all()  # the mean lies inside
 
 
+def test_tightness_fit_matches_how_a_loops_drums_are_tight_together(monkeypatch):
+    """feel_fit.fit_tightness: the grid value whose loops' drums' within-loop offset SDs correlate
+    across loops as real ones do; velocity stays 0 where the feel has no velocity scatter."""
+    pytest.importorskip("torch")
+    from beatguide_export import feel_fit
+
+    rng = np.random.default_rng(0)
+
+    def loops(t):  # each drum's offset SD: 0.1 * exp(x), x sharing t of its variance with the loop
+        x = np.zeros((400, 32, 27), np.float32)
+        x[:, ::2, [0, 1, 2, 8]] = 1
+        z = np.sqrt(t) * rng.standard_normal((400, 1, 1)) + np.sqrt(1 - t) * rng.standard_normal((400, 1, 4))
+        x[:, ::2, [18, 19, 20, 26]] = 0.1 * np.exp(0.6 * z) * rng.standard_normal((400, 16, 4))
+        return x
+
+    real = loops(0.6)
+    seen = []
+
+    def generate(engine, model, x, f, seed):
+        seen.append(f.tightness)
+        return loops(f.tightness[1])
+
+    monkeypatch.setattr(feel_fit, "_generate", generate)
+    base = Feel((0.3, 0.0), (0.2, 0.0), (0.1, 0.0), scatter=(0.0, 1.0))
+    f = feel_fit.fit_tightness(None, "m", real, base=base)
+    assert f.tightness[0] == 0.0 and f.tightness[1] == pytest.approx(0.6, abs=0.2)
+    assert f.scatter == base.scatter and {t[0] for t in seen} == {0.0}  # no velocity scatter: none tried
+
+
 def test_selection_keeps_the_between_loop_level_within_the_goal(monkeypatch):
     """feel_fit.select: the lowest AUC among the feels whose loops keep the between-loop SD of their
     level within 15 % of real; where none does, the lowest AUC of all."""

@@ -16,8 +16,12 @@
    how much tighter some real loops are than others: the 10th, 50th and 90th percentiles over loops of
    each goal drum's within-loop SD, and its mean. ``--keep-copula`` fits the scatter alone, on each model's copula
    as shipped.
+   Then the mixture's tightness (``Feel.tightness``), velocity then offset, matching how the real loops'
+   drums are tight or loose together: the mean correlation across loops of two drums' within-loop SDs.
+   ``--keep-scatter`` fits the tightness alone, on each model's feel as shipped.
 3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the
-   copula with its scale mixture (``--keep-copula``: the shipped feel and it with the mixture), the one
+   copula with its scale mixture, and with its tightness (``--keep-copula``: the shipped feel, it with
+   the mixture and with its tightness; ``--keep-scatter``: the shipped feel and it with its tightness), the one
    the two-sample classifier tells from real playing worst (lowest AUC), of those meeting the structure
    goals (each goal drum's within-loop velocity SD and the between-loop SD of the loop's level within
    15 % of real), where any does; else of those keeping the loop's level within its goal. ``--write`` stores it in
@@ -49,6 +53,7 @@ KINDS = ("velocity", "offset")
 INDEPENDENT = Feel()  # every note drawn on its own
 SCATTER_GRID = np.round(np.arange(0.0, 2.0 + 1e-9, 0.2), 4)
 QUANTILES = (10, 50, 90)  # of a goal drum's within-loop SD over loops, which the scatter matches
+TIGHTNESS_GRID = np.round(np.arange(0.0, 1.0 + 1e-9, 0.1), 4)  # 1: the whole loop tight or loose together
 
 
 def targets(st: dict, kind: str) -> np.ndarray:
@@ -135,6 +140,24 @@ def fit_scatter(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, sh
     return dataclasses.replace(shares, scatter=(velocity, offset))
 
 
+def fit_tightness(engine: Engine, model: str, loops: np.ndarray, seed: int = 0, base: Feel = INDEPENDENT) -> Feel:
+    """``base`` (a feel with a scale mixture) with its tightness, velocity then offset, on TIGHTNESS_GRID,
+    matching ``loops``' (real training windows) realism.tightness (squared difference); a kind without
+    scatter keeps 0, for there tightness draws nothing."""
+    real = {k: realism.tightness(loops, k) for k in KINDS}
+
+    def loss(t: tuple[float, float], kind: str) -> float:
+        gen = _generate(engine, model, loops, dataclasses.replace(base, tightness=t), seed)
+        return float((realism.tightness(gen, kind) - real[kind]) ** 2)
+
+    grids = [
+        TIGHTNESS_GRID if base.scatter[k] > 0 and np.isfinite(real[kind]) else [0.0] for k, kind in enumerate(KINDS)
+    ]
+    velocity = float(min(grids[0], key=lambda v: loss((float(v), 0.0), "velocity")))
+    offset = float(min(grids[1], key=lambda o: loss((velocity, float(o)), "offset")))
+    return dataclasses.replace(base, tightness=(velocity, offset))
+
+
 def drawing_models(engine: Engine) -> list[str]:
     """The loaded models whose value head draws velocities and offsets (a feel applies to them alone)."""
     return [name for name, m in engine.models.items() if m.meta.get("config", {}).get("values") == "logistic"]
@@ -186,9 +209,12 @@ def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, file
 
 
 def describe(f: Feel) -> str:
-    """A feel in words: velocity / offset shares, the spread and the scatter."""
+    """A feel in words: velocity / offset shares, the spread, the scatter and its tightness."""
     shares = ", ".join(f"{s} {a:.2f} / {b:.2f}" for s, (a, b) in zip(SHARES, (f.loop, f.drum, f.bar)))
-    return f"{shares}; spread {f.spread[0]:.2f} / {f.spread[1]:.2f}; scatter {f.scatter[0]:.1f} / {f.scatter[1]:.1f}"
+    return (
+        f"{shares}; spread {f.spread[0]:.2f} / {f.spread[1]:.2f}; scatter {f.scatter[0]:.1f} / {f.scatter[1]:.1f}"
+        f"; tightness {f.tightness[0]:.1f} / {f.tightness[1]:.1f}"
+    )
 
 
 def _fmt_structure(st: dict) -> list[str]:
@@ -258,6 +284,9 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--keep-copula", action="store_true", help="fit the scatter alone, on each model's copula as shipped"
     )
+    ap.add_argument(
+        "--keep-scatter", action="store_true", help="fit the tightness alone, on each model's feel as shipped"
+    )
     ap.add_argument("--write", action="store_true", help="store each selected feel in its model.json")
     args = ap.parse_args(argv)
     engine, train, val, fit_loops = fit_inputs(args)
@@ -272,20 +301,29 @@ def main(argv=None) -> int:
     print("## Fit (train) and selection (validation)\n")
     rows = []
     for model in args.model or drawing_models(engine):
-        if args.keep_copula:
-            shipped = engine.models[model].feel
+        shipped = engine.models[model].feel
+        if args.keep_scatter:
             candidates = {
                 "shipped": shipped,
-                "shipped, scale mixture": fit_scatter(engine, model, fit_loops, args.seed, shipped),
+                "shipped, tightness": fit_tightness(engine, model, fit_loops, args.seed, shipped),
+            }
+        elif args.keep_copula:
+            mixture = fit_scatter(engine, model, fit_loops, args.seed, shipped)
+            candidates = {
+                "shipped": shipped,
+                "shipped, scale mixture": mixture,
+                "shipped, scale mixture, tightness": fit_tightness(engine, model, fit_loops, args.seed, mixture),
             }
         else:
             copula = fit_copula(engine, model, fit_loops, args.seed, args.max_share)
+            mixture = fit_scatter(engine, model, fit_loops, args.seed, copula)
             candidates = {
                 "independent": INDEPENDENT,
                 "spread scaled": fit_spread(engine, model, fit_loops, args.seed),
                 "copula": copula,
                 "copula, spread scaled": fit_spread(engine, model, fit_loops, args.seed, copula),
-                "copula, scale mixture": fit_scatter(engine, model, fit_loops, args.seed, copula),
+                "copula, scale mixture": mixture,
+                "copula, scale mixture, tightness": fit_tightness(engine, model, fit_loops, args.seed, mixture),
             }
         result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
         for name, (f, auc, sd, st) in result.items():

@@ -232,7 +232,13 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 f"drum's step in both bars {_pair(meta['feel']['bar'])}; the rest is each note's own"
                 + (
                     f", its scale drawn per (loop, drum) with scatter {_pair(meta['feel']['scatter'])} "
-                    "(some loops tighter than others, as a drummer's)."
+                    "(some loops tighter than others, as a drummer's)"
+                    + (
+                        f", {_pair(meta['feel']['tightness'])} of that scale's draw common to the whole loop "
+                        "(a loop played tight or loose as a whole)."
+                        if any(meta["feel"].get("tightness", ()))
+                        else "."
+                    )
                     if any(meta["feel"].get("scatter", ()))
                     else "."
                 )

@@ -12,6 +12,8 @@ note's distribution is the one the model learned; only the draws' dependence wit
 location). ``scatter`` makes the note's own part a scale mixture: scaled per (loop, drum) by
 exp(sigma x - sigma^2), x standard normal, so a drum is tighter in some loops than in others, as a
 drummer is (docs/ablation.md, "Where the realism gap lies"); each uniform still stays uniform.
+``tightness`` shares part of x with the whole loop, so a loop is played tight or loose as a whole, its
+drums' spreads moving together as a drummer's do (docs/ablation.md, "A loop played tight or loose").
 
 The shares (velocity, offset) are fitted on the training split (``beatguide_export.feel_fit``) and
 shipped in model.json under "feel"; a model without them draws every note on its own.
@@ -29,6 +31,7 @@ from .grid import BARS
 
 FEEL_STREAM = 3  # random stream of the shared components, beside the seed's own uniforms (engine.derive_seed: 1, 2)
 SCATTER_STREAM = 4  # random stream of the scale mixture's per (loop, drum) scales
+TIGHTNESS_STREAM = 5  # random stream of the scale mixture's per loop part (tightness)
 SHARES = ("loop", "drum", "bar")
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(24)  # E[f(x)], x ~ N(0, 1): Gauss-Hermite nodes, weights
 _GH_W = _GH_W / _GH_W.sum()
@@ -53,13 +56,15 @@ class Feel:
     """Shares of each value draw's variance common to the loop (``loop``), to one drum in the loop
     (``drum``) and to one drum's step in both bars (``bar``), per kind (velocity, offset); the rest is
     the note's own. ``spread`` scales the noise (velocity, offset); ``scatter`` (velocity, offset): the
-    spread of the note's own part's scale between (loop, drum) pairs, 0 for none."""
+    spread of the note's own part's scale between (loop, drum) pairs, 0 for none; ``tightness``
+    (velocity, offset): the share of that scale's normal common to the whole loop, 0 to 1."""
 
     loop: tuple[float, float] = (0.0, 0.0)
     drum: tuple[float, float] = (0.0, 0.0)
     bar: tuple[float, float] = (0.0, 0.0)
     spread: tuple[float, float] = (1.0, 1.0)  # one number: the same for velocity and offset
     scatter: tuple[float, float] = (0.0, 0.0)
+    tightness: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self):
         if not isinstance(self.spread, tuple):
@@ -71,6 +76,8 @@ class Feel:
             raise ValueError(f"feel spread must be >= 0, got {self.spread}")
         if not min(self.scatter) >= 0:
             raise ValueError(f"feel scatter must be >= 0, got {self.scatter}")
+        if not all(0 <= t <= 1 for t in self.tightness):
+            raise ValueError(f"feel tightness must be from 0 to 1, got {self.tightness}")
 
     @classmethod
     def from_meta(cls, meta: dict | None) -> Feel:
@@ -79,14 +86,15 @@ class Feel:
             return cls()
         spread = meta.get("spread", 1.0)
         spread = tuple(float(x) for x in spread) if isinstance(spread, list) else float(spread)
-        scatter = tuple(float(x) for x in meta.get("scatter", (0.0, 0.0)))
-        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), spread, scatter)
+        scatter, tightness = (tuple(float(x) for x in meta.get(k, (0.0, 0.0))) for k in ("scatter", "tightness"))
+        return cls(*(tuple(float(x) for x in meta[k]) for k in SHARES), spread, scatter, tightness)
 
     def to_meta(self) -> dict:
         return {
             **{k: list(getattr(self, k)) for k in SHARES},
             "spread": list(self.spread),
             "scatter": list(self.scatter),
+            "tightness": list(self.tightness),
         }
 
     @property
@@ -112,11 +120,14 @@ class Feel:
 
     def scale_normals(self, seed: int, total: int, n: int, shared: tuple[int, int] | None = None) -> np.ndarray:
         """(n, 1, 2, 9): the standard normal behind each (loop, drum)'s scale in the scale mixture, per
-        kind (velocity, offset); ``shared`` as in :meth:`apply`."""
-        if shared is None:
-            return np.random.default_rng([seed, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[:n]
-        first, row = shared  # a phrase's windows keep the first window's scales, like its loop and drum components
-        return np.random.default_rng([first, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
+        kind (velocity, offset), ``tightness`` of it common to the loop; ``shared`` as in :meth:`apply`."""
+        first, row = (seed, 0) if shared is None else shared  # a phrase's windows keep the first window's scales
+        x = np.random.default_rng([first, SCATTER_STREAM]).standard_normal((total, 1, 2, N_CLASSES))[row : row + n]
+        if not any(self.tightness):
+            return x
+        loop = np.random.default_rng([first, TIGHTNESS_STREAM]).standard_normal((total, 1, 2, 1))[row : row + n]
+        t = np.array(self.tightness)[:, None]
+        return np.sqrt(t) * loop + np.sqrt(1 - t) * x
 
     def _mixed(self, common, note, seed: int, total: int, shared) -> np.ndarray:
         """Uniforms of the scale mixture: the note's own part scaled per (loop, drum), then the mixture's

@@ -79,6 +79,26 @@ def within_sd(loops: np.ndarray, kind: str) -> np.ndarray:
     return _masked(x[:, :, cols], x[:, :, HITS] > 0.5, 1, min_count=2)[1]
 
 
+def spread_correlations(loops: np.ndarray, kind: str, min_loops: int = 100) -> dict:
+    """{(drum a, drum b): (r, loops)}: the correlation across ``loops`` of the two drums' within-loop
+    SD of ``kind`` ("velocity" or "offset"), over the loops where both play twice or more; pairs with
+    fewer than ``min_loops`` such loops are left out. A drummer plays a loop tight or loose as a whole."""
+    sd = within_sd(loops, kind)
+    out = {}
+    for a in range(N_CLASSES):
+        for b in range(a + 1, N_CLASSES):
+            both = np.isfinite(sd[:, a]) & np.isfinite(sd[:, b])
+            if both.sum() >= max(min_loops, 3):
+                out[(CLASSES[a], CLASSES[b])] = (float(np.corrcoef(sd[both, a], sd[both, b])[0, 1]), int(both.sum()))
+    return out
+
+
+def tightness(loops: np.ndarray, kind: str, min_loops: int = 100) -> float:
+    """The mean over drum pairs of :func:`spread_correlations` (NaN where no pair has ``min_loops``)."""
+    corr = spread_correlations(loops, kind, min_loops)
+    return float(np.mean([r for r, _ in corr.values()])) if corr else float("nan")
+
+
 FEATURE_GROUPS = ("hits", "velocity", "offset")
 
 

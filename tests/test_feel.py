@@ -214,6 +214,26 @@ def test_selection_keeps_the_between_loop_level_within_the_goal(monkeypatch):
     assert feel_fit.select(None, "m", {"flat": "flat"}, real, files)[1] == "flat"
 
 
+def test_selection_averages_the_auc_over_seeds(monkeypatch):
+    """feel_fit.select with seeds: each candidate humanized once per seed, the AUC their mean; one
+    lucky seed no longer decides."""
+    pytest.importorskip("torch")
+    from beatguide_export import feel_fit
+
+    real = np.zeros((40, 32, 27), np.float32)
+    real[:, ::2, 0] = 1
+    real[:, ::2, 9] = np.random.default_rng(0).uniform(0.15, 0.95, (40, 1))
+    made = {(f, seed): real.copy() for f in ("lucky", "steady") for seed in (0, 1)}
+    auc = {id(made["lucky", 0]): 0.60, id(made["lucky", 1]): 0.80, id(made["steady", 0]): 0.65}
+    auc[id(made["steady", 1])] = 0.67
+    monkeypatch.setattr(feel_fit, "_generate", lambda engine, model, loops, f, seed: made[f, seed])
+    monkeypatch.setattr(feel_fit.realism, "two_sample_auc", lambda a, gen, *args, **kw: (auc[id(gen)], 0.01))
+    candidates, files = {"lucky": "lucky", "steady": "steady"}, np.arange(40)
+    assert feel_fit.select(None, "m", candidates, real, files)[1] == "lucky"
+    rows, best = feel_fit.select(None, "m", candidates, real, files, seeds=2)
+    assert best == "steady" and rows["lucky"][1:3] == pytest.approx((0.70, np.std([0.6, 0.8], ddof=1)))
+
+
 def test_a_shared_feel_takes_the_loop_level_of_another_requests_variation():
     """A phrase's later windows draw their own notes but the first window's loop and drum components."""
     feel = Feel(loop=(0.9, 0.9))

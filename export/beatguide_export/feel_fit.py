@@ -22,7 +22,8 @@
 3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the
    copula with its scale mixture, and with its tightness (``--keep-copula``: the shipped feel, it with
    the mixture and with its tightness; ``--keep-scatter``: the shipped feel and it with its tightness), the one
-   the two-sample classifier tells from real playing worst (lowest AUC), of those meeting the structure
+   the two-sample classifier tells from real playing worst (lowest AUC, the mean over ``--selection-seeds``
+   humanizations, default 3: one seed's AUC moves by about 0.005 with the draws alone), of those meeting the structure
    goals (each goal drum's within-loop velocity SD and the between-loop SD of the loop's level within
    15 % of real), where any does; else of those keeping the loop's level within its goal. ``--write`` stores it in
    model.json.
@@ -191,21 +192,38 @@ def diagnose(engine: Engine, loops: np.ndarray, seed: int = 0, samples: int = 5,
     return out
 
 
-def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, files: np.ndarray, seed: int = 0):
-    """{name: (feel, AUC mean, AUC SD, structure)} on validation, and the name with the lowest AUC among
-    those meeting both structure goals (each goal drum's within-loop velocity SD and the between-loop
-    SD of the loop's level within 15 % of real); where none does, among those keeping the loop's level
-    within its goal; where none does either, among all."""
+def seeded_auc(loops: np.ndarray, files: np.ndarray, runs: list, seed: int = 0) -> tuple[float, float]:
+    """The two-sample AUC of each humanization in ``runs`` against ``loops`` (real, one file id each in
+    ``files``): its mean over the runs and its SD over them (with one run, over the folds)."""
+    aucs = [realism.two_sample_auc(loops, gen, files, files, seed=seed) for gen in runs]
+    spread = float(np.std([a for a, _ in aucs], ddof=1)) if len(runs) > 1 else aucs[0][1]
+    return float(np.mean([a for a, _ in aucs])), spread
+
+
+def select(engine: Engine, model: str, candidates: dict, loops: np.ndarray, files: np.ndarray, seed: int = 0,
+           seeds: int = 1):  # fmt: skip
+    """{name: (feel, AUC, SD, structure)} on validation, and the name with the lowest AUC among those
+    meeting both structure goals (each goal drum's within-loop velocity SD and the between-loop SD of
+    the loop's level within 15 % of real); where none does, among those keeping the loop's level within
+    its goal; where none does either, among all. Each candidate humanizes ``loops`` once per seed (from
+    ``seed`` on): the AUC is the mean over seeds, its SD over seeds where ``seeds`` > 1 (else over
+    folds); the structure is the first seed's. A humanization's seed alone moves the AUC by about
+    0.005 (docs/ablation.md, "A loop played tight or loose")."""
     rows, real = {}, realism.structure(loops)
     for name, f in candidates.items():
-        gen = _generate(engine, model, loops, f, seed)
-        rows[name] = (f, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
+        runs = [_generate(engine, model, loops, f, seed + k) for k in range(seeds)]
+        rows[name] = (f, *seeded_auc(loops, files, runs, seed), realism.structure(runs[0]))
     keep = (
         [n for n in rows if realism.structure_within_goals(rows[n][3], real)]
         or [n for n in rows if realism.level_within_goal(rows[n][3], real)]
         or list(rows)
     )
     return rows, min(keep, key=lambda n: rows[n][1])
+
+
+def auc_header(seeds: int) -> str:
+    """The selection tables' AUC column: what its ± is."""
+    return f"AUC (validation; mean ± SD over {seeds} seeds)" if seeds > 1 else "AUC (validation; ± SD over folds)"
 
 
 def describe(f: Feel) -> str:
@@ -245,7 +263,7 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def fit_parser(module: str, description: str, fit_windows: int) -> argparse.ArgumentParser:
     """The options a fit on the dataset shares (``python -m beatguide_export.MODULE``): --gmd, --models,
-    --cache-dir, --model, --fit-windows, --seed."""
+    --cache-dir, --model, --fit-windows, --seed, --selection-seeds."""
     from beatguide.cli import GMD_ENV
 
     ap = argparse.ArgumentParser(prog=f"python -m beatguide_export.{module}", description=description)
@@ -259,6 +277,12 @@ def fit_parser(module: str, description: str, fit_windows: int) -> argparse.Argu
     )
     ap.add_argument("--fit-windows", type=int, default=fit_windows, help="random training windows the fit generates")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--selection-seeds",
+        type=int,
+        default=3,
+        help="humanizations of the validation windows per candidate in the selection, one seed each (default 3)",
+    )
     return ap
 
 
@@ -325,7 +349,7 @@ def main(argv=None) -> int:
                 "copula, scale mixture": mixture,
                 "copula, scale mixture, tightness": fit_tightness(engine, model, fit_loops, args.seed, mixture),
             }
-        result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed)
+        result, best = select(engine, model, candidates, val.loops, val.file_index, args.seed, args.selection_seeds)
         for name, (f, auc, sd, st) in result.items():
             mark = " (selected)" if name == best else ""
             rows.append([model, name + mark, describe(f), f"{auc:.3f} ± {sd:.3f}", *_fmt_structure(st)])
@@ -335,7 +359,7 @@ def main(argv=None) -> int:
             meta["feel"] = result[best][0].to_meta()
             path.write_text(json.dumps(meta, indent=2))
     rows.append(["real", "—", "—", "—", *_fmt_structure(realism.structure(val.loops))])
-    print(md_table(["model", "feel", "shares", "AUC (validation)", *STRUCTURE_HEADER], rows))
+    print(md_table(["model", "feel", "shares", auc_header(args.selection_seeds), *STRUCTURE_HEADER], rows))
     return 0
 
 

@@ -7,7 +7,7 @@
    train drummers'. The table shows each drum's mean velocity and share at the top velocity (127),
    real against drawn (default source) and the drummer's own groove, on the same windows.
 2. Select (validation): the model as it is and with the fitted levels, each window's score humanized
-   once at the default settings; the levels are kept where the two-sample classifier tells the loops
+   at the default settings once per seed (``--selection-seeds``, default 3; the AUC their mean); the levels are kept where the two-sample classifier tells the loops
    from real playing less well (lower AUC) and both structure goals still hold (each goal drum's
    within-loop velocity SD and the between-loop SD of the loop's level within 15 % of real), as the
    feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the kept levels beside the
@@ -31,7 +31,15 @@ from beatguide.evaluate.experiments import humanize, run
 from beatguide.evaluate.realism import levels
 from beatguide.grid import TOP_VELOCITY
 from beatguide.levels import LEVELS_FILE, Levels, drum_velocities
-from beatguide_export.feel_fit import drawing_models, fit_inputs, fit_parser, md_table, own_request
+from beatguide_export.feel_fit import (
+    auc_header,
+    drawing_models,
+    fit_inputs,
+    fit_parser,
+    md_table,
+    own_request,
+    seeded_auc,
+)
 
 
 def fit(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> tuple[Levels, dict]:
@@ -46,15 +54,16 @@ def fit(engine: Engine, model: str, loops: np.ndarray, seed: int = 0) -> tuple[L
     return Levels.fit(drawn, loops), {**drawn, "own groove": own}
 
 
-def select(engine: Engine, model: str, fitted: Levels, loops: np.ndarray, files: np.ndarray, seed: int = 0):
-    """{name: (levels, AUC mean, AUC SD, structure)} on validation for the model without and with the
-    ``fitted`` levels, and the name kept: with them where their AUC is lower and both structure goals
-    hold, else without."""
+def select(engine: Engine, model: str, fitted: Levels, loops: np.ndarray, files: np.ndarray, seed: int = 0,
+           seeds: int = 1):  # fmt: skip
+    """{name: (levels, AUC, SD, structure)} on validation for the model without and with the ``fitted``
+    levels, and the name kept: with them where their AUC is lower and both structure goals hold, else
+    without. AUC and SD as in ``feel_fit.select`` (``seeds`` humanizations from ``seed`` on)."""
     rows, real = {}, realism.structure(loops)
     for name, lv in (("without", Levels()), ("with the fitted levels", fitted)):
         with levels(engine, model, lv):
-            gen = humanize(engine, model, loops, 1, seed)[:, 0]
-        rows[name] = (lv, *realism.two_sample_auc(loops, gen, files, files, seed=seed), realism.structure(gen))
+            runs = [humanize(engine, model, loops, 1, seed + k)[:, 0] for k in range(seeds)]
+        rows[name] = (lv, *seeded_auc(loops, files, runs, seed), realism.structure(runs[0]))
     better = rows["with the fitted levels"][1] < rows["without"][1]
     keep = better and realism.structure_within_goals(rows["with the fitted levels"][3], real)
     return rows, "with the fitted levels" if keep else "without"
@@ -103,7 +112,7 @@ def main(argv=None) -> int:
     for model in args.model or drawing_models(engine):
         fitted, settings = fit(engine, model, fit_loops, args.seed)
         fit_rows += level_rows(model, fit_loops, settings)
-        result, kept = select(engine, model, fitted, val.loops, val.file_index, args.seed)
+        result, kept = select(engine, model, fitted, val.loops, val.file_index, args.seed, args.selection_seeds)
         real = realism.structure(val.loops)
         for name, (_, auc, sd, st) in result.items():
             within = " / ".join(f"{w:+.0%}" for w in realism.within_changes(st, real))
@@ -115,8 +124,13 @@ def main(argv=None) -> int:
 
     print(f"## Fit (train, {len(fit_loops)} windows): mean velocity / share at 127, per drum\n")
     print(md_table(["model", "groove", *CLASSES], fit_rows), "\n")
-    print("## Selection (validation, each window once)\n")
-    header = ["model", "levels", "AUC", "within-loop velocity SD vs real (kick / snare / closed hat / ride)"]
+    print(f"## Selection (validation, each window once per seed, {args.selection_seeds} seeds)\n")
+    header = [
+        "model",
+        "levels",
+        auc_header(args.selection_seeds),
+        "within-loop velocity SD vs real (kick / snare / closed hat / ride)",
+    ]
     print(md_table([*header, "between-loop SD of loop level vs real"], select_rows))
     return 0
 

@@ -263,7 +263,7 @@ def test_normal_cdf_agrees_with_the_error_function():
     np.testing.assert_allclose(normal_cdf(x.reshape(3, 667)), exact.reshape(3, 667), atol=1e-7, rtol=0)
 
 
-def test_the_model_card_names_the_scatter_where_a_feel_has_one(tmp_path):
+def test_the_model_card_names_the_scatter_and_tightness_where_a_feel_has_them(tmp_path):
     pytest.importorskip("torch")
     from beatguide_export.model_card import write_card
 
@@ -272,6 +272,13 @@ def test_the_model_card_names_the_scatter_where_a_feel_has_one(tmp_path):
         meta["feel"] = Feel((0.3, 0.1), (0.3, 0.0), (0.3, 0.1), scatter=scatter).to_meta()
         text = write_card(tmp_path, meta).read_text()
         assert ("scatter 1.20 / 0.60" in text) == said and "each note's own" in text
+        assert "common to the whole loop" not in text
+    meta["feel"] = Feel((0.3, 0.1), (0.3, 0.0), (0.3, 0.1), scatter=(1.2, 0.6), tightness=(0.5, 0.6)).to_meta()
+    realism = {"agvae2": {"auc": 0.77, "auc_sd": 0.05, "auc_seeds": [0.77, 0.78, 0.76]}}
+    realism["agvae2"].update(auc_seeds_mean=0.77, auc_seeds_sd=0.01)
+    text = write_card(tmp_path, meta, {"realism": realism}).read_text()
+    assert "0.50 / 0.60 of that scale's draw common to the whole loop" in text
+    assert "ROC AUC 0.770 ± 0.050 over folds (0.770 ± 0.010 over 3 humanization seeds)" in text
 
 
 def test_selection_prefers_feels_meeting_both_structure_goals(monkeypatch):

@@ -88,6 +88,14 @@ def test_realism_evaluate_and_goals(tiny_models):
     assert len(g) == 4 and all(isinstance(ok, bool) for _, ok in g.values())
     text = "\n".join(realism.report_lines(result))
     assert "## Realism: can a classifier" in text and "crash mean velocity" in text
+    each = result["auc_seeds"]["agvae2"]  # the AUC goal: the mean over the humanization seeds
+    assert len(each) == realism.SEEDS and each[0] == result["auc"]["agvae2"]["all"][0]
+    assert realism.seeds_auc(result, "agvae2")[0] == pytest.approx(np.mean(each))
+    assert g["AUC <= 0.75"][0].startswith(f"{np.mean(each):.3f} (seeds: ") and "| AUC per seed |" in text
+    lucky = {**result, "auc_seeds": {**result["auc_seeds"], "agvae2": [0.70, 0.80, 0.78]}}
+    assert realism.goals(lucky, "agvae2")["AUC <= 0.75"][1] is False  # one lucky seed does not meet it
+    single = {k: v for k, v in result.items() if k != "auc_seeds"}
+    assert realism.seeds_auc(single, "agvae2")[2] == [result["auc"]["agvae2"]["all"][0]]
 
 
 def test_per_loop_prf_and_value_mse():

@@ -49,7 +49,13 @@ def _evaluation(name: str, results: dict) -> list[str]:
         met = r.get("goals_met", {})
         lines.append(
             f"- Realism (`beatguide eval realism`): a classifier tells its humanizations from the drummer's at "
-            f"ROC AUC {r['auc']:.3f} ± {r['auc_sd']:.3f} (0.5: indistinguishable; real vs real "
+            f"ROC AUC {r['auc']:.3f} ± {r['auc_sd']:.3f} over folds"
+            + (
+                f" ({r['auc_seeds_mean']:.3f} ± {r['auc_seeds_sd']:.3f} over {len(r['auc_seeds'])} humanization seeds)"
+                if len(r.get("auc_seeds", ())) > 1
+                else ""
+            )
+            + " (0.5: indistinguishable; real vs real "
             f"{realism.get('real vs real (file halves)', {}).get('auc', float('nan')):.3f}); goals met: "
             + (", ".join(f"{g} {'yes' if ok else 'no'}" for g, ok in met.items()) or "—")
         )

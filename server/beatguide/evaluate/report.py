@@ -436,6 +436,9 @@ def summary(results: dict) -> dict:
         re = results["realism"]
         out["realism"] = {name: {"auc": r["all"][0], "auc_sd": r["all"][1]} for name, r in re["auc"].items()}
         for m in realism.model_rows(re):
+            if m in re.get("auc_seeds", {}):
+                mean, sd, each = realism.seeds_auc(re, m)
+                out["realism"][m].update(auc_seeds=each, auc_seeds_mean=mean, auc_seeds_sd=sd)
             goals = realism.goals(re, m)
             out["realism"][m]["goals"] = {g: value for g, (value, _) in goals.items()}
             out["realism"][m]["goals_met"] = {g: bool(ok) for g, (_, ok) in goals.items()}

@@ -3,7 +3,8 @@
 The realism test (``beatguide eval realism``) trains a classifier on all features together; this
 scores each feature on its own (no classifier: the AUC of the raw value, folded so that 0.5 is
 indistinguishable and 1.0 separates completely), on validation windows humanized at the default
-settings, so a shortfall can be traced to what carries it::
+settings, so a shortfall can be traced to what carries it; and the classifier's AUC on parts of the
+windows (those whose drummer plays toms, a crash, neither), where a part carries the gap::
 
     python server/lab/realism_features.py --gmd DIR [--models DIR] [--model agvae2] [--windows 1500] [--top 15] [--own-groove]
 """
@@ -58,6 +59,31 @@ def single_auc(real: np.ndarray, other: np.ndarray) -> tuple[float, float, float
     return max(auc, 1 - auc), float(np.median(r)), float(np.median(o)), min(len(r), len(o))
 
 
+TOMS = [CLASSES.index(d) for d in ("low_tom", "mid_tom", "high_tom")]
+CRASH = CLASSES.index("crash")
+
+
+def parts(real: np.ndarray) -> dict:
+    """{label: mask over ``real``'s windows}: those playing toms, a crash, neither, the rest."""
+    hits = real[..., HITS] > 0.5
+    toms, crash = hits[..., TOMS].any(axis=(1, 2)), hits[..., CRASH].any(axis=1)
+    return {"toms played": toms, "crash played": crash, "neither toms nor crash": ~toms & ~crash}
+
+
+def part_aucs(real: np.ndarray, gen: np.ndarray, files: np.ndarray, seed: int = 0) -> list[tuple]:
+    """(part, windows, AUC, SD over folds, AUC of as many random windows) of the realism classifier on
+    each of :func:`parts`, the generated loop of a window going with its real one; the random windows
+    are the control (a smaller set trains a weaker classifier)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for label, m in parts(real).items():
+        same = np.zeros(len(real), bool)
+        same[rng.permutation(len(real))[: m.sum()]] = True
+        control = two_sample_auc(real[same], gen[same], files[same], files[same], seed=seed)[0]
+        out.append((label, int(m.sum()), *two_sample_auc(real[m], gen[m], files[m], files[m], seed=seed), control))
+    return out
+
+
 def main(argv=None) -> int:
     ap = study_parser("realism_features.py", __doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL, help="the model whose humanizations are scored")
@@ -87,6 +113,11 @@ def main(argv=None) -> int:
         print(f"{label}: {top.mean():.1%} of hits at the top velocity (127)")
     auc, sd = two_sample_auc(real, gen, val.file_index[pick], val.file_index[pick])
     print(f"all features (the realism test's classifier): AUC {auc:.3f} ± {sd:.3f}\n")
+    print("| windows | count | AUC, all features | as many random windows |")
+    print("|---|---|---|---|")
+    for label, n, a, d, control in part_aucs(real, gen, val.file_index[pick], args.seed):
+        print(f"| {label} | {n} | {a:.3f} ± {d:.3f} | {control:.3f} |")
+    print()
     print("| feature | AUC alone | real median | generated median | loops |")
     print("|---|---|---|---|---|")
     for name, auc, mr, mo, n in rows:

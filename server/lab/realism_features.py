@@ -64,7 +64,7 @@ CRASH = CLASSES.index("crash")
 
 
 def parts(real: np.ndarray) -> dict:
-    """{label: mask over ``real``'s windows}: those playing toms, a crash, neither, the rest."""
+    """{label: mask over ``real``'s windows}: those playing toms, a crash (the two overlap), or neither."""
     hits = real[..., HITS] > 0.5
     toms, crash = hits[..., TOMS].any(axis=(1, 2)), hits[..., CRASH].any(axis=1)
     return {"toms played": toms, "crash played": crash, "neither toms nor crash": ~toms & ~crash}

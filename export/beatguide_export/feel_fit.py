@@ -21,12 +21,12 @@
    ``--keep-scatter`` fits the tightness alone, on each model's feel as shipped.
 3. Select (validation): among independent draws, the fitted spread, the fitted copula and both, the
    copula with its scale mixture, and with its tightness (``--keep-copula``: the shipped feel, it with
-   the mixture and with its tightness; ``--keep-scatter``: the shipped feel and it with its tightness), the one
-   the two-sample classifier tells from real playing worst (lowest AUC, the mean over ``--selection-seeds``
-   humanizations, default 3: one seed's AUC moves by about 0.005 with the draws alone), of those meeting the structure
-   goals (each goal drum's within-loop velocity SD and the between-loop SD of the loop's level within
-   15 % of real), where any does; else of those keeping the loop's level within its goal. ``--write`` stores it in
-   model.json.
+   the mixture and with its tightness; ``--keep-scatter``: the shipped feel and it with its
+   tightness), the one the two-sample classifier tells from real playing worst (lowest AUC, the mean
+   over ``--selection-seeds`` humanizations, default 3: one seed's AUC moves by about 0.005 with the
+   draws alone), of those meeting the structure goals (each goal drum's within-loop velocity SD and
+   the between-loop SD of the loop's level within 15 % of real), where any does; else of those keeping
+   the loop's level within its goal. ``--write`` stores it in model.json.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@
    train drummers'. The table shows each drum's mean velocity and share at the top velocity (127),
    real against drawn (default source) and the drummer's own groove, on the same windows.
 2. Select (validation): the model as it is and with the fitted levels, each window's score humanized
-   at the default settings once per seed (``--selection-seeds``, default 3; the AUC their mean); the levels are kept where the two-sample classifier tells the loops
-   from real playing less well (lower AUC) and both structure goals still hold (each goal drum's
+   at the default settings once per seed (``--selection-seeds``, default 3; the AUC their mean); the
+   levels are kept where the two-sample classifier tells the loops from real playing less well (lower
+   AUC) and both structure goals still hold (each goal drum's
    within-loop velocity SD and the between-loop SD of the loop's level within 15 % of real), as the
    feel is selected (``beatguide_export.feel_fit``). ``--write`` stores the kept levels beside the
    model (``beatguide.levels.LEVELS_FILE``, named in model.json) and removes any where it is kept

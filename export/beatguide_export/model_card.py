@@ -264,6 +264,19 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
         ),
         *(
             [
+                f"- `{meta['files']['critic']}`: the critic (`beatguide.critic`, trained by `python -m "
+                "beatguide_export.critic --write`), a small convolutional network that tells the training "
+                f"drummers' loops from this model's own ({meta['critic'].get('train_windows', 'the')} train windows, "
+                f"{meta['critic'].get('draws', 'some')} humanizations each; ROC AUC "
+                f"{meta['critic'].get('held_out_auc', float('nan')):.3f} on held-out train files). The engine draws "
+                f"each request {meta['critic']['candidates']} times and keeps the draw that plays most like a "
+                "drummer; the number kept on validation, where it tells least from real playing."
+            ]
+            if meta.get("critic")
+            else []
+        ),
+        *(
+            [
                 f"- `{meta['prior']}`: the fitted prior, a Gaussian mixture of {_kept(meta['prior_fit'])} components over "
                 + ("the base model's" if "finetune" in meta.get("training", {}) else "the")
                 + " training windows' codes (the number chosen by the validation codes' log-likelihood among "

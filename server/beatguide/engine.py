@@ -4,7 +4,9 @@ Models are loaded once; one call generates N variations in a single batched run.
 comes from a seed: ``seed`` for the hit and value uniforms (values drawn with the model's feel,
 ``beatguide.feel``), ``score_seed`` for the score / lane latents,
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
-so keeping one seed keeps that latent ("same groove, new beat").
+so keeping one seed keeps that latent ("same groove, new beat"). Where a model has a critic
+(``beatguide.critic``), a request is drawn several times, each from a seed of its own (seeds the
+request sets kept), and the draw that plays most like a drummer is returned with its seeds.
 
 Latents of gestures that are not given come from one of three sources: ``"bank"`` (the default
 where the model ships one), real drummers' codes shipped with the model, drawn among the windows
@@ -27,12 +29,13 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import model_files
+from .critic import CRITIC_ROLE, MAX_CANDIDATES, Critic
 from .drums import CLASSES, N_CLASSES
 from .errors import InputError, ModelError, NoInputError, UnknownModelError
 from .feel import Feel
@@ -54,6 +57,7 @@ from .vocabulary import (
 log = logging.getLogger("beatguide.engine")
 
 PRIOR_FILE = "prior.npz"
+CANDIDATE_STREAM = 300  # derive_seed streams of a request's further candidates (beatguide.critic)
 BANK_NEIGHBOURS = 32  # bank rows drawn from: those whose rhythm is closest to the input's
 # lane groups matched on their own: the cymbals and the toms mark the section (a chorus, a fill)
 BANK_GROUPS = tuple(
@@ -82,6 +86,8 @@ class Request:
     #                                 (a phrase decodes its later windows from its first one's)
     feel_of: tuple[int, int] | None = None  # (seed, variation): share that request's loop-level feel
     #                                         from that variation on (a phrase's later windows)
+    candidates: int | None = None  # whole draws of the request the critic keeps one of
+    #                                (None: the model's default; 1: the critic off)
 
 
 @dataclass
@@ -94,10 +100,16 @@ class Result:
     groove_seed: int = 0
     elapsed_ms: float = 0.0
     z: np.ndarray | None = None  # (N, z size): the latents decoded, in the model's latent order
+    seed: int = 0  # the seed the notes were drawn from: the request's, or the critic's pick's (candidate_seed)
 
 
 def derive_seed(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def candidate_seed(seed: int, c: int) -> int:
+    """The seed of a request's candidate ``c`` (``beatguide.critic``): candidate 0 is the request itself."""
+    return seed if c == 0 else derive_seed(seed, CANDIDATE_STREAM + c)
 
 
 class OnnxModel:
@@ -152,6 +164,12 @@ class OnnxModel:
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.folder}: model.json has an unreadable feel ({e})") from None
         self.levels = self._load_levels() if self.meta.get("levels") else Levels()  # drawn grooves' levels
+        self.critic = None  # keeps the best of several draws of each variation's notes (None: one draw)
+        if CRITIC_ROLE in self.sessions:
+            try:
+                self.critic = Critic(self.sessions.pop(CRITIC_ROLE), self.meta["critic"]["candidates"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ModelError(f"{self.folder}: model.json has an unreadable critic ({e})") from None
         self.capabilities = self.meta.get("capabilities") or self._derived_capabilities()
 
     def _load_prior(self) -> FittedPrior:
@@ -268,6 +286,29 @@ class Engine:
             out[i] = _gestures(model, guess)
         return out
 
+    def _chosen(self, model: OnnxModel, reqs: list[Request], counts: list[int], enforce_lanes: bool, t0: float):
+        """Each request drawn as ``counts`` candidates, each a whole draw from a seed of its own (the
+        request's first), its latents from that seed's score and groove seeds where the request sets
+        none; the critic keeps the candidate whose variations play most like a drummer (mean score)."""
+        subs = [
+            replace(r, seed=candidate_seed(int(r.seed), c), candidates=1)
+            for r, k in zip(reqs, counts)
+            for c in range(k)
+        ]
+        results = self.generate_batch(subs, enforce_lanes)
+        scores = model.critic.scores(np.concatenate([r.loops for r in results]))
+        out, i, row = [], 0, 0
+        for k in counts:
+            group = results[i : i + k]
+            means = []
+            for r in group:
+                means.append(float(scores[row : row + len(r.loops)].mean()))
+                row += len(r.loops)
+            out.append(group[int(np.argmax(means))])
+            i += k
+        ms = (time.perf_counter() - t0) * 1000
+        return [replace(r, elapsed_ms=ms) for r in out]
+
     def capabilities(self, name: str) -> dict:
         """What model ``name`` takes: gestures, lane modes, latent sources, auxiliary readings, needs."""
         if name not in self.models:
@@ -292,6 +333,9 @@ class Engine:
         temp = checked[0][1]
         if any(t != temp for _, t in checked):
             raise InputError("a batch uses one temperature")
+        counts = [_candidates(model, r) for r in reqs]
+        if any(c > 1 for c in counts):
+            return self._chosen(model, reqs, counts, enforce_lanes, t0)
         parsed = [_gestures(model, r) for r in reqs]
         guesses = self._guesses(model, reqs, parsed)
         batch = parsed + [g for g in guesses if g is not None]
@@ -322,7 +366,7 @@ class Engine:
         aux = model.reconstruct(z)
         ms = (time.perf_counter() - t0) * 1000
         out, k = [], 0
-        for (n, _), (score_seed, groove_seed) in zip(checked, seeds):
+        for req, (n, _), (score_seed, groove_seed) in zip(reqs, checked, seeds):
             out.append(
                 Result(
                     loops[k : k + n],
@@ -331,6 +375,7 @@ class Engine:
                     groove_seed,
                     ms,
                     z[k : k + n],
+                    req.seed,
                 )
             )
             k += n
@@ -417,6 +462,21 @@ def _fitted_draws(
         x[:, todo] = draws[:, todo]
         observed |= todo
     return np.where(given, z, x).astype(np.float32)
+
+
+def _candidates(model: OnnxModel, req: Request) -> int:
+    """How many whole draws of the request the critic keeps one of (1: one draw, no critic)."""
+    if req.candidates is None:
+        return model.critic.candidates if model.critic is not None else 1
+    try:
+        k = int(req.candidates)
+    except (TypeError, ValueError):
+        raise InputError("candidates must be a number") from None
+    if not 1 <= k <= MAX_CANDIDATES:
+        raise InputError(f"candidates must be 1-{MAX_CANDIDATES}, got {k}")
+    if k > 1 and model.critic is None:
+        raise InputError(f"model {model.name!r} has no critic to choose among candidates")
+    return k
 
 
 def _score_side_given(model: OnnxModel, parsed: _Parsed) -> bool:

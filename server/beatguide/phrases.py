@@ -116,7 +116,9 @@ def _phrase(engine: Engine, req: Request, phrase: Phrase, wander: float, bank: F
         for step in (wander, 0.0):
             held = np.where(score_side, first.z + step * eps, first.z).astype(np.float32)
             reqs.append(
-                dataclasses.replace(req, seed=seed, score_seed=first.score_seed, held=held, feel_of=(req.seed, 0))
+                dataclasses.replace(
+                    req, seed=seed, score_seed=first.score_seed, held=held, feel_of=(first.seed, 0), candidates=1
+                )
             )
     out = [r.loops for r in engine.generate_batch(reqs)]
     later = [_unfilled(moved, kept, first.loops) for moved, kept in zip(out[::2], out[1::2])]
@@ -176,7 +178,8 @@ def _fill_windows(engine, req, first, later, fills, score_side, bank) -> dict:
                 score=score.astype(np.float32),
                 lane_modes=modes,
                 held=held,
-                feel_of=(req.seed, int(v)),
+                feel_of=(first.seed, int(v)),
+                candidates=1,
             )
         )
         keys.append((int(k), int(v)))

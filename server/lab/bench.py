@@ -128,6 +128,7 @@ class TorchModel:
         self.capabilities, self.bank, self.bank_steps = like.capabilities, like.bank, like.bank_steps
         self.bank_hits, self.bank_groups = like.bank_hits, like.bank_groups
         self.prior, self.uniform_width, self.feel, self.levels = like.prior, like.uniform_width, like.feel, like.levels
+        self.critic = like.critic  # the exported critic picks among the torch decoder's draws alike
 
     gestures = OnnxModel.gestures
     default_source = OnnxModel.default_source

@@ -264,7 +264,8 @@ def template(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 def evaluate(engine, loops: np.ndarray, files: np.ndarray, seed: int, models=tuple(KINDS), seeds: int = SEEDS) -> dict:
     """The two-sample test and the structure table: each model's humanizations (one per window, default
-    settings; with independent draws too where the model has a feel) against the real windows, and the
+    settings; with its critic off too where it has one, with independent draws where it has a feel;
+    ``beatguide.critic``, ``beatguide.feel``) against the real windows, and the
     reference rows (real vs real, by file halves; a random-humanize knob; a fixed template).
     {"auc": {row: {group: (mean, SD)}}, "structure": {row: ...}, "auc_seeds": {model: [AUC, ...]}}: the
     tables from seed ``seed``; each model's AUC (all features) also from ``seeds`` humanizations in all,
@@ -281,9 +282,11 @@ def evaluate(engine, loops: np.ndarray, files: np.ndarray, seed: int, models=tup
                 two_sample_auc(loops, humanize(engine, model, loops, 1, seed + k)[:, 0], files, files, seed=seed)[0]
                 for k in range(1, seeds)
             ]
+            if engine.models[model].critic is not None:  # one draw, as the model plays without its critic
+                rows[f"{model} (critic off)"] = humanize(engine, model, loops, 1, seed, candidates=1)[:, 0]
             if not engine.models[model].feel.independent:  # the model as trained: every note drawn on its own
                 with feel(engine, model, Feel()):
-                    rows[f"{model} (independent draws)"] = humanize(engine, model, loops, 1, seed)[:, 0]
+                    rows[f"{model} (independent draws)"] = humanize(engine, model, loops, 1, seed, candidates=1)[:, 0]
     rows["random humanize knob"] = random_humanize(scores, loops, seed)
     rows["fixed template"] = template(scores, loops)
     group_sets = {"all": FEATURE_GROUPS, **{g: (g,) for g in FEATURE_GROUPS}}
@@ -370,7 +373,9 @@ def report_lines(result: dict) -> list[str]:
     lines = [
         "## Realism: can a classifier tell the loops from a drummer's?",
         "",
-        "Each validation window's score humanized once by each model at the default settings; a "
+        "Each validation window's score humanized once by each model at the default settings (*critic "
+        "off*: one draw, without the model's critic; *independent draws*: every note drawn on its own, "
+        "as the model was trained, critic off); a "
         "gradient-boosted classifier (HistGradientBoostingClassifier) on per-loop features (per drum: hit "
         "count, velocity mean / SD / max, offset mean / SD; per loop: velocity and offset mean and SD, share "
         "at full velocity, quarter-note accent, off-beat timing, bar-to-bar repeat) tells them from the real "

@@ -75,6 +75,11 @@ def test_engine_keeps_the_critics_pick_of_each_variations_notes(tiny_drawing_mod
     assert np.array_equal(engine.generate(again).loops, picked.loops)  # its seeds give back what was heard
     locked = engine.generate(replace(req, seed=8, groove_seed=picked.groove_seed))
     assert locked.groove_seed == picked.groove_seed  # a seed the request sets is kept by every candidate
+    taps = np.zeros((32, 3), np.float32)
+    taps[::2] = 1.0, 0.5, 0.0
+    own = Request("agvae2", 2, 1.0, 7, score=score, groove=taps)  # every latent given: drawn once
+    assert np.array_equal(engine.generate(own).loops, engine.generate(replace(own, candidates=1)).loops)
+    assert engine.generate(own).seed == 7
     for bad in (0, MAX_CANDIDATES + 1, "many"):
         with pytest.raises(InputError, match="candidates"):
             engine.generate(Request("agvae2", 1, 1.0, 7, score=score, candidates=bad))

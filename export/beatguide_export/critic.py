@@ -7,11 +7,12 @@
    binary cross-entropy, classes weighted alike. A tenth of the train files is held out (whole files,
    so no performance is seen on both sides) and the epoch with the best ROC AUC on them is kept.
 2. Select (validation): each window's score humanized at the default settings, the critic keeping
-   the best of K draws of each loop's notes for K in ``--candidates`` (1: the critic off), once per
+   the best of K whole draws of the request for K in ``--candidates`` (1: the critic off), once per
    seed (``--selection-seeds``); the K kept has the lowest two-sample AUC (``beatguide.evaluate.
    realism``, mean over seeds) among those meeting both structure goals, as a feel is selected
    (``beatguide_export.feel_fit``). ``--write`` stores critic.onnx beside the model and names it with
-   its K in model.json, or removes any critic where K = 1 is kept.
+   its K in model.json, or removes any critic where K = 1 is kept. Train it last: it learns the
+   model as its feel and levels make it play.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from .onnx_export import _export
 from .train import seed_all
 
 CRITIC_FILE = "critic.onnx"
-CANDIDATES = (1, 4, 8, 16)  # the numbers of candidates tried on validation
+CANDIDATES = (1, 4, 8)  # the numbers of candidates tried on validation (each costs that many decodes)
 HELD_OUT = 0.1  # share of the train files held out to pick the epoch
 BATCH = 256
 

@@ -5,8 +5,9 @@ comes from a seed: ``seed`` for the hit and value uniforms (values drawn with th
 ``beatguide.feel``), ``score_seed`` for the score / lane latents,
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat"). Where a model has a critic
-(``beatguide.critic``), a request is drawn several times, each from a seed of its own (seeds the
-request sets kept), and the draw that plays most like a drummer is returned with its seeds.
+(``beatguide.critic``), a request that draws a latent is drawn several times, each from a seed of its
+own (seeds the request sets kept), and the draw that plays most like a drummer is returned with its
+seeds.
 
 Latents of gestures that are not given come from one of three sources: ``"bank"`` (the default
 where the model ships one), real drummers' codes shipped with the model, drawn among the windows
@@ -334,6 +335,7 @@ class Engine:
         if any(t != temp for _, t in checked):
             raise InputError("a batch uses one temperature")
         counts = [_candidates(model, r) for r in reqs]
+        counts = [c if c == 1 or _draws_latents(model, r) else 1 for c, r in zip(counts, reqs)]
         if any(c > 1 for c in counts):
             return self._chosen(model, reqs, counts, enforce_lanes, t0)
         parsed = [_gestures(model, r) for r in reqs]
@@ -477,6 +479,16 @@ def _candidates(model: OnnxModel, req: Request) -> int:
     if k > 1 and model.critic is None:
         raise InputError(f"model {model.name!r} has no critic to choose among candidates")
     return k
+
+
+def _draws_latents(model: OnnxModel, req: Request) -> bool:
+    """Whether any of the request's latents is drawn (not given, not held): where none is, its draws
+    differ in their notes alone, which a critic's pick gains nothing from (docs/ablation.md, "A critic's
+    pick"), so it is drawn once."""
+    if req.held is not None and np.isfinite(np.asarray(req.held, np.float32)).all():
+        return False
+    parsed = _gestures(model, req)
+    return not all(parsed.given[lat["name"]].all() for lat in model.latents)
 
 
 def _score_side_given(model: OnnxModel, parsed: _Parsed) -> bool:

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -35,6 +34,7 @@ from beatguide.drums import N_CLASSES
 from beatguide.engine import Engine
 from beatguide.evaluate import realism
 from beatguide.evaluate.experiments import humanize
+from beatguide.evaluate.realism import critic
 from beatguide.grid import BARS, HITS, OFFSETS, STEPS, VELOCITIES
 from beatguide.model_files import session
 
@@ -119,17 +119,6 @@ def onnx_bytes(net: CriticNet) -> bytes:
         return path.read_bytes()
 
 
-@contextlib.contextmanager
-def critic(engine: Engine, model: str, c: Critic | None):
-    """Run ``model`` with critic ``c`` (None: none) for the duration."""
-    m = engine.models[model]
-    before, m.critic = m.critic, c
-    try:
-        yield
-    finally:
-        m.critic = before
-
-
 def select(engine: Engine, model: str, blob: bytes, loops: np.ndarray, files: np.ndarray, seed: int = 0,
            seeds: int = 1, grid=CANDIDATES):  # fmt: skip
     """{K: (AUC, SD, structure)} on validation with the critic ``blob`` keeping the best of K candidates,
@@ -185,8 +174,7 @@ def main(argv=None) -> int:
 
     fit_rows, select_rows = [], []
     for model in args.model or drawing_models(engine):
-        with critic(engine, model, None):
-            gen = humanize(engine, model, real, args.draws, args.seed + 1000)
+        gen = humanize(engine, model, real, args.draws, args.seed + 1000)  # critic off (fit_inputs)
         net, history = train_critic(
             real,
             files,

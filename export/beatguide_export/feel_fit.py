@@ -287,13 +287,16 @@ def fit_parser(module: str, description: str, fit_windows: int) -> argparse.Argu
 
 
 def fit_inputs(args: argparse.Namespace):
-    """(engine, train split, validation split, the --fit-windows random train loops) of a fit's options."""
+    """(engine, train split, validation split, the --fit-windows random train loops) of a fit's options;
+    the engine's models without their critics (``beatguide.critic``: trained last, on what they play)."""
     from beatguide.cli import _gmd
     from beatguide.gmd import load_split
     from beatguide.model_paths import model_dirs
 
     gmd = _gmd(args.gmd)
     engine = Engine(model_dirs(args.models))
+    for m in engine.models.values():  # feels, levels and critics are fitted on a model's single draws
+        m.critic = None
     train = load_split(gmd, "train", args.cache_dir)
     val = load_split(gmd, "validation", args.cache_dir)
     return engine, train, val, train.loops[np.random.default_rng(args.seed).permutation(len(train))[: args.fit_windows]]

@@ -51,6 +51,12 @@ def levels(engine, model: str, lv: Levels):
     return _swapped(engine, model, "levels", lv)
 
 
+def critic(engine, model: str, c):
+    """The engine with ``model`` choosing among its draws with critic ``c`` (``beatguide.critic.Critic``;
+    None: one draw) for the duration (a context manager)."""
+    return _swapped(engine, model, "critic", c)
+
+
 def _masked(values: np.ndarray, hits: np.ndarray, axis, min_count: int = 1):
     """Mean and standard deviation of ``values`` where ``hits``, along ``axis``; NaN where fewer than
     ``min_count`` hits."""

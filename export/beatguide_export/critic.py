@@ -198,6 +198,7 @@ def main(argv=None) -> int:
         if args.write:
             summary = {"train_windows": len(real), "draws": args.draws, "held_out_auc": round(history[best], 4),
                        "epochs": args.epochs, "width": args.width,
+                       "selection_seeds": args.selection_seeds,
                        "validation_auc": {str(k): round(r[0], 4) for k, r in rows.items()}}  # fmt: skip
             attach(engine.models[model].folder, blob if kept > 1 else None, kept, summary)
 

@@ -90,6 +90,16 @@ def _bank_windows(meta: dict) -> str:
     return "of the producer's windows"
 
 
+def _critic_aucs(critic: dict) -> str:
+    """The realism test's AUC on validation for each number of draws the critic selection tried."""
+    aucs = critic.get("validation_auc") or {}
+    if not aucs:
+        return ""
+    cells = ", ".join(f"{'one draw' if k == '1' else f'best of {k}'} {v:.3f}" for k, v in aucs.items())
+    seeds = critic.get("selection_seeds")
+    return f" (realism AUC on validation{f', mean of {seeds} seeds' if seeds else ''}: {cells})"
+
+
 def _pair(shares) -> str:
     return " / ".join(f"{x:.2f}" for x in shares)
 
@@ -270,7 +280,9 @@ def write_card(folder: Path, meta: dict, results: dict | None = None) -> Path:
                 f"{meta['critic'].get('draws', 'some')} humanizations each; ROC AUC "
                 f"{meta['critic'].get('held_out_auc', float('nan')):.3f} on held-out train files). The engine draws "
                 f"each request {meta['critic']['candidates']} times and keeps the draw that plays most like a "
-                "drummer; the number kept on validation, where it tells least from real playing."
+                "drummer; the number kept on validation, where it tells least from real playing"
+                + _critic_aucs(meta["critic"])
+                + "."
             ]
             if meta.get("critic")
             else []

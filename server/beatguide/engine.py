@@ -6,8 +6,8 @@ comes from a seed: ``seed`` for the hit and value uniforms (values drawn with th
 ``groove_seed`` for the groove and accent latents, and variation k always uses draw k of each,
 so keeping one seed keeps that latent ("same groove, new beat"). Where a model has a critic
 (``beatguide.critic``), a request that draws a latent is drawn several times, each from a seed of its
-own (seeds the request sets kept), and the draw that plays most like a drummer is returned with its
-seeds.
+own (seeds the request sets kept), and the draw whose variations play most like a drummer is returned
+with its seeds; its variations are chosen together, so there variation k can change with their count.
 
 Latents of gestures that are not given come from one of three sources: ``"bank"`` (the default
 where the model ships one), real drummers' codes shipped with the model, drawn among the windows

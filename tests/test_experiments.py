@@ -107,6 +107,8 @@ def test_report_and_summary_from_every_experiment(engine, tmp_path):
                r.startswith("| between-loop SD of loop level within 15 % | agvae2 | not met") for r in section.splitlines())  # fmt: skip
     assert "| Tap2Drum per-loop hit F1, first variation | agvae11 |" in section
     assert "## Before and after" not in write_report(tmp_path, "validation", 8, results, 1.0, "m").read_text()
+    part = write_report(tmp_path, "validation", 8, results, 1.0, "m", what="realism").read_text()
+    assert "Produced by `beatguide eval realism --split validation`" in part  # the command that wrote it
     odd = {"realism": {"agvae2": [1]}, "humanize": {"agvae2": {"fitted": 3}}, "swing": None}  # not ours: no rows
     assert before_after(odd, s, "odd.json")[-2].startswith("|---")
 

@@ -324,15 +324,23 @@ def before_after(before: dict, now: dict, label: str) -> list[str]:
 
 
 def write_report(
-    out: Path, split: str, n: int, results: dict, seconds: float, models: str, before: tuple[str, dict] | None = None
+    out: Path,
+    split: str,
+    n: int,
+    results: dict,
+    seconds: float,
+    models: str,
+    before: tuple[str, dict] | None = None,
+    what: str = "all",
 ) -> Path:
     """docs/results.md from the experiments' results (keys: dr, ref, sw, aux, ln, leak, exact, sources,
-    realism, tap2drum) and, given ``before`` (label, an earlier run's results.json), a before/after section."""
+    realism, tap2drum) of ``beatguide eval WHAT`` and, given ``before`` (label, an earlier run's
+    results.json), a before/after section."""
     r = results
     lines = [
         f"# Results on the GMD {split} split",
         "",
-        f"Produced by `beatguide eval all --split {split}` on the ONNX models in `{models}/`, through the "
+        f"Produced by `beatguide eval {what} --split {split}` on the ONNX models in `{models}/`, through the "
         f"engine (what users get): {n} windows, temperature 1.0, {seconds / 60:.1f} min. The paper's numbers "
         "are on the GMD test split, which this project never uses; ours are on the validation split.",
         "",
@@ -490,6 +498,7 @@ def run_eval(
         time.perf_counter() - t0,
         ", ".join(sorted({m.folder.parent.name for m in engine.models.values()})),
         before,
+        what,
     )
     (out / "results.json").write_text(json.dumps(summary(results), indent=2))
     return path

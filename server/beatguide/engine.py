@@ -165,7 +165,7 @@ class OnnxModel:
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.folder}: model.json has an unreadable feel ({e})") from None
         self.levels = self._load_levels() if self.meta.get("levels") else Levels()  # drawn grooves' levels
-        self.critic = None  # keeps the best of several draws of each variation's notes (None: one draw)
+        self.critic = None  # keeps the best of several whole draws of a request (None: one draw)
         if CRITIC_ROLE in self.sessions:
             try:
                 self.critic = Critic(self.sessions.pop(CRITIC_ROLE), self.meta["critic"]["candidates"])
@@ -377,7 +377,7 @@ class Engine:
                     groove_seed,
                     ms,
                     z[k : k + n],
-                    req.seed,
+                    int(req.seed),
                 )
             )
             k += n

@@ -167,7 +167,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not all(1 <= k <= MAX_CANDIDATES for k in args.candidates):
         ap.error(f"--candidates: numbers from 1 to {MAX_CANDIDATES}")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     engine, train, val, _ = fit_inputs(args)
     pick = np.random.default_rng(args.seed).permutation(len(train.loops))[: args.fit_windows]
     real, files = train.loops[pick], train.file_index[pick]

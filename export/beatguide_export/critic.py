@@ -38,7 +38,7 @@ from beatguide.evaluate.realism import critic
 from beatguide.grid import BARS, HITS, OFFSETS, STEPS, VELOCITIES
 from beatguide.model_files import session
 
-from .feel_fit import auc_header, drawing_models, fit_inputs, fit_parser, md_table, seeded_auc
+from .feel_fit import drawing_models, fit_inputs, fit_parser, md_table, print_selection, seeded_auc, selection_row
 from .onnx_export import _export
 from .train import seed_all
 
@@ -190,10 +190,7 @@ def main(argv=None) -> int:
                             sorted(set(args.candidates) | {1}))  # fmt: skip
         real_st = realism.structure(val.loops)
         for k, (a, sd, st) in rows.items():
-            within = " / ".join(f"{w:+.0%}" for w in realism.within_changes(st, real_st))
-            level = realism.relative_change(st["level_between"], real_st["level_between"])
-            mark = " (kept)" if k == kept else ""
-            select_rows.append([model, f"{k}{mark}", f"{a:.3f} ± {sd:.3f}", within, f"{level:+.0%}"])
+            select_rows.append(selection_row(model, f"{k}{' (kept)' if k == kept else ''}", a, sd, st, real_st))
         if args.write:
             summary = {"train_windows": len(real), "draws": args.draws, "held_out_auc": round(history[best], 4),
                        "epochs": args.epochs, "width": args.width,
@@ -203,14 +200,7 @@ def main(argv=None) -> int:
 
     print(f"## Fit (train; {HELD_OUT:.0%} of the files held out)\n")
     print(md_table(["model", "windows", "draws each", "held-out AUC", "epoch kept"], fit_rows), "\n")
-    print(f"## Selection (validation, each window once per seed, {args.selection_seeds} seeds)\n")
-    header = [
-        "model",
-        "candidates",
-        auc_header(args.selection_seeds),
-        "within-loop velocity SD vs real (kick / snare / closed hat / ride)",
-    ]
-    print(md_table([*header, "between-loop SD of loop level vs real"], select_rows))
+    print_selection("candidates", select_rows, args.selection_seeds)
     return 0
 
 

@@ -256,6 +256,26 @@ STRUCTURE_HEADER = [
 ]
 
 
+def selection_row(model: str, name: str, auc: float, sd: float, st: dict, real: dict) -> list[str]:
+    """A row of a selection table: the setting, its AUC, its structure goals against ``real``'s."""
+    within = " / ".join(f"{w:+.0%}" for w in realism.within_changes(st, real))
+    level = realism.relative_change(st["level_between"], real["level_between"])
+    return [model, name, f"{auc:.3f} ± {sd:.3f}", within, f"{level:+.0%}"]
+
+
+def print_selection(setting: str, rows: list[list[str]], seeds: int) -> None:
+    """The selection table of ``selection_row`` rows, the setting's column named ``setting``."""
+    print(f"## Selection (validation, each window once per seed, {seeds} seeds)\n")
+    header = [
+        "model",
+        setting,
+        auc_header(seeds),
+        "within-loop velocity SD vs real (kick / snare / closed hat / ride)",
+        "between-loop SD of loop level vs real",
+    ]
+    print(md_table(header, rows))
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])

@@ -33,13 +33,14 @@ from beatguide.evaluate.realism import levels
 from beatguide.grid import TOP_VELOCITY
 from beatguide.levels import LEVELS_FILE, Levels, drum_velocities
 from beatguide_export.feel_fit import (
-    auc_header,
     drawing_models,
     fit_inputs,
     fit_parser,
     md_table,
     own_request,
+    print_selection,
     seeded_auc,
+    selection_row,
 )
 
 
@@ -116,23 +117,13 @@ def main(argv=None) -> int:
         result, kept = select(engine, model, fitted, val.loops, val.file_index, args.seed, args.selection_seeds)
         real = realism.structure(val.loops)
         for name, (_, auc, sd, st) in result.items():
-            within = " / ".join(f"{w:+.0%}" for w in realism.within_changes(st, real))
-            level = realism.relative_change(st["level_between"], real["level_between"])
-            mark = " (kept)" if name == kept else ""
-            select_rows.append([model, name + mark, f"{auc:.3f} ± {sd:.3f}", within, f"{level:+.0%}"])
+            select_rows.append(selection_row(model, name + (" (kept)" if name == kept else ""), auc, sd, st, real))
         if args.write:
             attach(engine.models[model].folder, fitted if args.keep or kept != "without" else None)
 
     print(f"## Fit (train, {len(fit_loops)} windows): mean velocity / share at 127, per drum\n")
     print(md_table(["model", "groove", *CLASSES], fit_rows), "\n")
-    print(f"## Selection (validation, each window once per seed, {args.selection_seeds} seeds)\n")
-    header = [
-        "model",
-        "levels",
-        auc_header(args.selection_seeds),
-        "within-loop velocity SD vs real (kick / snare / closed hat / ride)",
-    ]
-    print(md_table([*header, "between-loop SD of loop level vs real"], select_rows))
+    print_selection("levels", select_rows, args.selection_seeds)
     return 0
 
 
